@@ -1,0 +1,56 @@
+import { configureStore, findNonSerializableValue, type Middleware, type UnknownAction } from '@reduxjs/toolkit';
+import type { EndpointDefinitions } from '@reduxjs/toolkit/query';
+import { createPostgrestApi, type CreatePostgrestApiOptions } from '../../lib/api';
+
+/**
+ * A store for one api, with RTK's default middleware (serializability and immutability checks on)
+ * plus a recorder of every action, so tests can assert what was dispatched.
+ */
+export function makeTestStore<Definitions extends EndpointDefinitions = {}>(
+  options: CreatePostgrestApiOptions<'postgrestApi', Definitions>,
+) {
+  const api = createPostgrestApi<Definitions>(options);
+  const actions: UnknownAction[] = [];
+  const recorder: Middleware = () => (next) => (action) => {
+    actions.push(action as UnknownAction);
+    return next(action);
+  };
+  const store = configureStore({
+    reducer: { [api.reducerPath]: api.reducer },
+    middleware: (getDefault) => getDefault().concat(api.middleware, recorder),
+  });
+  return {
+    api,
+    store,
+    actions,
+    /** Query cache keys whose request started (one per fetch or refetch). */
+    fetchedKeys(): string[] {
+      return actions
+        .filter((a) => a.type === `${api.reducerPath}/executeQuery/pending`)
+        .map((a) => (a as unknown as { meta: { arg: { queryCacheKey: string } } }).meta.arg.queryCacheKey);
+    },
+    /** Every action and the whole state, checked the way RTK's serializability middleware checks. */
+    nonSerializable(): unknown[] {
+      const found: unknown[] = [];
+      for (const action of actions) {
+        const bad = findNonSerializableValue(action);
+        if (bad) found.push({ action: action.type, ...bad });
+      }
+      const badState = findNonSerializableValue(store.getState());
+      if (badState) found.push({ state: true, ...badState });
+      return found;
+    },
+  };
+}
+
+/** Resolves once the store has no request in flight for the api. */
+export async function settled(store: { getState(): unknown }, reducerPath = 'postgrestApi', timeoutMs = 10000): Promise<void> {
+  const start = Date.now();
+  for (;;) {
+    const state = (store.getState() as Record<string, { queries: Record<string, { status: string }>; mutations: Record<string, { status: string }> }>)[reducerPath]!;
+    const busy = [...Object.values(state.queries), ...Object.values(state.mutations)].some((q) => q?.status === 'pending');
+    if (!busy) return;
+    if (Date.now() - start > timeoutMs) throw new Error('requests still pending after ' + timeoutMs + ' ms');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

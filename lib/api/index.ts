@@ -1,0 +1,23 @@
+import { buildCreateApi, coreModule } from '@reduxjs/toolkit/query';
+import type { EndpointDefinitions } from '@reduxjs/toolkit/query';
+import { buildPostgrestApi, type CreatePostgrestApiOptions, type PostgrestApi } from './createPostgrestApi';
+
+export {
+  BUILTIN_TAG_TYPES,
+  buildPostgrestApi,
+  normalizeArg,
+  type CreatePostgrestApiOptions,
+  type GenericEndpoints,
+  type PostgrestApi,
+  type PostgrestEndpointBuilder,
+} from './createPostgrestApi';
+export { invalidatedTags, providedTags, type PrimaryKeys, type Tag } from './tags';
+
+const createCoreApi = buildCreateApi(coreModule());
+
+/** An RTK Query api for PostgREST with the generic `read` / `write` endpoints and automatic tags (no hooks). */
+export function createPostgrestApi<Definitions extends EndpointDefinitions = {}, ReducerPath extends string = 'postgrestApi'>(
+  options: CreatePostgrestApiOptions<ReducerPath, Definitions>,
+): PostgrestApi<ReducerPath, Definitions, typeof import('@reduxjs/toolkit/query').coreModuleName> {
+  return buildPostgrestApi(createCoreApi, options);
+}

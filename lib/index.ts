@@ -1,0 +1,3 @@
+export * from './postgrest';
+export { postgrestBaseQuery, type GetToken, type PostgrestBaseQuery, type PostgrestBaseQueryOptions } from './postgrest/baseQuery';
+export * from './api';

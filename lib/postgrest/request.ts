@@ -1,0 +1,50 @@
+import { PostgrestBuilderError, describeValue } from './errors.js';
+import type { PostgrestRequest, PostgrestRequestLike } from './types.js';
+
+const ACTIONS = ['select', 'insert', 'update', 'upsert', 'delete', 'rpc'];
+const METHODS = ['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE'];
+const RESULTS = ['many', 'single', 'maybeSingle'];
+const COUNTS = ['exact', 'planned', 'estimated'];
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isStringPair = (pair: unknown) => Array.isArray(pair) && pair.length === 2 && typeof pair[0] === 'string' && typeof pair[1] === 'string';
+
+/** Why `value` is not a `PostgrestRequest`, or null when it is one. */
+export function explainNotRequest(value: unknown): string | null {
+  if (!isObject(value)) return `expected a PostgrestRequest or a builder, got ${describeValue(value)}`;
+  if (typeof value.then === 'function') return 'got a Promise (or other thenable); pass the builder or its toRequest(), not a pending result';
+  if (!ACTIONS.includes(value.action as string)) return `request.action must be one of ${ACTIONS.join(', ')}, got ${describeValue(value.action)}`;
+  if (!METHODS.includes(value.method as string)) return `request.method must be one of ${METHODS.join(', ')}, got ${describeValue(value.method)}`;
+  if (typeof value.relation !== 'string' || value.relation === '') return `request.relation must be a non-empty string, got ${describeValue(value.relation)}`;
+  if (value.schema !== undefined && (typeof value.schema !== 'string' || value.schema === '')) {
+    return `request.schema must be a non-empty string when set, got ${describeValue(value.schema)}`;
+  }
+  if (!Array.isArray(value.query) || !value.query.every(isStringPair)) return 'request.query must be an array of [string, string] pairs';
+  if (!isObject(value.headers) || !Object.values(value.headers).every((v) => typeof v === 'string')) {
+    return 'request.headers must be an object of string values';
+  }
+  if (!RESULTS.includes(value.result as string)) return `request.result must be one of ${RESULTS.join(', ')}, got ${describeValue(value.result)}`;
+  if (value.count !== undefined && !COUNTS.includes(value.count as string)) {
+    return `request.count must be one of ${COUNTS.join(', ')} when set, got ${describeValue(value.count)}`;
+  }
+  return null;
+}
+
+/** True when `value` has the shape of a `PostgrestRequest`. */
+export function isPostgrestRequest(value: unknown): value is PostgrestRequest {
+  return explainNotRequest(value) === null;
+}
+
+/** The request of a builder, or a validated copy of a request; throws naming the problem otherwise. */
+export function toPostgrestRequest(value: PostgrestRequestLike): PostgrestRequest {
+  const candidate: unknown = value;
+  if (isObject(candidate) && typeof candidate.toRequest === 'function') {
+    const request: unknown = (candidate as { toRequest(): unknown }).toRequest();
+    const problem = explainNotRequest(request);
+    if (problem !== null) throw new PostgrestBuilderError('NOT_A_REQUEST', `toRequest() returned an invalid request: ${problem}`);
+    return request as PostgrestRequest;
+  }
+  const problem = explainNotRequest(candidate);
+  if (problem !== null) throw new PostgrestBuilderError('NOT_A_REQUEST', problem);
+  return structuredClone(candidate as PostgrestRequest);
+}

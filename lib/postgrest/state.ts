@@ -1,0 +1,95 @@
+import type { CountMethod, HttpMethod, PostgrestRequest, RequestAction, ResultShape } from './types.js';
+
+/** Everything a builder knows, kept as plain immutable data; `compileRequest` turns it into a request. */
+export interface BuilderState {
+  readonly action: RequestAction;
+  readonly method: HttpMethod;
+  readonly relation: string;
+  readonly schema: string | undefined;
+  /** Cleaned select list; reads default to `*`, writes and rpc send it only when set. */
+  readonly columns: string | undefined;
+  /** Writes: `.select()` was called, so PostgREST returns the rows. */
+  readonly returning: boolean;
+  /** rpc arguments sent in the query string (GET / HEAD rpc). */
+  readonly args: ReadonlyArray<readonly [string, string]>;
+  readonly filters: ReadonlyArray<readonly [string, string]>;
+  /** `order` / `authors.order` keys with their terms, in first-use order. */
+  readonly orders: ReadonlyArray<readonly [string, readonly string[]]>;
+  /** `limit` / `offset` and their referenced-table variants; setting one again replaces it. */
+  readonly paging: ReadonlyArray<readonly [string, string]>;
+  readonly result: ResultShape;
+  readonly count: CountMethod | undefined;
+  /** JSON-safe body (already copied by `toJsonValue`). */
+  readonly body: unknown;
+  /** Bulk writes whose rows have different keys: `"a","b"`. */
+  readonly insertColumns: string | undefined;
+  readonly onConflict: string | undefined;
+  readonly resolution: 'merge-duplicates' | 'ignore-duplicates' | undefined;
+  /** `Prefer: missing=default`: absent columns take their default instead of NULL. */
+  readonly missingDefault: boolean;
+}
+
+/** A fresh state for `relation`; the rest are filled by `from` / `rpc` / writes. */
+export function initialState(action: RequestAction, method: HttpMethod, relation: string, schema: string | undefined): BuilderState {
+  return {
+    action,
+    method,
+    relation,
+    schema,
+    columns: undefined,
+    returning: false,
+    args: [],
+    filters: [],
+    orders: [],
+    paging: [],
+    result: 'many',
+    count: undefined,
+    body: undefined,
+    insertColumns: undefined,
+    onConflict: undefined,
+    resolution: undefined,
+    missingDefault: false,
+  };
+}
+
+/** Copy of `pairs` with `key` set to `value`, in place if present, else appended. */
+export function setPair<V>(pairs: ReadonlyArray<readonly [string, V]>, key: string, value: V): Array<readonly [string, V]> {
+  const index = pairs.findIndex(([k]) => k === key);
+  if (index === -1) return [...pairs, [key, value]];
+  return pairs.map((pair, i) => (i === index ? [key, value] : pair));
+}
+
+const isWrite = (action: RequestAction) => action === 'insert' || action === 'update' || action === 'upsert' || action === 'delete';
+
+/**
+ * The plain request. Query order is fixed (rpc args, select, columns, on_conflict, filters in call
+ * order, orders, paging) so equal builders give equal requests. Prefer items always appear in the
+ * order return, resolution, missing, count.
+ */
+export function compileRequest(state: BuilderState): PostgrestRequest {
+  const query: Array<[string, string]> = state.args.map(([k, v]) => [k, v]);
+  const write = isWrite(state.action);
+  if (state.action === 'select') query.push(['select', state.columns ?? '*']);
+  else if (state.columns !== undefined && (!write || state.returning)) query.push(['select', state.columns]);
+  if (state.insertColumns !== undefined) query.push(['columns', state.insertColumns]);
+  if (state.onConflict !== undefined) query.push(['on_conflict', state.onConflict]);
+  for (const [k, v] of state.filters) query.push([k, v]);
+  for (const [k, terms] of state.orders) query.push([k, terms.join(',')]);
+  for (const [k, v] of state.paging) query.push([k, v]);
+
+  const prefer: string[] = [];
+  if (write) prefer.push(state.returning ? 'return=representation' : 'return=minimal');
+  if (state.resolution !== undefined) prefer.push(`resolution=${state.resolution}`);
+  if (state.missingDefault) prefer.push('missing=default');
+  if (state.count !== undefined) prefer.push(`count=${state.count}`);
+
+  const headers: Record<string, string> = {};
+  if (prefer.length > 0) headers.Prefer = prefer.join(',');
+  if (state.result === 'single') headers.Accept = 'application/vnd.pgrst.object+json';
+
+  const request: PostgrestRequest = { action: state.action, method: state.method, relation: state.relation, query, headers, result: state.result };
+  if (state.schema !== undefined) request.schema = state.schema;
+  if (state.body !== undefined) request.body = structuredClone(state.body);
+  if (state.count !== undefined) request.count = state.count;
+  return request;
+}

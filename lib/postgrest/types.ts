@@ -1,0 +1,76 @@
+/** HTTP methods PostgREST answers. */
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+/** What the caller expects back: every row, exactly one row, or at most one row. */
+export type ResultShape = 'many' | 'single' | 'maybeSingle';
+
+/** PostgREST's three ways of counting rows. */
+export type CountMethod = 'exact' | 'planned' | 'estimated';
+
+/** The four kinds of request the builder makes. */
+export type RequestAction = 'select' | 'insert' | 'update' | 'upsert' | 'delete' | 'rpc';
+
+/**
+ * A PostgREST request as plain, JSON-serializable data. Builders turn into this; the base query,
+ * the API slice's tags and (later) live caches read it. It never holds functions or class instances.
+ */
+export interface PostgrestRequest {
+  /** What the request does; `rpc` may read (GET/HEAD) or write (POST). */
+  action: RequestAction;
+  method: HttpMethod;
+  /** Schema for Accept-Profile / Content-Profile; undefined means PostgREST's default schema. */
+  schema?: string;
+  /** Table or view name (`action !== 'rpc'`) or function name (`action === 'rpc'`). */
+  relation: string;
+  /**
+   * Query string pairs in order, NOT percent-encoded: `[['select','id,title'], ['author_id','eq.1']]`.
+   * Values are already quoted by PostgREST's grammar; `toUrl` percent-encodes them.
+   */
+  query: Array<[string, string]>;
+  /** Extra request headers (Prefer, Accept ...) besides auth and profile headers. */
+  headers: Record<string, string>;
+  /** JSON body for writes and POST rpc. */
+  body?: unknown;
+  /** How the base query shapes `data`. */
+  result: ResultShape;
+  /** Set when a count was asked for; the result then becomes `{ rows, count }`. */
+  count?: CountMethod;
+}
+
+/** Anything that can become a request: a builder or a request itself. */
+export interface ToPostgrestRequest {
+  toRequest(): PostgrestRequest;
+}
+
+export type PostgrestRequestLike = PostgrestRequest | ToPostgrestRequest;
+
+/** The error shape every failed request resolves with (never thrown). */
+export interface PostgrestError {
+  /**
+   * HTTP status, or what went wrong before one arrived: the network (`FETCH_ERROR`), the time limit
+   * (`TIMEOUT_ERROR`), an unreadable body (`PARSING_ERROR`), or an argument that is no request
+   * (`INVALID_REQUEST`).
+   */
+  status: number | 'FETCH_ERROR' | 'TIMEOUT_ERROR' | 'PARSING_ERROR' | 'INVALID_REQUEST';
+  /** PostgREST / PostgreSQL error code (`PGRST116`, `23505` ...), or null. */
+  code: string | null;
+  message: string;
+  details: string | null;
+  hint: string | null;
+}
+
+/** Meta attached to every base query result (serializable). */
+export interface PostgrestMeta {
+  status: number;
+  /** Total count from Content-Range when a count was requested, else null. */
+  count: number | null;
+  headers: Record<string, string>;
+  /** The request that produced this result (for tags and live caches). */
+  request: PostgrestRequest;
+}
+
+/** Result data when a count was requested. */
+export interface CountedRows<Row> {
+  rows: Row[];
+  count: number | null;
+}

@@ -1,0 +1,35 @@
+import { buildCreateApi, coreModule, type coreModuleName, type EndpointDefinitions } from '@reduxjs/toolkit/query';
+import { reactHooksModule, type reactHooksModuleName } from '@reduxjs/toolkit/query/react';
+import { buildPostgrestApi, normalizeArg, type CreatePostgrestApiOptions, type PostgrestApi } from '../api';
+
+const createReactApi = buildCreateApi(coreModule(), reactHooksModule());
+
+type AnyHook = (arg: unknown, options?: unknown) => unknown;
+
+/**
+ * Hooks compare args structurally only for plain data, so a builder written inline in a component
+ * would look new on every render: the read hooks turn it into a plain request first.
+ */
+function normalizeReadHooks(api: Record<string, unknown>, endpoint: Record<string, unknown>): void {
+  const pairs: Array<[string, string]> = [
+    ['useReadQuery', 'useQuery'],
+    ['useReadQueryState', 'useQueryState'],
+    ['useReadQuerySubscription', 'useQuerySubscription'],
+  ];
+  for (const [apiName, endpointName] of pairs) {
+    const hook = api[apiName] as AnyHook | undefined;
+    if (!hook) continue;
+    const wrapped: AnyHook = (arg, options) => hook(normalizeArg(arg), options);
+    api[apiName] = wrapped;
+    endpoint[endpointName] = wrapped;
+  }
+}
+
+/** The same api as the core `createPostgrestApi`, built with RTK's React module so it also has hooks. */
+export function createPostgrestApi<Definitions extends EndpointDefinitions = {}, ReducerPath extends string = 'postgrestApi'>(
+  options: CreatePostgrestApiOptions<ReducerPath, Definitions>,
+): PostgrestApi<ReducerPath, Definitions, typeof coreModuleName | typeof reactHooksModuleName> {
+  const api = buildPostgrestApi(createReactApi, options);
+  normalizeReadHooks(api as unknown as Record<string, unknown>, api.endpoints.read as unknown as Record<string, unknown>);
+  return api;
+}

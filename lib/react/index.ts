@@ -1,0 +1,1 @@
+export { createPostgrestApi } from './createPostgrestApi';

