@@ -77,7 +77,7 @@ describe('generic read endpoint', () => {
     const counted = await t.store.dispatch(
       t.api.endpoints.read.initiate(from('posts').select('id', { count: 'exact' }).eq('author_id', alice).limit(1)),
     );
-    const [{ n }] = await sql<{ n: string }>('select count(*) as n from posts where author_id = $1', [alice]);
+    const { n } = (await sql<{ n: string }>('select count(*) as n from posts where author_id = $1', [alice]))[0]!;
     expect(counted.data).toEqual({ rows: [expect.objectContaining({ id: expect.any(Number) })], count: Number(n) });
     const head = await t.store.dispatch(t.api.endpoints.read.initiate(from('posts').select('*', { count: 'exact', head: true }).eq('author_id', alice)));
     expect(head.data).toEqual({ rows: [], count: Number(n) });
@@ -112,7 +112,7 @@ describe('tokens and row level security', () => {
     tokens.current = stack.signToken({ sub: bob });
     const r = await t.store.dispatch(t.api.endpoints.write.initiate(from('posts').insert({ author_id: alice, title: 'forged' })));
     expect(r.error).toMatchObject({ status: 403, code: '42501', message: expect.stringContaining('row-level security') });
-    const [{ n }] = await sql<{ n: string }>("select count(*) as n from posts where title = 'forged'");
+    const { n } = (await sql<{ n: string }>("select count(*) as n from posts where title = 'forged'"))[0]!;
     expect(n).toBe('0');
   });
 });

@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BaseQueryApi } from '@reduxjs/toolkit/query';
 import { postgrestBaseQuery } from '../../lib/postgrest/baseQuery';
-import { from } from '../../lib/postgrest';
+import { from, rpc } from '../../lib/postgrest';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 const servers: http.Server[] = [];
@@ -108,6 +108,49 @@ describe('postgrestBaseQuery', () => {
     expect(r.error).toMatchObject({ status: 'FETCH_ERROR' });
     await new Promise((r) => setTimeout(r, 50));
     expect(closed).toBe(true);
+  });
+
+  it('maybeSingle reads PostgREST\'s 406 for zero rows as null, and keeps 406 for several rows an error', async () => {
+    const url = await serve((req, res) => {
+      const rows = req.url?.includes('id=eq.1') ? 0 : 2;
+      res.writeHead(406, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ code: 'PGRST116', details: `The result contains ${rows} rows`, hint: null, message: 'JSON object requested, multiple (or no) rows returned' }));
+    });
+    const query = postgrestBaseQuery({ url });
+    const none = await query(from('t').update({ a: 1 }).eq('id', 1).select().maybeSingle(), api(), {});
+    expect(none.error).toBeUndefined();
+    expect(none.data).toBeNull();
+    expect(none.meta?.status).toBe(406);
+    const several = await query(from('t').update({ a: 1 }).eq('id', 2).select().maybeSingle(), api(), {});
+    expect(several.error).toEqual({ status: 406, code: 'PGRST116', message: 'JSON object requested, multiple (or no) rows returned', details: 'The result contains 2 rows', hint: null });
+    const single = await query(from('t').update({ a: 1 }).eq('id', 1).select().single(), api(), {});
+    expect(single.error).toMatchObject({ status: 406, details: 'The result contains 0 rows' });
+  });
+
+  it('with a count, rows is always an array: [] without a body, [row] for one row', async () => {
+    const url = await serve((req, res) => {
+      if (req.method === 'DELETE' || req.method === 'HEAD') {
+        res.writeHead(req.method === 'HEAD' ? 200 : 204, { 'content-range': '*/3' });
+        res.end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json', 'content-range': '0-0/1' });
+      res.end('{"id":1}');
+    });
+    const query = postgrestBaseQuery({ url });
+    expect((await query(from('t').delete({ count: 'exact' }), api(), {})).data).toEqual({ rows: [], count: 3 });
+    expect((await query(from('t').select('*', { count: 'exact', head: true }), api(), {})).data).toEqual({ rows: [], count: 3 });
+    expect((await query(from('t').select('*', { count: 'exact' }).single(), api(), {})).data).toEqual({ rows: [{ id: 1 }], count: 1 });
+  });
+
+  it('HEAD without a count resolves with null, as its type says', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'content-range': '0-1/*' });
+      res.end();
+    });
+    const query = postgrestBaseQuery({ url });
+    expect((await query(from('t').select('*', { head: true }), api(), {})).data).toBeNull();
+    expect((await query(rpc('f', {}, { head: true }), api(), {})).data).toBeNull();
   });
 
   it('refuses a url that is not http(s) with a message naming it', () => {

@@ -217,7 +217,18 @@ describe('writes', () => {
   test('insert then maybeSingle then select stays a POST', () => {
     const request = posts().insert({ id: 1, title: 'a' }).maybeSingle().select('id').toRequest();
     expect(request).toMatchObject({ method: 'POST', action: 'insert', result: 'maybeSingle', query: [['select', 'id']] });
-    expect(request.headers).toEqual({ Prefer: 'return=representation' });
+    expect(request.headers).toEqual({ Prefer: 'return=representation', Accept: 'application/vnd.pgrst.object+json' });
+  });
+
+  test('maybeSingle on a write or POST rpc asks for one object, so PostgREST rolls back a write touching several rows', () => {
+    const object = 'application/vnd.pgrst.object+json';
+    expect(posts().update({ title: 'x' }).eq('published', true).maybeSingle().toRequest().headers).toEqual({ Prefer: 'return=minimal', Accept: object });
+    expect(posts().delete().maybeSingle().select().toRequest().headers.Accept).toBe(object);
+    expect(posts().upsert({ id: 1 }).select().maybeSingle().toRequest().headers.Accept).toBe(object);
+    expect(rpc('bump').maybeSingle().toRequest().headers.Accept).toBe(object);
+    // Reads are checked by the base query on plain JSON rows, where zero rows is not an error.
+    expect(rpc('list', {}, { get: true }).maybeSingle().toRequest().headers.Accept).toBeUndefined();
+    expect(posts().select().maybeSingle().toRequest().headers.Accept).toBeUndefined();
   });
 
   test('upsert merges duplicates by default with the on_conflict target', () => {

@@ -61,7 +61,7 @@ describe('rtk-postgrest/react hooks', () => {
       const [write, { isLoading }] = api.useWriteMutation();
       return (
         <div>
-          <ul>{(data as Post[] | undefined)?.map((p) => <li key={p.id}>{p.title}</li>)}</ul>
+          <ul>{data?.map((p) => <li key={p.id}>{p.title}</li>)}</ul>
           <button onClick={() => setRenders(renders + 1)}>rerender {renders}</button>
           <button disabled={isLoading} onClick={() => write(from('posts').insert({ author_id: author, title: 'third', published: true }))}>add</button>
         </div>

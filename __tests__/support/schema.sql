@@ -12,7 +12,19 @@ create table items (
   during     int4range,
   body       text,
   fts        tsvector generated always as (to_tsvector('english', coalesce(body, ''))) stored,
-  created_at timestamptz not null default '2026-01-01T00:00:00Z'
+  created_at timestamptz not null default '2026-01-01T00:00:00Z',
+  score      float8,
+  day        date,
+  ref        uuid unique,
+  label      text default 'plain'
+);
+
+-- Notes on items: an embeddable child for the referenced-table filters, orders and limits.
+create table item_notes (
+  id      bigint primary key,
+  item_id bigint not null references items(id) on delete cascade,
+  note    text,
+  stars   integer
 );
 
 -- Authors and posts, with RLS: anyone reads published posts; authors read and write their own.

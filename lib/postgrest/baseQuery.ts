@@ -2,7 +2,7 @@ import type { BaseQueryApi, BaseQueryFn } from '@reduxjs/toolkit/query';
 import type { PostgrestError, PostgrestMeta, PostgrestRequest, PostgrestRequestLike } from './types';
 import { toPostgrestRequest } from './request';
 import { requestHeaders, toUrl } from './url';
-import { parseContentRange, shapeResult, toPostgrestError } from './response';
+import { isNoRowForMaybeSingle, parseContentRange, shapeResult, toPostgrestError } from './response';
 
 /** Where the base query gets the user's token; nothing (null/undefined/'') means "anonymous". */
 export type GetToken = (api: Pick<BaseQueryApi, 'getState' | 'dispatch' | 'extra'>) =>
@@ -76,7 +76,11 @@ export function postgrestBaseQuery(options: PostgrestBaseQueryOptions): Postgres
       headers: Object.fromEntries(response.headers.entries()),
       request,
     };
-    if (!response.ok) return { error: toPostgrestError(response.status, response.statusText, text), meta };
+    if (!response.ok) {
+      const error = toPostgrestError(response.status, response.statusText, text);
+      if (!isNoRowForMaybeSingle(request, error)) return { error, meta };
+      text = '';
+    }
 
     let json: unknown = null;
     if (text.length > 0) {

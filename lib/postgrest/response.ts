@@ -29,8 +29,17 @@ export function toPostgrestError(status: number, statusText: string, text: strin
 }
 
 /**
+ * True for PostgREST's 406 "0 rows" answer to a maybeSingle write (which asks for one object so that
+ * PostgREST rolls back a write touching several rows): for maybeSingle, no row is data (null).
+ */
+export function isNoRowForMaybeSingle(request: PostgrestRequest, error: PostgrestError): boolean {
+  return request.result === 'maybeSingle' && error.status === 406 && error.code === 'PGRST116' && /\b0 rows\b/.test(error.details ?? '');
+}
+
+/**
  * Turns the parsed body into the result the caller asked for: rows, one row, a row or null, and
- * `{ rows, count }` when a count was requested.
+ * `{ rows, count }` when a count was requested, whose `rows` is always an array (as `CountedRows`
+ * declares): `[]` when there is no body (HEAD, a write without `.select()`), `[row]` for one row.
  */
 export function shapeResult(
   request: PostgrestRequest,
@@ -38,9 +47,10 @@ export function shapeResult(
   count: number | null,
 ): { data: unknown } | { error: PostgrestError } {
   let data: unknown = json;
-  if (request.method === 'HEAD') data = request.result === 'many' ? [] : null;
+  // HEAD has no body: the data is null (the builder's type says so), or `{ rows: [], count }`.
+  if (request.method === 'HEAD') data = null;
   else if (request.result === 'maybeSingle') {
-    // maybeSingle asks for plain JSON rows, so zero rows is data (null), not PostgREST's 406.
+    // A maybeSingle read asks for plain JSON rows, so zero rows is data (null), not PostgREST's 406.
     if (Array.isArray(json)) {
       if (json.length > 1) {
         return {
@@ -59,6 +69,6 @@ export function shapeResult(
     // A write without `.select()` (return=minimal) has no body.
     data = null;
   }
-  if (request.count) return { data: { rows: data, count } };
+  if (request.count) return { data: { rows: data == null ? [] : Array.isArray(data) ? data : [data], count } };
   return { data };
 }

@@ -85,7 +85,11 @@ export function compileRequest(state: BuilderState): PostgrestRequest {
 
   const headers: Record<string, string> = {};
   if (prefer.length > 0) headers.Prefer = prefer.join(',');
-  if (state.result === 'single') headers.Accept = 'application/vnd.pgrst.object+json';
+  // A write (or POST rpc) with maybeSingle asks PostgREST to check the row count too, so that a write
+  // touching several rows is rolled back instead of committed and then reported as an error; the base
+  // query reads PostgREST's 406 for zero rows as null. Reads keep plain JSON and are checked client-side.
+  const checkedByServer = state.result === 'single' || (state.result === 'maybeSingle' && state.method !== 'GET' && state.method !== 'HEAD');
+  if (checkedByServer) headers.Accept = 'application/vnd.pgrst.object+json';
 
   const request: PostgrestRequest = { action: state.action, method: state.method, relation: state.relation, query, headers, result: state.result };
   if (state.schema !== undefined) request.schema = state.schema;

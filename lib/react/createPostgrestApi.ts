@@ -1,6 +1,32 @@
 import { buildCreateApi, coreModule, type coreModuleName, type EndpointDefinitions } from '@reduxjs/toolkit/query';
-import { reactHooksModule, type reactHooksModuleName } from '@reduxjs/toolkit/query/react';
+import {
+  reactHooksModule,
+  type reactHooksModuleName,
+  type SkipToken,
+  type TypedUseQueryHookResult,
+  type TypedUseQueryStateOptions,
+  type TypedUseQuerySubscriptionOptions,
+} from '@reduxjs/toolkit/query/react';
 import { buildPostgrestApi, normalizeArg, type CreatePostgrestApiOptions, type PostgrestApi } from '../api';
+import type { PostgrestBaseQuery } from '../postgrest/baseQuery';
+import type { ResultOf } from '../postgrest/builder';
+import type { PostgrestRequestLike } from '../postgrest/types';
+
+/** The data a read resolves with: typed from a builder, `unknown` for a plain request. */
+export type ReadData<B> = [ResultOf<B>] extends [never] ? unknown : ResultOf<B>;
+
+/** `useReadQuery` with `data` typed from the builder passed in. */
+export interface TypedReadHook {
+  <B extends PostgrestRequestLike>(
+    arg: B | SkipToken,
+    options?: TypedUseQuerySubscriptionOptions & TypedUseQueryStateOptions<ReadData<B>, PostgrestRequestLike, PostgrestBaseQuery>,
+  ): TypedUseQueryHookResult<ReadData<B>, PostgrestRequestLike, PostgrestBaseQuery>;
+}
+
+export type PostgrestReactApi<ReducerPath extends string, Definitions extends EndpointDefinitions> = Omit<
+  PostgrestApi<ReducerPath, Definitions, typeof coreModuleName | typeof reactHooksModuleName>,
+  'useReadQuery'
+> & { useReadQuery: TypedReadHook };
 
 const createReactApi = buildCreateApi(coreModule(), reactHooksModule());
 
@@ -28,8 +54,8 @@ function normalizeReadHooks(api: Record<string, unknown>, endpoint: Record<strin
 /** The same api as the core `createPostgrestApi`, built with RTK's React module so it also has hooks. */
 export function createPostgrestApi<Definitions extends EndpointDefinitions = {}, ReducerPath extends string = 'postgrestApi'>(
   options: CreatePostgrestApiOptions<ReducerPath, Definitions>,
-): PostgrestApi<ReducerPath, Definitions, typeof coreModuleName | typeof reactHooksModuleName> {
+): PostgrestReactApi<ReducerPath, Definitions> {
   const api = buildPostgrestApi(createReactApi, options);
   normalizeReadHooks(api as unknown as Record<string, unknown>, api.endpoints.read as unknown as Record<string, unknown>);
-  return api;
+  return api as unknown as PostgrestReactApi<ReducerPath, Definitions>;
 }

@@ -1,1 +1,1 @@
-export { createPostgrestApi } from './createPostgrestApi';
+export { createPostgrestApi, type PostgrestReactApi, type ReadData, type TypedReadHook } from './createPostgrestApi';

@@ -101,17 +101,26 @@ interface SignalWait {
   cancel(): void;
 }
 
-/** Resolves on the first SIGINT/SIGTERM; a second one forces an exit (children are killed on 'exit'). */
+const DUPLICATE_SIGNAL_MS = 1000;
+
+/**
+ * Resolves on the first SIGINT/SIGTERM; another one a second later forces an exit (children are
+ * killed on 'exit'). Under a runner such as tsx one Ctrl-C arrives twice (from the terminal and
+ * relayed), so repeats within a second are the same request.
+ */
 function waitForSignal(): SignalWait {
   let got: NodeJS.Signals | undefined;
+  let firstAt = 0;
   let resolve!: (signal: NodeJS.Signals) => void;
   const promise = new Promise<NodeJS.Signals>((done) => (resolve = done));
   const handler = (signal: NodeJS.Signals) => {
     if (got) {
+      if (Date.now() - firstAt < DUPLICATE_SIGNAL_MS) return;
       process.stderr.write('rtk-postgrest: second signal, exiting now\n');
       process.exit(130);
     }
     got = signal;
+    firstAt = Date.now();
     resolve(signal);
   };
   process.on('SIGINT', handler);

@@ -62,7 +62,10 @@ export async function startPostgres(options: PostgresStartOptions): Promise<Runn
     try {
       await make(0, log).initialise();
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      let reason = error instanceof Error ? error.message : String(error);
+      if (process.getuid?.() === 0 && /permission denied/i.test(reason)) {
+        reason += ` (run by root, PostgreSQL runs as the "${SUPERUSER}" system user: every parent folder of the data dir must be traversable by it)`;
+      }
       throw new StackError('POSTGRES_FAILED', `initdb failed for ${options.dataDir}: ${reason}`, { log: log.lines(), cause: error });
     }
   }

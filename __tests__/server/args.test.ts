@@ -1,0 +1,41 @@
+import { parseArgs, UsageError } from '../../lib/server/cli/args';
+
+function usageError(argv: string[]): string {
+  try {
+    parseArgs(argv);
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a UsageError');
+}
+
+describe('rtk-postgrest argument parsing', () => {
+  it('parses every dev flag, in both --flag value and --flag=value forms', () => {
+    expect(parseArgs(['dev', '--sql', 's.sql', '--migrations=m', '--data', 'd', '--db-port', '5432', '--api-port=3000', '--schemas', 'public, api', '--verbose'])).toEqual({
+      command: 'dev', sql: 's.sql', migrations: 'm', data: 'd', dbPort: 5432, apiPort: 3000, schemas: ['public', 'api'], verbose: true,
+    });
+    expect(parseArgs(['dev'])).toEqual({ command: 'dev', verbose: false });
+  });
+
+  it('answers --help anywhere', () => {
+    expect(parseArgs(['--help'])).toEqual({ command: 'help' });
+    expect(parseArgs(['dev', '-h'])).toEqual({ command: 'help' });
+    expect(parseArgs(['help'])).toEqual({ command: 'help' });
+  });
+
+  it.each([
+    [[], /^missing command/],
+    [['serve'], /^unknown command "serve"$/],
+    [['dev', '--sqll', 'x'], /^unknown option --sqll$/],
+    [['dev', 'schema.sql'], /^unexpected argument "schema.sql"$/],
+    [['dev', '--sql'], /^--sql needs a value$/],
+    [['dev', '--sql', '--data', 'd'], /^--sql needs a value$/],
+    [['dev', '--db-port', 'abc'], /^--db-port must be a port number \(1-65535\), got "abc"$/],
+    [['dev', '--api-port', '70000'], /^--api-port must be a port number/],
+    [['dev', '--sql', 'a', '--sql', 'b'], /^--sql given twice$/],
+    [['dev', '--schemas', ','], /^--schemas needs at least one schema name$/],
+  ])('rejects %j', (argv, message) => {
+    expect(usageError(argv as string[])).toMatch(message);
+  });
+});
