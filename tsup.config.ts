@@ -23,5 +23,7 @@ export default defineConfig([
     entry: { server: 'lib/server/index.ts', cli: 'lib/server/cli/main.ts' },
     dts: { entry: { server: 'lib/server/index.ts' } },
     platform: 'node',
+    // The server code uses import.meta.url; the CommonJS build needs it shimmed.
+    shims: true,
   },
 ]);

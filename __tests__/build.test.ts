@@ -65,6 +65,7 @@ describe('build output', () => {
     expect(typeof reactCjs.createPostgrestApi).toBe('function');
     const server = await import(pathToFileURL(path.join(dist, 'server.js')).href);
     expect(typeof server.startStack).toBe('function');
+    expect(typeof require(path.join(dist, 'server.cjs')).startStack).toBe('function');
   });
 
   it('declares the package exports that point at real files', () => {

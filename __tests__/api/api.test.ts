@@ -209,6 +209,29 @@ describe('automatic tag invalidation', () => {
     expect(t.nonSerializable()).toEqual([]);
   });
 
+  it('refetches reads that embed a table when that table is written, and function reads on any write', async () => {
+    const t = userStore();
+    tokens.current = stack.signToken({ sub: alice });
+    const withAuthor = t.store.dispatch(t.api.endpoints.read.initiate(from('posts').select('id,author:authors(name)').eq('author_id', alice).order('id')));
+    const sum = t.store.dispatch(t.api.endpoints.read.initiate(rpc('add_numbers', { a: 1, b: 2 })));
+    const items = t.store.dispatch(t.api.endpoints.read.initiate(from('items').select('id').limit(1).order('id')));
+    await Promise.all([withAuthor, sum, items]);
+    const fetchedAfter = async (write: Parameters<typeof t.api.endpoints.write.initiate>[0]) => {
+      const before = t.fetchedKeys().length;
+      await t.store.dispatch(t.api.endpoints.write.initiate(write));
+      await settled(t.store);
+      return t.fetchedKeys().slice(before).sort();
+    };
+    // Renaming an author: the posts read embedding authors, and the function read; not items.
+    expect(await fetchedAfter(from('authors').update({ name: `alice-${alice}-2` }).eq('id', alice))).toEqual(
+      [withAuthor.queryCacheKey, sum.queryCacheKey].sort(),
+    );
+    expect((t.api.endpoints.read.select(from('posts').select('id,author:authors(name)').eq('author_id', alice).order('id'))(t.store.getState()).data as Array<{ author: { name: string } }>)[0]!.author.name).toBe(`alice-${alice}-2`);
+    // A function called through write may change anything: every cached read refetches.
+    expect(await fetchedAfter(rpc('add_numbers', { a: 0, b: 0 }))).toEqual([withAuthor.queryCacheKey, sum.queryCacheKey, items.queryCacheKey].sort());
+    await sql('update authors set name = $1 where id = $2', [`alice-${alice}`, alice]);
+  });
+
   it('uses configured composite primary keys', async () => {
     const t = userStore();
     await sql('insert into memberships (org_id, user_id) values (7, 1), (7, 2) on conflict do nothing');

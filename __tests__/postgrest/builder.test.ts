@@ -2,22 +2,11 @@
  * Builder → PostgrestRequest for reads, modifiers, writes in every chaining order, rpc, headers and
  * immutability. Exact query strings are asserted because PostgREST reads them literally.
  */
-import { from, rpc, PostgrestBuilderError, type PostgrestRequest } from '../../lib/postgrest';
+import { from, rpc, type PostgrestRequest } from '../../lib/postgrest';
+import { expectBuilderError } from '../support/expectBuilderError';
 
 const q = (builder: { toRequest(): PostgrestRequest }) => builder.toRequest().query;
 
-/** Asserts `fn` throws a PostgrestBuilderError with `code` and a message matching `message`. */
-function expectBuilderError(fn: () => unknown, code: string, message: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(PostgrestBuilderError);
-  expect((caught as PostgrestBuilderError).code).toBe(code);
-  expect((caught as PostgrestBuilderError).message).toMatch(message);
-}
 
 describe('reads', () => {
   test('from() alone is a GET of every column', () => {

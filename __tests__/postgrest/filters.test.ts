@@ -2,23 +2,13 @@
  * Every filter operator and the exact strings PostgREST 12 needs for them, including the quoting
  * cases that were checked against a real PostgREST (see the comment at the top of values.ts).
  */
-import { from, PostgrestBuilderError } from '../../lib/postgrest';
+import { from } from '../../lib/postgrest';
+import { expectBuilderError } from '../support/expectBuilderError';
 
 /** The filter pairs of a read (without the leading select pair). */
 const filters = (builder: { toRequest(): { query: Array<[string, string]> } }) => builder.toRequest().query.slice(1);
 const t = () => from('t');
 
-function expectBuilderError(fn: () => unknown, code: string, message: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(PostgrestBuilderError);
-  expect((caught as PostgrestBuilderError).code).toBe(code);
-  expect((caught as PostgrestBuilderError).message).toMatch(message);
-}
 
 describe('operators', () => {
   test.each([

@@ -1,17 +1,7 @@
 /** toUrl, requestHeaders and the request guards. */
-import { from, rpc, toUrl, requestHeaders, isPostgrestRequest, toPostgrestRequest, PostgrestBuilderError, type PostgrestRequest } from '../../lib/postgrest';
+import { from, rpc, toUrl, requestHeaders, isPostgrestRequest, toPostgrestRequest, type PostgrestRequest } from '../../lib/postgrest';
+import { expectBuilderError } from '../support/expectBuilderError';
 
-function expectBuilderError(fn: () => unknown, code: string, message: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(PostgrestBuilderError);
-  expect((caught as PostgrestBuilderError).code).toBe(code);
-  expect((caught as PostgrestBuilderError).message).toMatch(message);
-}
 
 describe('toUrl', () => {
   test('joins base URL, relation and the percent-encoded query', () => {

@@ -279,6 +279,14 @@ describe('startStack failures', () => {
     expect(error.message).toMatch(message);
   });
 
+  it('rejects an exposed schema the SQL did not create with BAD_OPTION, and stops PostgreSQL', async () => {
+    const dataDir = path.join(dir, 'missing-schema-data');
+    const error = await failure({ schemas: ['public', 'api'], sql: 'create table t (id int);', dataDir });
+    expect(error.code).toBe('BAD_OPTION');
+    expect(error.message).toMatch(/^schemas: schema "api" does not exist after applying the SQL/);
+    expect(processesMentioning(dataDir)).toEqual([]);
+  });
+
   it('rejects a data dir that holds something other than a cluster with BAD_OPTION', async () => {
     const dataDir = path.join(dir, 'not-a-cluster');
     await mkdir(dataDir);

@@ -5,7 +5,8 @@ export type StackErrorCode =
   | 'SQL_FAILED'
   | 'POSTGRES_FAILED'
   | 'POSTGREST_FAILED'
-  | 'NO_BINARY';
+  | 'NO_BINARY'
+  | 'MISSING_PACKAGE';
 
 /** Where a failing SQL statement is: `file` as shown to the user, 1-based `line` when known. */
 export interface SqlLocation {

@@ -16,38 +16,34 @@ export interface GuardedStack {
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const guarded = new Set<GuardedStack>();
 const signalHandlers = new Map<NodeJS.Signals, () => void>();
-let exitHandlerInstalled = false;
 
 /** Registers a running stack; call the returned function once it has stopped. */
 export function guardStack(stack: GuardedStack): () => void {
+  if (guarded.size === 0) install();
   guarded.add(stack);
-  install();
   return () => {
-    guarded.delete(stack);
-    if (guarded.size === 0) uninstallSignals();
+    if (guarded.delete(stack) && guarded.size === 0) uninstall();
   };
 }
 
-function install(): void {
-  if (!exitHandlerInstalled) {
-    exitHandlerInstalled = true;
-    process.on('exit', () => {
-      for (const stack of guarded) {
-        try {
-          stack.killNow();
-        } catch {
-          /* nothing more can be done while exiting */
-        }
-      }
-    });
+function onExit(): void {
+  for (const stack of guarded) {
+    try {
+      stack.killNow();
+    } catch {
+      /* nothing more can be done while exiting */
+    }
   }
+}
+
+function install(): void {
+  process.on('exit', onExit);
   for (const signal of SIGNALS) {
-    if (signalHandlers.has(signal)) continue;
     const handler = () => {
       // Someone else handles this signal: they decide when to stop and exit.
       if (process.listenerCount(signal) > 1) return;
       void Promise.allSettled([...guarded].map((stack) => stack.stop())).then(() => {
-        uninstallSignals();
+        uninstall();
         process.kill(process.pid, signal);
       });
     };
@@ -56,7 +52,8 @@ function install(): void {
   }
 }
 
-function uninstallSignals(): void {
+function uninstall(): void {
+  process.off('exit', onExit);
   for (const [signal, handler] of signalHandlers) process.off(signal, handler);
   signalHandlers.clear();
 }

