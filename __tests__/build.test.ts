@@ -14,7 +14,7 @@ const dist = path.join(root, 'dist');
 const run = promisify(execFile);
 
 beforeAll(async () => {
-  await run('npx', ['tsup', '--silent'], { cwd: root, timeout: 170_000 });
+  await run('npm', ['run', 'build', '--silent'], { cwd: root, timeout: 170_000 });
 }, 180_000);
 
 /** Every file an entry loads, following its relative imports (shared chunks). */

@@ -66,6 +66,22 @@ describe('generic read endpoint', () => {
     expect(t.api.endpoints.read.select(ours())(t.store.getState()).status).toBe('fulfilled');
   });
 
+  it('lets api.util address a cached read by its builder (updateQueryData, upsertQueryData)', async () => {
+    const t = userStore();
+    tokens.current = null;
+    await t.store.dispatch(t.api.endpoints.read.initiate(ours()));
+    t.store.dispatch(
+      t.api.util.updateQueryData('read', ours(), (draft) => {
+        (draft as Post[])[0]!.title = 'patched locally';
+      }),
+    );
+    expect((t.api.endpoints.read.select(ours().toRequest())(t.store.getState()).data as Post[])[0]!.title).toBe('patched locally');
+    const seeded = from('posts').select('id').eq('id', -42);
+    await t.store.dispatch(t.api.util.upsertQueryData('read', seeded, [{ id: -42 }]));
+    expect(t.api.endpoints.read.select(seeded)(t.store.getState()).data).toEqual([{ id: -42 }]);
+    expect(t.nonSerializable()).toEqual([]);
+  });
+
   it('returns one row for single, null for maybeSingle on no rows, and { rows, count } with a count', async () => {
     const t = userStore();
     tokens.current = stack.signToken({ sub: alice });

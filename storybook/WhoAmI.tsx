@@ -1,0 +1,26 @@
+import { useId } from 'react';
+import { useCurrentUser, useDemo } from './DemoStack';
+
+/** Switches the identity requests carry: the anon key, or one of the demo users' tokens. */
+export function WhoAmI() {
+  const { config, switchUser } = useDemo();
+  const user = useCurrentUser();
+  const name = useId();
+  return (
+    <fieldset style={{ fontFamily: 'sans-serif' }}>
+      <legend>Who am I?</legend>
+      <label><input type="radio" name={name} checked={!user} onChange={() => switchUser(null)} /> Anonymous</label>
+      {config.users.map((candidate) => (
+        <label key={candidate.id} style={{ marginLeft: 12 }}>
+          <input type="radio" name={name} checked={user?.id === candidate.id} onChange={() => switchUser(candidate.id)} /> {candidate.name}
+        </label>
+      ))}
+      <p role="note" style={{ margin: '6px 0 0', fontSize: 13 }}>
+        {user
+          ? `Requests carry ${user.name}'s token (role authenticated, sub ${user.id}).`
+          : 'Requests carry the anon key (role anon).'}{' '}
+        Row level security decides the rows: published posts for everyone, drafts only for their author.
+      </p>
+    </fieldset>
+  );
+}

@@ -1,0 +1,56 @@
+/**
+ * What the demos need to reach a running PostgREST. Storybook gets it from `STORYBOOK_*` variables
+ * (set by scripts/storybook.ts); tests pass the test stack's values. Only browser-safe secrets:
+ * the anon key and user tokens, never the service key.
+ */
+
+/** A user the demos can act as: an `authors` row and a token whose `sub` is its id. */
+export interface DemoUser {
+  id: string;
+  name: string;
+  token: string;
+}
+
+export interface DemoConfig {
+  postgrestUrl: string;
+  anonKey: string;
+  /** The demo's authors; the feed only shows their posts, so a demo can share a database. */
+  users: DemoUser[];
+}
+
+/** The variables scripts/storybook.ts sets; Vite exposes them as `import.meta.env`. */
+export const ENV = {
+  url: 'STORYBOOK_POSTGREST_URL',
+  anonKey: 'STORYBOOK_POSTGREST_ANON_KEY',
+  users: 'STORYBOOK_DEMO_USERS',
+} as const;
+
+/** Reads the config from Vite's env; undefined when Storybook was started without the dev stack. */
+export function demoConfigFromEnv(env: Record<string, unknown> | undefined): DemoConfig | undefined {
+  const url = env?.[ENV.url];
+  const anonKey = env?.[ENV.anonKey];
+  if (typeof url !== 'string' || url === '' || typeof anonKey !== 'string' || anonKey === '') return undefined;
+  return { postgrestUrl: url, anonKey, users: parseUsers(env?.[ENV.users]) };
+}
+
+/** Names what is wrong with a config, or returns undefined when it is usable. */
+export function configProblem(config: unknown): string | undefined {
+  if (config === null || typeof config !== 'object') return 'no PostgREST is configured';
+  const { postgrestUrl, anonKey, users } = config as Partial<DemoConfig>;
+  if (typeof postgrestUrl !== 'string' || !/^https?:\/\//.test(postgrestUrl)) return `postgrestUrl must be an http(s) URL, got ${JSON.stringify(postgrestUrl)}`;
+  if (typeof anonKey !== 'string' || anonKey === '') return 'anonKey is missing';
+  if (!Array.isArray(users)) return 'users must be an array of { id, name, token }';
+  const bad = users.findIndex((u: Partial<DemoUser>) => !u || typeof u.id !== 'string' || typeof u.name !== 'string' || typeof u.token !== 'string');
+  if (bad >= 0) return `users[${bad}] must be { id, name, token } strings`;
+  return undefined;
+}
+
+function parseUsers(raw: unknown): DemoUser[] {
+  if (typeof raw !== 'string' || raw === '') return [];
+  try {
+    const users = JSON.parse(raw) as unknown;
+    return Array.isArray(users) ? (users as DemoUser[]) : [];
+  } catch {
+    return [];
+  }
+}
