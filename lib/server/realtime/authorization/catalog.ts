@@ -1,0 +1,119 @@
+/**
+ * What the visibility checker reads from the catalog: a table's RLS flags and column types, and per
+ * role whether it exists, may be switched to, bypasses RLS and which columns it may SELECT. Every
+ * name arrives as a bind parameter and is compared as text (`rolname::text = $1`): a `name`
+ * parameter would be truncated to 63 bytes and could match a different role.
+ */
+import { AuthorizationError } from './errors.js';
+
+/** The part of a pg.Pool the checker uses: each call runs on a session of its own. */
+export interface Queryable {
+  query(text: string, values?: unknown[]): Promise<unknown>;
+}
+
+export interface TableColumn {
+  name: string;
+  /** Schema-qualified and quoted (`pg_catalog.int4`, `public."My Type"`), safe to splice as a cast. */
+  typeSql: string;
+}
+
+export interface TableInfo {
+  schema: string;
+  name: string;
+  oid: string;
+  /** ALTER TABLE ... ENABLE ROW LEVEL SECURITY. */
+  rlsEnabled: boolean;
+  columns: TableColumn[];
+}
+
+export interface RoleAccess {
+  exists: boolean;
+  /** The checker's session user may SET ROLE to it. */
+  canBecome: boolean;
+  /** RLS does not filter this role's reads: superuser, BYPASSRLS, or owner of a table without FORCE. */
+  bypassesRls: boolean;
+  /** USAGE on the table's schema: without it no column is readable. */
+  schemaUsage: boolean;
+  /** Columns the role may SELECT (table or column grants), in table order. */
+  columns: string[];
+}
+
+/** PostgreSQL truncates longer identifiers (NAMEDATALEN - 1). */
+const MAX_NAME_BYTES = 63;
+
+/** Null when `role` can name a PostgreSQL role, else why not (never quoting the name). */
+export function invalidRoleName(role: unknown): string | null {
+  if (typeof role !== 'string' || role === '') return 'the role must be a non-empty string';
+  if (role.includes('\0')) return 'the role contains a NUL character';
+  if (Buffer.byteLength(role, 'utf8') > MAX_NAME_BYTES) return `the role is longer than ${MAX_NAME_BYTES} bytes`;
+  return null;
+}
+
+const TABLE_SQL = `
+select c.oid::pg_catalog.text as oid, c.relrowsecurity as rls_enabled,
+       coalesce((select pg_catalog.json_agg(pg_catalog.json_build_object(
+                          'name', a.attname, 'typeSql', pg_catalog.format('%I.%I', tn.nspname, t.typname))
+                        order by a.attnum)
+                   from pg_catalog.pg_attribute a
+                   join pg_catalog.pg_type t on t.oid = a.atttypid
+                   join pg_catalog.pg_namespace tn on tn.oid = t.typnamespace
+                  where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped), '[]')::pg_catalog.text as columns
+  from pg_catalog.pg_class c
+  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+ where n.nspname::pg_catalog.text = $1 and c.relname::pg_catalog.text = $2 and c.relkind in ('r', 'p')`;
+
+/** The table's RLS flag and column types, or null when there is no such table. */
+export async function loadTable(db: Queryable, schema: string, name: string): Promise<TableInfo | null> {
+  const rows = rowsOf(await db.query(TABLE_SQL, [schema, name]));
+  const row = rows[0];
+  if (!row) return null;
+  return { schema, name, oid: String(row.oid), rlsEnabled: isTrue(row.rls_enabled), columns: JSON.parse(String(row.columns)) as TableColumn[] };
+}
+
+// Mirrors PostgreSQL's check_enable_rls: superusers and BYPASSRLS roles skip policies, and so do
+// the owner's members (has_privs_of_role = pg_has_role USAGE) unless the table FORCEs them.
+const ACCESS_SQL = `
+select r.name, a.oid is not null as exists,
+       coalesce(pg_catalog.pg_has_role(session_user, a.oid, 'MEMBER'), false) as can_become,
+       coalesce(a.rolsuper or a.rolbypassrls
+                or (pg_catalog.pg_has_role(a.oid, c.relowner, 'USAGE') and not c.relforcerowsecurity), false) as bypasses_rls,
+       coalesce(pg_catalog.has_schema_privilege(a.oid, c.relnamespace, 'USAGE'), false) as schema_usage,
+       coalesce((select pg_catalog.json_agg(att.attname order by att.attnum)
+                   from pg_catalog.pg_attribute att
+                  where att.attrelid = c.oid and att.attnum > 0 and not att.attisdropped
+                    and pg_catalog.has_column_privilege(a.oid, c.oid, att.attnum, 'SELECT')), '[]')::pg_catalog.text as columns
+  from pg_catalog.unnest($2::pg_catalog.text[]) as r(name)
+  join pg_catalog.pg_class c on c.oid = $1::pg_catalog.oid
+  left join pg_catalog.pg_roles a on a.rolname::pg_catalog.text = r.name`;
+
+/** Access of each of `roles` (valid names only) to `table`, in one query. */
+export async function loadAccess(db: Queryable, table: TableInfo, roles: readonly string[]): Promise<Map<string, RoleAccess>> {
+  const rows = rowsOf(await db.query(ACCESS_SQL, [table.oid, roles]));
+  const access = new Map<string, RoleAccess>();
+  for (const row of rows) {
+    access.set(String(row.name), {
+      exists: isTrue(row.exists),
+      canBecome: isTrue(row.can_become),
+      bypassesRls: isTrue(row.bypasses_rls),
+      schemaUsage: isTrue(row.schema_usage),
+      columns: JSON.parse(String(row.columns)) as string[],
+    });
+  }
+  // The join drops every role when the table vanished between the two lookups.
+  if (access.size === 0 && roles.length > 0) {
+    throw new AuthorizationError('TABLE_NOT_FOUND', `table ${table.schema}.${table.name} no longer exists`, { schema: table.schema, table: table.name });
+  }
+  return access;
+}
+
+// JSON as text and booleans either way: the caller's pool may have its own type parsers.
+function isTrue(value: unknown): boolean {
+  return value === true || value === 't';
+}
+
+/** Rows of a pg result (or of the last result of a multi-statement query). */
+export function rowsOf(result: unknown): Array<Record<string, unknown>> {
+  const last = Array.isArray(result) ? result[result.length - 1] : result;
+  const rows = (last as { rows?: unknown } | undefined)?.rows;
+  return Array.isArray(rows) ? (rows as Array<Record<string, unknown>>) : [];
+}

@@ -1,0 +1,82 @@
+/**
+ * Runs the visibility checks of one batch: the groups RLS filters, spread over at most
+ * `maxMessages` messages so the batch costs a few round trips yet still uses several connections.
+ * A failing message fails only its groups, and each is then retried alone to find the culprit;
+ * culprits stay alone for a while, so one broken policy doesn't make its neighbours pay twice.
+ */
+import type { Queryable, TableColumn, TableInfo } from './catalog.js';
+import { keyRowsSql, visibilityCheckSql, type GroupCheck } from './checkSql.js';
+import type { Limiter } from './limiter.js';
+
+export interface CheckedGroup extends GroupCheck {
+  groupKey: string;
+}
+
+export interface GroupChecksInput {
+  db: Queryable;
+  limiter: Limiter;
+  table: TableInfo;
+  keyColumns: readonly TableColumn[];
+  /** `keys[c][r]`: text of key column c for key position r. */
+  keys: ReadonlyArray<readonly string[]>;
+  groups: readonly CheckedGroup[];
+  statementTimeoutMs: number;
+  maxMessages: number;
+  /** groupKey → until when (ms) that group is checked alone. Shared by the checker's batches. */
+  isolated: Map<string, number>;
+  isolateForMs: number;
+}
+
+/** Visible key positions per group, or the error that left the group seeing nothing. */
+export type GroupCheckResults = Map<string, number[] | Error>;
+
+/** Groups remembered as failing; past this the memory starts over. */
+const MAX_ISOLATED = 1000;
+
+export async function runGroupChecks(input: GroupChecksInput): Promise<GroupCheckResults> {
+  const { db, limiter, table, keyColumns, groups, statementTimeoutMs, isolated } = input;
+  const results: GroupCheckResults = new Map();
+  const keyRows = keyRowsSql(keyColumns, input.keys);
+  const now = Date.now();
+
+  const run = async (chunk: readonly CheckedGroup[]): Promise<void> => {
+    try {
+      const text = visibilityCheckSql(table, keyColumns, keyRows, chunk, statementTimeoutMs);
+      const answer = await limiter.run(() => db.query(text));
+      if (!Array.isArray(answer) || answer.length !== chunk.length * 2) throw new Error('the database answered a different number of statements than were sent');
+      chunk.forEach((group, index) => {
+        const rows = (answer[index * 2 + 1] as { rows?: Array<{ i: unknown }> }).rows ?? [];
+        results.set(group.groupKey, rows.map((row) => Number(row.i)));
+      });
+    } catch (error) {
+      if (chunk.length === 1) {
+        const group = chunk[0]!;
+        results.set(group.groupKey, error instanceof Error ? error : new Error(String(error)));
+        if (isolated.size >= MAX_ISOLATED) isolated.clear();
+        isolated.set(group.groupKey, Date.now() + input.isolateForMs);
+        return;
+      }
+      await Promise.all(chunk.map((group) => run([group])));
+    }
+  };
+
+  const alone: CheckedGroup[] = [];
+  const shared: CheckedGroup[] = [];
+  for (const group of groups) {
+    const until = isolated.get(group.groupKey);
+    if (until !== undefined && until <= now) isolated.delete(group.groupKey);
+    (until !== undefined && until > now ? alone : shared).push(group);
+  }
+  await Promise.all([...alone.map((group) => run([group])), ...split(shared, input.maxMessages).map(run)]);
+  return results;
+}
+
+/** `items` in at most `parts` chunks of near-equal size, order kept. */
+function split<T>(items: readonly T[], parts: number): T[][] {
+  const count = Math.min(Math.max(1, parts), items.length);
+  const chunks: T[][] = [];
+  for (let index = 0; index < count; index++) {
+    chunks.push(items.slice(Math.floor((index * items.length) / count), Math.floor(((index + 1) * items.length) / count)));
+  }
+  return chunks;
+}
