@@ -58,10 +58,15 @@ const TYPE_QUERY = `
    where t.oid = any($1::oid[])`;
 
 const PRIMARY_KEY_QUERY = `
-  select a.attname from pg_index i
-    join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
-   where i.indrelid = $1 and i.indisprimary
+  select exists (select 1 from pg_class where oid = $1) as found, a.attname
+    from (select 1) one
+    left join pg_index i on i.indrelid = $1 and i.indisprimary
+    left join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
    order by a.attnum`;
+
+/** Waits before asking the catalog again for objects a just-streamed transaction created. */
+const CATALOG_RETRY_DELAYS_MS = [5, 20, 50, 100, 250];
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A type missing from pg_type (dropped since the change was logged): its values stay text. */
 const UNKNOWN_TYPE: TypeRow = { typname: 'unknown', typtype: 'b', base: 0, elem: 0, isArray: false, attributes: null };
@@ -116,10 +121,22 @@ export class RelationCatalog {
     };
   }
 
-  /** Loads the given type OIDs and every type they refer to (domain bases, array elements, attributes). */
-  private async loadTypes(oids: readonly number[]): Promise<void> {
+  private typeLoading: Promise<void> = Promise.resolve();
+
+  /**
+   * Loads the given type OIDs and every type they refer to. One load at a time: a concurrent load
+   * would see a type another load has stored while its element or base type is still on its way,
+   * and cache a wrong JSON type name for good.
+   */
+  private loadTypes(oids: readonly number[]): Promise<void> {
+    const load = this.typeLoading.then(() => this.loadTypesNow(oids));
+    this.typeLoading = load.catch(() => undefined);
+    return load;
+  }
+
+  private async loadTypesNow(oids: readonly number[]): Promise<void> {
     let wanted = [...new Set(oids)].filter((oid) => !this.types.has(oid));
-    for (let round = 0; wanted.length > 0 && round < MAX_TYPE_DEPTH; round++) {
+    for (let round = 0, retries = 0; wanted.length > 0 && round < MAX_TYPE_DEPTH; round++) {
       const { rows } = await this.pool.query<TypeRow & { oid: number }>(TYPE_QUERY, [wanted]);
       const next = new Set<number>();
       for (const row of rows) {
@@ -128,14 +145,29 @@ export class RelationCatalog {
         if (row.isArray) next.add(row.elem);
         for (const [, attributeType] of row.attributes ?? []) next.add(attributeType);
       }
-      for (const oid of wanted) if (!this.types.has(oid)) this.types.set(oid, UNKNOWN_TYPE);
+      const absent = wanted.filter((oid) => !this.types.has(oid));
+      if (absent.length > 0 && retries < CATALOG_RETRY_DELAYS_MS.length) {
+        // The walsender can stream a transaction a moment before its commit is visible to other
+        // sessions, so a type it created may not be in pg_type yet: ask again before giving up.
+        await sleep(CATALOG_RETRY_DELAYS_MS[retries++]!);
+        wanted = [...absent, ...[...next].filter((oid) => !this.types.has(oid))];
+        continue;
+      }
+      for (const oid of absent) this.types.set(oid, UNKNOWN_TYPE);
       wanted = [...next].filter((oid) => !this.types.has(oid));
     }
   }
 
   private async lookUpPrimaryKey(relationOid: number): Promise<string[]> {
-    const { rows } = await this.pool.query<{ attname: string }>(PRIMARY_KEY_QUERY, [relationOid]);
-    return rows.map((row) => row.attname);
+    for (let retry = 0; ; retry++) {
+      const { rows } = await this.pool.query<{ attname: string; found: boolean }>(PRIMARY_KEY_QUERY, [relationOid]);
+      // No pg_class row yet: the table's creating transaction isn't visible to us yet (see loadTypesNow).
+      if (rows[0]?.found === false && retry < CATALOG_RETRY_DELAYS_MS.length) {
+        await sleep(CATALOG_RETRY_DELAYS_MS[retry]!);
+        continue;
+      }
+      return rows.filter((row) => row.attname !== null).map((row) => row.attname);
+    }
   }
 
   /** The name pgValues' converterFor knows the type's JSON form by (see the module notes). */
