@@ -6,3 +6,6 @@ export { StackError, isStackError } from './stack/errors.js';
 export type { StackErrorCode, SqlLocation } from './stack/errors.js';
 export { signJwt, verifyJwt, JwtError } from './stack/jwt.js';
 export type { JwtClaims, JwtErrorCode } from './stack/jwt.js';
+export { createRealtimeServer } from './realtime/server.js';
+export type { RealtimeServer, RealtimeServerOptions } from './realtime/server.js';
+export type { ChannelExtension } from './realtime/channels.js';

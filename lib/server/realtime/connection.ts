@@ -1,0 +1,104 @@
+/**
+ * One WebSocket connection: frames in through the codec, heartbeats answered on topic `phoenix`,
+ * everything else to the socket's channels; messages out through the codec, with a bounded send
+ * buffer. Nothing a client sends may throw out of here: a bad frame gets an error reply, or the
+ * socket is closed, and no other socket is touched.
+ */
+import type { WebSocket } from 'ws';
+import { decodeErrorReply, type RealtimeCodec } from './codec.js';
+import { createSocketChannels, type ChannelContext } from './channels.js';
+import { EVENT, PHOENIX_TOPIC, replyTo, type InboundMessage, type PhoenixMessage } from './messages.js';
+import type { ChannelPeer } from './rooms.js';
+
+/** Close codes (RFC 6455 §7.4.1). */
+export const CLOSE_CODE = { normal: 1000, invalidPayload: 1007, policyViolation: 1008, internalError: 1011 } as const;
+
+/** After asking a socket to close, give its peer this long to answer before dropping it. */
+const CLOSE_GRACE_MS = 1000;
+
+export interface ConnectionOptions {
+  id: string;
+  codec: RealtimeCodec;
+  /** The verified `apikey` the socket connected with. */
+  socketToken: string;
+  context: ChannelContext;
+  /** Past this many queued outgoing bytes the socket is closed (1008) instead of growing memory. */
+  maxBufferedBytes: number;
+}
+
+/** Serves one socket until it closes. */
+export function serveConnection(socket: WebSocket, options: ConnectionOptions): void {
+  const { codec, maxBufferedBytes } = options;
+  let closing = false;
+
+  function close(code: number, reason: string): void {
+    if (closing) return;
+    closing = true;
+    // A close reason is limited to 123 bytes; our reasons are ASCII.
+    socket.close(code, reason.slice(0, 123));
+    // A slow or dead peer may never answer the close handshake: don't keep its buffers waiting.
+    setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
+  function sendFrame(frame: string | Buffer): void {
+    if (closing || socket.readyState !== socket.OPEN) return;
+    socket.send(frame, { binary: typeof frame !== 'string' });
+    if (socket.bufferedAmount > maxBufferedBytes) {
+      close(CLOSE_CODE.policyViolation, `slow consumer: more than ${maxBufferedBytes} bytes waiting to be sent`);
+    }
+  }
+
+  const peer: ChannelPeer = {
+    id: options.id,
+    vsn: codec.vsn,
+    send(message: PhoenixMessage) {
+      const frame = codec.encode(message);
+      if (frame !== null) sendFrame(frame);
+    },
+    sendFrame,
+  };
+  const channels = createSocketChannels(peer, options.socketToken, options.context);
+
+  function dispatch(message: InboundMessage): void {
+    if (message.topic === PHOENIX_TOPIC) {
+      if (message.event === EVENT.heartbeat) peer.send(replyTo(message, 'ok', {}));
+      else if (message.ref !== null) peer.send(replyTo(message, 'error', { reason: 'unmatched topic' }));
+      return;
+    }
+    channels.handle(message);
+  }
+
+  function receive(data: Buffer, isBinary: boolean): void {
+    const decoded = codec.decode(data, isBinary);
+    if (!decoded.ok) {
+      const reply = decodeErrorReply(decoded);
+      // Without a ref nobody waits for an answer, and the stream can't be trusted: Phoenix closes too.
+      if (reply === null) close(CLOSE_CODE.invalidPayload, `${decoded.error.code}: ${decoded.error.message}`);
+      else peer.send(reply);
+      return;
+    }
+    try {
+      dispatch(decoded.message);
+    } catch {
+      // A bug of ours, triggered by this client only: answer it like Supabase's crashed channel does.
+      if (decoded.message.ref !== null) peer.send(replyTo(decoded.message, 'error', { reason: 'Unknown Error on Channel' }));
+    }
+  }
+
+  socket.on('message', (data, isBinary) => {
+    if (closing) return;
+    try {
+      receive(data as Buffer, isBinary);
+    } catch {
+      // Even the error path failed: drop this socket rather than let the exception reach ws (and other sockets).
+      close(CLOSE_CODE.internalError, 'internal error');
+    }
+  });
+
+  socket.on('close', () => {
+    closing = true;
+    channels.closeAll();
+  });
+  // 'error' precedes 'close' (e.g. ws closes with 1009 on an oversized frame); without a listener it would throw.
+  socket.on('error', () => close(CLOSE_CODE.internalError, 'socket error'));
+}

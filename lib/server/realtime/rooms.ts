@@ -1,0 +1,79 @@
+/**
+ * Which channels are joined to which room. A room is a topic plus its privacy: public and private
+ * channels of one name never see each other (Supabase's `tenant_topic/3`). Broadcast, presence and
+ * (next) postgres_changes all fan out through here, so a frame is encoded once per (room, vsn).
+ */
+import type { FanoutFrames } from './codec.js';
+import type { JoinConfig } from './joinConfig.js';
+import type { PhoenixMessage, Vsn } from './messages.js';
+import type { JwtClaims } from '../stack/jwt.js';
+
+/** The socket side of a channel: what the channel layer may send through. */
+export interface ChannelPeer {
+  /** Unique per socket for the life of the server. */
+  readonly id: string;
+  readonly vsn: Vsn;
+  /** Encodes and sends one message; dropped silently when this vsn cannot carry it or the socket is closing. */
+  send(message: PhoenixMessage): void;
+  /** Sends an already-encoded frame (fan-out). */
+  sendFrame(frame: string | Buffer): void;
+}
+
+/** One joined channel (one `phx_join` of one socket). */
+export interface JoinedChannel {
+  readonly peer: ChannelPeer;
+  /** `realtime:<name>`. */
+  readonly topic: string;
+  readonly joinRef: string;
+  /** The room key: topic plus privacy. */
+  readonly room: string;
+  readonly config: JoinConfig;
+  /** The claims of the token the channel is joined with; replaced by `access_token` refreshes. */
+  claims: JwtClaims;
+}
+
+/** The room of a topic; private rooms are keyed apart so a public join can never reach them. */
+export function roomKey(topic: string, isPrivate: boolean): string {
+  return `${isPrivate ? 'private' : 'public'}|${topic}`;
+}
+
+export interface Rooms {
+  add(channel: JoinedChannel): void;
+  remove(channel: JoinedChannel): void;
+  members(room: string): ReadonlySet<JoinedChannel>;
+  /** Sends `frames` to every member of `room` that `include` accepts, in the frame of its socket's vsn. */
+  fanout(room: string, frames: FanoutFrames, include: (channel: JoinedChannel) => boolean): void;
+}
+
+const EMPTY: ReadonlySet<JoinedChannel> = new Set();
+
+/** Creates an empty room registry. */
+export function createRooms(): Rooms {
+  const rooms = new Map<string, Set<JoinedChannel>>();
+  return {
+    add(channel) {
+      let members = rooms.get(channel.room);
+      if (!members) rooms.set(channel.room, (members = new Set()));
+      members.add(channel);
+    },
+    remove(channel) {
+      const members = rooms.get(channel.room);
+      if (!members) return;
+      members.delete(channel);
+      if (members.size === 0) rooms.delete(channel.room);
+    },
+    members(room) {
+      return rooms.get(room) ?? EMPTY;
+    },
+    fanout(room, frames, include) {
+      const members = rooms.get(room);
+      if (!members) return;
+      // Copy: a send can close a slow socket, which leaves its channels while we iterate.
+      for (const channel of [...members]) {
+        if (!include(channel)) continue;
+        const frame = frames.frameFor(channel.peer.vsn);
+        if (frame !== null) channel.peer.sendFrame(frame);
+      }
+    },
+  };
+}

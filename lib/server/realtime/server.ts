@@ -1,0 +1,71 @@
+/**
+ * The realtime server's composition root: transport, one codec and channel set per socket, and the
+ * rooms and presence every socket shares. postgres_changes is not wired yet (see ChannelExtension).
+ */
+import { randomUUID } from 'node:crypto';
+import { createCodec, DEFAULT_MAX_FRAME_BYTES } from './codec.js';
+import type { ChannelContext, ChannelExtension } from './channels.js';
+import { serveConnection } from './connection.js';
+import { createPresenceTracker } from './presence.js';
+import { createPresenceChannels } from './presenceChannel.js';
+import { createRooms } from './rooms.js';
+import { startTransport } from './transport.js';
+
+export interface RealtimeServerOptions {
+  /** HS256 secret of the `apikey` and `access_token` JWTs. */
+  jwtSecret: string;
+  /** Default 0: any free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Largest accepted frame in bytes. Default 5 000 000 (Supabase's `max_frame_size`). */
+  maxFrameBytes?: number;
+  /** Sockets that send nothing for this long are closed. Default 60 000 (Phoenix's idle timeout). */
+  heartbeatTimeoutMs?: number;
+  /** A socket with more queued outgoing bytes than this is closed with 1008. Default 16 MiB. */
+  maxBufferedBytes?: number;
+  /** Followers of channel lifecycles (the postgres_changes wiring plugs in here). */
+  extensions?: readonly ChannelExtension[];
+}
+
+export interface RealtimeServer {
+  /** `ws://host:port/realtime/v1`: what `new RealtimeClient(url, { params: { apikey } })` takes. */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 60_000;
+export const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
+/** Starts a realtime server speaking the Supabase Realtime protocol (broadcast and presence). */
+export async function createRealtimeServer(options: RealtimeServerOptions): Promise<RealtimeServer> {
+  if (options === null || typeof options !== 'object') throw new TypeError('createRealtimeServer: options must be an object');
+  const { jwtSecret } = options;
+  if (typeof jwtSecret !== 'string' || jwtSecret.length === 0) throw new TypeError('createRealtimeServer: jwtSecret must be a non-empty string');
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError('createRealtimeServer: port must be an integer from 0 to 65535');
+  const host = options.host ?? '127.0.0.1';
+  const maxFrameBytes = positive(options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 'maxFrameBytes');
+  const heartbeatTimeoutMs = positive(options.heartbeatTimeoutMs, DEFAULT_HEARTBEAT_TIMEOUT_MS, 'heartbeatTimeoutMs');
+  const maxBufferedBytes = positive(options.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES, 'maxBufferedBytes');
+
+  const rooms = createRooms();
+  const context: ChannelContext = {
+    jwtSecret,
+    rooms,
+    presence: createPresenceChannels(rooms, createPresenceTracker()),
+    extensions: options.extensions ?? [],
+  };
+  const transport = await startTransport({ jwtSecret, port, host, maxFrameBytes, heartbeatTimeoutMs }, ({ socket, vsn, token }) => {
+    serveConnection(socket, { id: randomUUID(), codec: createCodec(vsn, { maxFrameBytes }), socketToken: token, context, maxBufferedBytes });
+  });
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return { url: `ws://${urlHost}:${transport.port}/realtime/v1`, port: transport.port, close: () => transport.close() };
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`createRealtimeServer: ${name} must be a positive integer`);
+  return value;
+}
