@@ -66,6 +66,7 @@ export async function runDev(args: DevArgs, io: Io): Promise<number> {
 function printStack(stack: Stack, args: DevArgs, elapsedMs: number, io: Io): void {
   const rows: Array<[string, string]> = [
     ['PostgREST', stack.postgrestUrl],
+    ['Realtime', stack.realtimeUrl],
     ['Database', stack.databaseUrl],
     ['Schemas', (args.schemas ?? ['public']).join(', ')],
     ['anon key', stack.anonKey],

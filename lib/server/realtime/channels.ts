@@ -15,10 +15,8 @@ const TOPIC_PREFIX = 'realtime:';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * Lets another feature follow channel lifecycles without the channel layer knowing it.
- * TODO(postgres_changes): the next session implements this to subscribe `channel.config.postgresChanges`
- * in `onJoin` and push `system {extension: 'postgres_changes', status: 'ok', message: 'Subscribed to
- * PostgreSQL', channel}` only once the subscription is live; `onClaimsChanged` re-authorizes it.
+ * Lets another feature follow channel lifecycles without the channel layer knowing it
+ * (postgres_changes does: changes/extension.ts).
  */
 export interface ChannelExtension {
   /** After the join reply (and `presence_state`) went out. */

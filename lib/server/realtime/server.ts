@@ -1,11 +1,12 @@
 /**
  * The realtime server's composition root: transport, one codec and channel set per socket, and the
- * rooms and presence every socket shares. postgres_changes is not wired yet (see ChannelExtension).
+ * rooms and presence every socket shares, and postgres_changes when given a `databaseUrl`.
  */
 import { randomUUID } from 'node:crypto';
 import { createCodec, DEFAULT_MAX_FRAME_BYTES } from './codec.js';
 import type { ChannelContext, ChannelExtension } from './channels.js';
 import { serveConnection } from './connection.js';
+import { createPostgresChanges, DEFAULT_PUBLICATION, type PostgresChanges } from './changes/extension.js';
 import { createPresenceTracker } from './presence.js';
 import { createPresenceChannels } from './presenceChannel.js';
 import { createRooms } from './rooms.js';
@@ -24,8 +25,17 @@ export interface RealtimeServerOptions {
   heartbeatTimeoutMs?: number;
   /** A socket with more queued outgoing bytes than this is closed with 1008. Default 16 MiB. */
   maxBufferedBytes?: number;
-  /** Followers of channel lifecycles (the postgres_changes wiring plugs in here). */
+  /** Followers of channel lifecycles, besides postgres_changes. */
   extensions?: readonly ChannelExtension[];
+  /**
+   * Enables postgres_changes: a connection string of a role that may replicate and SET ROLE to the
+   * subscribers' roles (a superuser).
+   */
+  databaseUrl?: string;
+  /** The publication postgres_changes streams; it must exist. Default `rtk_postgrest_realtime`. */
+  publication?: string;
+  /** Problems of postgres_changes no single channel can be told about. Default: console.warn. */
+  onError?: (error: unknown) => void;
 }
 
 export interface RealtimeServer {
@@ -50,18 +60,47 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
   const heartbeatTimeoutMs = positive(options.heartbeatTimeoutMs, DEFAULT_HEARTBEAT_TIMEOUT_MS, 'heartbeatTimeoutMs');
   const maxBufferedBytes = positive(options.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES, 'maxBufferedBytes');
 
+  if (options.databaseUrl !== undefined && (typeof options.databaseUrl !== 'string' || options.databaseUrl.length === 0)) {
+    throw new TypeError('createRealtimeServer: databaseUrl must be a non-empty string');
+  }
+  const publication = options.publication ?? DEFAULT_PUBLICATION;
+  if (typeof publication !== 'string' || publication.length === 0) throw new TypeError('createRealtimeServer: publication must be a non-empty string');
+
+  let changes: PostgresChanges | undefined;
+  if (options.databaseUrl !== undefined) {
+    changes = createPostgresChanges({ databaseUrl: options.databaseUrl, publication, ...(options.onError && { onError: options.onError }) });
+    try {
+      await changes.start();
+    } catch (error) {
+      await changes.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
   const rooms = createRooms();
   const context: ChannelContext = {
     jwtSecret,
     rooms,
     presence: createPresenceChannels(rooms, createPresenceTracker()),
-    extensions: options.extensions ?? [],
+    extensions: [...(options.extensions ?? []), ...(changes ? [changes.extension] : [])],
   };
-  const transport = await startTransport({ jwtSecret, port, host, maxFrameBytes, heartbeatTimeoutMs }, ({ socket, vsn, token }) => {
-    serveConnection(socket, { id: randomUUID(), codec: createCodec(vsn, { maxFrameBytes }), socketToken: token, context, maxBufferedBytes });
-  });
+  let transport: Awaited<ReturnType<typeof startTransport>>;
+  try {
+    transport = await startTransport({ jwtSecret, port, host, maxFrameBytes, heartbeatTimeoutMs }, ({ socket, vsn, token }) => {
+      serveConnection(socket, { id: randomUUID(), codec: createCodec(vsn, { maxFrameBytes }), socketToken: token, context, maxBufferedBytes });
+    });
+  } catch (error) {
+    await changes?.close().catch(() => undefined);
+    throw error;
+  }
   const urlHost = host.includes(':') ? `[${host}]` : host;
-  return { url: `ws://${urlHost}:${transport.port}/realtime/v1`, port: transport.port, close: () => transport.close() };
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await transport.close();
+      await changes?.close();
+    })());
+  return { url: `ws://${urlHost}:${transport.port}/realtime/v1`, port: transport.port, close };
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

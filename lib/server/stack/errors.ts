@@ -5,6 +5,7 @@ export type StackErrorCode =
   | 'SQL_FAILED'
   | 'POSTGRES_FAILED'
   | 'POSTGREST_FAILED'
+  | 'REALTIME_FAILED'
   | 'NO_BINARY'
   | 'MISSING_PACKAGE';
 

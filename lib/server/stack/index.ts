@@ -13,14 +13,18 @@ import { assertPortFree, HOST } from './ports.js';
 import { startPostgres, type RunningPostgres } from './postgres.js';
 import { resolvePostgrestBinary, startPostgrest, type RunningPostgrest } from './postgrest.js';
 import { exposeSchemas, prepareDatabase } from './roles.js';
+import { createRealtimeServer, type RealtimeServer } from '../realtime/server.js';
+import { DEFAULT_PUBLICATION } from '../realtime/changes/extension.js';
 
 export type { SignTokenOptions, TokenSigner } from './keys.js';
 
-/** A running dev stack: PostgreSQL and PostgREST. */
+/** A running dev stack: PostgreSQL, PostgREST and the realtime server. */
 export interface Stack {
   /** Superuser connection string. */
   databaseUrl: string;
   postgrestUrl: string;
+  /** `ws://…/realtime/v1`: what `new RealtimeClient(realtimeUrl, { params: { apikey } })` connects to. */
+  realtimeUrl: string;
   /** HS256 secret PostgREST verifies tokens with. */
   jwtSecret: string;
   /** Token for role `anon` (valid ten years). */
@@ -33,7 +37,7 @@ export interface Stack {
   pids: { postgres: number; postgrest: number };
   /** Signs a user token PostgREST accepts: role 'authenticated' unless given, expires in 1 h by default. */
   signToken: TokenSigner;
-  /** Stops PostgREST, then PostgreSQL, then removes a throwaway data dir. Idempotent. */
+  /** Stops the realtime server, PostgREST, then PostgreSQL, then removes a throwaway data dir. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -61,10 +65,12 @@ export async function startStack(options?: StackOptions): Promise<Stack> {
   const authenticatorPassword = randomBytes(24).toString('hex');
   let postgres: RunningPostgres | undefined;
   let postgrest: RunningPostgrest | undefined;
+  let realtime: RealtimeServer | undefined;
   let stopping: Promise<void> | undefined;
 
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      await realtime?.close().catch(() => undefined);
       await postgrest?.stop();
       await postgres?.stop();
       if (data.removeOnStop) await rm(data.dir, { recursive: true, force: true, maxRetries: 3 });
@@ -99,6 +105,7 @@ export async function startStack(options?: StackOptions): Promise<Stack> {
       ...(settings.postgrestReadyTimeoutMs !== undefined && { readyTimeoutMs: settings.postgrestReadyTimeoutMs }),
       onLog: log,
     });
+    realtime = await startRealtime(postgres.databaseUrl, jwtSecret, log);
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;
@@ -107,6 +114,7 @@ export async function startStack(options?: StackOptions): Promise<Stack> {
   return {
     databaseUrl: postgres.databaseUrl,
     postgrestUrl: postgrest.url,
+    realtimeUrl: realtime.url,
     jwtSecret,
     ...apiKeys(jwtSecret),
     dataDir: data.dir,
@@ -114,6 +122,18 @@ export async function startStack(options?: StackOptions): Promise<Stack> {
     signToken: tokenSigner(jwtSecret),
     stop,
   };
+}
+
+async function startRealtime(databaseUrl: string, jwtSecret: string, log: (line: string) => void): Promise<RealtimeServer> {
+  try {
+    return await createRealtimeServer({
+      databaseUrl,
+      jwtSecret,
+      onError: (error) => log(`[realtime] ${(error as Error)?.message ?? String(error)}`),
+    });
+  } catch (error) {
+    throw new StackError('REALTIME_FAILED', `starting the realtime server failed: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 async function readSources(settings: ValidStackOptions): Promise<SqlSource[]> {
@@ -145,6 +165,9 @@ async function setUpDatabase(
     await prepareDatabase(client, authenticatorPassword);
     await applySources(client, sources, log);
     await exposeSchemas(client, schemas);
+    // Every table streams by default; the realtime server replicates this publication.
+    const existing = await client.query('select 1 from pg_catalog.pg_publication where pubname = $1', [DEFAULT_PUBLICATION]);
+    if (existing.rowCount === 0) await client.query(`create publication ${DEFAULT_PUBLICATION} for all tables`);
   } catch (error) {
     if (error instanceof StackError) throw error;
     throw new StackError('POSTGRES_FAILED', `preparing the database failed: ${(error as Error).message}`, { cause: error });

@@ -1,0 +1,192 @@
+/**
+ * The postgres_changes dispatcher with a fake visibility checker and fake sockets: one check per
+ * (table, batch) for all subscriber groups, one message per channel per change carrying every
+ * matching binding id, stream order, column stripping per role, unchecked DELETEs.
+ */
+import type { KeyedTable, KeyRow, SubscriberGroup, TableRef, VisibilityChecker } from '../../../lib/server/realtime/authorization/index.js';
+import { createChangeDispatcher } from '../../../lib/server/realtime/changes/dispatch.js';
+import { createSubscriptionRegistry, type Subscription } from '../../../lib/server/realtime/changes/subscriptions.js';
+import { parseJoinConfig } from '../../../lib/server/realtime/joinConfig.js';
+import type { ChangeEvent } from '../../../lib/server/realtime/replication/index.js';
+import { formatPosition } from '../../../lib/server/realtime/resumeLog.js';
+import type { JoinedChannel } from '../../../lib/server/realtime/rooms.js';
+
+interface Sent {
+  topic: string;
+  payload: { ids: number[]; data: Record<string, unknown>; position: string };
+}
+
+const COLUMNS = [
+  { name: 'id', type: 'int4' },
+  { name: 'name', type: 'text' },
+  { name: 'secret', type: 'text' },
+];
+
+let seq = 0;
+function change(type: ChangeEvent['type'], id: number, table = 'items'): ChangeEvent {
+  const row = { id, name: `n${id}`, secret: `s${id}` };
+  const text = { id: String(id), name: `n${id}`, secret: `s${id}` };
+  const event: ChangeEvent = {
+    position: formatPosition(100n, seq++),
+    commitTimestamp: '2026-11-24T10:00:00.000Z',
+    schema: 'public',
+    table,
+    type,
+    columns: COLUMNS,
+    primaryKey: ['id'],
+    errors: null,
+  };
+  if (type !== 'DELETE') Object.assign(event, { record: row, recordText: text });
+  if (type !== 'INSERT') Object.assign(event, { oldRecord: type === 'DELETE' ? row : { id }, oldRecordText: type === 'DELETE' ? text : { id: String(id) } });
+  return event;
+}
+
+function channel(name: string, claims: Record<string, unknown>, sent: Sent[]): JoinedChannel {
+  const parsed = parseJoinConfig({});
+  if (!parsed.ok) throw new Error(parsed.message);
+  return {
+    peer: {
+      id: name,
+      vsn: '1.0.0',
+      send: () => undefined,
+      sendFrame: (frame) => {
+        const { topic, payload } = JSON.parse(String(frame)) as Sent; // vsn 1.0.0: a JSON object
+        sent.push({ topic, payload });
+      },
+    },
+    topic: `realtime:${name}`,
+    joinRef: '1',
+    room: `public|realtime:${name}`,
+    config: parsed.config,
+    claims,
+  };
+}
+
+function sub(on: JoinedChannel, id: number, extra: Partial<Subscription> = {}): Subscription {
+  return { channel: on, id, event: null, schema: 'public', table: 'items', matches: null, ...extra };
+}
+
+/** Sees rows with an even id for role anon, every row for others; anon can't read `secret`. */
+function fakeChecker() {
+  const calls: Array<{ table: KeyedTable; groups: readonly SubscriberGroup[]; rows: readonly KeyRow[] }> = [];
+  let release: (() => void) | undefined;
+  let held: Promise<void> = Promise.resolve();
+  const checker: VisibilityChecker = {
+    async checkVisible(table, groups, rows) {
+      calls.push({ table, groups, rows });
+      await held;
+      const result = new Map<string, ReadonlySet<number>>();
+      for (const group of groups) {
+        const visible = new Set<number>();
+        rows.forEach((row, index) => {
+          if (group.role !== 'anon' || Number(row.id) % 2 === 0) visible.add(index);
+        });
+        result.set(group.groupKey, visible);
+      }
+      return result;
+    },
+    async visibleColumns(_table: TableRef, role: string) {
+      return role === 'anon' ? ['id', 'name'] : ['id', 'name', 'secret'];
+    },
+    async isRlsEnabled() {
+      return true;
+    },
+    invalidate() {},
+  };
+  return {
+    checker,
+    calls,
+    hold() {
+      held = new Promise((resolve) => (release = resolve));
+    },
+    release: () => release?.(),
+  };
+}
+
+describe('createChangeDispatcher', () => {
+  it('checks each table once per batch for all distinct subscriber groups and all rows', async () => {
+    const fake = fakeChecker();
+    const registry = createSubscriptionRegistry();
+    const sent: Sent[] = [];
+    const anonClaims = { role: 'anon' };
+    const [a, b, c] = [channel('a', anonClaims, sent), channel('b', { role: 'anon' }, sent), channel('c', { role: 'authenticated', sub: 'u' }, sent)];
+    for (const [index, ch] of [a, b, c].entries()) registry.set(ch, [sub(ch, index + 1)]);
+    const dispatcher = createChangeDispatcher({ registry, checker: fake.checker });
+    dispatcher.enqueue([change('INSERT', 1), change('INSERT', 2), change('UPDATE', 3)]);
+    await dispatcher.idle();
+    expect(fake.calls).toHaveLength(1);
+    expect(fake.calls[0]!.groups.map((group) => group.role).sort()).toEqual(['anon', 'authenticated']);
+    expect(fake.calls[0]!.rows).toEqual([{ id: '1' }, { id: '2' }, { id: '3' }]);
+    const ids = (topic: string) => sent.filter((message) => message.topic === topic).map((message) => message.payload.data.record);
+    expect(ids('realtime:a')).toEqual([{ id: 2, name: 'n2' }]);
+    expect(ids('realtime:b')).toEqual([{ id: 2, name: 'n2' }]);
+    expect(ids('realtime:c')).toEqual([1, 2, 3].map((id) => ({ id, name: `n${id}`, secret: `s${id}` })));
+    const anonColumns = sent.find((message) => message.topic === 'realtime:a')!.payload.data.columns;
+    expect(anonColumns).toEqual(COLUMNS.slice(0, 2));
+  });
+
+  it('sends one message per channel per change, with every matching binding id, in stream order', async () => {
+    const fake = fakeChecker();
+    const registry = createSubscriptionRegistry();
+    const sent: Sent[] = [];
+    const ch = channel('one', { role: 'authenticated' }, sent);
+    registry.set(ch, [
+      sub(ch, 10),
+      sub(ch, 11, { event: 'INSERT' }),
+      sub(ch, 12, { matches: (row) => row.id === '2' }),
+      sub(ch, 13, { table: null }),
+      sub(ch, 14, { table: 'other' }),
+    ]);
+    const dispatcher = createChangeDispatcher({ registry, checker: fake.checker });
+    const events = [change('INSERT', 1), change('UPDATE', 2), change('DELETE', 2)];
+    dispatcher.enqueue(events.slice(0, 2));
+    dispatcher.enqueue(events.slice(2));
+    await dispatcher.idle();
+    expect(sent.map((message) => [message.payload.data.type, [...message.payload.ids].sort()])).toEqual([
+      ['INSERT', [10, 11, 13]],
+      ['UPDATE', [10, 12, 13]],
+      ['DELETE', [10, 12, 13]],
+    ]);
+    expect(sent.map((message) => message.payload.position)).toEqual(events.map((event) => event.position));
+  });
+
+  it('delivers a DELETE without a check and with only the key when RLS is on', async () => {
+    const fake = fakeChecker();
+    const registry = createSubscriptionRegistry();
+    const sent: Sent[] = [];
+    const ch = channel('del', { role: 'anon' }, sent);
+    registry.set(ch, [sub(ch, 1)]);
+    const dispatcher = createChangeDispatcher({ registry, checker: fake.checker });
+    dispatcher.enqueue([change('DELETE', 3)]);
+    await dispatcher.idle();
+    expect(fake.calls).toHaveLength(0);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.payload.data).toEqual({
+      schema: 'public',
+      table: 'items',
+      commit_timestamp: '2026-11-24T10:00:00.000Z',
+      type: 'DELETE',
+      columns: COLUMNS.slice(0, 2),
+      old_record: { id: 3 },
+      errors: null,
+    });
+  });
+
+  it('sends nothing to a channel that left while its batch was being checked', async () => {
+    const fake = fakeChecker();
+    const registry = createSubscriptionRegistry();
+    const sent: Sent[] = [];
+    const [stays, leaves] = [channel('stays', { role: 'authenticated' }, sent), channel('leaves', { role: 'authenticated' }, sent)];
+    registry.set(stays, [sub(stays, 1)]);
+    registry.set(leaves, [sub(leaves, 1)]);
+    const dispatcher = createChangeDispatcher({ registry, checker: fake.checker });
+    fake.hold();
+    dispatcher.enqueue([change('INSERT', 1)]);
+    // Both channels matched; the check is pending.
+    while (fake.calls.length === 0) await Promise.resolve();
+    registry.remove(leaves);
+    fake.release();
+    await dispatcher.idle();
+    expect(sent.map((message) => message.topic)).toEqual(['realtime:stays']);
+  });
+});

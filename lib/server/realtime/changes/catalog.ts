@@ -1,0 +1,62 @@
+/**
+ * What a postgres_changes join needs to know about a table before it subscribes: that it exists and
+ * is published, and each column's base type and collation (filters compile against them). Names
+ * arrive as bind parameters, never spliced into SQL.
+ */
+import type { Queryable } from '../authorization/index.js';
+import type { FilterColumn } from '../filters.js';
+
+export interface PublishedTable {
+  exists: boolean;
+  /** In the publication the server streams: changes of an unpublished table never arrive. */
+  published: boolean;
+  columns: FilterColumn[];
+}
+
+/** Collations that order text by code point, so lt/gt on text can be evaluated in memory. */
+const CODEPOINT_COLLATIONS = new Set(['C', 'POSIX', 'C.UTF-8', 'C.utf8', 'ucs_basic', 'pg_c_utf8']);
+
+const TABLE_SQL = `
+  select c.oid,
+         exists (select 1 from pg_catalog.pg_publication_tables p
+                  where p.pubname = $3 and p.schemaname = n.nspname and p.tablename = c.relname) as published
+    from pg_catalog.pg_class c
+    join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+   where n.nspname::text = $1 and c.relname::text = $2 and c.relkind in ('r', 'p')`;
+
+// A domain's filter compares as its base type (one level of domain, which covers the usual case).
+const COLUMNS_SQL = `
+  select a.attname::text as name,
+         (case when t.typtype = 'd' then bt.typname else t.typname end)::text as typname,
+         coalesce(case when a.attcollation = 100 then (select datcollate from pg_catalog.pg_database where datname = current_database())
+                       else co.collname end, '')::text as collation,
+         coalesce(co.collisdeterministic, true) as deterministic
+    from pg_catalog.pg_attribute a
+    join pg_catalog.pg_type t on t.oid = a.atttypid
+    left join pg_catalog.pg_type bt on bt.oid = t.typbasetype
+    left join pg_catalog.pg_collation co on co.oid = a.attcollation
+   where a.attrelid = $1 and a.attnum > 0 and not a.attisdropped
+   order by a.attnum`;
+
+/** Reads `schema.table`'s publication membership and filterable columns. */
+export async function loadPublishedTable(db: Queryable, schema: string, table: string, publication: string): Promise<PublishedTable> {
+  const found = rows(await db.query(TABLE_SQL, [schema, table, publication]));
+  const row = found[0];
+  if (!row) return { exists: false, published: false, columns: [] };
+  const columns = rows(await db.query(COLUMNS_SQL, [row.oid])).map((column): FilterColumn => ({
+    name: String(column.name),
+    typname: String(column.typname),
+    textOrderIsCodepoint: CODEPOINT_COLLATIONS.has(String(column.collation)),
+    nondeterministicCollation: column.deterministic === false,
+  }));
+  return { exists: true, published: row.published === true, columns };
+}
+
+/** True when `schema` exists. */
+export async function schemaExists(db: Queryable, schema: string): Promise<boolean> {
+  return rows(await db.query('select 1 from pg_catalog.pg_namespace where nspname::text = $1', [schema])).length > 0;
+}
+
+function rows(result: unknown): Array<Record<string, unknown>> {
+  return ((result as { rows?: Array<Record<string, unknown>> }).rows ?? []) as Array<Record<string, unknown>>;
+}

@@ -1,0 +1,121 @@
+/**
+ * postgres_changes subscriptions: a channel's bindings checked against the catalog (table, filter
+ * columns and values), and the registry the dispatcher looks them up in by (schema, table).
+ */
+import type { Queryable } from '../authorization/index.js';
+import { compileFilter, parseFilter, type RowPredicate } from '../filters.js';
+import type { PostgresBinding } from '../joinConfig.js';
+import type { JoinedChannel } from '../rooms.js';
+import { loadPublishedTable, schemaExists } from './catalog.js';
+
+export type ChangeType = 'INSERT' | 'UPDATE' | 'DELETE';
+
+/** One validated binding of one channel. */
+export interface Subscription {
+  readonly channel: JoinedChannel;
+  /** The id the join reply gave the binding. */
+  readonly id: number;
+  /** Null for `*`. */
+  readonly event: ChangeType | null;
+  readonly schema: string;
+  /** Null for every table of the schema. */
+  readonly table: string | null;
+  /** Null without a filter. */
+  readonly matches: RowPredicate | null;
+}
+
+export type BindingsResult = { ok: true; subscriptions: Subscription[] } | { ok: false; message: string };
+
+const EVENTS = new Set(['*', 'INSERT', 'UPDATE', 'DELETE']);
+
+/** Checks every binding of `channel`; the first problem refuses them all, its message naming the binding. */
+export async function validateBindings(db: Queryable, channel: JoinedChannel, publication: string): Promise<BindingsResult> {
+  const subscriptions: Subscription[] = [];
+  for (const [index, binding] of channel.config.postgresChanges.entries()) {
+    const result = await validateBinding(db, channel, binding, publication);
+    if (typeof result === 'string') return { ok: false, message: `Error parsing postgres_changes[${index}]: ${result}` };
+    subscriptions.push(result);
+  }
+  return { ok: true, subscriptions };
+}
+
+async function validateBinding(db: Queryable, channel: JoinedChannel, binding: PostgresBinding, publication: string): Promise<Subscription | string> {
+  const params = binding.params as { event?: string; schema?: string; table?: string; filter?: string };
+  const event = (params.event ?? '*').toUpperCase();
+  if (!EVENTS.has(event)) return `event must be one of *, INSERT, UPDATE, DELETE, got ${JSON.stringify(params.event)}`;
+  const schema = params.schema ?? 'public';
+  const table = params.table === undefined || params.table === '*' ? null : params.table;
+  const base = { channel, id: binding.id, event: event === '*' ? null : (event as ChangeType), schema, table };
+  if (table === null) {
+    if (params.filter !== undefined && params.filter !== '') return 'a filter needs a table';
+    if (!(await schemaExists(db, schema))) return `schema ${JSON.stringify(schema)} does not exist`;
+    return { ...base, matches: null };
+  }
+  const found = await loadPublishedTable(db, schema, table, publication);
+  if (!found.exists) return `table ${JSON.stringify(`${schema}.${table}`)} does not exist`;
+  if (!found.published) return `table ${JSON.stringify(`${schema}.${table}`)} is not in publication ${JSON.stringify(publication)}`;
+  if (params.filter === undefined || params.filter === '') return { ...base, matches: null };
+  const parsed = parseFilter(params.filter);
+  if (parsed instanceof Error) return parsed.message;
+  const compiled = compileFilter(parsed, found.columns, { textOrderIsCodepoint: false });
+  if (compiled instanceof Error) return compiled.message;
+  if (compiled.kind === 'sql') {
+    const reasons = compiled.sql.map((condition) => `${condition.condition.column} (${condition.typname}, ${condition.reason})`).join(', ');
+    return `filter ${JSON.stringify(params.filter)} is not supported yet on ${reasons}`;
+  }
+  return { ...base, matches: compiled.matches };
+}
+
+/** The live subscriptions, indexed by table. */
+export interface SubscriptionRegistry {
+  /** Replaces whatever `channel` had. */
+  set(channel: JoinedChannel, subscriptions: readonly Subscription[]): void;
+  remove(channel: JoinedChannel): void;
+  has(channel: JoinedChannel): boolean;
+  /** Subscriptions on `schema.table` and on every table of `schema`, in registration order per channel. */
+  forTable(schema: string, table: string): readonly Subscription[];
+  readonly size: number;
+}
+
+/** Creates an empty registry. */
+export function createSubscriptionRegistry(): SubscriptionRegistry {
+  const byChannel = new Map<JoinedChannel, readonly Subscription[]>();
+  const byTable = new Map<string, Set<Subscription>>();
+  const keyOf = (schema: string, table: string | null) => JSON.stringify([schema, table]);
+
+  const remove = (channel: JoinedChannel) => {
+    const previous = byChannel.get(channel);
+    if (!previous) return;
+    byChannel.delete(channel);
+    for (const subscription of previous) {
+      const key = keyOf(subscription.schema, subscription.table);
+      const set = byTable.get(key);
+      set?.delete(subscription);
+      if (set?.size === 0) byTable.delete(key);
+    }
+  };
+
+  return {
+    set(channel, subscriptions) {
+      remove(channel);
+      byChannel.set(channel, subscriptions);
+      for (const subscription of subscriptions) {
+        const key = keyOf(subscription.schema, subscription.table);
+        let set = byTable.get(key);
+        if (!set) byTable.set(key, (set = new Set()));
+        set.add(subscription);
+      }
+    },
+    remove,
+    has: (channel) => byChannel.has(channel),
+    forTable(schema, table) {
+      const exact = byTable.get(keyOf(schema, table));
+      const wildcard = byTable.get(keyOf(schema, null));
+      if (!wildcard) return exact ? [...exact] : [];
+      return [...(exact ?? []), ...wildcard];
+    },
+    get size() {
+      return byChannel.size;
+    },
+  };
+}
