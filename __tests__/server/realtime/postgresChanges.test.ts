@@ -184,6 +184,20 @@ describe.each(['1.0.0', '2.0.0'])('postgres_changes, vsn %s', (vsn) => {
     expect(find(asAlice.heard[0]!, 'INSERT', aliceNote)!.new).toEqual(await fetchRow('notes', aliceNote, alice));
   });
 
+  it('applies RLS from the first change after it is enabled on a streamed table', async () => {
+    const table = `late_rls_${vsn.replace(/\./g, '_')}`;
+    await db.query(`create table ${table} (id int4 primary key, public bool not null); grant select on ${table} to anon`);
+    const asAnon = await opened(client(vsn), [{ event: 'INSERT', schema: 'public', table }]);
+    const [before, secret, marker] = [freshId(), freshId(), freshId()];
+    await db.query(`insert into ${table} values ($1, false)`, [before]);
+    await waitFor(() => find(asAnon.heard[0]!, 'INSERT', before));
+    await db.query(`alter table ${table} enable row level security; create policy only_public on ${table} for select using (public)`);
+    await db.query(`insert into ${table} values ($1, false)`, [secret]);
+    await db.query(`insert into ${table} values ($1, true)`, [marker]);
+    await waitFor(() => find(asAnon.heard[0]!, 'INSERT', marker));
+    expect(asAnon.heard[0]!.map((change) => (change.new as Row).id)).toEqual([before, marker]);
+  });
+
   it('strips columns the role may not SELECT', async () => {
     const binding = [{ event: 'INSERT', schema: 'public', table: 'profiles' }];
     const [asAnon, asUser] = await Promise.all([opened(client(vsn), binding), opened(client(vsn, stack.signToken({ sub: 'u' })), binding)]);

@@ -38,7 +38,10 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
   const onError = options.onError ?? ((error: unknown) => console.warn(`[realtime postgres_changes] ${(error as Error)?.message ?? String(error)}`));
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4 });
   pool.on('error', onError); // idle clients dropped by the server; the next query reconnects
-  const checker = createVisibilityChecker({ pool, onError });
+  // No caching of catalog facts (RLS on/off, grants) across batches: a cached "RLS off" would send
+  // rows to everyone for the cache's lifetime after `enable row level security`. Reading them once
+  // per (table, batch) costs two catalog queries per batch, not per subscriber.
+  const checker = createVisibilityChecker({ pool, onError, cacheTtlMs: 0 });
   const registry = createSubscriptionRegistry();
   const dispatcher = createChangeDispatcher({ registry, checker, onError });
   /** Channels whose bindings are being validated. */
