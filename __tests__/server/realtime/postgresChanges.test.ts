@@ -85,7 +85,7 @@ async function open(realtime: RealtimeClient, bindings: Array<Record<string, str
 
 async function opened(realtime: RealtimeClient, bindings: Array<Record<string, string>>): Promise<Opened> {
   const result = await open(realtime, bindings);
-  expect(result.system).toEqual({ extension: 'postgres_changes', status: 'ok', message: 'Subscribed to PostgreSQL', channel: expect.any(String) });
+  expect(result.system).toEqual({ extension: 'postgres_changes', status: 'ok', message: 'Subscribed to PostgreSQL', channel: expect.any(String), position: expect.stringMatching(/^[0-9A-F]{16}:[0-9A-F]{8}$/) });
   return result;
 }
 

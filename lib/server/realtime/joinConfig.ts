@@ -5,6 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { kindOf } from './errors.js';
+import { isStreamPosition, type StreamPosition } from './resumeLog.js';
 
 /** One `postgres_changes` binding as the client sent it, plus the id the join reply gives it. */
 export interface PostgresBinding {
@@ -21,6 +22,11 @@ export interface JoinConfig {
   postgresChanges: PostgresBinding[];
   /** `access_token` (or legacy `user_token`) when the join carries its own token. */
   accessToken?: string;
+  /**
+   * Our extension (docs/realtime-protocol-extensions.md): `config.resume_after`, the stream position
+   * of the last postgres_changes message the client applied; the server replays what came after.
+   */
+  resumeAfter?: StreamPosition;
 }
 
 export type JoinConfigResult = { ok: true; config: JoinConfig } | { ok: false; message: string };
@@ -49,6 +55,12 @@ function readConfig(payload: Record<string, unknown>): JoinConfig {
     private: flexibleBoolean(config.private, 'config.private'),
     postgresChanges: readBindings(config.postgres_changes),
   };
+  if (config.resume_after !== undefined && config.resume_after !== null) {
+    if (!isStreamPosition(config.resume_after)) {
+      throw new JoinPayloadError(`config.resume_after must be a stream position like "00000016B374D848:00000002", got ${describeValue(config.resume_after)}`);
+    }
+    result.resumeAfter = config.resume_after;
+  }
   const token = payload.access_token ?? payload.user_token;
   if (token !== undefined && token !== null) {
     if (typeof token !== 'string') throw new JoinPayloadError(`access_token must be a string, got ${kindOf(token)}`);
@@ -56,6 +68,10 @@ function readConfig(payload: Record<string, unknown>): JoinConfig {
     if (!token.startsWith('sb_')) result.accessToken = token;
   }
   return result;
+}
+
+function describeValue(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value) : kindOf(value);
 }
 
 function optionalObject(value: unknown, field: string): Record<string, unknown> {

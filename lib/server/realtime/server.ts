@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createCodec, DEFAULT_MAX_FRAME_BYTES } from './codec.js';
 import type { ChannelContext, ChannelExtension } from './channels.js';
 import { serveConnection } from './connection.js';
-import { createPostgresChanges, DEFAULT_PUBLICATION, type PostgresChanges } from './changes/extension.js';
+import { createPostgresChanges, DEFAULT_PUBLICATION, DEFAULT_RESUME_LOG_SIZE, type PostgresChanges } from './changes/extension.js';
 import { createPresenceTracker } from './presence.js';
 import { createPresenceChannels } from './presenceChannel.js';
 import { createRooms } from './rooms.js';
@@ -34,6 +34,8 @@ export interface RealtimeServerOptions {
   databaseUrl?: string;
   /** The publication postgres_changes streams; it must exist. Default `rtk_postgrest_realtime`. */
   publication?: string;
+  /** postgres_changes kept in memory for joins that resume after a position (`config.resume_after`). Default 10,000. */
+  resumeLogSize?: number;
   /** Problems of postgres_changes no single channel can be told about. Default: console.warn. */
   onError?: (error: unknown) => void;
 }
@@ -66,9 +68,11 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
   const publication = options.publication ?? DEFAULT_PUBLICATION;
   if (typeof publication !== 'string' || publication.length === 0) throw new TypeError('createRealtimeServer: publication must be a non-empty string');
 
+  const resumeLogSize = positive(options.resumeLogSize, DEFAULT_RESUME_LOG_SIZE, 'resumeLogSize');
+
   let changes: PostgresChanges | undefined;
   if (options.databaseUrl !== undefined) {
-    changes = createPostgresChanges({ databaseUrl: options.databaseUrl, publication, ...(options.onError && { onError: options.onError }) });
+    changes = createPostgresChanges({ databaseUrl: options.databaseUrl, publication, resumeLogSize, ...(options.onError && { onError: options.onError }) });
     try {
       await changes.start();
     } catch (error) {

@@ -4,26 +4,50 @@
  * subscriber groups and rows, strip columns each role can't SELECT, and send one message per
  * channel per change, in stream order. A change's `data` is serialized once per column set and its
  * frame once per (topic, ids, column set, vsn).
+ *
+ * Jobs run one at a time, in the order they were queued: change batches and control jobs (a join's
+ * replay and registration, a resync notice). Batches queued while an earlier job runs are merged
+ * into one dispatch (up to MAX_MERGED_EVENTS), so under load the per-batch costs (catalog reads,
+ * one check query per subscriber group) are paid once per burst instead of once per transaction.
  */
 import { encodeFanout, rawJson, type FanoutFrames } from '../codec.js';
 import { subscriberGroupKey, type KeyRow, type KeyedTable, type SubscriberGroup, type VisibilityChecker } from '../authorization/index.js';
 import { EVENT } from '../messages.js';
 import type { ChangeEvent } from '../replication/index.js';
+import type { StreamPosition } from '../resumeLog.js';
 import type { JoinedChannel } from '../rooms.js';
-import type { Subscription, SubscriptionRegistry } from './subscriptions.js';
+import type { Subscription } from './subscriptions.js';
+
+/** Where a dispatch finds its subscribers: the live registry, or one joining channel's replay. */
+export interface SubscriberLookup {
+  forTable(schema: string, table: string): readonly Subscription[];
+  /** False once the channel left: nothing more is sent to it. */
+  has(channel: JoinedChannel): boolean;
+}
 
 export interface ChangeDispatcher {
   /** Queues a batch; batches are dispatched one after another, in order. */
   enqueue(events: readonly ChangeEvent[]): void;
+  /** Queues a job that runs after everything queued before it was dispatched, and before anything queued after it. */
+  run(job: () => Promise<void> | void): void;
+  /** Dispatches `events` to the subscribers `lookup` gives (a replay); call from inside a `run` job. */
+  dispatchTo(lookup: SubscriberLookup, events: readonly ChangeEvent[]): Promise<void>;
+  /** The position of the last change dispatched (or what `position` was last set to). */
+  position: StreamPosition | undefined;
   /** Resolves once everything queued so far was sent. */
   idle(): Promise<void>;
 }
 
 export interface DispatcherOptions {
-  registry: SubscriptionRegistry;
+  registry: SubscriberLookup;
   checker: VisibilityChecker;
+  /** A TRUNCATE of a table `channel` subscribes to: its copy of the table must be refetched. */
+  onTruncate?: (channel: JoinedChannel, event: ChangeEvent) => void;
   onError?: (error: unknown) => void;
 }
+
+/** At most this many changes go into one merged dispatch. */
+export const MAX_MERGED_EVENTS = 20_000;
 
 interface MatchedChange {
   event: ChangeEvent;
@@ -47,12 +71,16 @@ interface TableFacts {
   rlsEnabled: boolean;
 }
 
+type Job = { kind: 'batch'; events: readonly ChangeEvent[] } | { kind: 'run'; job: () => Promise<void> | void };
+
 /** Creates the dispatcher; see the module notes. */
 export function createChangeDispatcher(options: DispatcherOptions): ChangeDispatcher {
   const { registry, checker } = options;
   const onError = options.onError ?? ((error: unknown) => console.warn(`[realtime postgres_changes] ${(error as Error)?.message ?? String(error)}`));
   const groupKeys = new WeakMap<object, string>();
-  let queue: Promise<void> = Promise.resolve();
+  const jobs: Job[] = [];
+  let running: Promise<void> | null = null;
+  let position: StreamPosition | undefined;
 
   const groupOf = (channel: JoinedChannel): SubscriberGroup => {
     let key = groupKeys.get(channel.claims);
@@ -60,11 +88,17 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
     return { groupKey: key, role: String(channel.claims.role), claims: channel.claims as Record<string, unknown> };
   };
 
-  async function dispatch(events: readonly ChangeEvent[]): Promise<void> {
+  async function dispatch(lookup: SubscriberLookup, events: readonly ChangeEvent[]): Promise<void> {
     const matched: MatchedChange[] = [];
     const tables = new Map<string, TableBatch>();
     for (const event of events) {
-      const targets = match(event, registry.forTable(event.schema, event.table));
+      if (event.type === 'TRUNCATE') {
+        const targets = new Map<JoinedChannel, number[]>();
+        for (const subscription of lookup.forTable(event.schema, event.table)) targets.set(subscription.channel, []);
+        if (targets.size > 0) matched.push({ event, targets, rowIndex: -1 });
+        continue;
+      }
+      const targets = match(event, lookup.forTable(event.schema, event.table));
       if (targets.size === 0) continue;
       const key = JSON.stringify([event.schema, event.table]);
       let batch = tables.get(key);
@@ -102,11 +136,15 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
     );
 
     for (const { event, targets, rowIndex } of matched) {
+      if (event.type === 'TRUNCATE') {
+        for (const channel of targets.keys()) if (lookup.has(channel)) options.onTruncate?.(channel, event);
+        continue;
+      }
       const tableFacts = facts.get(JSON.stringify([event.schema, event.table]))!;
       const dataTexts = new Map<string, string>();
       const frames = new Map<string, FanoutFrames>();
       for (const [channel, ids] of targets) {
-        if (!registry.has(channel)) continue; // left while the checks ran
+        if (!lookup.has(channel)) continue; // left while the checks ran
         const group = groupOf(channel);
         if (rowIndex >= 0 && !tableFacts.visible.get(group.groupKey)?.has(rowIndex)) continue;
         const columns = tableFacts.columns.get(group.role) ?? [];
@@ -126,11 +164,53 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
     }
   }
 
+  /** The next batch: the first queued one merged with the batches right behind it. */
+  function takeBatch(first: readonly ChangeEvent[]): readonly ChangeEvent[] {
+    if (jobs[0]?.kind !== 'batch') return first;
+    const merged = [...first];
+    while (jobs[0]?.kind === 'batch' && merged.length + jobs[0].events.length <= MAX_MERGED_EVENTS) {
+      for (const event of (jobs.shift() as { events: readonly ChangeEvent[] }).events) merged.push(event);
+    }
+    return merged;
+  }
+
+  async function drain(): Promise<void> {
+    for (let next = jobs.shift(); next; next = jobs.shift()) {
+      try {
+        if (next.kind === 'run') {
+          await next.job();
+          continue;
+        }
+        const events = takeBatch(next.events);
+        if (events.length === 0) continue;
+        // Advanced first: a job queued behind this batch must see it as dispatched even if sending failed.
+        position = events[events.length - 1]!.position;
+        await dispatch(registry, events);
+      } catch (error) {
+        onError(error);
+      }
+    }
+    running = null;
+  }
+
+  const schedule = (job: Job) => {
+    jobs.push(job);
+    running ??= drain();
+  };
+
   return {
-    enqueue(events) {
-      queue = queue.then(() => dispatch(events)).catch(onError);
+    enqueue: (events) => schedule({ kind: 'batch', events }),
+    run: (job) => schedule({ kind: 'run', job }),
+    dispatchTo: dispatch,
+    get position() {
+      return position;
     },
-    idle: () => queue,
+    set position(value) {
+      position = value;
+    },
+    idle: async () => {
+      while (running) await running;
+    },
   };
 }
 

@@ -9,8 +9,10 @@ import type { ChannelExtension } from '../channels.js';
 import { channelPush, EVENT } from '../messages.js';
 import { createReplicationStream, type ReplicationStream } from '../replication/index.js';
 import type { JoinedChannel } from '../rooms.js';
+import { createResumeLog, type StreamPosition } from '../resumeLog.js';
+import type { ChangeEvent } from '../replication/index.js';
 import { createChangeDispatcher } from './dispatch.js';
-import { createSubscriptionRegistry, validateBindings } from './subscriptions.js';
+import { createSubscriptionRegistry, validateBindings, type Subscription } from './subscriptions.js';
 
 export const DEFAULT_PUBLICATION = 'rtk_postgrest_realtime';
 export const SUBSCRIBED_MESSAGE = 'Subscribed to PostgreSQL';
@@ -20,6 +22,8 @@ export interface PostgresChangesOptions {
   databaseUrl: string;
   /** The publication to stream; it must exist. */
   publication: string;
+  /** Changes kept for joins that resume after a position. Default DEFAULT_RESUME_LOG_SIZE. */
+  resumeLogSize?: number;
   /** Problems no single channel can be told about (replication, authorization, dispatch). */
   onError?: (error: unknown) => void;
 }
@@ -30,6 +34,19 @@ export interface PostgresChanges {
   start(): Promise<void>;
   close(): Promise<void>;
 }
+
+export const DEFAULT_RESUME_LOG_SIZE = 10_000;
+
+/** Why a channel must refetch what it holds: the `reason` of a resync `system` message. */
+export type ResyncReason = 'resume_too_old' | 'resume_unknown_position' | 'connection_lost' | 'transaction_too_large' | 'truncate';
+
+export const RESYNC_MESSAGE: Record<ResyncReason, string> = {
+  resume_too_old: 'Resync needed: the server no longer holds the changes after that position',
+  resume_unknown_position: 'Resync needed: the server does not know that position',
+  connection_lost: 'Resync needed: the replication connection was lost, changes may have been missed',
+  transaction_too_large: 'Resync needed: a transaction was too large to deliver',
+  truncate: 'Resync needed: the table was truncated',
+};
 
 const TOPIC_PREFIX = 'realtime:';
 
@@ -43,33 +60,89 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
   // per (table, batch) costs two catalog queries per batch, not per subscriber.
   const checker = createVisibilityChecker({ pool, onError, cacheTtlMs: 0 });
   const registry = createSubscriptionRegistry();
-  const dispatcher = createChangeDispatcher({ registry, checker, onError });
-  /** Channels whose bindings are being validated. */
+  // Everything the stream delivered, bounded, for joins that resume (read only inside dispatcher jobs).
+  const log = createResumeLog<ChangeEvent>({ maxEntries: options.resumeLogSize ?? DEFAULT_RESUME_LOG_SIZE });
+  const system = (channel: JoinedChannel, status: 'ok' | 'error', message: string, extra: Record<string, unknown> = {}) => {
+    const payload = { extension: 'postgres_changes', status, message, channel: channel.topic.slice(TOPIC_PREFIX.length), ...extra };
+    channel.peer.send(channelPush(channel.joinRef, channel.topic, EVENT.system, payload));
+  };
+  /** Tells `channel` to refetch; everything after `position` will reach it. */
+  const resync = (channel: JoinedChannel, reason: ResyncReason, position: StreamPosition | undefined, extra: Record<string, unknown> = {}) =>
+    system(channel, 'ok', RESYNC_MESSAGE[reason], { resync: true, reason, position: position ?? null, ...extra });
+  const dispatcher = createChangeDispatcher({
+    registry,
+    checker,
+    onError,
+    onTruncate: (channel, event) => resync(channel, 'truncate', event.position, { schema: event.schema, table: event.table }),
+  });
+  /** Channels whose bindings are being validated or replayed. */
   const joining = new Set<JoinedChannel>();
   /** Registered channels still waiting for the stream to be live. */
-  const waiting = new Set<JoinedChannel>();
+  const waiting = new Map<JoinedChannel, Record<string, unknown>>();
   let live = false;
   let closed = false;
 
   const stream: ReplicationStream = createReplicationStream({
     databaseUrl: options.databaseUrl,
     publication: options.publication,
-    onChanges: (events) => dispatcher.enqueue(events),
+    onChanges: (events) => {
+      try {
+        for (const event of events) log.append(event.position, event);
+      } catch (error) {
+        // Can't happen while the stream keeps its promise of increasing positions; if it does, no
+        // client may resume across this batch, but its changes still go out live.
+        log.reset(events[events.length - 1]!.position);
+        onError(error);
+      }
+      dispatcher.enqueue(events);
+    },
     onError,
     onStatus: (status) => {
       live = status.state === 'live';
-      if (live) for (const channel of [...waiting]) confirm(channel);
+      if (status.resyncNeeded && status.state === 'live' && status.startPosition) {
+        const start = status.startPosition;
+        const reason: ResyncReason = status.reason === 'transaction_too_large' ? 'transaction_too_large' : 'connection_lost';
+        // What the log holds can't be resumed across the gap; everything after `start` will arrive.
+        log.reset(start);
+        dispatcher.run(() => {
+          dispatcher.position = start;
+          for (const channel of registry.channels()) resync(channel, reason, start);
+        });
+      }
+      if (live) dispatcher.run(() => {
+        for (const [channel, extra] of [...waiting]) confirm(channel, extra);
+      });
     },
   });
 
-  const system = (channel: JoinedChannel, status: 'ok' | 'error', message: string) => {
-    const payload = { extension: 'postgres_changes', status, message, channel: channel.topic.slice(TOPIC_PREFIX.length) };
-    channel.peer.send(channelPush(channel.joinRef, channel.topic, EVENT.system, payload));
-  };
-
-  function confirm(channel: JoinedChannel): void {
+  function confirm(channel: JoinedChannel, extra: Record<string, unknown>): void {
     waiting.delete(channel);
-    if (registry.has(channel)) system(channel, 'ok', SUBSCRIBED_MESSAGE);
+    if (registry.has(channel)) system(channel, 'ok', SUBSCRIBED_MESSAGE, { ...extra, position: dispatcher.position ?? null });
+  }
+
+  /** Runs as a dispatcher job: every change before it was sent to the registered channels, none after. */
+  async function register(channel: JoinedChannel, subscriptions: Subscription[]): Promise<void> {
+    const resumeAfter = channel.config.resumeAfter;
+    let extra: Record<string, unknown> = {};
+    if (resumeAfter !== undefined) {
+      const held = log.since(resumeAfter);
+      const upTo = dispatcher.position;
+      if (held.ok) {
+        // The log may already hold batches queued behind this job: those go out live.
+        const events = upTo === undefined ? [] : held.entries.filter((event) => event.position <= upTo);
+        const single = createSubscriptionRegistry();
+        single.set(channel, subscriptions);
+        await dispatcher.dispatchTo({ forTable: single.forTable, has: (c) => joining.has(c) }, events);
+        extra = { resumed: true };
+      } else {
+        resync(channel, held.reason === 'too_old' ? 'resume_too_old' : 'resume_unknown_position', upTo);
+        extra = { resumed: false };
+      }
+    }
+    if (!joining.delete(channel) || closed) return; // left meanwhile
+    registry.set(channel, subscriptions);
+    if (live) confirm(channel, extra);
+    else waiting.set(channel, extra);
   }
 
   async function subscribe(channel: JoinedChannel): Promise<void> {
@@ -79,12 +152,14 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
     } catch (error) {
       result = { ok: false as const, message: `Unable to subscribe to changes: ${(error as Error).message}` };
     }
-    if (!joining.delete(channel) || closed) return; // left meanwhile
+    if (!joining.has(channel) || closed) return; // left meanwhile
     // Supabase reports a refused subscription without closing the channel (§2.5).
-    if (!result.ok) return system(channel, 'error', result.message);
-    registry.set(channel, result.subscriptions);
-    if (live) confirm(channel);
-    else waiting.add(channel);
+    if (!result.ok) {
+      joining.delete(channel);
+      return system(channel, 'error', result.message);
+    }
+    const { subscriptions } = result;
+    dispatcher.run(() => register(channel, subscriptions));
   }
 
   const extension: ChannelExtension = {
@@ -105,7 +180,9 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
   return {
     extension,
     async start() {
-      await stream.start();
+      const { startPosition } = await stream.start();
+      log.reset(startPosition);
+      dispatcher.position = startPosition;
       live = true;
     },
     async close() {

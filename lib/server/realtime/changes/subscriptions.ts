@@ -72,6 +72,8 @@ export interface SubscriptionRegistry {
   set(channel: JoinedChannel, subscriptions: readonly Subscription[]): void;
   remove(channel: JoinedChannel): void;
   has(channel: JoinedChannel): boolean;
+  /** Every registered channel. */
+  channels(): JoinedChannel[];
   /** Subscriptions on `schema.table` and on every table of `schema`, in registration order per channel. */
   forTable(schema: string, table: string): readonly Subscription[];
   readonly size: number;
@@ -108,6 +110,7 @@ export function createSubscriptionRegistry(): SubscriptionRegistry {
     },
     remove,
     has: (channel) => byChannel.has(channel),
+    channels: () => [...byChannel.keys()],
     forTable(schema, table) {
       const exact = byTable.get(keyOf(schema, table));
       const wildcard = byTable.get(keyOf(schema, null));

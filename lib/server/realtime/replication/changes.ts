@@ -80,6 +80,24 @@ export class TransactionAssembler {
     open.events.push(buildEvent(relation, message, formatPosition(open.commitLsn, index), open.commitTimestamp));
   }
 
+  /** One TRUNCATE event per truncated table, each with its own position. */
+  truncate(message: Message<'truncate'>): void {
+    const open = this.open;
+    if (!open) throw new ReplicationError('REPLICATION_PROTOCOL', 'pgoutput truncate outside a transaction');
+    for (const oid of message.relationOids) {
+      const relation = this.relations.get(oid);
+      if (!relation) throw new ReplicationError('REPLICATION_PROTOCOL', `pgoutput truncate for relation ${oid}, never described`);
+      const index = open.count++;
+      if (index >= this.maxTransactionChanges) {
+        if (open.events.length > 0) open.events = [];
+        continue;
+      }
+      const { schema, table, columns, primaryKey } = relation;
+      const position = formatPosition(open.commitLsn, index);
+      open.events.push({ position, commitTimestamp: open.commitTimestamp, schema, table, type: 'TRUNCATE', columns, primaryKey, errors: null });
+    }
+  }
+
   commit(message: Message<'commit'>): CommittedTransaction {
     const open = this.open;
     if (!open) throw new ReplicationError('REPLICATION_PROTOCOL', 'pgoutput commit outside a transaction');

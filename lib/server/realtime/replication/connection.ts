@@ -154,6 +154,9 @@ export function openReplicationConnection(options: ReplicationConnectionOptions)
       case 'delete':
         assembler.change(message);
         return;
+      case 'truncate':
+        assembler.truncate(message);
+        return;
       case 'commit':
         ready.push(assembler.commit(message));
         if (!flushQueued) {
@@ -181,7 +184,7 @@ export function openReplicationConnection(options: ReplicationConnectionOptions)
         return;
       }
       default:
-        // Truncate, origin, type and logical messages carry nothing a change event needs.
+        // Origin, type and logical messages carry nothing a change event needs.
         return;
     }
   };

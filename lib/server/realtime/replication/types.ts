@@ -15,6 +15,8 @@ export const NO_PRIMARY_KEY_ERROR = 'Error 400: Bad Request, no primary key';
 /**
  * One row change of a committed transaction. Key presence follows Supabase: INSERT has `record`,
  * UPDATE `record` and `oldRecord`, DELETE `oldRecord`; the `*Text` twins hold the same keys.
+ * TRUNCATE (one event per truncated table) has no rows: Supabase sends nothing for it, and our
+ * server tells the table's subscribers to resync.
  */
 export interface ChangeEvent {
   /** `formatPosition(commitLsn, index of the change in its transaction)`: increases along the stream. */
@@ -23,7 +25,7 @@ export interface ChangeEvent {
   commitTimestamp: string;
   schema: string;
   table: string;
-  type: 'INSERT' | 'UPDATE' | 'DELETE';
+  type: 'INSERT' | 'UPDATE' | 'DELETE' | 'TRUNCATE';
   /** Shared by every event of the same table (until its next Relation message): do not mutate. */
   columns: readonly ChangeColumn[];
   /** The new row as JSON values (to_json's), without unchanged TOASTed columns the log left out. */
