@@ -63,7 +63,7 @@ function channel(name: string, claims: Record<string, unknown>, sent: Sent[]): J
 }
 
 function sub(on: JoinedChannel, id: number, extra: Partial<Subscription> = {}): Subscription {
-  return { channel: on, id, event: null, schema: 'public', table: 'items', matches: null, ...extra };
+  return { channel: on, id, event: null, schema: 'public', table: 'items', matches: null, sql: null, ...extra };
 }
 
 /** Sees rows with an even id for role anon, every row for others; anon can't read `secret`. */

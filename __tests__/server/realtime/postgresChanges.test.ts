@@ -19,6 +19,10 @@ const SQL = `
   create policy notes_read on notes for select to anon, authenticated
     using (public or owner = current_setting('request.jwt.claims', true)::json ->> 'sub');
   alter table notes replica identity full;
+  create collation ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+  create table words (id int4 primary key, en text collate "en-x-icu", ci text collate ci, c text collate "C", plain text, num numeric);
+  alter table words replica identity full; -- DELETEs carry the old row, so filters can see it
+  grant select on words to anon;
   create table profiles (id int4 primary key, name text, secret text);
   revoke all on profiles from anon; -- the stack's default privileges grant every table to anon
   grant select (id, name) on profiles to anon;
@@ -236,7 +240,9 @@ describe.each(['1.0.0', '2.0.0'])('postgres_changes, vsn %s', (vsn) => {
     [{ event: '*', schema: 'public', filter: 'id=eq.1' }, 'a filter needs a table'],
     [{ event: '*', schema: 'public', table: 'items', filter: 'id=bogus.1' }, 'bogus'],
     [{ event: '*', schema: 'public', table: 'items', filter: 'id=eq.notanumber' }, 'notanumber'],
-    [{ event: '*', schema: 'public', table: 'items', filter: "name=like.a%" }, 'not supported yet'],
+    [{ event: '*', schema: 'public', table: 'items', filter: 'name=match.(' }, 'invalid regular expression'],
+    [{ event: '*', schema: 'public', table: 'items', filter: 'id=like.1%' }, 'operator does not exist: integer ~~ text'],
+    [{ event: '*', schema: 'public', table: 'words', filter: 'en=lt.x,id=in.(1,zz)' }, 'zz'],
   ])('refuses the binding %j with a system error containing %j', async (binding, text) => {
     const { system } = await open(client(vsn), [binding]);
     expect(system).toMatchObject({ extension: 'postgres_changes', status: 'error' });
@@ -252,6 +258,72 @@ describe.each(['1.0.0', '2.0.0'])('postgres_changes, vsn %s', (vsn) => {
     expect(missingColumn.system).toMatchObject({ extension: 'postgres_changes', status: 'error' });
     expect(missingColumn.system.message).toContain('nope');
     expect(missingColumn.channel.state).toBe('joined');
+  });
+});
+
+describe('filters PostgreSQL evaluates (collations, patterns)', () => {
+  const WORDS = ['a', 'B', 'b', 'Z', 'é', 'e', 'ä', '_x', '10', '9', 'abc', 'ABC', 'aBc', 'a%c', 'a_c', 'résumé', 'Resume', 'zz', ''];
+  // Each filter next to the same condition in SQL: what PostgreSQL says is what must arrive.
+  const FILTERS: Array<[string, string]> = [
+    ['en=lt.b', `en < 'b'`],
+    ['en=gte.B', `en >= 'B'`],
+    ['en=not.lte.e', `not (en <= 'e')`],
+    ['en=in.(b,é,résumé)', `en in ('b', 'é', 'résumé')`],
+    ['ci=eq.abc', `ci = 'abc'`],
+    ['ci=neq.ABC', `ci <> 'ABC'`],
+    ['ci=in.(ABC,résumé)', `ci in ('ABC', 'résumé')`],
+    ['c=lt.b', `c < 'b'`],
+    ['plain=like.a%', `plain like 'a%'`],
+    ['plain=ilike.A_C', `plain ilike 'A_C'`],
+    ['plain=like.a\\%c', `plain like 'a\\%c'`],
+    ['plain=match.^[a-z]+$', `plain ~ '^[a-z]+$'`],
+    ['plain=imatch.^r', `plain ~* '^r'`],
+    ['id=gt.5,en=lt.m', `id > 5 and en < 'm'`],
+    ['num=gt.5,plain=not.like.%z%', `num > 5 and not (plain like '%z%')`],
+  ];
+
+  it('deliver exactly the rows the same condition selects in SQL, for INSERT, UPDATE and DELETE', async () => {
+    const realtime = client('1.0.0');
+    const channels = await Promise.all(FILTERS.map(([filter]) => opened(realtime, [{ event: '*', schema: 'public', table: 'words', filter }])));
+    const base = freshId();
+    nextId += WORDS.length * 2;
+    const rows = WORDS.map((word, index) => [base + index, word, index]);
+    for (const [id, word, index] of rows) {
+      await db.query('insert into words (id, en, ci, c, plain, num) values ($1, $2, $2, $2, $2, $3)', [id, word, index]);
+    }
+    // Each row is renamed to the next word: an UPDATE is matched on its new row, a DELETE on its old one.
+    for (const [id, , index] of rows) {
+      await db.query('update words set en = $2, ci = $2, c = $2, plain = $2 where id = $1', [id, WORDS[((index as number) + 1) % WORDS.length]]);
+    }
+    await db.query('delete from words where id >= $1 and id < $2', [base, base + WORDS.length]);
+    const sentinel = freshId();
+    await db.query(`insert into words (id, en, ci, c, plain, num) values ($1, 'a', 'abc', 'a', 'a', 100)`, [sentinel]);
+    const expected = async (condition: string) => {
+      const ids = async () => (await db.query<{ id: number }>(`select id from words where id >= $1 and id < $2 and ${condition} order by id`, [base, base + WORDS.length])).rows.map((row) => row.id);
+      // Recompute each phase's rows in SQL on a scratch copy: insert, rename, then the delete sees the renamed rows.
+      await db.query('begin');
+      try {
+        await db.query('delete from words where id >= $1 and id < $2', [base, base + WORDS.length]);
+        for (const [id, word, index] of rows) await db.query('insert into words (id, en, ci, c, plain, num) values ($1, $2, $2, $2, $2, $3)', [id, word, index]);
+        const inserted = await ids();
+        for (const [id, , index] of rows) await db.query('update words set en = $2, ci = $2, c = $2, plain = $2 where id = $1', [id, WORDS[((index as number) + 1) % WORDS.length]]);
+        const updated = await ids();
+        return [...inserted.map((id) => `INSERT ${id}`), ...updated.map((id) => `UPDATE ${id}`), ...updated.map((id) => `DELETE ${id}`)];
+      } finally {
+        await db.query('rollback');
+      }
+    };
+    for (const [index, [filter, condition]] of FILTERS.entries()) {
+      const { heard } = channels[index]!;
+      const sentinelExpected = (await db.query(`select 1 from words where id = $1 and ${condition}`, [sentinel])).rows.length === 1;
+      if (sentinelExpected) await waitFor(() => find(heard[0]!, 'INSERT', sentinel));
+      else await waitFor(() => find(channels[0]!.heard[0]!, 'INSERT', sentinel)); // en < 'b' matches 'a': everything before it has been dispatched
+      const got = heard[0]!.filter((change) => ((change.new as Row)?.id ?? (change.old as Row)?.id) !== sentinel).map((change) => `${change.eventType} ${(change.new as Row)?.id ?? (change.old as Row)?.id}`);
+      const want = await expected(condition);
+      // Sorted within each event type: the rows of a phase arrive in commit (= id) order.
+      expect({ filter, got }).toEqual({ filter, got: want });
+      expect(want.length).toBeGreaterThan(0);
+    }
   });
 });
 

@@ -5,12 +5,15 @@
  */
 import type { Queryable } from '../authorization/index.js';
 import type { FilterColumn } from '../filters.js';
+import type { SqlColumnType } from './sqlFilter.js';
 
 export interface PublishedTable {
   exists: boolean;
   /** In the publication the server streams: changes of an unpublished table never arrive. */
   published: boolean;
   columns: FilterColumn[];
+  /** Each column's base type and collation as SQL casts spell them (quoted by PostgreSQL). */
+  sqlTypes: Map<string, SqlColumnType>;
 }
 
 /** Collations that order text by code point, so lt/gt on text can be evaluated in memory. */
@@ -30,11 +33,15 @@ const COLUMNS_SQL = `
          (case when t.typtype = 'd' then bt.typname else t.typname end)::text as typname,
          coalesce(case when a.attcollation = 100 then (select datcollate from pg_catalog.pg_database where datname = current_database())
                        else co.collname end, '')::text as collation,
-         coalesce(co.collisdeterministic, true) as deterministic
+         coalesce(co.collisdeterministic, true) as deterministic,
+         pg_catalog.format_type(case when t.typtype = 'd' then bt.oid else t.oid end, null) as sqltype,
+         case when a.attcollation not in (0, 100)
+              then pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) end as sqlcollation
     from pg_catalog.pg_attribute a
     join pg_catalog.pg_type t on t.oid = a.atttypid
     left join pg_catalog.pg_type bt on bt.oid = t.typbasetype
     left join pg_catalog.pg_collation co on co.oid = a.attcollation
+    left join pg_catalog.pg_namespace cn on cn.oid = co.collnamespace
    where a.attrelid = $1 and a.attnum > 0 and not a.attisdropped
    order by a.attnum`;
 
@@ -42,14 +49,18 @@ const COLUMNS_SQL = `
 export async function loadPublishedTable(db: Queryable, schema: string, table: string, publication: string): Promise<PublishedTable> {
   const found = rows(await db.query(TABLE_SQL, [schema, table, publication]));
   const row = found[0];
-  if (!row) return { exists: false, published: false, columns: [] };
-  const columns = rows(await db.query(COLUMNS_SQL, [row.oid])).map((column): FilterColumn => ({
+  if (!row) return { exists: false, published: false, columns: [], sqlTypes: new Map() };
+  const described = rows(await db.query(COLUMNS_SQL, [row.oid]));
+  const columns = described.map((column): FilterColumn => ({
     name: String(column.name),
     typname: String(column.typname),
     textOrderIsCodepoint: CODEPOINT_COLLATIONS.has(String(column.collation)),
     nondeterministicCollation: column.deterministic === false,
   }));
-  return { exists: true, published: row.published === true, columns };
+  const sqlTypes = new Map(
+    described.map((column) => [String(column.name), { type: String(column.sqltype), collation: column.sqlcollation == null ? null : String(column.sqlcollation) }] as const),
+  );
+  return { exists: true, published: row.published === true, columns, sqlTypes };
 }
 
 /** True when `schema` exists. */

@@ -16,6 +16,8 @@ import { EVENT } from '../messages.js';
 import type { ChangeEvent } from '../replication/index.js';
 import type { StreamPosition } from '../resumeLog.js';
 import type { JoinedChannel } from '../rooms.js';
+import type { RowText } from '../filters.js';
+import type { SqlFilter } from './sqlFilter.js';
 import type { Subscription } from './subscriptions.js';
 
 /** Where a dispatch finds its subscribers: the live registry, or one joining channel's replay. */
@@ -43,6 +45,8 @@ export interface DispatcherOptions {
   checker: VisibilityChecker;
   /** A TRUNCATE of a table `channel` subscribes to: its copy of the table must be refetched. */
   onTruncate?: (channel: JoinedChannel, event: ChangeEvent) => void;
+  /** A filter PostgreSQL evaluates failed for a batch: `channel` may have missed changes up to `position`. */
+  onFilterFailed?: (channel: JoinedChannel, position: StreamPosition, error: unknown) => void;
   onError?: (error: unknown) => void;
 }
 
@@ -89,16 +93,28 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
   };
 
   async function dispatch(lookup: SubscriberLookup, events: readonly ChangeEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const { passed: sqlPassed, failed } = await evaluateSqlFilters(lookup, events);
+    try {
+      await send(lookup, events, sqlPassed);
+    } finally {
+      // After the batch's frames: a refetch prompted by the notice must not be followed by older changes.
+      const position = events[events.length - 1]!.position;
+      for (const [channel, error] of failed) if (lookup.has(channel)) options.onFilterFailed?.(channel, position, error);
+    }
+  }
+
+  async function send(lookup: SubscriberLookup, events: readonly ChangeEvent[], sqlPassed: ReadonlyMap<string, ReadonlySet<number>>): Promise<void> {
     const matched: MatchedChange[] = [];
     const tables = new Map<string, TableBatch>();
-    for (const event of events) {
+    for (const [eventIndex, event] of events.entries()) {
       if (event.type === 'TRUNCATE') {
         const targets = new Map<JoinedChannel, number[]>();
         for (const subscription of lookup.forTable(event.schema, event.table)) targets.set(subscription.channel, []);
         if (targets.size > 0) matched.push({ event, targets, rowIndex: -1 });
         continue;
       }
-      const targets = match(event, lookup.forTable(event.schema, event.table));
+      const targets = match(event, lookup.forTable(event.schema, event.table), eventIndex, sqlPassed);
       if (targets.size === 0) continue;
       const key = JSON.stringify([event.schema, event.table]);
       let batch = tables.get(key);
@@ -164,6 +180,48 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
     }
   }
 
+  /**
+   * Runs each SQL filter once for the batch's rows that pass its in-memory part; returns, per filter
+   * key, the indexes of the events that pass. A failed query is reported and its channels are told
+   * to resync (never a silent miss).
+   */
+  async function evaluateSqlFilters(
+    lookup: SubscriberLookup,
+    events: readonly ChangeEvent[],
+  ): Promise<{ passed: Map<string, Set<number>>; failed: Map<JoinedChannel, unknown> }> {
+    const pending = new Map<string, { filter: SqlFilter; rows: RowText[]; eventIndexes: number[]; channels: Set<JoinedChannel> }>();
+    for (const [eventIndex, event] of events.entries()) {
+      if (event.type === 'TRUNCATE') continue;
+      const row = rowOf(event);
+      if (!row) continue;
+      for (const subscription of lookup.forTable(event.schema, event.table)) {
+        const filter = subscription.sql;
+        if (filter === null || (subscription.event !== null && subscription.event !== event.type)) continue;
+        if (!filter.prefilter(row) || filter.columns.some((column) => row[column] === undefined)) continue;
+        let job = pending.get(filter.key);
+        if (!job) pending.set(filter.key, (job = { filter, rows: [], eventIndexes: [], channels: new Set() }));
+        job.channels.add(subscription.channel);
+        if (job.eventIndexes[job.eventIndexes.length - 1] === eventIndex) continue;
+        job.rows.push(row);
+        job.eventIndexes.push(eventIndex);
+      }
+    }
+    const passed = new Map<string, Set<number>>();
+    const failed = new Map<JoinedChannel, unknown>();
+    await Promise.all(
+      [...pending].map(async ([key, job]) => {
+        try {
+          const rows = await job.filter.evaluate(job.rows);
+          passed.set(key, new Set([...rows].map((index) => job.eventIndexes[index]!)));
+        } catch (error) {
+          onError(error);
+          for (const channel of job.channels) failed.set(channel, error);
+        }
+      }),
+    );
+    return { passed, failed };
+  }
+
   /** The next batch: the first queued one merged with the batches right behind it. */
   function takeBatch(first: readonly ChangeEvent[]): readonly ChangeEvent[] {
     if (jobs[0]?.kind !== 'batch') return first;
@@ -214,15 +272,18 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
   };
 }
 
+/** Filters see the new row, DELETE's the old one (§2.7). */
+const rowOf = (event: ChangeEvent): RowText | undefined => (event.type === 'DELETE' ? event.oldRecordText : event.recordText);
+
 /** The matching binding ids of each channel, in binding order. */
-function match(event: ChangeEvent, subscriptions: readonly Subscription[]): Map<JoinedChannel, number[]> {
+function match(event: ChangeEvent, subscriptions: readonly Subscription[], eventIndex: number, sqlPassed: ReadonlyMap<string, ReadonlySet<number>>): Map<JoinedChannel, number[]> {
   const targets = new Map<JoinedChannel, number[]>();
   if (subscriptions.length === 0) return targets;
-  // Filters see the new row, DELETE's the old one (§2.7).
-  const row = event.type === 'DELETE' ? event.oldRecordText : event.recordText;
+  const row = rowOf(event);
   for (const subscription of subscriptions) {
     if (subscription.event !== null && subscription.event !== event.type) continue;
     if (subscription.matches !== null && !(row && subscription.matches(row))) continue;
+    if (subscription.sql !== null && !sqlPassed.get(subscription.sql.key)?.has(eventIndex)) continue;
     const ids = targets.get(subscription.channel);
     if (ids) {
       if (!ids.includes(subscription.id)) ids.push(subscription.id);

@@ -38,7 +38,7 @@ export interface PostgresChanges {
 export const DEFAULT_RESUME_LOG_SIZE = 10_000;
 
 /** Why a channel must refetch what it holds: the `reason` of a resync `system` message. */
-export type ResyncReason = 'resume_too_old' | 'resume_unknown_position' | 'connection_lost' | 'transaction_too_large' | 'truncate';
+export type ResyncReason = 'resume_too_old' | 'resume_unknown_position' | 'connection_lost' | 'transaction_too_large' | 'truncate' | 'filter_failed';
 
 export const RESYNC_MESSAGE: Record<ResyncReason, string> = {
   resume_too_old: 'Resync needed: the server no longer holds the changes after that position',
@@ -46,6 +46,7 @@ export const RESYNC_MESSAGE: Record<ResyncReason, string> = {
   connection_lost: 'Resync needed: the replication connection was lost, changes may have been missed',
   transaction_too_large: 'Resync needed: a transaction was too large to deliver',
   truncate: 'Resync needed: the table was truncated',
+  filter_failed: 'Resync needed: evaluating the filter in PostgreSQL failed, changes may have been missed',
 };
 
 const TOPIC_PREFIX = 'realtime:';
@@ -74,6 +75,7 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
     checker,
     onError,
     onTruncate: (channel, event) => resync(channel, 'truncate', event.position, { schema: event.schema, table: event.table }),
+    onFilterFailed: (channel, position) => resync(channel, 'filter_failed', position),
   });
   /** Channels whose bindings are being validated or replayed. */
   const joining = new Set<JoinedChannel>();
@@ -159,7 +161,15 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
       return system(channel, 'error', result.message);
     }
     const { subscriptions } = result;
-    dispatcher.run(() => register(channel, subscriptions));
+    dispatcher.run(() =>
+      register(channel, subscriptions).catch((error: unknown) => {
+        // A bug of ours; the channel must hear about it rather than wait for a "Subscribed" that never comes.
+        onError(error);
+        if (!joining.delete(channel)) return;
+        registry.remove(channel);
+        system(channel, 'error', `Unable to subscribe to changes: ${(error as Error)?.message ?? String(error)}`);
+      }),
+    );
   }
 
   const extension: ChannelExtension = {

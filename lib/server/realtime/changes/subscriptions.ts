@@ -7,6 +7,7 @@ import { compileFilter, parseFilter, type RowPredicate } from '../filters.js';
 import type { PostgresBinding } from '../joinConfig.js';
 import type { JoinedChannel } from '../rooms.js';
 import { loadPublishedTable, schemaExists } from './catalog.js';
+import { compileSqlFilter, type SqlFilter } from './sqlFilter.js';
 
 export type ChangeType = 'INSERT' | 'UPDATE' | 'DELETE';
 
@@ -20,8 +21,10 @@ export interface Subscription {
   readonly schema: string;
   /** Null for every table of the schema. */
   readonly table: string | null;
-  /** Null without a filter. */
+  /** Null without a filter. With `sql`, the part evaluated in memory. */
   readonly matches: RowPredicate | null;
+  /** Conditions PostgreSQL evaluates (collations, patterns); null when memory decides alone. */
+  readonly sql: SqlFilter | null;
 }
 
 export type BindingsResult = { ok: true; subscriptions: Subscription[] } | { ok: false; message: string };
@@ -49,21 +52,22 @@ async function validateBinding(db: Queryable, channel: JoinedChannel, binding: P
   if (table === null) {
     if (params.filter !== undefined && params.filter !== '') return 'a filter needs a table';
     if (!(await schemaExists(db, schema))) return `schema ${JSON.stringify(schema)} does not exist`;
-    return { ...base, matches: null };
+    return { ...base, matches: null, sql: null };
   }
   const found = await loadPublishedTable(db, schema, table, publication);
   if (!found.exists) return `table ${JSON.stringify(`${schema}.${table}`)} does not exist`;
   if (!found.published) return `table ${JSON.stringify(`${schema}.${table}`)} is not in publication ${JSON.stringify(publication)}`;
-  if (params.filter === undefined || params.filter === '') return { ...base, matches: null };
+  if (params.filter === undefined || params.filter === '') return { ...base, matches: null, sql: null };
   const parsed = parseFilter(params.filter);
   if (parsed instanceof Error) return parsed.message;
   const compiled = compileFilter(parsed, found.columns, { textOrderIsCodepoint: false });
   if (compiled instanceof Error) return compiled.message;
   if (compiled.kind === 'sql') {
-    const reasons = compiled.sql.map((condition) => `${condition.condition.column} (${condition.typname}, ${condition.reason})`).join(', ');
-    return `filter ${JSON.stringify(params.filter)} is not supported yet on ${reasons}`;
+    const sql = await compileSqlFilter(db, compiled.sql, compiled.prefilter, found.sqlTypes);
+    if (typeof sql === 'string') return `invalid filter ${JSON.stringify(params.filter)}: ${sql}`;
+    return { ...base, matches: compiled.prefilter, sql };
   }
-  return { ...base, matches: compiled.matches };
+  return { ...base, matches: compiled.matches, sql: null };
 }
 
 /** The live subscriptions, indexed by table. */
