@@ -91,6 +91,11 @@ function fakeChecker() {
     async isRlsEnabled() {
       return true;
     },
+    async checkBatch(table, groups, rows, roles) {
+      const visible = groups.length > 0 && rows.length > 0 ? await checker.checkVisible(table, groups, rows) : new Map<string, ReadonlySet<number>>();
+      const columns = new Map(await Promise.all(roles.map(async (role) => [role, await checker.visibleColumns(table, role)] as const)));
+      return { visible, columns, rlsEnabled: true };
+    },
     invalidate() {},
   };
   return {
@@ -188,5 +193,104 @@ describe('createChangeDispatcher', () => {
     fake.release();
     await dispatcher.idle();
     expect(sent.map((message) => message.topic)).toEqual(['realtime:stays']);
+  });
+
+  it('merges the batches queued while a dispatch runs into one check, keeping their order', async () => {
+    const fake = fakeChecker();
+    const registry = createSubscriptionRegistry();
+    const sent: Sent[] = [];
+    const ch = channel('merged', { role: 'authenticated' }, sent);
+    registry.set(ch, [sub(ch, 1)]);
+    const dispatcher = createChangeDispatcher({ registry, checker: fake.checker });
+    fake.hold();
+    dispatcher.enqueue([change('INSERT', 1)]);
+    while (fake.calls.length === 0) await Promise.resolve();
+    const later = [change('INSERT', 2), change('UPDATE', 3), change('INSERT', 4)];
+    for (const event of later) dispatcher.enqueue([event]);
+    fake.release();
+    await dispatcher.idle();
+    expect(fake.calls.map((call) => call.rows.map((row) => row.id))).toEqual([['1'], ['2', '3', '4']]);
+    expect(sent.map((message) => (message.payload.data.record as { id: number }).id)).toEqual([1, 2, 3, 4]);
+    expect(dispatcher.position).toBe(later[2]!.position);
+  });
+
+  it('runs jobs between batches in queue order, after everything queued before them was sent', async () => {
+    const fake = fakeChecker();
+    const registry = createSubscriptionRegistry();
+    const sent: Sent[] = [];
+    const ch = channel('jobs', { role: 'authenticated' }, sent);
+    registry.set(ch, [sub(ch, 1)]);
+    const dispatcher = createChangeDispatcher({ registry, checker: fake.checker });
+    const seenByJob: number[] = [];
+    dispatcher.enqueue([change('INSERT', 1)]);
+    dispatcher.run(() => {
+      seenByJob.push(sent.length);
+    });
+    dispatcher.enqueue([change('INSERT', 2)]);
+    await dispatcher.idle();
+    expect(seenByJob).toEqual([1]);
+    expect(sent).toHaveLength(2);
+  });
+
+  it('turns a TRUNCATE into a notice for every channel on the table, whatever its event or filter', async () => {
+    const fake = fakeChecker();
+    const registry = createSubscriptionRegistry();
+    const sent: Sent[] = [];
+    const [filtered, other] = [channel('filtered', { role: 'authenticated' }, sent), channel('other', { role: 'authenticated' }, sent)];
+    registry.set(filtered, [sub(filtered, 1, { event: 'INSERT', matches: () => false })]);
+    registry.set(other, [sub(other, 2, { table: 'other' })]);
+    const truncated: Array<[string, string]> = [];
+    const dispatcher = createChangeDispatcher({ registry, checker: fake.checker, onTruncate: (ch, event) => truncated.push([ch.topic, event.table]) });
+    dispatcher.enqueue([{ ...change('INSERT', 1), type: 'TRUNCATE', record: undefined, recordText: undefined } as ChangeEvent]);
+    await dispatcher.idle();
+    expect(truncated).toEqual([['realtime:filtered', 'items']]);
+    expect(sent).toEqual([]);
+  });
+
+  it('tells the channels of a table whose facts could not be read to resync, after the batch', async () => {
+    const fake = fakeChecker();
+    const registry = createSubscriptionRegistry();
+    const sent: Sent[] = [];
+    const [broken, fine] = [channel('broken', { role: 'authenticated' }, sent), channel('fine', { role: 'authenticated' }, sent)];
+    registry.set(broken, [sub(broken, 1, { table: 'gone' })]);
+    registry.set(fine, [sub(fine, 2)]);
+    const checkBatch = fake.checker.checkBatch;
+    fake.checker.checkBatch = (table, ...rest) => (table.name === 'gone' ? Promise.reject(new Error('no table public.gone')) : checkBatch(table, ...rest));
+    const order: string[] = [];
+    const errors: unknown[] = [];
+    const dispatcher = createChangeDispatcher({
+      registry,
+      checker: fake.checker,
+      onError: (error) => errors.push(error),
+      onMissed: (ch, position, reason) => order.push(`${ch.topic} ${reason} ${position}`),
+    });
+    const events = [change('INSERT', 1, 'gone'), change('INSERT', 2)];
+    dispatcher.enqueue(events);
+    await dispatcher.idle();
+    expect(sent.map((message) => message.topic)).toEqual(['realtime:fine']);
+    expect(order).toEqual([`realtime:broken check_failed ${events[1]!.position}`]);
+    expect(errors).toHaveLength(1);
+  });
+
+  it('tells the channels of a filter PostgreSQL failed to evaluate to resync, and still serves the others', async () => {
+    const fake = fakeChecker();
+    const registry = createSubscriptionRegistry();
+    const sent: Sent[] = [];
+    const [sqlChannel, plain] = [channel('sql', { role: 'authenticated' }, sent), channel('plain', { role: 'authenticated' }, sent)];
+    const failing = { key: 'k', prefilter: () => true, columns: ['name'], evaluate: () => Promise.reject(new Error('connection terminated')) };
+    const passing = { key: 'p', prefilter: () => true, columns: ['name'], evaluate: async () => new Set([0]) };
+    registry.set(sqlChannel, [sub(sqlChannel, 1, { sql: failing, matches: () => true }), sub(sqlChannel, 3, { sql: passing, matches: () => true })]);
+    registry.set(plain, [sub(plain, 2)]);
+    const missed: string[] = [];
+    const dispatcher = createChangeDispatcher({ registry, checker: fake.checker, onError: () => undefined, onMissed: (ch, _p, reason) => missed.push(`${ch.topic} ${reason}`) });
+    dispatcher.enqueue([change('INSERT', 1), change('INSERT', 2)]);
+    await dispatcher.idle();
+    // The passing filter matched the first row only (index 0 of its candidates); the failing one nothing.
+    expect(sent.map((message) => [message.topic, message.payload.ids])).toEqual([
+      ['realtime:sql', [3]],
+      ['realtime:plain', [2]],
+      ['realtime:plain', [2]],
+    ]);
+    expect(missed).toEqual(['realtime:sql filter_failed']);
   });
 });

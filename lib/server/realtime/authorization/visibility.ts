@@ -64,8 +64,20 @@ export interface VisibilityChecker {
   visibleColumns(table: TableRef, role: string): Promise<readonly string[]>;
   /** Whether the table has RLS enabled (then DELETE old_record keeps only the key). Rejects TABLE_NOT_FOUND. */
   isRlsEnabled(table: TableRef): Promise<boolean>;
+  /**
+   * One batch's worth of facts with one read of the catalog: `checkVisible`'s sets, the columns each
+   * of `roles` may SELECT (empty when it can't read the table), and whether RLS is enabled. Rejects
+   * TABLE_NOT_FOUND or a failed catalog read; group problems only blank that group, as in checkVisible.
+   */
+  checkBatch(table: KeyedTable, groups: readonly SubscriberGroup[], rows: readonly KeyRow[], roles: readonly string[]): Promise<BatchFacts>;
   /** Forgets cached catalog facts (of one table, or all) and which problems were already reported. */
   invalidate(table?: TableRef): void;
+}
+
+export interface BatchFacts {
+  visible: Map<string, ReadonlySet<number>>;
+  columns: Map<string, readonly string[]>;
+  rlsEnabled: boolean;
 }
 
 /** Distinct problems remembered for "report once"; past this the memory starts over. */
@@ -135,13 +147,16 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
     return text;
   };
 
-  const checkVisible: VisibilityChecker['checkVisible'] = async (table, groups, rows) => {
+  const validateCheck = (table: KeyedTable, groups: readonly SubscriberGroup[], rows: readonly KeyRow[]) => {
     validateTableRef(table);
     if (!Array.isArray(table.primaryKey) || table.primaryKey.some((column) => typeof column !== 'string')) {
       throw new AuthorizationError('INVALID_ARGUMENT', 'checkVisible: table.primaryKey must be an array of column names');
     }
     if (!Array.isArray(groups) || !Array.isArray(rows)) throw new AuthorizationError('INVALID_ARGUMENT', 'checkVisible: groups and rows must be arrays');
+  };
 
+  /** Every group starts seeing nothing; those with a valid role name are returned for checking. */
+  const startCheck = (table: KeyedTable, groups: readonly SubscriberGroup[]) => {
     const visible = new Map<string, ReadonlySet<number>>();
     const none: ReadonlySet<number> = new Set();
     const pending: SubscriberGroup[] = [];
@@ -152,6 +167,12 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
       if (problem) report('ROLE_INVALID_NAME', `subscribers see nothing on ${label(table)}: ${problem}`, table, String(group.role).slice(0, 80));
       else pending.push(group);
     }
+    return { visible, pending };
+  };
+
+  const checkVisible: VisibilityChecker['checkVisible'] = async (table, groups, rows) => {
+    validateCheck(table, groups, rows);
+    const { visible, pending } = startCheck(table, groups);
     if (pending.length === 0 || rows.length === 0) return visible;
 
     let info: TableInfo | null;
@@ -168,7 +189,33 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
       else report('CATALOG_FAILED', `subscribers see nothing on ${label(table)}: reading the catalog failed: ${(error as Error).message}`, table, undefined, error);
       return visible;
     }
+    return checkWith(table, info, accessByRole, pending, rows, visible);
+  };
 
+  const checkBatch: VisibilityChecker['checkBatch'] = async (table, groups, rows, roles) => {
+    validateCheck(table, groups, rows);
+    if (!Array.isArray(roles)) throw new AuthorizationError('INVALID_ARGUMENT', 'checkBatch: roles must be an array of role names');
+    const info = await requireTable(table);
+    const { visible, pending } = startCheck(table, groups);
+    const validRoles = [...new Set([...roles, ...pending.map((group) => group.role)])].filter((role) => !invalidRoleName(role));
+    const accessByRole = validRoles.length > 0 ? await accessOf(info, validRoles) : new Map<string, RoleAccess>();
+    const columns = new Map<string, readonly string[]>();
+    for (const role of roles) {
+      const roleAccess = invalidRoleName(role) ? undefined : accessByRole.get(role);
+      columns.set(role, roleAccess && roleAccess.exists && roleAccess.canBecome && roleAccess.schemaUsage ? roleAccess.columns : []);
+    }
+    if (pending.length > 0 && rows.length > 0) await checkWith(table, info, accessByRole, pending, rows, visible);
+    return { visible, columns, rlsEnabled: info.rlsEnabled };
+  };
+
+  const checkWith = async (
+    table: KeyedTable,
+    info: TableInfo,
+    accessByRole: Map<string, RoleAccess>,
+    pending: readonly SubscriberGroup[],
+    rows: readonly KeyRow[],
+    visible: Map<string, ReadonlySet<number>>,
+  ): Promise<Map<string, ReadonlySet<number>>> => {
     const keyColumns = table.primaryKey.map((name) => info.columns.find((column) => column.name === name));
     let allRows: ReadonlySet<number> | undefined;
     const needQuery: CheckedGroup[] = [];
@@ -212,6 +259,7 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
 
   return {
     checkVisible,
+    checkBatch,
     async visibleColumns(table, role) {
       const info = await requireTable(table);
       if (invalidRoleName(role)) return [];

@@ -45,10 +45,15 @@ export interface DispatcherOptions {
   checker: VisibilityChecker;
   /** A TRUNCATE of a table `channel` subscribes to: its copy of the table must be refetched. */
   onTruncate?: (channel: JoinedChannel, event: ChangeEvent) => void;
-  /** A filter PostgreSQL evaluates failed for a batch: `channel` may have missed changes up to `position`. */
-  onFilterFailed?: (channel: JoinedChannel, position: StreamPosition, error: unknown) => void;
+  /**
+   * `channel` may have missed changes up to `position`: its filter's SQL evaluation failed
+   * (`filter_failed`), or reading the table's authorization facts did (`check_failed`).
+   */
+  onMissed?: (channel: JoinedChannel, position: StreamPosition, reason: MissedReason) => void;
   onError?: (error: unknown) => void;
 }
+
+export type MissedReason = 'filter_failed' | 'check_failed';
 
 /** At most this many changes go into one merged dispatch. */
 export const MAX_MERGED_EVENTS = 20_000;
@@ -94,17 +99,23 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
 
   async function dispatch(lookup: SubscriberLookup, events: readonly ChangeEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const { passed: sqlPassed, failed } = await evaluateSqlFilters(lookup, events);
+    const missed = new Map<JoinedChannel, MissedReason>();
+    const sqlPassed = await evaluateSqlFilters(lookup, events, missed);
     try {
-      await send(lookup, events, sqlPassed);
+      await send(lookup, events, sqlPassed, missed);
     } finally {
       // After the batch's frames: a refetch prompted by the notice must not be followed by older changes.
       const position = events[events.length - 1]!.position;
-      for (const [channel, error] of failed) if (lookup.has(channel)) options.onFilterFailed?.(channel, position, error);
+      for (const [channel, reason] of missed) if (lookup.has(channel)) options.onMissed?.(channel, position, reason);
     }
   }
 
-  async function send(lookup: SubscriberLookup, events: readonly ChangeEvent[], sqlPassed: ReadonlyMap<string, ReadonlySet<number>>): Promise<void> {
+  async function send(
+    lookup: SubscriberLookup,
+    events: readonly ChangeEvent[],
+    sqlPassed: ReadonlyMap<string, ReadonlySet<number>>,
+    missed: Map<JoinedChannel, MissedReason>,
+  ): Promise<void> {
     const matched: MatchedChange[] = [];
     const tables = new Map<string, TableBatch>();
     for (const [eventIndex, event] of events.entries()) {
@@ -141,13 +152,18 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
     const facts = new Map<string, TableFacts>();
     await Promise.all(
       [...tables].map(async ([key, batch]) => {
-        const roles = [...batch.roles];
-        const [visible, columns, rlsEnabled] = await Promise.all([
-          batch.rows.length > 0 ? checker.checkVisible(batch.table, [...batch.groups.values()], batch.rows) : Promise.resolve(new Map<string, ReadonlySet<number>>()),
-          Promise.all(roles.map(async (role) => [role, await checker.visibleColumns(batch.table, role).catch(() => [] as string[])] as const)),
-          batch.hasDelete ? checker.isRlsEnabled(batch.table) : Promise.resolve(false),
-        ]);
-        facts.set(key, { visible, columns: new Map(columns), rlsEnabled });
+        try {
+          facts.set(key, await checker.checkBatch(batch.table, [...batch.groups.values()], batch.rows, [...batch.roles]));
+        } catch (error) {
+          // The table is gone or the catalog unreadable: nobody gets this batch's changes of it, and
+          // the channels that would have are told to resync.
+          onError(error);
+          facts.set(key, { visible: new Map(), columns: new Map(), rlsEnabled: true });
+          for (const change of matched) {
+            if (change.event.schema !== batch.table.schema || change.event.table !== batch.table.name) continue;
+            for (const channel of change.targets.keys()) if (!missed.has(channel)) missed.set(channel, 'check_failed');
+          }
+        }
       }),
     );
 
@@ -188,7 +204,8 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
   async function evaluateSqlFilters(
     lookup: SubscriberLookup,
     events: readonly ChangeEvent[],
-  ): Promise<{ passed: Map<string, Set<number>>; failed: Map<JoinedChannel, unknown> }> {
+    missed: Map<JoinedChannel, MissedReason>,
+  ): Promise<Map<string, Set<number>>> {
     const pending = new Map<string, { filter: SqlFilter; rows: RowText[]; eventIndexes: number[]; channels: Set<JoinedChannel> }>();
     for (const [eventIndex, event] of events.entries()) {
       if (event.type === 'TRUNCATE') continue;
@@ -207,7 +224,6 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
       }
     }
     const passed = new Map<string, Set<number>>();
-    const failed = new Map<JoinedChannel, unknown>();
     await Promise.all(
       [...pending].map(async ([key, job]) => {
         try {
@@ -215,11 +231,11 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
           passed.set(key, new Set([...rows].map((index) => job.eventIndexes[index]!)));
         } catch (error) {
           onError(error);
-          for (const channel of job.channels) failed.set(channel, error);
+          for (const channel of job.channels) missed.set(channel, 'filter_failed');
         }
       }),
     );
-    return { passed, failed };
+    return passed;
   }
 
   /** The next batch: the first queued one merged with the batches right behind it. */

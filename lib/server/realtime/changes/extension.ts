@@ -38,7 +38,7 @@ export interface PostgresChanges {
 export const DEFAULT_RESUME_LOG_SIZE = 10_000;
 
 /** Why a channel must refetch what it holds: the `reason` of a resync `system` message. */
-export type ResyncReason = 'resume_too_old' | 'resume_unknown_position' | 'connection_lost' | 'transaction_too_large' | 'truncate' | 'filter_failed';
+export type ResyncReason = 'resume_too_old' | 'resume_unknown_position' | 'connection_lost' | 'transaction_too_large' | 'truncate' | 'filter_failed' | 'check_failed';
 
 export const RESYNC_MESSAGE: Record<ResyncReason, string> = {
   resume_too_old: 'Resync needed: the server no longer holds the changes after that position',
@@ -47,6 +47,7 @@ export const RESYNC_MESSAGE: Record<ResyncReason, string> = {
   transaction_too_large: 'Resync needed: a transaction was too large to deliver',
   truncate: 'Resync needed: the table was truncated',
   filter_failed: 'Resync needed: evaluating the filter in PostgreSQL failed, changes may have been missed',
+  check_failed: 'Resync needed: reading the table\'s privileges and policies failed, changes may have been missed',
 };
 
 const TOPIC_PREFIX = 'realtime:';
@@ -75,7 +76,7 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
     checker,
     onError,
     onTruncate: (channel, event) => resync(channel, 'truncate', event.position, { schema: event.schema, table: event.table }),
-    onFilterFailed: (channel, position) => resync(channel, 'filter_failed', position),
+    onMissed: (channel, position, reason) => resync(channel, reason, position),
   });
   /** Channels whose bindings are being validated or replayed. */
   const joining = new Set<JoinedChannel>();
