@@ -20,7 +20,7 @@ const SQL = `
     using (public or owner = current_setting('request.jwt.claims', true)::json ->> 'sub');
   alter table notes replica identity full;
   create collation ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
-  create table words (id int4 primary key, en text collate "en-x-icu", ci text collate ci, c text collate "C", plain text, num numeric);
+  create table words (id int4 primary key, en text collate "en-x-icu", ci text collate ci, c text collate "C", plain text, num numeric, at timestamptz);
   alter table words replica identity full; -- DELETEs carry the old row, so filters can see it
   grant select on words to anon;
   create table profiles (id int4 primary key, name text, secret text);
@@ -280,6 +280,9 @@ describe('filters PostgreSQL evaluates (collations, patterns)', () => {
     ['plain=imatch.^r', `plain ~* '^r'`],
     ['id=gt.5,en=lt.m', `id > 5 and en < 'm'`],
     ['num=gt.5,plain=not.like.%z%', `num > 5 and not (plain like '%z%')`],
+    // Values JavaScript doesn't read (no zone: the session's TimeZone; a month name) go to SQL too.
+    ['at=lt.2026-01-01 05:00', `at < '2026-01-01 05:00'`],
+    ['at=gte.Jan 1 2026 10:30', `at >= 'Jan 1 2026 10:30'`],
   ];
 
   it('deliver exactly the rows the same condition selects in SQL, for INSERT, UPDATE and DELETE', async () => {
@@ -289,7 +292,7 @@ describe('filters PostgreSQL evaluates (collations, patterns)', () => {
     nextId += WORDS.length * 2;
     const rows = WORDS.map((word, index) => [base + index, word, index]);
     for (const [id, word, index] of rows) {
-      await db.query('insert into words (id, en, ci, c, plain, num) values ($1, $2, $2, $2, $2, $3)', [id, word, index]);
+      await db.query(`insert into words (id, en, ci, c, plain, num, at) values ($1, $2, $2, $2, $2, $3::int4, '2026-01-01'::timestamptz + $3::int4 * interval '1 hour')`, [id, word, index]);
     }
     // Each row is renamed to the next word: an UPDATE is matched on its new row, a DELETE on its old one.
     for (const [id, , index] of rows) {
@@ -304,7 +307,9 @@ describe('filters PostgreSQL evaluates (collations, patterns)', () => {
       await db.query('begin');
       try {
         await db.query('delete from words where id >= $1 and id < $2', [base, base + WORDS.length]);
-        for (const [id, word, index] of rows) await db.query('insert into words (id, en, ci, c, plain, num) values ($1, $2, $2, $2, $2, $3)', [id, word, index]);
+        for (const [id, word, index] of rows) {
+          await db.query(`insert into words (id, en, ci, c, plain, num, at) values ($1, $2, $2, $2, $2, $3::int4, '2026-01-01'::timestamptz + $3::int4 * interval '1 hour')`, [id, word, index]);
+        }
         const inserted = await ids();
         for (const [id, , index] of rows) await db.query('update words set en = $2, ci = $2, c = $2, plain = $2 where id = $1', [id, WORDS[((index as number) + 1) % WORDS.length]]);
         const updated = await ids();
