@@ -63,7 +63,7 @@ function channel(name: string, claims: Record<string, unknown>, sent: Sent[]): J
 }
 
 function sub(on: JoinedChannel, id: number, extra: Partial<Subscription> = {}): Subscription {
-  return { channel: on, id, event: null, schema: 'public', table: 'items', matches: null, sql: null, ...extra };
+  return { channel: on, id, event: null, schema: 'public', table: 'items', matches: null, sql: null, select: null, ...extra };
 }
 
 /** Sees rows with an even id for role anon, every row for others; anon can't read `secret`. */
@@ -292,5 +292,41 @@ describe('createChangeDispatcher', () => {
       ['realtime:plain', [2]],
     ]);
     expect(missed).toEqual(['realtime:sql filter_failed']);
+  });
+
+  it('sends only the columns a channel\'s matching bindings select, plus the key', async () => {
+    const fake = fakeChecker();
+    const registry = createSubscriptionRegistry();
+    const sent: Sent[] = [];
+    const [narrow, union, all] = [channel('narrow', { role: 'authenticated' }, sent), channel('union', { role: 'authenticated' }, sent), channel('all', { role: 'authenticated' }, sent)];
+    registry.set(narrow, [sub(narrow, 1, { select: ['name'] })]);
+    registry.set(union, [sub(union, 1, { select: ['name'] }), sub(union, 2, { select: ['secret'] })]);
+    registry.set(all, [sub(all, 1, { select: ['name'] }), sub(all, 2)]);
+    const dispatcher = createChangeDispatcher({ registry, checker: fake.checker });
+    dispatcher.enqueue([change('INSERT', 1)]);
+    await dispatcher.idle();
+    const data = (topic: string) => sent.find((message) => message.topic === topic)!.payload.data;
+    expect(data('realtime:narrow').record).toEqual({ id: 1, name: 'n1' });
+    expect(data('realtime:narrow').columns).toEqual(COLUMNS.slice(0, 2));
+    expect(data('realtime:union').record).toEqual({ id: 1, name: 'n1', secret: 's1' });
+    expect(data('realtime:all').record).toEqual({ id: 1, name: 'n1', secret: 's1' });
+  });
+
+  it('keeps only values of at most 64 bytes and adds Supabase\'s 413 error when data exceeds maxRecordBytes', async () => {
+    const fake = fakeChecker();
+    const registry = createSubscriptionRegistry();
+    const sent: Sent[] = [];
+    const ch = channel('big', { role: 'authenticated' }, sent);
+    registry.set(ch, [sub(ch, 1)]);
+    const dispatcher = createChangeDispatcher({ registry, checker: fake.checker, maxRecordBytes: 500 });
+    const big = change('INSERT', 1);
+    big.record = { id: 1, name: 'é'.repeat(200), secret: 'x'.repeat(64 - 2) }; // 400 bytes of name; a 64-byte JSON secret
+    const small = change('INSERT', 2);
+    dispatcher.enqueue([big, small]);
+    await dispatcher.idle();
+    expect(sent[0]!.payload.data.record).toEqual({ id: 1, secret: 'x'.repeat(62) });
+    expect(sent[0]!.payload.data.errors).toEqual(['Error 413: Payload Too Large']);
+    expect(sent[1]!.payload.data.errors).toBeNull();
+    expect(sent[1]!.payload.data.record).toEqual({ id: 2, name: 'n2', secret: 's2' });
   });
 });

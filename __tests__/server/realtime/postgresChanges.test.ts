@@ -367,4 +367,29 @@ describe('postgres_changes on the wire', () => {
       socket.terminate();
     }
   });
+
+  it('projects a binding\'s select (key always included) and refuses an unknown select column', async () => {
+    const socket = new WebSocket(`${stack.realtimeUrl}/websocket?apikey=${stack.anonKey}&vsn=1.0.0`);
+    const frames: Array<{ topic: string; event: string; payload: Record<string, unknown> }> = [];
+    socket.on('message', (data) => frames.push(JSON.parse(String(data))));
+    await new Promise((resolve, reject) => socket.on('open', resolve).on('error', reject));
+    try {
+      const [good, bad] = [`realtime:select-${++channelCounter}`, `realtime:select-${++channelCounter}`];
+      const join = (topic: string, select: string[]) =>
+        socket.send(JSON.stringify({ topic, event: 'phx_join', ref: topic, join_ref: topic, payload: { config: { postgres_changes: [{ event: 'INSERT', schema: 'public', table: 'items', select }] } } }));
+      join(good, ['name', 'qty']);
+      join(bad, ['name', 'nope']);
+      const system = (topic: string) => waitFor(() => frames.find((frame) => frame.topic === topic && frame.event === 'system')?.payload);
+      expect(await system(good)).toMatchObject({ status: 'ok', message: 'Subscribed to PostgreSQL' });
+      expect(await system(bad)).toMatchObject({ status: 'error', message: expect.stringContaining('invalid column for select: "nope"') });
+      const id = freshId();
+      await db.query(`insert into items (id, name, qty, tags) values ($1, 'p', 3, '{a}')`, [id]);
+      const change = await waitFor(() => frames.find((frame) => frame.topic === good && frame.event === 'postgres_changes')?.payload);
+      const data = change.data as { record: Row; columns: Array<{ name: string }> };
+      expect(data.record).toEqual({ id, name: 'p', qty: 3 });
+      expect(data.columns.map((column) => column.name)).toEqual(['id', 'name', 'qty']);
+    } finally {
+      socket.terminate();
+    }
+  });
 });

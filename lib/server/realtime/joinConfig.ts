@@ -12,6 +12,8 @@ export interface PostgresBinding {
   /** The client's object, echoed back unchanged: realtime-js compares event/schema/table/filter. */
   readonly params: Readonly<Record<string, unknown>>;
   readonly id: number;
+  /** `select`: the columns the binding wants (Supabase's newer projection); absent for all. */
+  readonly select?: readonly string[];
 }
 
 export interface JoinConfig {
@@ -106,7 +108,12 @@ function readBindings(value: unknown): PostgresBinding[] {
       const v = params[name];
       if (v !== undefined && typeof v !== 'string') throw new JoinPayloadError(`${field}.${name} must be a string, got ${kindOf(v)}`);
     }
-    return { params, id: bindingId(params) };
+    const select = params.select;
+    if (select === undefined || select === null) return { params, id: bindingId(params) };
+    if (!Array.isArray(select) || select.some((column) => typeof column !== 'string' || column === '')) {
+      throw new JoinPayloadError(`${field}.select must be an array of column names, got ${kindOf(select)}`);
+    }
+    return { params, id: bindingId(params), select: [...new Set(select as string[])] };
   });
 }
 

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createCodec, DEFAULT_MAX_FRAME_BYTES } from './codec.js';
 import type { ChannelContext, ChannelExtension } from './channels.js';
 import { serveConnection } from './connection.js';
+import { DEFAULT_MAX_RECORD_BYTES } from './changes/dispatch.js';
 import { createPostgresChanges, DEFAULT_PUBLICATION, DEFAULT_RESUME_LOG_SIZE, type PostgresChanges } from './changes/extension.js';
 import { createPresenceTracker } from './presence.js';
 import { createPresenceChannels } from './presenceChannel.js';
@@ -36,6 +37,8 @@ export interface RealtimeServerOptions {
   publication?: string;
   /** postgres_changes kept in memory for joins that resume after a position (`config.resume_after`). Default 10,000. */
   resumeLogSize?: number;
+  /** A change whose `data` exceeds this many bytes keeps only values of at most 64 bytes and carries `Error 413: Payload Too Large` (Supabase's `max_record_bytes`). Default 1 MiB. */
+  maxRecordBytes?: number;
   /** Problems of postgres_changes no single channel can be told about. Default: console.warn. */
   onError?: (error: unknown) => void;
 }
@@ -69,10 +72,11 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
   if (typeof publication !== 'string' || publication.length === 0) throw new TypeError('createRealtimeServer: publication must be a non-empty string');
 
   const resumeLogSize = positive(options.resumeLogSize, DEFAULT_RESUME_LOG_SIZE, 'resumeLogSize');
+  const maxRecordBytes = positive(options.maxRecordBytes, DEFAULT_MAX_RECORD_BYTES, 'maxRecordBytes');
 
   let changes: PostgresChanges | undefined;
   if (options.databaseUrl !== undefined) {
-    changes = createPostgresChanges({ databaseUrl: options.databaseUrl, publication, resumeLogSize, ...(options.onError && { onError: options.onError }) });
+    changes = createPostgresChanges({ databaseUrl: options.databaseUrl, publication, resumeLogSize, maxRecordBytes, ...(options.onError && { onError: options.onError }) });
     try {
       await changes.start();
     } catch (error) {

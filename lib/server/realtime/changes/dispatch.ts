@@ -43,6 +43,8 @@ export interface ChangeDispatcher {
 export interface DispatcherOptions {
   registry: SubscriberLookup;
   checker: VisibilityChecker;
+  /** A change whose `data` is larger keeps only values of at most 64 bytes and gets Supabase's 413 error. Default 1 MiB. */
+  maxRecordBytes?: number;
   /** A TRUNCATE of a table `channel` subscribes to: its copy of the table must be refetched. */
   onTruncate?: (channel: JoinedChannel, event: ChangeEvent) => void;
   /**
@@ -53,15 +55,25 @@ export interface DispatcherOptions {
   onError?: (error: unknown) => void;
 }
 
+/** Supabase's `max_record_bytes` default. */
+export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
+
 export type MissedReason = 'filter_failed' | 'check_failed';
 
 /** At most this many changes go into one merged dispatch. */
 export const MAX_MERGED_EVENTS = 20_000;
 
+/** What one channel gets of one change. */
+interface Target {
+  /** Its matching binding ids, in binding order. */
+  ids: number[];
+  /** Columns its matching bindings `select` (with the key); null when one of them selects all. */
+  select: Set<string> | null;
+}
+
 interface MatchedChange {
   event: ChangeEvent;
-  /** Matching binding ids per channel. */
-  targets: Map<JoinedChannel, number[]>;
+  targets: Map<JoinedChannel, Target>;
   /** Index of the event's key row in its table's check, when it is checked. */
   rowIndex: number;
 }
@@ -85,6 +97,7 @@ type Job = { kind: 'batch'; events: readonly ChangeEvent[] } | { kind: 'run'; jo
 /** Creates the dispatcher; see the module notes. */
 export function createChangeDispatcher(options: DispatcherOptions): ChangeDispatcher {
   const { registry, checker } = options;
+  const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   const onError = options.onError ?? ((error: unknown) => console.warn(`[realtime postgres_changes] ${(error as Error)?.message ?? String(error)}`));
   const groupKeys = new WeakMap<object, string>();
   const jobs: Job[] = [];
@@ -120,8 +133,8 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
     const tables = new Map<string, TableBatch>();
     for (const [eventIndex, event] of events.entries()) {
       if (event.type === 'TRUNCATE') {
-        const targets = new Map<JoinedChannel, number[]>();
-        for (const subscription of lookup.forTable(event.schema, event.table)) targets.set(subscription.channel, []);
+        const targets = new Map<JoinedChannel, Target>();
+        for (const subscription of lookup.forTable(event.schema, event.table)) targets.set(subscription.channel, { ids: [], select: null });
         if (targets.size > 0) matched.push({ event, targets, rowIndex: -1 });
         continue;
       }
@@ -175,15 +188,16 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
       const tableFacts = facts.get(JSON.stringify([event.schema, event.table]))!;
       const dataTexts = new Map<string, string>();
       const frames = new Map<string, FanoutFrames>();
-      for (const [channel, ids] of targets) {
+      for (const [channel, { ids, select }] of targets) {
         if (!lookup.has(channel)) continue; // left while the checks ran
         const group = groupOf(channel);
         if (rowIndex >= 0 && !tableFacts.visible.get(group.groupKey)?.has(rowIndex)) continue;
-        const columns = tableFacts.columns.get(group.role) ?? [];
+        let columns = tableFacts.columns.get(group.role) ?? [];
         if (columns.length === 0) continue;
+        if (select !== null) columns = columns.filter((column) => select.has(column) || event.primaryKey.includes(column));
         const columnsKey = columns.join('\u0000');
         let dataText = dataTexts.get(columnsKey);
-        if (dataText === undefined) dataTexts.set(columnsKey, (dataText = JSON.stringify(changeData(event, columns, tableFacts.rlsEnabled))));
+        if (dataText === undefined) dataTexts.set(columnsKey, (dataText = dataJson(event, columns, tableFacts.rlsEnabled, maxRecordBytes)));
         const frameKey = `${channel.topic}\u0001${ids.join(',')}\u0001${columnsKey}`;
         let frame = frames.get(frameKey);
         if (!frame) {
@@ -292,18 +306,22 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
 const rowOf = (event: ChangeEvent): RowText | undefined => (event.type === 'DELETE' ? event.oldRecordText : event.recordText);
 
 /** The matching binding ids of each channel, in binding order. */
-function match(event: ChangeEvent, subscriptions: readonly Subscription[], eventIndex: number, sqlPassed: ReadonlyMap<string, ReadonlySet<number>>): Map<JoinedChannel, number[]> {
-  const targets = new Map<JoinedChannel, number[]>();
+function match(event: ChangeEvent, subscriptions: readonly Subscription[], eventIndex: number, sqlPassed: ReadonlyMap<string, ReadonlySet<number>>): Map<JoinedChannel, Target> {
+  const targets = new Map<JoinedChannel, Target>();
   if (subscriptions.length === 0) return targets;
   const row = rowOf(event);
   for (const subscription of subscriptions) {
     if (subscription.event !== null && subscription.event !== event.type) continue;
     if (subscription.matches !== null && !(row && subscription.matches(row))) continue;
     if (subscription.sql !== null && !sqlPassed.get(subscription.sql.key)?.has(eventIndex)) continue;
-    const ids = targets.get(subscription.channel);
-    if (ids) {
-      if (!ids.includes(subscription.id)) ids.push(subscription.id);
-    } else targets.set(subscription.channel, [subscription.id]);
+    const target = targets.get(subscription.channel);
+    if (!target) {
+      targets.set(subscription.channel, { ids: [subscription.id], select: subscription.select === null ? null : new Set(subscription.select) });
+      continue;
+    }
+    if (!target.ids.includes(subscription.id)) target.ids.push(subscription.id);
+    if (subscription.select === null) target.select = null;
+    else if (target.select !== null) for (const column of subscription.select) target.select.add(column);
   }
   return targets;
 }
@@ -312,6 +330,34 @@ function keyRow(row: Readonly<Record<string, string | null>>, primaryKey: readon
   const key: Record<string, string | null> = {};
   for (const column of primaryKey) key[column] = row[column] ?? null;
   return key;
+}
+
+/** Supabase's error for a row over `max_record_bytes`; only values of at most 64 bytes are kept then. */
+export const PAYLOAD_TOO_LARGE_ERROR = 'Error 413: Payload Too Large';
+const SMALL_VALUE_BYTES = 64;
+
+/** `data` as JSON text; over `maxRecordBytes`, Supabase's 413 form (small values only). */
+function dataJson(event: ChangeEvent, columns: readonly string[], rlsEnabled: boolean, maxRecordBytes: number): string {
+  const data = changeData(event, columns, rlsEnabled);
+  const text = JSON.stringify(data);
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: measure only when it could be over.
+  if (text.length * 3 <= maxRecordBytes || Buffer.byteLength(text) <= maxRecordBytes) return text;
+  const small = (row: unknown) => {
+    if (row === undefined) return undefined;
+    const kept: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(row as Record<string, unknown>)) {
+      if (Buffer.byteLength(JSON.stringify(value) ?? '') <= SMALL_VALUE_BYTES) kept[name] = value;
+    }
+    return kept;
+  };
+  const record = small(data.record);
+  const oldRecord = small(data.old_record);
+  return JSON.stringify({
+    ...data,
+    ...(record && { record }),
+    ...(oldRecord && { old_record: oldRecord }),
+    errors: [...((data.errors as string[] | null) ?? []), PAYLOAD_TOO_LARGE_ERROR],
+  });
 }
 
 /** Supabase's `data`, limited to `columns` (those the role may SELECT); see protocol notes §2.4, §2.8. */

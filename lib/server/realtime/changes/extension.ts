@@ -24,6 +24,8 @@ export interface PostgresChangesOptions {
   publication: string;
   /** Changes kept for joins that resume after a position. Default DEFAULT_RESUME_LOG_SIZE. */
   resumeLogSize?: number;
+  /** Larger changes keep only small values and carry Supabase's 413 error. Default 1 MiB. */
+  maxRecordBytes?: number;
   /** Problems no single channel can be told about (replication, authorization, dispatch). */
   onError?: (error: unknown) => void;
 }
@@ -74,6 +76,7 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
   const dispatcher = createChangeDispatcher({
     registry,
     checker,
+    ...(options.maxRecordBytes !== undefined && { maxRecordBytes: options.maxRecordBytes }),
     onError,
     onTruncate: (channel, event) => resync(channel, 'truncate', event.position, { schema: event.schema, table: event.table }),
     onMissed: (channel, position, reason) => resync(channel, reason, position),

@@ -23,6 +23,8 @@ export interface Subscription {
   readonly table: string | null;
   /** Null without a filter. With `sql`, the part evaluated in memory. */
   readonly matches: RowPredicate | null;
+  /** The binding's `select`: columns to send (the key always goes too); null for every column. */
+  readonly select: readonly string[] | null;
   /** Conditions PostgreSQL evaluates (collations, patterns); null when memory decides alone. */
   readonly sql: SqlFilter | null;
 }
@@ -48,15 +50,19 @@ async function validateBinding(db: Queryable, channel: JoinedChannel, binding: P
   if (!EVENTS.has(event)) return `event must be one of *, INSERT, UPDATE, DELETE, got ${JSON.stringify(params.event)}`;
   const schema = params.schema ?? 'public';
   const table = params.table === undefined || params.table === '*' ? null : params.table;
-  const base = { channel, id: binding.id, event: event === '*' ? null : (event as ChangeType), schema, table };
+  const select = binding.select ?? null;
+  const base = { channel, id: binding.id, event: event === '*' ? null : (event as ChangeType), schema, table, select };
   if (table === null) {
     if (params.filter !== undefined && params.filter !== '') return 'a filter needs a table';
+    if (select !== null) return 'a select needs a table';
     if (!(await schemaExists(db, schema))) return `schema ${JSON.stringify(schema)} does not exist`;
     return { ...base, matches: null, sql: null };
   }
   const found = await loadPublishedTable(db, schema, table, publication);
   if (!found.exists) return `table ${JSON.stringify(`${schema}.${table}`)} does not exist`;
   if (!found.published) return `table ${JSON.stringify(`${schema}.${table}`)} is not in publication ${JSON.stringify(publication)}`;
+  const unknown = select?.find((column) => !found.columns.some((candidate) => candidate.name === column));
+  if (unknown !== undefined) return `invalid column for select: ${JSON.stringify(unknown)}`;
   if (params.filter === undefined || params.filter === '') return { ...base, matches: null, sql: null };
   const parsed = parseFilter(params.filter);
   if (parsed instanceof Error) return parsed.message;
