@@ -285,3 +285,25 @@ describe('resync notices', () => {
     expect(late.systems().find((message) => message.resync)).toMatchObject({ reason: 'resume_too_old' });
   });
 });
+
+describe('refused bindings', () => {
+  it('are retried until a migration makes them valid, as Supabase does; malformed ones are not', async () => {
+    const server = await createRealtimeServer({ jwtSecret: stack.jwtSecret, databaseUrl: stack.databaseUrl, subscribeRetryMs: 50 });
+    servers.push(server);
+    const waiting = await join({}, { url: server.url, table: 'arrives_later' });
+    const malformed = await join({}, { url: server.url, filter: 'id=eq.' + 'x' });
+    // Refused, then refused again on retry (so retries run, and the malformed one had time to be retried too).
+    const refusals = await waitFor(() => {
+      const errors = waiting.systems().filter((message) => message.status === 'error');
+      return errors.length >= 3 ? errors : undefined;
+    });
+    for (const refusal of refusals) expect(refusal.message).toContain('"public.arrives_later" does not exist');
+    await db.query('create table arrives_later (id int4 primary key)');
+    await waiting.subscribed();
+    await db.query('insert into arrives_later (id) values (1)');
+    await waitFor(() => (waiting.changes().length === 1 ? true : undefined));
+    expect(waiting.changes()[0]!.data).toMatchObject({ table: 'arrives_later', type: 'INSERT', record: { id: 1 } });
+    // The malformed binding got one refusal and no retries while the other was retried.
+    expect(malformed.systems()).toEqual([expect.objectContaining({ status: 'error', message: expect.stringContaining('"x"') })]);
+  });
+});

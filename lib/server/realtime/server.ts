@@ -39,6 +39,8 @@ export interface RealtimeServerOptions {
   resumeLogSize?: number;
   /** A change whose `data` exceeds this many bytes keeps only values of at most 64 bytes and carries `Error 413: Payload Too Large` (Supabase's `max_record_bytes`). Default 1 MiB. */
   maxRecordBytes?: number;
+  /** A binding refused for a reason a migration can cure (table, column or schema missing, not published, database error) is retried after this many ms, jittered up to twice it. Default 5000 (Supabase retries every 5–10 s). */
+  subscribeRetryMs?: number;
   /** Problems of postgres_changes no single channel can be told about. Default: console.warn. */
   onError?: (error: unknown) => void;
 }
@@ -73,10 +75,11 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
 
   const resumeLogSize = positive(options.resumeLogSize, DEFAULT_RESUME_LOG_SIZE, 'resumeLogSize');
   const maxRecordBytes = positive(options.maxRecordBytes, DEFAULT_MAX_RECORD_BYTES, 'maxRecordBytes');
+  const subscribeRetryMs = positive(options.subscribeRetryMs, 5000, 'subscribeRetryMs');
 
   let changes: PostgresChanges | undefined;
   if (options.databaseUrl !== undefined) {
-    changes = createPostgresChanges({ databaseUrl: options.databaseUrl, publication, resumeLogSize, maxRecordBytes, ...(options.onError && { onError: options.onError }) });
+    changes = createPostgresChanges({ databaseUrl: options.databaseUrl, publication, resumeLogSize, maxRecordBytes, subscribeRetryMs, ...(options.onError && { onError: options.onError }) });
     try {
       await changes.start();
     } catch (error) {

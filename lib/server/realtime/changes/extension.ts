@@ -26,6 +26,8 @@ export interface PostgresChangesOptions {
   resumeLogSize?: number;
   /** Larger changes keep only small values and carry Supabase's 413 error. Default 1 MiB. */
   maxRecordBytes?: number;
+  /** A refused binding that may become valid (missing table or column) is retried after this many ms, jittered up to twice it. Default 5000 (Supabase: 5–10 s). */
+  subscribeRetryMs?: number;
   /** Problems no single channel can be told about (replication, authorization, dispatch). */
   onError?: (error: unknown) => void;
 }
@@ -83,6 +85,9 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
   });
   /** Channels whose bindings are being validated or replayed. */
   const joining = new Set<JoinedChannel>();
+  /** Retry timers of channels whose bindings were refused for now. */
+  const retries = new Map<JoinedChannel, NodeJS.Timeout>();
+  const retryMs = options.subscribeRetryMs ?? 5000;
   /** Registered channels still waiting for the stream to be live. */
   const waiting = new Map<JoinedChannel, Record<string, unknown>>();
   let live = false;
@@ -156,13 +161,24 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
     try {
       result = await validateBindings(pool, channel, options.publication);
     } catch (error) {
-      result = { ok: false as const, message: `Unable to subscribe to changes: ${(error as Error).message}` };
+      result = { ok: false as const, message: `Unable to subscribe to changes: ${(error as Error).message}`, retry: true };
     }
     if (!joining.has(channel) || closed) return; // left meanwhile
-    // Supabase reports a refused subscription without closing the channel (§2.5).
+    // Supabase reports a refused subscription without closing the channel (§2.5), and tries again
+    // later unless the binding is malformed.
     if (!result.ok) {
-      joining.delete(channel);
-      return system(channel, 'error', result.message);
+      system(channel, 'error', result.message);
+      if (!result.retry) {
+        joining.delete(channel);
+        return;
+      }
+      const timer = setTimeout(() => {
+        retries.delete(channel);
+        if (joining.has(channel) && !closed) void subscribe(channel);
+      }, retryMs + Math.random() * retryMs);
+      timer.unref();
+      retries.set(channel, timer);
+      return;
     }
     const { subscriptions } = result;
     dispatcher.run(() =>
@@ -185,6 +201,8 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
     // Claims are read from the channel at every dispatch, so a refresh takes effect by itself.
     onClaimsChanged() {},
     onLeave(channel) {
+      clearTimeout(retries.get(channel));
+      retries.delete(channel);
       joining.delete(channel);
       waiting.delete(channel);
       registry.remove(channel);
@@ -202,6 +220,8 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
     async close() {
       if (closed) return;
       closed = true;
+      for (const timer of retries.values()) clearTimeout(timer);
+      retries.clear();
       await stream.stop();
       await dispatcher.idle();
       await pool.end();

@@ -29,7 +29,16 @@ export interface Subscription {
   readonly sql: SqlFilter | null;
 }
 
-export type BindingsResult = { ok: true; subscriptions: Subscription[] } | { ok: false; message: string };
+/**
+ * `retry`: the refusal may go away by itself (a table or column not there yet, not yet published):
+ * Supabase retries those every 5–10 s; malformed bindings are refused for good.
+ */
+export type BindingsResult = { ok: true; subscriptions: Subscription[] } | { ok: false; message: string; retry: boolean };
+
+/** A refusal that a later migration can cure. */
+class Retryable {
+  constructor(readonly message: string) {}
+}
 
 const EVENTS = new Set(['*', 'INSERT', 'UPDATE', 'DELETE']);
 
@@ -38,13 +47,14 @@ export async function validateBindings(db: Queryable, channel: JoinedChannel, pu
   const subscriptions: Subscription[] = [];
   for (const [index, binding] of channel.config.postgresChanges.entries()) {
     const result = await validateBinding(db, channel, binding, publication);
-    if (typeof result === 'string') return { ok: false, message: `Error parsing postgres_changes[${index}]: ${result}` };
+    if (typeof result === 'string') return { ok: false, message: `Error parsing postgres_changes[${index}]: ${result}`, retry: false };
+    if (result instanceof Retryable) return { ok: false, message: `Error parsing postgres_changes[${index}]: ${result.message}`, retry: true };
     subscriptions.push(result);
   }
   return { ok: true, subscriptions };
 }
 
-async function validateBinding(db: Queryable, channel: JoinedChannel, binding: PostgresBinding, publication: string): Promise<Subscription | string> {
+async function validateBinding(db: Queryable, channel: JoinedChannel, binding: PostgresBinding, publication: string): Promise<Subscription | Retryable | string> {
   const params = binding.params as { event?: string; schema?: string; table?: string; filter?: string };
   const event = (params.event ?? '*').toUpperCase();
   if (!EVENTS.has(event)) return `event must be one of *, INSERT, UPDATE, DELETE, got ${JSON.stringify(params.event)}`;
@@ -55,19 +65,19 @@ async function validateBinding(db: Queryable, channel: JoinedChannel, binding: P
   if (table === null) {
     if (params.filter !== undefined && params.filter !== '') return 'a filter needs a table';
     if (select !== null) return 'a select needs a table';
-    if (!(await schemaExists(db, schema))) return `schema ${JSON.stringify(schema)} does not exist`;
+    if (!(await schemaExists(db, schema))) return new Retryable(`schema ${JSON.stringify(schema)} does not exist`);
     return { ...base, matches: null, sql: null };
   }
   const found = await loadPublishedTable(db, schema, table, publication);
-  if (!found.exists) return `table ${JSON.stringify(`${schema}.${table}`)} does not exist`;
-  if (!found.published) return `table ${JSON.stringify(`${schema}.${table}`)} is not in publication ${JSON.stringify(publication)}`;
+  if (!found.exists) return new Retryable(`table ${JSON.stringify(`${schema}.${table}`)} does not exist`);
+  if (!found.published) return new Retryable(`table ${JSON.stringify(`${schema}.${table}`)} is not in publication ${JSON.stringify(publication)}`);
   const unknown = select?.find((column) => !found.columns.some((candidate) => candidate.name === column));
-  if (unknown !== undefined) return `invalid column for select: ${JSON.stringify(unknown)}`;
+  if (unknown !== undefined) return new Retryable(`invalid column for select: ${JSON.stringify(unknown)}`);
   if (params.filter === undefined || params.filter === '') return { ...base, matches: null, sql: null };
   const parsed = parseFilter(params.filter);
   if (parsed instanceof Error) return parsed.message;
   const compiled = compileFilter(parsed, found.columns, { textOrderIsCodepoint: false });
-  if (compiled instanceof Error) return compiled.message;
+  if (compiled instanceof Error) return compiled.code === 'FILTER_UNKNOWN_COLUMN' ? new Retryable(compiled.message) : compiled.message;
   if (compiled.kind === 'sql') {
     const sql = await compileSqlFilter(db, compiled.sql, compiled.prefilter, found.sqlTypes);
     if (typeof sql === 'string') return `invalid filter ${JSON.stringify(params.filter)}: ${sql}`;
