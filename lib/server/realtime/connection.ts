@@ -9,12 +9,41 @@ import { decodeErrorReply, type RealtimeCodec } from './codec.js';
 import { createSocketChannels, type ChannelContext } from './channels.js';
 import { EVENT, PHOENIX_TOPIC, replyTo, type InboundMessage, type PhoenixMessage } from './messages.js';
 import type { ChannelPeer } from './rooms.js';
+import { rawSocketOf, wireFrame } from './transport.js';
 
 /** Close codes (RFC 6455 §7.4.1). */
 export const CLOSE_CODE = { normal: 1000, invalidPayload: 1007, policyViolation: 1008, internalError: 1011 } as const;
 
 /** After asking a socket to close, give its peer this long to answer before dropping it. */
 const CLOSE_GRACE_MS = 1000;
+
+/** ws spreads these into its own options: one shared object per kind instead of one per frame. */
+const TEXT = { binary: false } as const;
+const BINARY = { binary: true } as const;
+
+/**
+ * Write batching: a connection's first frame in a tick corks its net socket, and one shared
+ * `process.nextTick` uncorks every socket corked in that tick, so a fan-out batch leaves each socket
+ * in one `writev` instead of one write syscall per frame. Frames are written pre-framed
+ * (`wireFrame`: one Buffer per fan-out message, shared by all sockets) straight to the net socket.
+ * Corking only delays the flush: every frame of a socket (fan-out, replies, ws's own pongs and
+ * close frames) still goes through the same stream buffer, in order.
+ */
+const corked: Array<() => void> = [];
+let flushScheduled = false;
+
+function flushCorked(): void {
+  flushScheduled = false;
+  // A socket corked while this runs (a close that makes another socket send) is flushed by this loop too.
+  for (let i = 0; i < corked.length; i++) {
+    try {
+      corked[i]!();
+    } catch {
+      // One socket's failure must not keep the others corked.
+    }
+  }
+  corked.length = 0;
+}
 
 export interface ConnectionOptions {
   id: string;
@@ -30,6 +59,24 @@ export interface ConnectionOptions {
 export function serveConnection(socket: WebSocket, options: ConnectionOptions): void {
   const { codec, maxBufferedBytes } = options;
   let closing = false;
+  const raw = rawSocketOf(socket);
+  let isCorked = false;
+  /** Bytes written since the socket was last uncorked. */
+  let corkedBytes = 0;
+
+  /** Ends this tick's batch: the batch goes out, then what the kernel didn't take is held against the bound. */
+  function flush(): void {
+    isCorked = false;
+    corkedBytes = 0;
+    raw!.uncork();
+    checkBuffered();
+  }
+
+  function checkBuffered(): void {
+    if (!closing && socket.bufferedAmount > maxBufferedBytes) {
+      close(CLOSE_CODE.policyViolation, `slow consumer: more than ${maxBufferedBytes} bytes waiting to be sent`);
+    }
+  }
 
   function close(code: number, reason: string): void {
     if (closing) return;
@@ -42,9 +89,29 @@ export function serveConnection(socket: WebSocket, options: ConnectionOptions): 
 
   function sendFrame(frame: string | Buffer): void {
     if (closing || socket.readyState !== socket.OPEN) return;
-    socket.send(frame, { binary: typeof frame !== 'string' });
-    if (socket.bufferedAmount > maxBufferedBytes) {
-      close(CLOSE_CODE.policyViolation, `slow consumer: more than ${maxBufferedBytes} bytes waiting to be sent`);
+    if (raw === null) {
+      socket.send(frame, typeof frame === 'string' ? TEXT : BINARY);
+      checkBuffered();
+      return;
+    }
+    if (!isCorked) {
+      isCorked = true;
+      raw.cork();
+      corked.push(flush);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        process.nextTick(flushCorked);
+      }
+    }
+    const wire = wireFrame(frame);
+    raw.write(wire);
+    corkedBytes += wire.length;
+    // A tick's batch is bounded too: past the bound, write out now and hold the rest against it.
+    if (corkedBytes > maxBufferedBytes) {
+      corkedBytes = 0;
+      raw.uncork();
+      checkBuffered();
+      if (!closing) raw.cork(); // still listed in `corked`: flushed with the others
     }
   }
 

@@ -68,8 +68,9 @@ export function createRooms(): Rooms {
     fanout(room, frames, include) {
       const members = rooms.get(room);
       if (!members) return;
-      // Copy: a send can close a slow socket, which leaves its channels while we iterate.
-      for (const channel of [...members]) {
+      // No copy: a send never leaves a room synchronously (closing a slow socket only starts ws's close
+      // handshake; its channels leave on ws's later 'close'), and a Set skips members deleted mid-iteration anyway.
+      for (const channel of members) {
         if (!include(channel)) continue;
         const frame = frames.frameFor(channel.peer.vsn);
         if (frame !== null) channel.peer.sendFrame(frame);

@@ -39,7 +39,8 @@ export interface Transport {
 
 /** Listens and hands every accepted socket to `onSocket`. */
 export async function startTransport(options: TransportOptions, onSocket: (accepted: AcceptedSocket) => void): Promise<Transport> {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes });
+  // No compression: frames are written pre-framed (`wireFrame`), and ws only queues sends while deflating.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false });
   const lastSeen = new Map<WebSocket, number>();
   const server: Server = createServer((_request, response) => {
     response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'Not found: connect a WebSocket to /realtime/v1/websocket' }));
@@ -98,6 +99,56 @@ export async function startTransport(options: TransportOptions, onSocket: (accep
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The net socket under a ws `WebSocket`, as the connection layer writes to it. */
+export interface RawSocket {
+  cork(): void;
+  uncork(): void;
+  write(chunk: Buffer): boolean;
+}
+
+/**
+ * The socket to write pre-framed messages (`wireFrame`) to, or null where ws must frame them
+ * itself. Writing beside ws is safe only while ws never holds frames back, i.e. without extensions
+ * (compression queues frames while deflating); ws keeps the net socket in `_socket`.
+ */
+export function rawSocketOf(socket: WebSocket): RawSocket | null {
+  if (socket.extensions !== '') return null;
+  const raw = (socket as unknown as { _socket?: RawSocket | null })._socket;
+  return raw && typeof raw.cork === 'function' && typeof raw.write === 'function' ? raw : null;
+}
+
+let lastData: string | Buffer | undefined;
+let lastWire: Buffer | undefined;
+
+/**
+ * One complete server-to-client WebSocket frame (RFC 6455 §5.2: FIN, text for a string, binary for
+ * a Buffer, unmasked) as one Buffer. The last one is kept, so a fan-out sending the same frame to
+ * every socket of a room encodes it once and every socket writes the same bytes. A Buffer must not
+ * change once sent (ws never copied it either; fan-out frames are cached and immutable).
+ */
+export function wireFrame(data: string | Buffer): Buffer {
+  if (data === lastData) return lastWire!;
+  const text = typeof data === 'string';
+  const length = text ? Buffer.byteLength(data) : data.length;
+  const header = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const wire = Buffer.allocUnsafe(header + length);
+  wire[0] = 0x80 | (text ? 0x1 : 0x2);
+  if (header === 2) wire[1] = length;
+  else if (header === 4) {
+    wire[1] = 126;
+    wire.writeUInt16BE(length, 2);
+  } else {
+    wire[1] = 127;
+    wire.writeUInt32BE(0, 2);
+    wire.writeUInt32BE(length, 6);
+  }
+  if (text) wire.write(data, header, 'utf8');
+  else data.copy(wire, header);
+  lastData = data;
+  lastWire = wire;
+  return wire;
 }
 
 function refuse(stream: Duplex, status: 400 | 401 | 404, message: string): void {
