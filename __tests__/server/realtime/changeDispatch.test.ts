@@ -329,4 +329,22 @@ describe('createChangeDispatcher', () => {
     expect(sent[1]!.payload.data.errors).toBeNull();
     expect(sent[1]!.payload.data.record).toEqual({ id: 2, name: 'n2', secret: 's2' });
   });
+
+  it('sends a role that may not read the key Supabase\'s 401 with the row withheld, without checking it', async () => {
+    const fake = fakeChecker();
+    const registry = createSubscriptionRegistry();
+    const sent: Sent[] = [];
+    const ch = channel('nokey', { role: 'nobody' }, sent);
+    registry.set(ch, [sub(ch, 1)]);
+    const visibleColumns = fake.checker.visibleColumns;
+    fake.checker.visibleColumns = async (table, role) => (role === 'nobody' ? ['name'] : visibleColumns(table, role));
+    const dispatcher = createChangeDispatcher({ registry, checker: fake.checker });
+    dispatcher.enqueue([change('INSERT', 1), change('UPDATE', 2), change('DELETE', 3)]);
+    await dispatcher.idle();
+    expect(sent.map((message) => message.payload.data)).toEqual([
+      { schema: 'public', table: 'items', commit_timestamp: null, type: 'INSERT', columns: [], record: {}, errors: ['Error 401: Unauthorized'] },
+      { schema: 'public', table: 'items', commit_timestamp: null, type: 'UPDATE', columns: [], record: {}, old_record: {}, errors: ['Error 401: Unauthorized'] },
+      { schema: 'public', table: 'items', commit_timestamp: null, type: 'DELETE', columns: [], old_record: {}, errors: ['Error 401: Unauthorized'] },
+    ]);
+  });
 });

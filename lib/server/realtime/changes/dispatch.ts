@@ -90,6 +90,8 @@ interface TableFacts {
   visible: Map<string, ReadonlySet<number>>;
   columns: Map<string, readonly string[]>;
   rlsEnabled: boolean;
+  /** Reading them failed: nothing of the table goes out in this batch. */
+  failed?: boolean;
 }
 
 type Job = { kind: 'batch'; events: readonly ChangeEvent[] } | { kind: 'run'; job: () => Promise<void> | void };
@@ -99,15 +101,19 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
   const { registry, checker } = options;
   const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   const onError = options.onError ?? ((error: unknown) => console.warn(`[realtime postgres_changes] ${(error as Error)?.message ?? String(error)}`));
-  const groupKeys = new WeakMap<object, string>();
+  const groupKeys = new WeakMap<object, SubscriberGroup>();
   const jobs: Job[] = [];
   let running: Promise<void> | null = null;
   let position: StreamPosition | undefined;
 
+  /** One group object per claims object (a token refresh replaces the claims, and so the group). */
   const groupOf = (channel: JoinedChannel): SubscriberGroup => {
-    let key = groupKeys.get(channel.claims);
-    if (key === undefined) groupKeys.set(channel.claims, (key = subscriberGroupKey(channel.claims)));
-    return { groupKey: key, role: String(channel.claims.role), claims: channel.claims as Record<string, unknown> };
+    let group = groupKeys.get(channel.claims);
+    if (group === undefined) {
+      const claims = channel.claims as Record<string, unknown>;
+      groupKeys.set(channel.claims, (group = { groupKey: subscriberGroupKey(claims), role: String(claims.role), claims }));
+    }
+    return group;
   };
 
   async function dispatch(lookup: SubscriberLookup, events: readonly ChangeEvent[]): Promise<void> {
@@ -171,7 +177,7 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
           // The table is gone or the catalog unreadable: nobody gets this batch's changes of it, and
           // the channels that would have are told to resync.
           onError(error);
-          facts.set(key, { visible: new Map(), columns: new Map(), rlsEnabled: true });
+          facts.set(key, { visible: new Map(), columns: new Map(), rlsEnabled: true, failed: true });
           for (const change of matched) {
             if (change.event.schema !== batch.table.schema || change.event.table !== batch.table.name) continue;
             for (const channel of change.targets.keys()) if (!missed.has(channel)) missed.set(channel, 'check_failed');
@@ -186,19 +192,31 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
         continue;
       }
       const tableFacts = facts.get(JSON.stringify([event.schema, event.table]))!;
+      if (tableFacts.failed) continue;
       const dataTexts = new Map<string, string>();
       const frames = new Map<string, FanoutFrames>();
+      const shapes = shapesOf(tableFacts, event.primaryKey);
       for (const [channel, { ids, select }] of targets) {
         if (!lookup.has(channel)) continue; // left while the checks ran
         const group = groupOf(channel);
-        if (rowIndex >= 0 && !tableFacts.visible.get(group.groupKey)?.has(rowIndex)) continue;
-        let columns = tableFacts.columns.get(group.role) ?? [];
-        if (columns.length === 0) continue;
-        if (select !== null) columns = columns.filter((column) => select.has(column) || event.primaryKey.includes(column));
-        const columnsKey = columns.join('\u0000');
-        let dataText = dataTexts.get(columnsKey);
-        if (dataText === undefined) dataTexts.set(columnsKey, (dataText = dataJson(event, columns, tableFacts.rlsEnabled, maxRecordBytes)));
-        const frameKey = `${channel.topic}\u0001${ids.join(',')}\u0001${columnsKey}`;
+        const shape = shapes.get(group.role) ?? UNAUTHORIZED_SHAPE;
+        let columns = shape.columns;
+        let columnsKey = shape.key;
+        let dataText: string | undefined;
+        if (shape === UNAUTHORIZED_SHAPE) {
+          // Supabase's answer to a role that may not read the row's key: the change, withheld, with 401.
+          dataText = dataTexts.get(columnsKey);
+          if (dataText === undefined) dataTexts.set(columnsKey, (dataText = JSON.stringify(withheldData(event, UNAUTHORIZED_ERROR))));
+        } else {
+          if (rowIndex >= 0 && !tableFacts.visible.get(group.groupKey)?.has(rowIndex)) continue;
+          if (select !== null) {
+            columns = columns.filter((column) => select.has(column) || event.primaryKey.includes(column));
+            columnsKey = columns.join('\u0000');
+          }
+          dataText = dataTexts.get(columnsKey);
+          if (dataText === undefined) dataTexts.set(columnsKey, (dataText = dataJson(event, columns, tableFacts.rlsEnabled, maxRecordBytes)));
+        }
+        const frameKey = `${channel.topic}\u0001${ids.length === 1 ? ids[0] : ids.join(',')}\u0001${columnsKey}`;
         let frame = frames.get(frameKey);
         if (!frame) {
           const payload = `{"ids":${JSON.stringify(ids)},"data":${dataText},"position":${JSON.stringify(event.position)}}`;
@@ -330,6 +348,39 @@ function keyRow(row: Readonly<Record<string, string | null>>, primaryKey: readon
   const key: Record<string, string | null> = {};
   for (const column of primaryKey) key[column] = row[column] ?? null;
   return key;
+}
+
+/** What a role gets of a table's changes: its readable columns and their cache key. */
+interface Shape {
+  columns: readonly string[];
+  key: string;
+}
+const UNAUTHORIZED_SHAPE: Shape = { columns: [], key: '\u0002401' };
+const shapeCache = new WeakMap<TableFacts, Map<string, Shape>>();
+
+/** Per role, once per table and batch: the columns it may read, or UNAUTHORIZED_SHAPE when that excludes the key. */
+function shapesOf(facts: TableFacts, primaryKey: readonly string[]): Map<string, Shape> {
+  let shapes = shapeCache.get(facts);
+  if (shapes) return shapes;
+  shapes = new Map();
+  for (const [role, columns] of facts.columns) {
+    const authorized = columns.length > 0 && primaryKey.every((column) => columns.includes(column));
+    shapes.set(role, authorized ? { columns, key: columns.join('\u0000') } : UNAUTHORIZED_SHAPE);
+  }
+  shapeCache.set(facts, shapes);
+  return shapes;
+}
+
+/** Supabase's error for a subscriber whose role may not SELECT the table's key (its data is withheld). */
+export const UNAUTHORIZED_ERROR = 'Error 401: Unauthorized';
+
+/** A change with its row withheld and `error` (Supabase's shape for 400/401, §2.4). */
+function withheldData(event: ChangeEvent, error: string): Record<string, unknown> {
+  const data: Record<string, unknown> = { schema: event.schema, table: event.table, commit_timestamp: null, type: event.type, columns: [] };
+  if (event.record) data.record = {};
+  if (event.oldRecord) data.old_record = {};
+  data.errors = [error];
+  return data;
 }
 
 /** Supabase's error for a row over `max_record_bytes`; only values of at most 64 bytes are kept then. */
