@@ -286,10 +286,11 @@ describe('createChangeDispatcher', () => {
     dispatcher.enqueue([change('INSERT', 1), change('INSERT', 2)]);
     await dispatcher.idle();
     // The passing filter matched the first row only (index 0 of its candidates); the failing one nothing.
-    expect(sent.map((message) => [message.topic, message.payload.ids])).toEqual([
-      ['realtime:sql', [3]],
-      ['realtime:plain', [2]],
-      ['realtime:plain', [2]],
+    const byTopic = (topic: string) => sent.filter((message) => message.topic === topic).map((message) => [(message.payload.data.record as { id: number }).id, message.payload.ids]);
+    expect(byTopic('realtime:sql')).toEqual([[1, [3]]]);
+    expect(byTopic('realtime:plain')).toEqual([
+      [1, [2]],
+      [2, [2]],
     ]);
     expect(missed).toEqual(['realtime:sql filter_failed']);
   });
@@ -346,5 +347,31 @@ describe('createChangeDispatcher', () => {
       { schema: 'public', table: 'items', commit_timestamp: null, type: 'UPDATE', columns: [], record: {}, old_record: {}, errors: ['Error 401: Unauthorized'] },
       { schema: 'public', table: 'items', commit_timestamp: null, type: 'DELETE', columns: [], old_record: {}, errors: ['Error 401: Unauthorized'] },
     ]);
+  });
+
+  it('reworks the cached targets of unfiltered bindings when subscriptions or claims change', async () => {
+    const fake = fakeChecker();
+    const registry = createSubscriptionRegistry();
+    const sent: Sent[] = [];
+    const ch = channel('cached', { role: 'anon' }, sent);
+    registry.set(ch, [sub(ch, 1)]);
+    const dispatcher = createChangeDispatcher({ registry, checker: fake.checker });
+    dispatcher.enqueue([change('INSERT', 1), change('INSERT', 2)]);
+    await dispatcher.idle();
+    // anon sees even ids only; after a refresh to another role it sees every row.
+    ch.claims = { role: 'authenticated' };
+    registry.touch();
+    dispatcher.enqueue([change('INSERT', 3)]);
+    await dispatcher.idle();
+    const other = channel('added', { role: 'authenticated' }, sent);
+    registry.set(other, [sub(other, 2)]);
+    dispatcher.enqueue([change('INSERT', 4)]);
+    await dispatcher.idle();
+    registry.remove(ch);
+    dispatcher.enqueue([change('INSERT', 5)]);
+    await dispatcher.idle();
+    const got = (topic: string) => sent.filter((message) => message.topic === topic).map((message) => (message.payload.data.record as { id: number }).id);
+    expect(got('realtime:cached')).toEqual([2, 3, 4]);
+    expect(got('realtime:added')).toEqual([4, 5]);
   });
 });

@@ -25,6 +25,11 @@ export interface SubscriberLookup {
   forTable(schema: string, table: string): readonly Subscription[];
   /** False once the channel left: nothing more is sent to it. */
   has(channel: JoinedChannel): boolean;
+  /**
+   * Changes whenever a subscription or a subscriber's claims change. With it, the channels of
+   * bindings without a filter are worked out once per table and event type, not once per change.
+   */
+  readonly version?: number;
 }
 
 export interface ChangeDispatcher {
@@ -71,9 +76,31 @@ interface Target {
   select: Set<string> | null;
 }
 
+/** The channels of one subscriber group among a change's targets. */
+interface GroupTargets {
+  group: SubscriberGroup;
+  entries: Array<[JoinedChannel, Target]>;
+}
+
+/** A change's targets, also grouped by subscriber group (one visibility answer per group). */
+interface Targets {
+  channels: Map<JoinedChannel, Target>;
+  byGroup: GroupTargets[];
+}
+
+/** Targets of one table's bindings without a filter, per registry version. */
+interface StaticTargets {
+  version: number;
+  /** Bindings with a filter: matched per change. */
+  filtered: Subscription[];
+  unfiltered: Subscription[];
+  /** Per change type; shared by every change of that type: never mutated. */
+  byType: Map<string, Targets>;
+}
+
 interface MatchedChange {
   event: ChangeEvent;
-  targets: Map<JoinedChannel, Target>;
+  targets: Targets;
   /** Index of the event's key row in its table's check, when it is checked. */
   rowIndex: number;
 }
@@ -139,13 +166,13 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
     const tables = new Map<string, TableBatch>();
     for (const [eventIndex, event] of events.entries()) {
       if (event.type === 'TRUNCATE') {
-        const targets = new Map<JoinedChannel, Target>();
-        for (const subscription of lookup.forTable(event.schema, event.table)) targets.set(subscription.channel, { ids: [], select: null });
-        if (targets.size > 0) matched.push({ event, targets, rowIndex: -1 });
+        const channels = new Map<JoinedChannel, Target>();
+        for (const subscription of lookup.forTable(event.schema, event.table)) channels.set(subscription.channel, { ids: [], select: null });
+        if (channels.size > 0) matched.push({ event, targets: { channels, byGroup: [] }, rowIndex: -1 });
         continue;
       }
-      const targets = match(event, lookup.forTable(event.schema, event.table), eventIndex, sqlPassed);
-      if (targets.size === 0) continue;
+      const targets = targetsOf(lookup, event, eventIndex, sqlPassed);
+      if (targets.channels.size === 0) continue;
       const key = JSON.stringify([event.schema, event.table]);
       let batch = tables.get(key);
       if (!batch) {
@@ -159,8 +186,7 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
         batch.rows.push(keyRow(event.recordText, event.primaryKey));
       }
       if (event.type === 'DELETE') batch.hasDelete = true;
-      for (const channel of targets.keys()) {
-        const group = groupOf(channel);
+      for (const { group } of targets.byGroup) {
         if (rowIndex >= 0) batch.groups.set(group.groupKey, group);
         batch.roles.add(group.role);
       }
@@ -180,7 +206,7 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
           facts.set(key, { visible: new Map(), columns: new Map(), rlsEnabled: true, failed: true });
           for (const change of matched) {
             if (change.event.schema !== batch.table.schema || change.event.table !== batch.table.name) continue;
-            for (const channel of change.targets.keys()) if (!missed.has(channel)) missed.set(channel, 'check_failed');
+            for (const channel of change.targets.channels.keys()) if (!missed.has(channel)) missed.set(channel, 'check_failed');
           }
         }
       }),
@@ -188,7 +214,7 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
 
     for (const { event, targets, rowIndex } of matched) {
       if (event.type === 'TRUNCATE') {
-        for (const channel of targets.keys()) if (lookup.has(channel)) options.onTruncate?.(channel, event);
+        for (const channel of targets.channels.keys()) if (lookup.has(channel)) options.onTruncate?.(channel, event);
         continue;
       }
       const tableFacts = facts.get(JSON.stringify([event.schema, event.table]))!;
@@ -196,36 +222,77 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
       const dataTexts = new Map<string, string>();
       const frames = new Map<string, FanoutFrames>();
       const shapes = shapesOf(tableFacts, event.primaryKey);
-      for (const [channel, { ids, select }] of targets) {
-        if (!lookup.has(channel)) continue; // left while the checks ran
-        const group = groupOf(channel);
+      for (const { group, entries } of targets.byGroup) {
         const shape = shapes.get(group.role) ?? UNAUTHORIZED_SHAPE;
-        let columns = shape.columns;
-        let columnsKey = shape.key;
-        let dataText: string | undefined;
-        if (shape === UNAUTHORIZED_SHAPE) {
-          // Supabase's answer to a role that may not read the row's key: the change, withheld, with 401.
-          dataText = dataTexts.get(columnsKey);
-          if (dataText === undefined) dataTexts.set(columnsKey, (dataText = JSON.stringify(withheldData(event, UNAUTHORIZED_ERROR))));
-        } else {
-          if (rowIndex >= 0 && !tableFacts.visible.get(group.groupKey)?.has(rowIndex)) continue;
-          if (select !== null) {
-            columns = columns.filter((column) => select.has(column) || event.primaryKey.includes(column));
-            columnsKey = columns.join('\u0000');
+        // Supabase's answer to a role that may not read the row's key: the change, withheld, with 401.
+        const unauthorized = shape === UNAUTHORIZED_SHAPE;
+        if (!unauthorized && rowIndex >= 0 && !tableFacts.visible.get(group.groupKey)?.has(rowIndex)) continue;
+        for (const [channel, { ids, select }] of entries) {
+          // Left, or its token was refreshed, while the checks ran.
+          if (!lookup.has(channel) || groupOf(channel).groupKey !== group.groupKey) continue;
+          let columns = shape.columns;
+          let columnsKey = shape.key;
+          let dataText: string | undefined;
+          if (unauthorized) {
+            dataText = dataTexts.get(columnsKey);
+            if (dataText === undefined) dataTexts.set(columnsKey, (dataText = JSON.stringify(withheldData(event, UNAUTHORIZED_ERROR))));
+          } else {
+            if (select !== null) {
+              columns = columns.filter((column) => select.has(column) || event.primaryKey.includes(column));
+              columnsKey = columns.join('\u0000');
+            }
+            dataText = dataTexts.get(columnsKey);
+            if (dataText === undefined) dataTexts.set(columnsKey, (dataText = dataJson(event, columns, tableFacts.rlsEnabled, maxRecordBytes)));
           }
-          dataText = dataTexts.get(columnsKey);
-          if (dataText === undefined) dataTexts.set(columnsKey, (dataText = dataJson(event, columns, tableFacts.rlsEnabled, maxRecordBytes)));
+          const frameKey = `${channel.topic}\u0001${ids.length === 1 ? ids[0] : ids.join(',')}\u0001${columnsKey}`;
+          let frame = frames.get(frameKey);
+          if (!frame) {
+            const payload = `{"ids":${JSON.stringify(ids)},"data":${dataText},"position":${JSON.stringify(event.position)}}`;
+            frames.set(frameKey, (frame = encodeFanout(channel.topic, EVENT.postgresChanges, rawJson(payload))));
+          }
+          const bytes = frame.frameFor(channel.peer.vsn);
+          if (bytes !== null) channel.peer.sendFrame(bytes);
         }
-        const frameKey = `${channel.topic}\u0001${ids.length === 1 ? ids[0] : ids.join(',')}\u0001${columnsKey}`;
-        let frame = frames.get(frameKey);
-        if (!frame) {
-          const payload = `{"ids":${JSON.stringify(ids)},"data":${dataText},"position":${JSON.stringify(event.position)}}`;
-          frames.set(frameKey, (frame = encodeFanout(channel.topic, EVENT.postgresChanges, rawJson(payload))));
-        }
-        const bytes = frame.frameFor(channel.peer.vsn);
-        if (bytes !== null) channel.peer.sendFrame(bytes);
       }
     }
+  }
+
+  /** `channels` grouped by subscriber group. */
+  function grouped(channels: Map<JoinedChannel, Target>): Targets {
+    const byKey = new Map<string, GroupTargets>();
+    for (const entry of channels) {
+      const group = groupOf(entry[0]);
+      let targets = byKey.get(group.groupKey);
+      if (!targets) byKey.set(group.groupKey, (targets = { group, entries: [] }));
+      targets.entries.push(entry);
+    }
+    return { channels, byGroup: [...byKey.values()] };
+  }
+
+  const staticTargets = new WeakMap<SubscriberLookup, Map<string, StaticTargets>>();
+
+  /** The channels `event` reaches and their binding ids: cached for unfiltered bindings, matched for filtered ones. */
+  function targetsOf(lookup: SubscriberLookup, event: ChangeEvent, eventIndex: number, sqlPassed: ReadonlyMap<string, ReadonlySet<number>>): Targets {
+    const version = lookup.version;
+    if (version === undefined) return grouped(match(event, lookup.forTable(event.schema, event.table), eventIndex, sqlPassed));
+    let perTable = staticTargets.get(lookup);
+    if (!perTable) staticTargets.set(lookup, (perTable = new Map()));
+    const key = `${event.schema}\u0000${event.table}`;
+    let cached = perTable.get(key);
+    if (!cached || cached.version !== version) {
+      if (cached === undefined && perTable.size > 10_000) perTable.clear();
+      const subscriptions = lookup.forTable(event.schema, event.table);
+      const filtered = subscriptions.filter((subscription) => subscription.matches !== null || subscription.sql !== null);
+      const unfiltered = subscriptions.filter((subscription) => subscription.matches === null && subscription.sql === null);
+      perTable.set(key, (cached = { version, filtered, unfiltered, byType: new Map() }));
+    }
+    let shared = cached.byType.get(event.type);
+    if (!shared) cached.byType.set(event.type, (shared = grouped(match(event, cached.unfiltered, eventIndex, sqlPassed))));
+    if (cached.filtered.length === 0) return shared;
+    // Copies: the shared targets must stay as they are for the next change.
+    const channels = new Map<JoinedChannel, Target>();
+    for (const [channel, target] of shared.channels) channels.set(channel, { ids: [...target.ids], select: target.select && new Set(target.select) });
+    return grouped(match(event, cached.filtered, eventIndex, sqlPassed, channels));
   }
 
   /**
@@ -324,8 +391,13 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
 const rowOf = (event: ChangeEvent): RowText | undefined => (event.type === 'DELETE' ? event.oldRecordText : event.recordText);
 
 /** The matching binding ids of each channel, in binding order. */
-function match(event: ChangeEvent, subscriptions: readonly Subscription[], eventIndex: number, sqlPassed: ReadonlyMap<string, ReadonlySet<number>>): Map<JoinedChannel, Target> {
-  const targets = new Map<JoinedChannel, Target>();
+function match(
+  event: ChangeEvent,
+  subscriptions: readonly Subscription[],
+  eventIndex: number,
+  sqlPassed: ReadonlyMap<string, ReadonlySet<number>>,
+  targets = new Map<JoinedChannel, Target>(),
+): Map<JoinedChannel, Target> {
   if (subscriptions.length === 0) return targets;
   const row = rowOf(event);
   for (const subscription of subscriptions) {

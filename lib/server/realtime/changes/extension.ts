@@ -198,8 +198,11 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
       joining.add(channel);
       void subscribe(channel);
     },
-    // Claims are read from the channel at every dispatch, so a refresh takes effect by itself.
-    onClaimsChanged() {},
+    // Claims are read from the channel at every dispatch; the registry's version drops what was
+    // worked out per subscriber group under the old ones.
+    onClaimsChanged() {
+      registry.touch();
+    },
     onLeave(channel) {
       clearTimeout(retries.get(channel));
       retries.delete(channel);

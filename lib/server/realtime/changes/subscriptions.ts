@@ -97,6 +97,10 @@ export interface SubscriptionRegistry {
   /** Subscriptions on `schema.table` and on every table of `schema`, in registration order per channel. */
   forTable(schema: string, table: string): readonly Subscription[];
   readonly size: number;
+  /** Bumped by every change of the subscriptions, and by `touch`. */
+  readonly version: number;
+  /** Marks a change the registry can't see itself (a subscriber's claims were replaced). */
+  touch(): void;
 }
 
 /** Creates an empty registry. */
@@ -105,9 +109,12 @@ export function createSubscriptionRegistry(): SubscriptionRegistry {
   const byTable = new Map<string, Set<Subscription>>();
   const keyOf = (schema: string, table: string | null) => JSON.stringify([schema, table]);
 
+  let version = 0;
+
   const remove = (channel: JoinedChannel) => {
     const previous = byChannel.get(channel);
     if (!previous) return;
+    version++;
     byChannel.delete(channel);
     for (const subscription of previous) {
       const key = keyOf(subscription.schema, subscription.table);
@@ -120,6 +127,7 @@ export function createSubscriptionRegistry(): SubscriptionRegistry {
   return {
     set(channel, subscriptions) {
       remove(channel);
+      version++;
       byChannel.set(channel, subscriptions);
       for (const subscription of subscriptions) {
         const key = keyOf(subscription.schema, subscription.table);
@@ -139,6 +147,12 @@ export function createSubscriptionRegistry(): SubscriptionRegistry {
     },
     get size() {
       return byChannel.size;
+    },
+    get version() {
+      return version;
+    },
+    touch() {
+      version++;
     },
   };
 }
