@@ -20,6 +20,7 @@ const SQL = `
     using (public or owner = current_setting('request.jwt.claims', true)::json ->> 'sub');
   alter table notes replica identity full;
   create collation ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+  create table shapes (id int4 primary key, side numeric, area numeric generated always as (side * side) stored);
   create table words (id int4 primary key, en text collate "en-x-icu", ci text collate ci, c text collate "C", plain text, num numeric, at timestamptz);
   alter table words replica identity full; -- DELETEs carry the old row, so filters can see it
   grant select on words to anon;
@@ -329,6 +330,18 @@ describe('filters PostgreSQL evaluates (collations, patterns)', () => {
       expect({ filter, got }).toEqual({ filter, got: want });
       expect(want.length).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('generated columns', () => {
+  it('arrive in the change like PostgREST returns them (the stack publishes stored generated columns)', async () => {
+    const { heard } = await opened(client('1.0.0'), [{ event: '*', schema: 'public', table: 'shapes' }]);
+    const id = freshId();
+    await db.query('insert into shapes (id, side) values ($1, 1.5)', [id]);
+    await db.query('update shapes set side = 3 where id = $1', [id]);
+    await waitFor(() => find(heard[0]!, 'UPDATE', id));
+    expect((find(heard[0]!, 'INSERT', id)!.new as Row).area).toBe(2.25);
+    expect(find(heard[0]!, 'UPDATE', id)!.new).toEqual(await fetchRow('shapes', id));
   });
 });
 

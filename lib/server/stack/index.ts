@@ -167,7 +167,13 @@ async function setUpDatabase(
     await exposeSchemas(client, schemas);
     // Every table streams by default; the realtime server replicates this publication.
     const existing = await client.query('select 1 from pg_catalog.pg_publication where pubname = $1', [DEFAULT_PUBLICATION]);
-    if (existing.rowCount === 0) await client.query(`create publication ${DEFAULT_PUBLICATION} for all tables`);
+    if (existing.rowCount === 0) {
+      // PostgreSQL 18 leaves stored generated columns out of logical replication unless asked; a
+      // change's row must equal the row PostgREST returns, generated columns included.
+      const { rows } = await client.query<{ version: string }>(`select current_setting('server_version_num') as version`);
+      const options = Number(rows[0]?.version) >= 180000 ? ' with (publish_generated_columns = stored)' : '';
+      await client.query(`create publication ${DEFAULT_PUBLICATION} for all tables${options}`);
+    }
   } catch (error) {
     if (error instanceof StackError) throw error;
     throw new StackError('POSTGRES_FAILED', `preparing the database failed: ${(error as Error).message}`, { cause: error });
