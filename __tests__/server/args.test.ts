@@ -12,8 +12,10 @@ function usageError(argv: string[]): string {
 
 describe('rtk-postgrest argument parsing', () => {
   it('parses every dev flag, in both --flag value and --flag=value forms', () => {
-    expect(parseArgs(['dev', '--sql', 's.sql', '--migrations=m', '--data', 'd', '--db-port', '5432', '--api-port=3000', '--schemas', 'public, api', '--verbose'])).toEqual({
-      command: 'dev', sql: 's.sql', migrations: 'm', data: 'd', dbPort: 5432, apiPort: 3000, schemas: ['public', 'api'], verbose: true,
+    expect(
+      parseArgs(['dev', '--sql', 's.sql', '--migrations=m', '--data', 'd', '--db-port', '5432', '--api-port=3000', '--realtime-port', '4000', '--publication=feed', '--schemas', 'public, api', '--verbose']),
+    ).toEqual({
+      command: 'dev', sql: 's.sql', migrations: 'm', data: 'd', dbPort: 5432, apiPort: 3000, realtimePort: 4000, publication: 'feed', schemas: ['public', 'api'], verbose: true,
     });
     expect(parseArgs(['dev'])).toEqual({ command: 'dev', verbose: false });
   });
@@ -33,6 +35,8 @@ describe('rtk-postgrest argument parsing', () => {
     [['dev', '--sql', '--data', 'd'], /^--sql needs a value$/],
     [['dev', '--db-port', 'abc'], /^--db-port must be a port number \(1-65535\), got "abc"$/],
     [['dev', '--api-port', '70000'], /^--api-port must be a port number/],
+    [['dev', '--realtime-port', '0'], /^--realtime-port must be a port number/],
+    [['dev', '--publication'], /^--publication needs a value$/],
     [['dev', '--sql', 'a', '--sql', 'b'], /^--sql given twice$/],
     [['dev', '--schemas', ','], /^--schemas needs at least one schema name$/],
   ])('rejects %j', (argv, message) => {

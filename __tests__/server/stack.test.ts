@@ -157,6 +157,38 @@ describe('a stack started with inline SQL', () => {
   });
 });
 
+describe('the realtime server of a stack', () => {
+  it('streams the publication named by `publication`, on `realtimePort`', async () => {
+    const taken = await occupyPort();
+    const port = taken.port;
+    await taken.close();
+    const stack = await startStack({
+      sql: 'create table a (id int primary key); create table b (id int primary key); create publication only_a for table a;',
+      publication: 'only_a',
+      realtimePort: port,
+    });
+    const { WebSocket } = await import('ws');
+    const socket = new WebSocket(`${stack.realtimeUrl}/websocket?apikey=${stack.anonKey}&vsn=1.0.0`);
+    try {
+      expect(portOf(stack.realtimeUrl)).toBe(port);
+      const frames: Array<{ topic: string; event: string; payload: { status?: string; message?: string } }> = [];
+      socket.on('message', (data) => frames.push(JSON.parse(String(data))));
+      await new Promise((resolve, reject) => socket.on('open', resolve).on('error', reject));
+      for (const table of ['a', 'b']) {
+        const payload = { config: { postgres_changes: [{ event: '*', schema: 'public', table }] } };
+        socket.send(JSON.stringify({ topic: `realtime:${table}`, event: 'phx_join', ref: table, join_ref: table, payload }));
+      }
+      const system = (table: string) => frames.find((frame) => frame.topic === `realtime:${table}` && frame.event === 'system');
+      expect(await eventually(() => system('a') !== undefined && system('b') !== undefined)).toBe(true);
+      expect(system('a')!.payload).toMatchObject({ status: 'ok', message: 'Subscribed to PostgreSQL' });
+      expect(system('b')!.payload).toMatchObject({ status: 'error', message: expect.stringContaining('is not in publication "only_a"') });
+    } finally {
+      socket.terminate();
+      await stack.stop();
+    }
+  });
+});
+
 describe('migrations and persistent data dirs', () => {
   let dir: string;
   beforeAll(async () => {
@@ -268,6 +300,8 @@ describe('startStack failures', () => {
     ['an unknown option', { migration: 'x' }, /^unknown option "migration"/],
     ['a port out of range', { postgresPort: 70000 }, /^postgresPort must be a port number/],
     ['the same port twice', { postgresPort: 5555, postgrestPort: 5555 }, /both 5555/],
+    ['the realtime port equal to another', { postgrestPort: 5556, realtimePort: 5556 }, /^postgrestPort and realtimePort are both 5556$/],
+    ['an empty publication name', { publication: '' }, /^publication must be a non-empty string/],
     ['a non-boolean persistent', { persistent: 'yes' }, /^persistent must be a boolean/],
     ['no schemas', { schemas: [] }, /^schemas must be a non-empty array/],
     ['a schema name with a comma', { schemas: ['a,b'] }, /not a plain schema name/],
@@ -284,6 +318,14 @@ describe('startStack failures', () => {
     const error = await failure({ schemas: ['public', 'api'], sql: 'create table t (id int);', dataDir });
     expect(error.code).toBe('BAD_OPTION');
     expect(error.message).toMatch(/^schemas: schema "api" does not exist after applying the SQL/);
+    expect(processesMentioning(dataDir)).toEqual([]);
+  });
+
+  it('rejects a publication the SQL did not create with BAD_OPTION, and stops PostgreSQL', async () => {
+    const dataDir = path.join(dir, 'missing-publication-data');
+    const error = await failure({ publication: 'mine', sql: 'create table t (id int primary key);', dataDir });
+    expect(error.code).toBe('BAD_OPTION');
+    expect(error.message).toMatch(/^publication: "mine" does not exist after the migrations and sql ran/);
     expect(processesMentioning(dataDir)).toEqual([]);
   });
 

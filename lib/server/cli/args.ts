@@ -3,7 +3,7 @@
 export const USAGE = `Usage: rtk-postgrest <command> [options]
 
 Commands:
-  dev                 Start PostgreSQL + PostgREST for development; Ctrl-C stops them.
+  dev                 Start PostgreSQL + PostgREST + the realtime server for development; Ctrl-C stops them.
 
 Options of dev:
   --sql FILE          SQL applied once when the database is created (schema, seed data)
@@ -11,6 +11,8 @@ Options of dev:
   --data DIR          Keep the database in DIR across runs (default: a temp dir, removed on exit)
   --db-port N         PostgreSQL port (default: a free port)
   --api-port N        PostgREST port (default: a free port)
+  --realtime-port N   Realtime server port (default: a free port)
+  --publication NAME  Stream this publication (created by your SQL) instead of every table
   --schemas A,B       Schemas PostgREST exposes (default: public)
   --verbose           Print the PostgreSQL and PostgREST logs (to stderr)
 
@@ -28,13 +30,15 @@ export interface DevArgs {
   data?: string;
   dbPort?: number;
   apiPort?: number;
+  realtimePort?: number;
+  publication?: string;
   schemas?: string[];
   verbose: boolean;
 }
 
 export type Command = { command: 'help' } | ({ command: 'dev' } & DevArgs);
 
-const VALUE_FLAGS = ['--sql', '--migrations', '--data', '--db-port', '--api-port', '--schemas'] as const;
+const VALUE_FLAGS = ['--sql', '--migrations', '--data', '--db-port', '--api-port', '--realtime-port', '--publication', '--schemas'] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 
 /** Parses `argv` (without node and the script). */
@@ -64,6 +68,7 @@ export function parseArgs(argv: readonly string[]): Command {
 
   const dbPort = port(values, '--db-port');
   const apiPort = port(values, '--api-port');
+  const realtimePort = port(values, '--realtime-port');
   const schemas = values.get('--schemas')?.split(',').map((schema) => schema.trim()).filter(Boolean);
   if (schemas !== undefined && schemas.length === 0) throw new UsageError('--schemas needs at least one schema name');
   return {
@@ -74,6 +79,8 @@ export function parseArgs(argv: readonly string[]): Command {
     ...(values.has('--data') && { data: values.get('--data')! }),
     ...(dbPort !== undefined && { dbPort }),
     ...(apiPort !== undefined && { apiPort }),
+    ...(realtimePort !== undefined && { realtimePort }),
+    ...(values.has('--publication') && { publication: values.get('--publication')! }),
     ...(schemas !== undefined && { schemas }),
   };
 }

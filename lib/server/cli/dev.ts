@@ -40,13 +40,16 @@ export async function runDev(args: DevArgs, io: Io): Promise<number> {
       ...(args.data !== undefined && { dataDir: args.data }),
       ...(args.dbPort !== undefined && { postgresPort: args.dbPort }),
       ...(args.apiPort !== undefined && { postgrestPort: args.apiPort }),
+      ...(args.realtimePort !== undefined && { realtimePort: args.realtimePort }),
+      ...(args.publication !== undefined && { publication: args.publication }),
       ...(args.schemas !== undefined && { schemas: args.schemas }),
       ...(args.verbose && { onLog: (line: string) => io.err(line) }),
     });
   } catch (error) {
     signal.cancel();
     if (isStackError(error, 'PORT_IN_USE')) {
-      const flag = error.port === args.dbPort ? '--db-port' : error.port === args.apiPort ? '--api-port' : undefined;
+      const flags: Array<[number | undefined, string]> = [[args.dbPort, '--db-port'], [args.apiPort, '--api-port'], [args.realtimePort, '--realtime-port']];
+      const flag = flags.find(([port]) => port === error.port)?.[1];
       return fail(`port ${error.port} is already in use${flag ? ` (${flag})` : ''}`);
     }
     return fail(isStackError(error) ? error.message : `unexpected error: ${reason(error)}`);

@@ -51,6 +51,7 @@ export async function startStack(options?: StackOptions): Promise<Stack> {
   const binary = resolvePostgrestBinary(settings.postgrestBinary);
   if (settings.postgresPort !== undefined) await assertPortFree(settings.postgresPort, 'postgresPort');
   if (settings.postgrestPort !== undefined) await assertPortFree(settings.postgrestPort, 'postgrestPort');
+  if (settings.realtimePort !== undefined) await assertPortFree(settings.realtimePort, 'realtimePort');
   const sources = await readSources(settings);
   const log = (line: string) => {
     try {
@@ -95,7 +96,7 @@ export async function startStack(options?: StackOptions): Promise<Stack> {
       throwaway: data.removeOnStop,
       onLog: log,
     });
-    await setUpDatabase(postgres.databaseUrl, authenticatorPassword, sources, settings.schemas, log);
+    await setUpDatabase(postgres.databaseUrl, authenticatorPassword, sources, settings.schemas, settings.publication, log);
     postgrest = await startPostgrest({
       binary,
       databaseUri: `postgres://authenticator:${authenticatorPassword}@${HOST}:${postgres.port}/postgres`,
@@ -105,7 +106,7 @@ export async function startStack(options?: StackOptions): Promise<Stack> {
       ...(settings.postgrestReadyTimeoutMs !== undefined && { readyTimeoutMs: settings.postgrestReadyTimeoutMs }),
       onLog: log,
     });
-    realtime = await startRealtime(postgres.databaseUrl, jwtSecret, log);
+    realtime = await startRealtime(postgres.databaseUrl, jwtSecret, settings, log);
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;
@@ -124,11 +125,13 @@ export async function startStack(options?: StackOptions): Promise<Stack> {
   };
 }
 
-async function startRealtime(databaseUrl: string, jwtSecret: string, log: (line: string) => void): Promise<RealtimeServer> {
+async function startRealtime(databaseUrl: string, jwtSecret: string, settings: ValidStackOptions, log: (line: string) => void): Promise<RealtimeServer> {
   try {
     return await createRealtimeServer({
       databaseUrl,
       jwtSecret,
+      ...(settings.publication !== undefined && { publication: settings.publication }),
+      ...(settings.realtimePort !== undefined && { port: settings.realtimePort }),
       onError: (error) => log(`[realtime] ${(error as Error)?.message ?? String(error)}`),
     });
   } catch (error) {
@@ -156,6 +159,7 @@ async function setUpDatabase(
   authenticatorPassword: string,
   sources: readonly SqlSource[],
   schemas: readonly string[],
+  publication: string | undefined,
   log: (line: string) => void,
 ): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -165,6 +169,11 @@ async function setUpDatabase(
     await prepareDatabase(client, authenticatorPassword);
     await applySources(client, sources, log);
     await exposeSchemas(client, schemas);
+    if (publication !== undefined) {
+      const named = await client.query('select 1 from pg_catalog.pg_publication where pubname = $1', [publication]);
+      if (named.rowCount === 0) throw new StackError('BAD_OPTION', `publication: ${JSON.stringify(publication)} does not exist after the migrations and sql ran (create it there: create publication ${publication} for table ...)`);
+      return;
+    }
     // Every table streams by default; the realtime server replicates this publication.
     const existing = await client.query('select 1 from pg_catalog.pg_publication where pubname = $1', [DEFAULT_PUBLICATION]);
     if (existing.rowCount === 0) {

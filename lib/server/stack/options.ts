@@ -22,6 +22,13 @@ export interface StackOptions {
   schemas?: string[];
   /** HS256 secret (≥ 32 characters). Default: random per start. */
   jwtSecret?: string;
+  /**
+   * The publication the realtime server streams: one your SQL or migrations create. Default: the
+   * stack's own `rtk_postgrest_realtime`, FOR ALL TABLES, created if absent.
+   */
+  publication?: string;
+  /** The realtime server's port. Default: a free port. */
+  realtimePort?: number;
   /** Receives every log line of initdb, PostgreSQL, PostgREST and the migrations. */
   onLog?: (line: string) => void;
   /** @internal PostgREST binary to run instead of the npm one (tests use a missing path). */
@@ -41,13 +48,15 @@ export interface ValidStackOptions {
   postgrestPort?: number;
   schemas: string[];
   jwtSecret?: string;
+  publication?: string;
+  realtimePort?: number;
   onLog?: (line: string) => void;
   postgrestBinary?: string;
   postgrestReadyTimeoutMs?: number;
 }
 
 const PUBLIC: ReadonlyArray<keyof StackOptions> = [
-  'sql', 'sqlName', 'migrations', 'dataDir', 'persistent', 'postgresPort', 'postgrestPort', 'schemas', 'jwtSecret', 'onLog',
+  'sql', 'sqlName', 'migrations', 'dataDir', 'persistent', 'postgresPort', 'postgrestPort', 'realtimePort', 'schemas', 'jwtSecret', 'publication', 'onLog',
 ];
 const KNOWN: readonly string[] = [...PUBLIC, 'postgrestBinary', 'postgrestReadyTimeoutMs'];
 
@@ -69,11 +78,17 @@ export function validateOptions(input: unknown): ValidStackOptions {
   const postgrestPort = optional(options, 'postgrestPort', 'a port number (1-65535)', isPort);
   const schemas = optional(options, 'schemas', 'a non-empty array of schema names', (value) => Array.isArray(value) && value.length > 0);
   const jwtSecret = optional(options, 'jwtSecret', 'a string of at least 32 characters', (value) => typeof value === 'string' && value.length >= 32);
+  const publication = optional(options, 'publication', 'a non-empty string', (value) => typeof value === 'string' && value !== '');
+  const realtimePort = optional(options, 'realtimePort', 'a port number (1-65535)', isPort);
   const onLog = optional(options, 'onLog', 'a function', (value) => typeof value === 'function');
   const postgrestBinary = optional(options, 'postgrestBinary', 'a file path', (value) => typeof value === 'string' && value !== '');
   const postgrestReadyTimeoutMs = optional(options, 'postgrestReadyTimeoutMs', 'a positive number', (value) => typeof value === 'number' && value > 0);
 
-  if (postgresPort !== undefined && postgresPort === postgrestPort) bad(`postgresPort and postgrestPort are both ${postgresPort as number}`);
+  const ports = [['postgresPort', postgresPort], ['postgrestPort', postgrestPort], ['realtimePort', realtimePort]].filter(([, port]) => port !== undefined);
+  for (const [index, [name, port]] of ports.entries()) {
+    const clash = ports.slice(index + 1).find(([, other]) => other === port);
+    if (clash) bad(`${name as string} and ${clash[0] as string} are both ${port as number}`);
+  }
   for (const schema of (schemas as unknown[] | undefined) ?? []) {
     if (typeof schema !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) bad(`schemas: ${describe(schema)} is not a plain schema name (letters, digits, _)`);
   }
@@ -105,6 +120,8 @@ export function validateOptions(input: unknown): ValidStackOptions {
     ...(postgrestPort !== undefined && { postgrestPort: postgrestPort as number }),
     schemas: [...new Set((schemas as string[] | undefined) ?? ['public'])],
     ...(jwtSecret !== undefined && { jwtSecret: jwtSecret as string }),
+    ...(publication !== undefined && { publication: publication as string }),
+    ...(realtimePort !== undefined && { realtimePort: realtimePort as number }),
     ...(onLog !== undefined && { onLog: onLog as (line: string) => void }),
     ...(postgrestBinary !== undefined && { postgrestBinary: postgrestBinary as string }),
     ...(postgrestReadyTimeoutMs !== undefined && { postgrestReadyTimeoutMs: postgrestReadyTimeoutMs as number }),
