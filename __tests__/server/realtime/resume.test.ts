@@ -307,3 +307,38 @@ describe('refused bindings', () => {
     expect(malformed.systems()).toEqual([expect.objectContaining({ status: 'error', message: expect.stringContaining('"x"') })]);
   });
 });
+
+describe('a PostgreSQL restart', () => {
+  it('is survived: replication reconnects, channels are told to resync, and later changes arrive', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'rtk-restart-'));
+    const jwtSecret = 'restart-test-secret-at-least-32-characters';
+    const first = await startStack({ dataDir, jwtSecret, sql: 'create table pings (id int4 primary key);' });
+    const postgresPort = Number(new URL(first.databaseUrl).port);
+    let second: Stack | undefined;
+    const server = await createRealtimeServer({ jwtSecret, databaseUrl: first.databaseUrl, onError: () => undefined });
+    servers.push(server);
+    try {
+      const joined = await join({}, { url: server.url, apikey: first.anonKey, table: 'pings' });
+      const { position: before } = await joined.subscribed();
+      await first.stop();
+      second = await startStack({ dataDir, jwtSecret, postgresPort });
+      const resync = await waitFor(() => joined.systems().find((message) => message.resync), 20_000);
+      expect(resync).toMatchObject({ reason: 'connection_lost' });
+      expect(resync.position! > before!).toBe(true);
+      const client = new pg.Client({ connectionString: second.databaseUrl });
+      await client.connect();
+      await client.query('insert into pings (id) values (1)');
+      await client.end();
+      await waitFor(() => (joined.changes().length === 1 ? true : undefined), 10_000);
+      expect(joined.changes()[0]!.data).toMatchObject({ table: 'pings', type: 'INSERT', record: { id: 1 } });
+    } finally {
+      await server.close();
+      await first.stop();
+      await second?.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
