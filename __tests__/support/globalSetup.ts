@@ -33,6 +33,7 @@ export default async function globalSetup(): Promise<void> {
   const info: TestStackInfo = {
     databaseUrl: stack.databaseUrl,
     postgrestUrl: stack.postgrestUrl,
+    realtimeUrl: stack.realtimeUrl,
     jwtSecret: stack.jwtSecret,
     anonKey: stack.anonKey,
     serviceKey: stack.serviceKey,

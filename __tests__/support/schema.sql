@@ -65,3 +65,10 @@ create function items_named(pattern text) returns setof items
   language sql stable as $$ select * from items where name like pattern order by id $$;
 create function bump_qty(item_id bigint, amount integer) returns items
   language sql volatile as $$ update items set qty = qty + amount where id = item_id returning * $$;
+
+-- Owned by __tests__/sync/: rows the sync middleware's tests write and hear through the realtime server.
+create table sync_notes (
+  id int4 primary key,
+  room text not null,
+  body text
+);

@@ -10,6 +10,8 @@ export interface TestStackInfo {
   /** Superuser connection string. */
   databaseUrl: string;
   postgrestUrl: string;
+  /** The stack's realtime server (`ws://…/realtime/v1`). */
+  realtimeUrl: string;
   jwtSecret: string;
   anonKey: string;
   serviceKey: string;

@@ -1,0 +1,4 @@
+/** The sync layer: the realtime middleware, its serializable mirror and the Phoenix protocol layer under it. */
+export { createSyncMiddleware } from './middleware.js';
+export type { SyncMiddleware, SyncMiddlewareOptions, SyncRuntime, ChannelListener, RealtimeChange } from './middleware.js';
+export type { SyncState, SyncActions, ChannelMirror, ConnectionMirror, ChannelConfig, PostgresChangesBinding, PresenceState, ConnectionStatus, ChannelStatus } from './slice.js';

@@ -1,0 +1,381 @@
+/**
+ * createSyncMiddleware: the composition root of the sync layer. It owns what must not be in the
+ * store (the Phoenix socket, its timers, per-tick batches, listeners) and turns everything the
+ * socket reports into actions on the mirror slice (slice.ts). Handlers are small functions, one
+ * concern each: connection, channels, presence, broadcast, incoming messages.
+ *
+ * Commands act only when they carry this instance's id (see slice.ts), so replaying recorded actions
+ * into a fresh store, or DevTools time travel, never opens a socket or sends a frame.
+ */
+import type { Middleware, MiddlewareAPI, UnknownAction } from '@reduxjs/toolkit';
+import { createPhoenixSocket } from './phoenix/socket.js';
+import { emptyPresenceSession, metasByKey, receivePresenceDiff, receivePresenceState, type PresenceDiff, type PresenceSession, type PresenceState as PhoenixPresenceState } from './phoenix/presence.js';
+import type { PhoenixSocket, SocketEvent, WebSocketLike } from './phoenix/types.js';
+import { createSyncActions, createSyncSlice, type ChannelConfig, type SyncActions, type SyncState } from './slice.js';
+
+export interface SyncMiddlewareOptions {
+  /** The realtime endpoint, as `@supabase/realtime-js` takes it: our stack's `realtimeUrl` or a Supabase project's. */
+  url: string;
+  /** The project's anon key (sent as `apikey`). */
+  apiKey?: string;
+  /** The user's access token, asked on connect and on every (re)join; nothing or null for the anon key. */
+  getToken?: () => string | null | undefined | Promise<string | null | undefined>;
+  /** `ws`'s WebSocket in Node; default the global one. */
+  WebSocket?: new (url: string) => WebSocketLike;
+  /** Where the mirror lives in the store. Default 'sync'. */
+  reducerPath?: string;
+  vsn?: '1.0.0' | '2.0.0';
+  heartbeatIntervalMs?: number;
+  timeoutMs?: number;
+  /** Development warnings (malformed frames, unknown events). Default console.warn outside production. */
+  onWarning?: (message: string) => void;
+}
+
+/** A change as realtime-js hands it to `postgres_changes` callbacks, plus the stream position. */
+export interface RealtimeChange {
+  eventType: 'INSERT' | 'UPDATE' | 'DELETE';
+  schema: string;
+  table: string;
+  commit_timestamp: string | null;
+  new: Record<string, unknown>;
+  old: Record<string, unknown>;
+  errors: string[] | null;
+  /** Binding ids of the channel this change matched. */
+  ids: number[];
+  position: string | null;
+}
+
+export type ChannelListener =
+  | { kind: 'postgres_changes'; handler: (changes: RealtimeChange[]) => void }
+  | { kind: 'broadcast'; event: string; handler: (payload: unknown) => void };
+
+export interface SyncRuntime {
+  /** Listens to one channel's changes or broadcasts; returns the unsubscribe function. */
+  listen(channel: string, listener: ChannelListener): () => void;
+}
+
+export interface SyncMiddleware {
+  middleware: Middleware;
+  reducer: ReturnType<typeof createSyncSlice>['reducer'];
+  reducerPath: string;
+  actions: SyncActions;
+  selectors: ReturnType<typeof createSelectors>;
+  runtime: SyncRuntime;
+}
+
+const TOPIC_PREFIX = 'realtime:';
+
+/** Builds the middleware, its mirror slice and its action creators. */
+export function createSyncMiddleware(options: SyncMiddlewareOptions): SyncMiddleware {
+  validateOptions(options);
+  const reducerPath = options.reducerPath ?? 'sync';
+  const instance = randomId();
+  const actions = createSyncActions(reducerPath, instance);
+  const slice = createSyncSlice(reducerPath, actions);
+  const selectors = createSelectors(reducerPath);
+  const warn = options.onWarning ?? defaultWarning;
+  const listeners = new Map<string, Set<ChannelListener>>();
+
+  let store: MiddlewareAPI | undefined;
+  let socket: PhoenixSocket | undefined;
+  /** Phoenix presence per channel, with diffs held until the current join's state arrived. */
+  const presence = new Map<string, PresenceSession>();
+  /** postgres_changes received this tick, per channel; flushed in one dispatch each. */
+  let pendingChanges = new Map<string, RealtimeChange[]>();
+  let flushQueued = false;
+
+  const mirror = (): SyncState => (store!.getState() as Record<string, SyncState>)[reducerPath]!;
+  const own = (action: UnknownAction) => (action.meta as { instance?: string } | undefined)?.instance === instance;
+
+  function ensureSocket(): PhoenixSocket {
+    if (socket) return socket;
+    const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: new (url: string) => WebSocketLike }).WebSocket;
+    if (!WebSocketImpl) throw new TypeError('createSyncMiddleware: no WebSocket implementation: pass `WebSocket` (e.g. from the ws package in Node)');
+    socket = createPhoenixSocket({
+      url: options.url,
+      params: options.apiKey ? { apikey: options.apiKey } : {},
+      WebSocket: WebSocketImpl,
+      ...(options.vsn && { vsn: options.vsn }),
+      ...(options.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: options.heartbeatIntervalMs }),
+      ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+      onEvent: (event) => {
+        try {
+          onSocketEvent(event);
+        } catch (error) {
+          warn(`[rtk-postgrest sync] handling a socket event failed: ${(error as Error)?.message ?? String(error)}`);
+        }
+      },
+    });
+    return socket;
+  }
+
+  async function refreshToken(): Promise<void> {
+    if (!options.getToken || !socket) return;
+    try {
+      const token = await options.getToken();
+      socket.setAuth(token ?? null);
+    } catch (error) {
+      warn(`[rtk-postgrest sync] getToken failed: ${(error as Error)?.message ?? String(error)}`);
+    }
+  }
+
+  /** The join payload, rebuilt at every (re)join so it resumes from the latest position. */
+  function joinPayload(name: string): object {
+    const channel = mirror().channels[name];
+    const config: ChannelConfig = channel?.config ?? {};
+    const presenceEnabled = config.presenceKey !== undefined || channel?.tracked != null;
+    return {
+      config: {
+        broadcast: { self: config.broadcast?.self ?? false, ack: config.broadcast?.ack ?? false },
+        presence: { key: config.presenceKey ?? '', enabled: presenceEnabled },
+        postgres_changes: config.postgresChanges ?? [],
+        private: config.private ?? false,
+        ...(channel?.position && (config.postgresChanges?.length ?? 0) > 0 && { resume_after: channel.position }),
+      },
+    };
+  }
+
+  function onSocketEvent(event: SocketEvent): void {
+    const at = Date.now();
+    switch (event.type) {
+      case 'status':
+        store!.dispatch(
+          actions.connectionChanged({
+            status: event.status === 'open' ? 'open' : event.status === 'reconnecting' ? 'reconnecting' : event.status === 'connecting' ? 'connecting' : 'closed',
+            ...(event.attempt !== undefined && { attempt: event.attempt }),
+            ...(event.reason !== undefined && { error: event.reason }),
+            at,
+          }),
+        );
+        if (event.status === 'open') void refreshToken();
+        return;
+      case 'channel': {
+        const name = nameOf(event.topic);
+        if (!mirror().channels[name]) return;
+        store!.dispatch(actions.channelChanged({ channel: name, status: event.status, ...(event.error !== undefined && { error: event.error }) }));
+        return;
+      }
+      case 'message':
+        return onMessage(nameOf(event.topic), event.event, event.payload, event.joinRef, at);
+      case 'error':
+        warn(`[rtk-postgrest sync] ${event.code}: ${event.message}`);
+        return;
+      default:
+        return;
+    }
+  }
+
+  function onMessage(name: string, event: string, payload: unknown, joinRef: string | null, at: number): void {
+    const channel = mirror().channels[name];
+    if (!channel) {
+      warn(`[rtk-postgrest sync] ${event} for channel ${JSON.stringify(name)}, which is not subscribed: ignored`);
+      return;
+    }
+    const body = (payload ?? {}) as Record<string, unknown>;
+    switch (event) {
+      case 'postgres_changes': {
+        const change = toChange(body);
+        if (!change) return warn(`[rtk-postgrest sync] malformed postgres_changes on ${JSON.stringify(name)}: ignored`);
+        const list = pendingChanges.get(name) ?? [];
+        list.push(change);
+        pendingChanges.set(name, list);
+        if (!flushQueued) {
+          flushQueued = true;
+          queueMicrotask(flushChanges);
+        }
+        return;
+      }
+      case 'system': {
+        if (body.extension !== 'postgres_changes') break;
+        flushChanges(); // notices are ordered after the changes that came before them
+        const position = typeof body.position === 'string' ? body.position : null;
+        if (body.resync === true) {
+          store!.dispatch(
+            actions.resyncRequested({
+              channel: name,
+              reason: String(body.reason ?? 'unknown'),
+              position,
+              ...(typeof body.schema === 'string' && { schema: body.schema }),
+              ...(typeof body.table === 'string' && { table: body.table }),
+            }),
+          );
+          return;
+        }
+        if (body.status === 'ok' && body.message === 'Subscribed to PostgreSQL') {
+          store!.dispatch(actions.changesLive({ channel: name, live: true, position, at }));
+          return;
+        }
+        if (body.status === 'error') {
+          store!.dispatch(actions.channelChanged({ channel: name, status: channel.status, error: String(body.message ?? 'postgres_changes error') }));
+          return;
+        }
+        break;
+      }
+      case 'presence_state': {
+        if (joinRef === null) break;
+        const session = receivePresenceState(presence.get(name) ?? emptyPresenceSession, joinRef, body as unknown as PhoenixPresenceState);
+        presence.set(name, session);
+        store!.dispatch(actions.presenceSynced({ channel: name, state: metasByKey(session.state) }));
+        return;
+      }
+      case 'presence_diff': {
+        const before = presence.get(name) ?? emptyPresenceSession;
+        const session = receivePresenceDiff(before, joinRef, body as unknown as PresenceDiff);
+        presence.set(name, session);
+        if (session.state !== before.state) store!.dispatch(actions.presenceSynced({ channel: name, state: metasByKey(session.state) }));
+        return;
+      }
+      case 'broadcast': {
+        const eventName = typeof body.event === 'string' ? body.event : '';
+        for (const listener of listeners.get(name) ?? []) {
+          if (listener.kind === 'broadcast' && (listener.event === eventName || listener.event === '*')) safely(() => listener.handler(body.payload));
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    store!.dispatch(actions.messageReceived({ channel: name, event, payload: payload ?? null }));
+  }
+
+  /** One dispatch per channel for the changes that arrived together, then their listeners. */
+  function flushChanges(): void {
+    flushQueued = false;
+    if (pendingChanges.size === 0) return;
+    const batches = pendingChanges;
+    pendingChanges = new Map();
+    for (const [name, changes] of batches) {
+      const last = changes[changes.length - 1]!;
+      for (const listener of listeners.get(name) ?? []) if (listener.kind === 'postgres_changes') safely(() => listener.handler(changes));
+      if (last.position) store!.dispatch(actions.positionAdvanced({ channel: name, position: last.position, at: Date.now() }));
+    }
+  }
+
+  function safely(run: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      warn(`[rtk-postgrest sync] a listener threw: ${(error as Error)?.message ?? String(error)}`);
+    }
+  }
+
+  const middleware: Middleware = (api) => {
+    store = api;
+    return (next) => (action) => {
+      const before = actions.subscribe.match(action) || actions.unsubscribe.match(action) ? mirror() : undefined;
+      const result = next(action);
+      if (!isAction(action) || !own(action)) return result;
+      if (actions.connect.match(action)) {
+        ensureSocket().connect();
+        void refreshToken();
+      } else if (actions.disconnect.match(action)) {
+        socket?.disconnect();
+      } else if (actions.subscribe.match(action)) {
+        const name = action.payload.channel;
+        if ((before?.channels[name]?.subscribers ?? 0) === 0) {
+          if (mirror().connection.status === 'idle') api.dispatch(actions.connect());
+          ensureSocket().join(TOPIC_PREFIX + name, () => joinPayload(name));
+        }
+      } else if (actions.unsubscribe.match(action)) {
+        const name = action.payload.channel;
+        if (before?.channels[name] && !mirror().channels[name]) {
+          socket?.leave(TOPIC_PREFIX + name);
+          presence.delete(name);
+        }
+      } else if (actions.track.match(action)) {
+        return socket?.push(TOPIC_PREFIX + action.payload.channel, 'presence', { type: 'presence', event: 'track', payload: action.payload.state });
+      } else if (actions.untrack.match(action)) {
+        return socket?.push(TOPIC_PREFIX + action.payload.channel, 'presence', { type: 'presence', event: 'untrack' });
+      } else if (actions.broadcast.match(action)) {
+        const { channel, event, payload } = action.payload;
+        // Without `ack` the server never answers a broadcast: resolve once it is sent.
+        const ack = mirror().channels[channel]?.config.broadcast?.ack === true;
+        return socket?.push(TOPIC_PREFIX + channel, 'broadcast', { type: 'broadcast', event, payload }, { awaitReply: ack });
+      }
+      return result;
+    };
+  };
+
+  return {
+    middleware,
+    reducer: slice.reducer,
+    reducerPath,
+    actions,
+    selectors,
+    runtime: {
+      listen(channel, listener) {
+        let set = listeners.get(channel);
+        if (!set) listeners.set(channel, (set = new Set()));
+        set.add(listener);
+        return () => {
+          set.delete(listener);
+          if (set.size === 0) listeners.delete(channel);
+        };
+      },
+    },
+  };
+}
+
+/** Selectors over the mirror at `reducerPath`. */
+function createSelectors(reducerPath: string) {
+  const select = (state: unknown): SyncState => (state as Record<string, SyncState>)[reducerPath] ?? initialMirror;
+  return {
+    selectSync: select,
+    selectConnection: (state: unknown) => select(state).connection,
+    selectChannel: (state: unknown, channel: string) => select(state).channels[channel],
+    selectPresence: (state: unknown, channel: string) => select(state).channels[channel]?.presence,
+    /** `{ isOnline, status, lastSyncTime }` as `useSyncStatus` returns it. */
+    selectSyncStatus: (state: unknown) => {
+      const { connection } = select(state);
+      return { isOnline: connection.online && connection.status === 'open', status: connection.status, lastSyncTime: connection.lastSyncTime };
+    },
+  };
+}
+
+const initialMirror: SyncState = { connection: { status: 'idle', attempt: 0, error: null, online: true, openedAt: null, lastSyncTime: null }, channels: {} };
+
+function toChange(body: Record<string, unknown>): RealtimeChange | null {
+  const data = body.data as Record<string, unknown> | undefined;
+  const ids = body.ids;
+  if (!data || typeof data !== 'object' || !Array.isArray(ids)) return null;
+  const type = data.type;
+  if (type !== 'INSERT' && type !== 'UPDATE' && type !== 'DELETE') return null;
+  if (typeof data.schema !== 'string' || typeof data.table !== 'string') return null;
+  return {
+    eventType: type,
+    schema: data.schema,
+    table: data.table,
+    commit_timestamp: typeof data.commit_timestamp === 'string' ? data.commit_timestamp : null,
+    new: (data.record as Record<string, unknown> | undefined) ?? {},
+    old: (data.old_record as Record<string, unknown> | undefined) ?? {},
+    errors: Array.isArray(data.errors) ? (data.errors as string[]) : null,
+    ids: ids.filter((id): id is number => typeof id === 'number'),
+    position: typeof body.position === 'string' ? body.position : null,
+  };
+}
+
+const nameOf = (topic: string) => (topic.startsWith(TOPIC_PREFIX) ? topic.slice(TOPIC_PREFIX.length) : topic);
+
+function isAction(action: unknown): action is UnknownAction {
+  return typeof action === 'object' && action !== null && typeof (action as { type?: unknown }).type === 'string';
+}
+
+function randomId(): string {
+  const crypto = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  return crypto?.randomUUID ? crypto.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+function defaultWarning(message: string): void {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NODE_ENV;
+  if (env !== 'production') console.warn(message);
+}
+
+function validateOptions(options: SyncMiddlewareOptions): void {
+  if (options === null || typeof options !== 'object') throw new TypeError('createSyncMiddleware: options must be an object');
+  if (typeof options.url !== 'string' || !/^(wss?|https?):\/\//.test(options.url)) {
+    throw new TypeError(`createSyncMiddleware: url must be a ws:// or wss:// URL (the realtime endpoint), got ${JSON.stringify(options.url)}`);
+  }
+  if (options.apiKey !== undefined && typeof options.apiKey !== 'string') throw new TypeError('createSyncMiddleware: apiKey must be a string');
+  if (options.getToken !== undefined && typeof options.getToken !== 'function') throw new TypeError('createSyncMiddleware: getToken must be a function');
+  if (options.WebSocket !== undefined && typeof options.WebSocket !== 'function') throw new TypeError('createSyncMiddleware: WebSocket must be a constructor');
+}

@@ -1,0 +1,215 @@
+/**
+ * The sync middleware's serializable mirror: connection status, each channel's status, error,
+ * presence and last stream position. Everything here changes only through actions, so Redux
+ * DevTools shows and replays every step; the socket, timers and reference counts live in the
+ * middleware (middleware.ts), never here.
+ *
+ * Commands (`connect`, `subscribe`, `track` ...) carry `meta.instance`, the id of the middleware
+ * that created them: a middleware performs only its own commands, so actions replayed into another
+ * store (DevTools import, a recorded session) update state but open no socket and send no frame.
+ */
+import { createAction, createSlice, type PayloadAction } from '@reduxjs/toolkit';
+
+export type ConnectionStatus = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+export type ChannelStatus = 'joining' | 'joined' | 'leaving' | 'closed' | 'errored';
+
+/** One `postgres_changes` binding, as the Supabase protocol spells it. */
+export interface PostgresChangesBinding {
+  event: '*' | 'INSERT' | 'UPDATE' | 'DELETE';
+  schema: string;
+  table?: string;
+  filter?: string;
+}
+
+/** What a channel is joined with (serializable; the join payload is built from it). */
+export interface ChannelConfig {
+  postgresChanges?: PostgresChangesBinding[];
+  /** Presence key; presence is enabled when given (or when the channel tracks). */
+  presenceKey?: string;
+  broadcast?: { self?: boolean; ack?: boolean };
+  private?: boolean;
+}
+
+/** Phoenix presence: key → metas (each meta has the tracked state plus `phx_ref`). */
+export type PresenceState = Record<string, Array<Record<string, unknown>>>;
+
+export interface ChannelMirror {
+  status: ChannelStatus;
+  error: string | null;
+  /** Subscribers counted by `subscribe` / `unsubscribe`; the channel is left at zero. */
+  subscribers: number;
+  config: ChannelConfig;
+  /** "Subscribed to PostgreSQL" received for the current join (changes are live). */
+  changesLive: boolean;
+  /** Position of the last change applied on this channel: where a rejoin resumes. */
+  position: string | null;
+  presence: PresenceState;
+  /** What this client tracks, if anything. */
+  tracked: Record<string, unknown> | null;
+}
+
+export interface ConnectionMirror {
+  status: ConnectionStatus;
+  /** Reconnection attempt since the last open socket (0 when open). */
+  attempt: number;
+  error: string | null;
+  /** The browser (or the app) says the network is reachable. */
+  online: boolean;
+  /** When a socket last opened (ms since epoch). */
+  openedAt: number | null;
+  /** When the cache was last known equal to the database: the last change applied or live confirmation. */
+  lastSyncTime: number | null;
+}
+
+export interface SyncState {
+  connection: ConnectionMirror;
+  channels: Record<string, ChannelMirror>;
+}
+
+export const initialSyncState: SyncState = {
+  connection: { status: 'idle', attempt: 0, error: null, online: true, openedAt: null, lastSyncTime: null },
+  channels: {},
+};
+
+interface InstanceMeta {
+  /** The middleware instance that performs this command. */
+  instance: string;
+}
+
+/** Action creators of one middleware instance (commands are stamped with its id). */
+export function createSyncActions(prefix: string, instance: string) {
+  const command = <P>(type: string) =>
+    createAction(`${prefix}/${type}`, (payload: P) => ({ payload, meta: { instance } as InstanceMeta }));
+  return {
+    // Commands
+    connect: command<void>('connect'),
+    disconnect: command<void>('disconnect'),
+    subscribe: command<{ channel: string; config?: ChannelConfig }>('subscribe'),
+    unsubscribe: command<{ channel: string }>('unsubscribe'),
+    track: command<{ channel: string; state: Record<string, unknown> }>('track'),
+    untrack: command<{ channel: string }>('untrack'),
+    broadcast: command<{ channel: string; event: string; payload: unknown }>('broadcast'),
+    // What happened (dispatched by the middleware)
+    connectionChanged: createAction<{ status: ConnectionStatus; attempt?: number; error?: string | null; at: number }>(`${prefix}/connectionChanged`),
+    channelChanged: createAction<{ channel: string; status: ChannelStatus; error?: string | null }>(`${prefix}/channelChanged`),
+    changesLive: createAction<{ channel: string; live: boolean; position?: string | null; at: number }>(`${prefix}/changesLive`),
+    positionAdvanced: createAction<{ channel: string; position: string; at: number }>(`${prefix}/positionAdvanced`),
+    /**
+     * The server said what the channel holds may be stale (a resync notice): its entries are
+     * refetched, and the channel resumes from `position` (set as is: after a database reset it may
+     * be lower than the old one).
+     */
+    resyncRequested: createAction<{ channel: string; reason: string; position: string | null; schema?: string; table?: string }>(`${prefix}/resyncRequested`),
+    presenceSynced: createAction<{ channel: string; state: PresenceState }>(`${prefix}/presenceSynced`),
+    environmentChanged: createAction<{ online: boolean }>(`${prefix}/environmentChanged`),
+    /** Everything else the server pushed on a channel (broadcast, system): for DevTools and listeners. */
+    messageReceived: createAction<{ channel: string; event: string; payload: unknown }>(`${prefix}/messageReceived`),
+  };
+}
+
+export type SyncActions = ReturnType<typeof createSyncActions>;
+
+const emptyChannel = (config: ChannelConfig = {}): ChannelMirror => ({
+  status: 'closed',
+  error: null,
+  subscribers: 0,
+  config,
+  changesLive: false,
+  position: null,
+  presence: {},
+  tracked: null,
+});
+
+/** The reducer of the mirror; pure, so replaying the actions replays the state. */
+export function createSyncSlice(reducerPath: string, actions: SyncActions) {
+  return createSlice({
+    name: reducerPath,
+    initialState: initialSyncState,
+    reducers: {},
+    extraReducers: (builder) => {
+      builder
+        .addCase(actions.connect, (state) => {
+          if (state.connection.status === 'idle' || state.connection.status === 'closed') state.connection.status = 'connecting';
+        })
+        .addCase(actions.disconnect, (state) => {
+          state.connection.status = 'closed';
+          for (const channel of Object.values(state.channels)) {
+            channel.status = 'closed';
+            channel.changesLive = false;
+          }
+        })
+        .addCase(actions.subscribe, (state, { payload }) => {
+          const channel = (state.channels[payload.channel] ??= emptyChannel(payload.config));
+          if (channel.subscribers === 0) channel.config = payload.config ?? channel.config;
+          channel.subscribers += 1;
+          if (channel.status === 'closed' || channel.status === 'leaving') channel.status = 'joining';
+        })
+        .addCase(actions.unsubscribe, (state, { payload }) => {
+          const channel = state.channels[payload.channel];
+          if (!channel) return;
+          channel.subscribers = Math.max(0, channel.subscribers - 1);
+          if (channel.subscribers === 0) delete state.channels[payload.channel];
+        })
+        .addCase(actions.track, (state, { payload }) => {
+          const channel = state.channels[payload.channel];
+          if (channel) channel.tracked = payload.state;
+        })
+        .addCase(actions.untrack, (state, { payload }) => {
+          const channel = state.channels[payload.channel];
+          if (channel) channel.tracked = null;
+        })
+        .addCase(actions.connectionChanged, (state, { payload }) => {
+          const connection = state.connection;
+          connection.status = payload.status;
+          connection.attempt = payload.status === 'open' ? 0 : (payload.attempt ?? connection.attempt);
+          if (payload.error !== undefined) connection.error = payload.error;
+          if (payload.status === 'open') {
+            connection.openedAt = payload.at;
+            connection.error = null;
+          } else {
+            for (const channel of Object.values(state.channels)) {
+              if (channel.status === 'joined') channel.status = 'joining';
+              channel.changesLive = false;
+            }
+          }
+        })
+        .addCase(actions.channelChanged, (state, { payload }) => {
+          const channel = state.channels[payload.channel];
+          if (!channel) return;
+          channel.status = payload.status;
+          if (payload.error !== undefined) channel.error = payload.error;
+          if (payload.status === 'joined') channel.error = null;
+          if (payload.status !== 'joined') channel.changesLive = false;
+        })
+        .addCase(actions.changesLive, (state, { payload }) => {
+          const channel = state.channels[payload.channel];
+          if (!channel) return;
+          channel.changesLive = payload.live;
+          if (payload.position !== undefined && payload.position !== null) channel.position = maxPosition(channel.position, payload.position);
+          if (payload.live) state.connection.lastSyncTime = payload.at;
+        })
+        .addCase(actions.positionAdvanced, (state, { payload }) => {
+          const channel = state.channels[payload.channel];
+          if (!channel) return;
+          channel.position = maxPosition(channel.position, payload.position);
+          state.connection.lastSyncTime = payload.at;
+        })
+        .addCase(actions.resyncRequested, (state, { payload }) => {
+          const channel = state.channels[payload.channel];
+          if (channel) channel.position = payload.position;
+        })
+        .addCase(actions.presenceSynced, (state, { payload }) => {
+          const channel = state.channels[payload.channel];
+          if (channel) channel.presence = payload.state;
+        })
+        .addCase(actions.environmentChanged, (state, { payload }: PayloadAction<{ online: boolean }>) => {
+          state.connection.online = payload.online;
+        });
+    },
+  });
+}
+
+/** Positions compare as strings (fixed width, one case: docs/realtime-protocol-extensions.md). */
+function maxPosition(current: string | null, next: string): string {
+  return current === null || next > current ? next : current;
+}
