@@ -14,3 +14,4 @@ export { isPostgrestRequest, toPostgrestRequest } from './request.js';
 export { PostgrestBuilderError } from './errors.js';
 export type { PostgrestBuilderErrorCode } from './errors.js';
 export type * from './types.js';
+export * from './evaluate/index.js';
