@@ -19,6 +19,7 @@ import {
   type SubscriberGroup,
   type VisibilityCheckerOptions,
 } from '../../../lib/server/realtime/authorization';
+import { MAX_PREPARED_PER_SESSION, prepared as preparedOn, withSession, type PooledClient } from '../../../lib/server/realtime/authorization/prepared';
 import { signJwt } from '../../../lib/server/stack/jwt';
 import { testStack } from '../../support/stack';
 
@@ -285,6 +286,13 @@ const ids = (values: readonly number[]): KeyRow[] => values.map((id) => ({ id: S
 const range = (count: number, from = 0) => Array.from({ length: count }, (_, index) => from + index);
 const sorted = (set: ReadonlySet<number> | undefined) => [...(set ?? [])].sort((a, b) => a - b);
 
+/** A checker on a pg.Pool itself, as the server makes it: checks prepared once per pooled session. */
+function onSessions(target: pg.Pool, options: Partial<VisibilityCheckerOptions> = {}) {
+  const errors: AuthorizationError[] = [];
+  const visibility = createVisibilityChecker({ pool: target, cacheTtlMs: 0, onError: (error) => errors.push(error), ...options });
+  return { visibility, errors };
+}
+
 describe('checkVisible', () => {
   test('two users never see each other\'s private rows; both see public ones', async () => {
     const { visibility, errors } = checker();
@@ -525,8 +533,11 @@ describe('checkVisible', () => {
     expect(sorted((await visibility.checkVisible(toggled, [group], ids([1, 2]))).get(group.groupKey))).toEqual([0]);
   });
 
-  test('agrees with checking every row for every subscriber one by one', async () => {
-    const { visibility, errors } = checker({ cacheTtlMs: 0 });
+  test.each([
+    ['one query at a time', false],
+    ['statements prepared on pooled sessions', true],
+  ])('agrees with checking every row for every subscriber one by one (%s)', async (_, onPool) => {
+    const { visibility, errors } = onPool ? onSessions(pool) : checker({ cacheTtlMs: 0 });
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     const subs = ['u1', 'u2', 'u3', "o'brien"];
@@ -581,5 +592,240 @@ describe('checkVisible', () => {
     await expect(visibility.checkVisible({ ...NOTES, primaryKey: 'id' as unknown as string[] }, [], [])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(() => createVisibilityChecker({ pool: {} as Queryable })).toThrow(AuthorizationError);
     expect(() => createVisibilityChecker({ pool, maxConcurrentQueries: 0 })).toThrow(AuthorizationError);
+  });
+});
+
+describe('prepared checks on pooled sessions', () => {
+  let single: pg.Pool;
+  beforeAll(() => {
+    // One session, so every batch runs on it and reuses (or must re-plan) what it prepared.
+    single = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  });
+  afterAll(async () => {
+    await single?.end();
+  });
+  const prepared = async () =>
+    (await single.query(`select name, statement from pg_catalog.pg_prepared_statements where name like 'rtk\_rls\_%' order by name`)).rows as Array<{ name: string; statement: string }>;
+
+  test('one prepared check serves every role and claim: re-planned per role, never answering with another\'s rows', async () => {
+    const { visibility, errors } = onSessions(single, { maxConcurrentQueries: 1 });
+    const odd: SubscriberGroup = { groupKey: 'odd', role: ODD_ROLE, claims: { role: ODD_ROLE, sub: 'user3' } };
+    const [a, u1, u2] = [anon(), user('user1'), user('user2')];
+    const expected = new Map([
+      [a.groupKey, [0, 10, 20]],
+      [u1.groupKey, [0, 1, 10, 20]],
+      [u2.groupKey, [0, 2, 10, 20]],
+      ['odd', [0, 3, 10, 20]],
+    ]);
+    for (const order of [[a, u1, odd, u2], [u1, u2, a, odd], [odd, a, u2, u1], [u2], [a], [u1, odd]]) {
+      const visible = await visibility.checkVisible(NOTES, order, ids(range(30)));
+      for (const group of order) expect(sorted(visible.get(group.groupKey))).toEqual(expected.get(group.groupKey));
+    }
+    // Policies per role: a plan rewritten for one role must never run for the next.
+    await pool.query(`create table by_role (id int primary key, owner text, is_public boolean);
+      alter table by_role enable row level security;
+      create policy by_role_anon on by_role for select to anon using (is_public);
+      create policy by_role_user on by_role for select to authenticated using (owner = current_setting('request.jwt.claims', true)::jsonb ->> 'sub');
+      grant select on by_role to anon, authenticated;
+      insert into by_role values (1, 'user1', false), (2, 'user2', true), (3, 'user1', true), (4, 'user2', false)`);
+    try {
+      const byRole = { schema: 'public', name: 'by_role', primaryKey: ['id'] };
+      for (const order of [[a, u1, u2], [u1, a, u2], [u2, u1, a], [a]]) {
+        const visible = await visibility.checkVisible(byRole, order, ids([1, 2, 3, 4]));
+        expect([sorted(visible.get(a.groupKey)), sorted(visible.get(u1.groupKey)), sorted(visible.get(u2.groupKey))]).toEqual([
+          order.includes(a) ? [1, 2] : [],
+          order.includes(u1) ? [0, 2] : [],
+          order.includes(u2) ? [1, 3] : [],
+        ]);
+      }
+    } finally {
+      await pool.query('drop table by_role');
+    }
+    expect(errors).toEqual([]);
+    const statements = await prepared();
+    expect(statements.filter((row) => row.statement.includes('"notes"'))).toHaveLength(1);
+    // The session went back clean: no role, no claims.
+    const { rows } = await single.query(`select current_user as u, current_setting('request.jwt.claims', true) as c`);
+    expect(rows[0]).toEqual({ u: 'postgres', c: expect.not.stringContaining('sub') });
+  });
+
+  test('a table dropped and created again (other key type, other policy) is checked as it is now', async () => {
+    const { visibility, errors } = onSessions(single, { maxConcurrentQueries: 1 });
+    const table = { schema: 'public', name: 'reborn', primaryKey: ['id'] };
+    const [u1, u2] = [user('user1'), user('user2')];
+    await pool.query(`create table reborn (id int primary key, owner text);
+      alter table reborn enable row level security;
+      create policy reborn_read on reborn for select using (owner = current_setting('request.jwt.claims', true)::jsonb ->> 'sub');
+      grant select on reborn to authenticated;
+      insert into reborn values (1, 'user1'), (2, 'user2')`);
+    try {
+      let visible = await visibility.checkVisible(table, [u1, u2], ids([1, 2]));
+      expect([sorted(visible.get(u1.groupKey)), sorted(visible.get(u2.groupKey))]).toEqual([[0], [1]]);
+
+      // Same name, a text key now: a statement of its own (the int one can't take these keys).
+      await pool.query(`drop table reborn; create table reborn (id text primary key, owner text);
+        alter table reborn enable row level security;
+        create policy reborn_read on reborn for select using (owner = current_setting('request.jwt.claims', true)::jsonb ->> 'sub');
+        grant select on reborn to authenticated;
+        insert into reborn values ('a', 'user2'), ('b', 'user1')`);
+      const textKeys = [{ id: 'a' }, { id: 'b' }, { id: 'zz' }];
+      visible = await visibility.checkVisible(table, [u1, u2], textKeys);
+      expect([sorted(visible.get(u1.groupKey)), sorted(visible.get(u2.groupKey))]).toEqual([[1], [0]]);
+
+      // Same name and key type as before, other policy: the prepared plan is rebuilt, not reused.
+      await pool.query(`drop table reborn; create table reborn (id text primary key, owner text);
+        alter table reborn enable row level security;
+        create policy reborn_read on reborn for select using (owner <> current_setting('request.jwt.claims', true)::jsonb ->> 'sub');
+        grant select on reborn to authenticated;
+        insert into reborn values ('a', 'user2'), ('b', 'user1')`);
+      visible = await visibility.checkVisible(table, [u1, u2], textKeys);
+      expect([sorted(visible.get(u1.groupKey)), sorted(visible.get(u2.groupKey))]).toEqual([[0], [1]]);
+
+      // A policy replaced in place applies to the very next batch.
+      await pool.query(`drop policy reborn_read on reborn; create policy reborn_read on reborn for select using (false)`);
+      visible = await visibility.checkVisible(table, [u1, u2], textKeys);
+      expect([sorted(visible.get(u1.groupKey)), sorted(visible.get(u2.groupKey))]).toEqual([[], []]);
+      expect(errors).toEqual([]);
+      expect((await prepared()).filter((row) => row.statement.includes('"reborn"'))).toHaveLength(2);
+    } finally {
+      await pool.query('drop table if exists reborn');
+    }
+  });
+
+  test('enabling RLS applies from the very next batch; disabling it too', async () => {
+    const { visibility } = onSessions(single, { maxConcurrentQueries: 1 });
+    const table = { schema: 'public', name: 'flipped', primaryKey: ['id'] };
+    const group = user('user1');
+    await pool.query(`create table flipped (id int primary key, owner text);
+      grant select on flipped to authenticated;
+      create policy flipped_read on flipped for select using (owner = current_setting('request.jwt.claims', true)::jsonb ->> 'sub');
+      insert into flipped values (1, 'user1'), (2, 'user2')`);
+    try {
+      const batch = async () => {
+        const facts = await visibility.checkBatch(table, [group], ids([1, 2]), ['authenticated']);
+        return [facts.rlsEnabled, sorted(facts.visible.get(group.groupKey))];
+      };
+      expect(await batch()).toEqual([false, [0, 1]]);
+      await pool.query('alter table flipped enable row level security');
+      expect(await batch()).toEqual([true, [0]]);
+      expect(await batch()).toEqual([true, [0]]);
+      await pool.query('alter table flipped disable row level security');
+      expect(await batch()).toEqual([false, [0, 1]]);
+      await pool.query('alter table flipped enable row level security');
+      expect(await batch()).toEqual([true, [0]]);
+    } finally {
+      await pool.query('drop table if exists flipped');
+    }
+  });
+
+  test('checkBatch reads columns and RLS in one statement, as before', async () => {
+    const { visibility } = onSessions(single);
+    const [a, u1] = [anon(), user('user1')];
+    const facts = await visibility.checkBatch(NOTES, [a, u1], ids(range(12)), ['anon', 'authenticated', 'no_such_role', 'a\0b']);
+    expect(facts.rlsEnabled).toBe(true);
+    expect(Object.fromEntries(facts.columns)).toEqual({
+      anon: ['id', 'owner', 'is_public', 'body'],
+      authenticated: ['id', 'owner', 'is_public', 'body', 'secret'],
+      no_such_role: [],
+      'a\0b': [],
+    });
+    expect([sorted(facts.visible.get(a.groupKey)), sorted(facts.visible.get(u1.groupKey))]).toEqual([[0, 10], [0, 1, 10]]);
+    await expect(visibility.checkBatch({ schema: 'public', name: 'nope', primaryKey: ['id'] }, [u1], ids([1]), ['authenticated'])).rejects.toMatchObject({
+      code: 'TABLE_NOT_FOUND',
+    });
+    const locked = await visibility.checkBatch({ schema: 'public', name: 'locked', primaryKey: ['id'] }, [a, u1], ids([1, 2]), ['anon', 'authenticated']);
+    expect(Object.fromEntries(locked.columns)).toEqual({ anon: [], authenticated: ['id'] });
+    expect([sorted(locked.visible.get(a.groupKey)), sorted(locked.visible.get(u1.groupKey))]).toEqual([[], [0, 1]]);
+  });
+
+  test('per-claim settings, composite keys and hostile values work the same prepared', async () => {
+    const { visibility, errors } = onSessions(single, { maxConcurrentQueries: 1 });
+    const withEmail = groupFor({ sub: 'a', email: 'a@example.com' });
+    const without = groupFor({ sub: 'b' });
+    for (const order of [[withEmail, without], [without, withEmail]]) {
+      const visible = await visibility.checkVisible({ schema: 'public', name: 'by_email', primaryKey: ['id'] }, order, [{ id: '1' }, { id: '2' }]);
+      expect(sorted(visible.get(withEmail.groupKey))).toEqual([0]);
+      expect(sorted(visible.get(without.groupKey))).toEqual([1]);
+    }
+    const [u1, u2] = [user('user1'), user('user2')];
+    const rows = ODD_KEYS.map((key, index) => ({ 'Key, "A"': key, 'b\\': ODD_UUIDS[index]! }));
+    const visible = await visibility.checkVisible(ODD, [u1, u2], rows);
+    expect(sorted(visible.get(u1.groupKey))).toEqual(range(ODD_KEYS.length).filter((index) => index % 2 === 0));
+    expect(sorted(visible.get(u2.groupKey))).toEqual(range(ODD_KEYS.length).filter((index) => index % 2 === 1));
+    const hostile = groupFor({ sub: SQL_SUB, [`weird key'; drop table x; --`]: `'); drop table x; --` });
+    const seen = await visibility.checkVisible(NOTES, [hostile, u1], ids([NOTE_COUNT, 1, 10]));
+    expect([sorted(seen.get(hostile.groupKey)), sorted(seen.get(u1.groupKey))]).toEqual([[0, 2], [1, 2]]);
+    expect(errors).toEqual([]);
+    expect((await pool.query('select count(*)::int as n from x')).rows[0].n).toBe(0);
+  });
+
+  test('a policy that raises or stalls fails its group only, and the session keeps its statements', async () => {
+    const { visibility, errors } = onSessions(single, { maxConcurrentQueries: 1, statementTimeoutMs: 200 });
+    const touchy = { schema: 'public', name: 'touchy', primaryKey: ['id'] };
+    const [boom, slow, fine] = [user('boom'), user('slow'), user('fine')];
+    const pid = (await single.query('select pg_catalog.pg_backend_pid() as p')).rows[0].p;
+    for (let i = 0; i < 2; i++) {
+      const visible = await visibility.checkVisible(touchy, [fine, boom, slow], ids([1, 2]));
+      expect([sorted(visible.get(fine.groupKey)), sorted(visible.get(boom.groupKey)), sorted(visible.get(slow.groupKey))]).toEqual([[0, 1], [], []]);
+    }
+    expect(errors.map((error) => error.code)).toEqual(['CHECK_FAILED', 'CHECK_FAILED']);
+    const { rows } = await single.query(`select pg_catalog.pg_backend_pid() as p, current_user as u, current_setting('request.jwt.claims', true) as c`);
+    expect(rows[0]).toEqual({ p: pid, u: 'postgres', c: expect.not.stringContaining('sub') });
+  });
+});
+
+describe('prepared statement bookkeeping', () => {
+  /** A session recording what it was sent; `fail` makes matching statements fail like PostgreSQL would. */
+  function fakeSession(fail: (text: string) => boolean = () => false) {
+    const sent: string[] = [];
+    const released: unknown[] = [];
+    const client: PooledClient = {
+      async query(text) {
+        const sql = typeof text === 'string' ? text : text.text;
+        sent.push(sql);
+        if (fail(sql)) throw Object.assign(new Error('nope'), { code: '42P01', severity: 'ERROR' });
+        return { rows: [] };
+      },
+      release(destroy) {
+        released.push(destroy);
+      },
+    };
+    return { client, sent, released, pool: { query: client.query, connect: async () => client } };
+  }
+
+  test('prepares each definition once per session, under generated names, and keeps at most the limit', async () => {
+    const { client, sent } = fakeSession();
+    const definition = (index: number) => `(pg_catalog.int4[]) as select ${index}`;
+    const [first] = await preparedOn(client, [definition(0)]);
+    expect(first).toMatch(/^rtk_rls_[0-9a-z]+$/);
+    expect(await preparedOn(client, [definition(0)])).toEqual([first]);
+    expect(sent).toEqual([`prepare ${first}${definition(0)}`]);
+    for (let index = 1; index < MAX_PREPARED_PER_SESSION + 5; index++) {
+      await preparedOn(client, [definition(0), definition(index)]); // 0 stays the most recently used
+    }
+    const live = new Set<string>();
+    for (const text of sent) {
+      const [verb, name] = text.split(/[ (]/);
+      if (verb === 'prepare') live.add(name!);
+      else live.delete(name!);
+    }
+    expect(live.size).toBe(MAX_PREPARED_PER_SESSION);
+    expect(live.has(first!)).toBe(true);
+    expect(sent.filter((text) => text.startsWith('deallocate'))).toHaveLength(5);
+  });
+
+  test('a failed PREPARE records nothing; a PostgreSQL error keeps the session, any other error drops it', async () => {
+    let failing = true;
+    const session = fakeSession((text) => failing && text.startsWith('prepare'));
+    await expect(withSession(session.pool, (client) => preparedOn(client, ['(pg_catalog.int4[]) as select 1']))).rejects.toMatchObject({ code: '42P01' });
+    expect(session.released).toEqual([undefined]);
+    failing = false;
+    await withSession(session.pool, (client) => preparedOn(client, ['(pg_catalog.int4[]) as select 1']));
+    expect(session.sent.filter((text) => text.startsWith('prepare'))).toHaveLength(2);
+    await expect(withSession(session.pool, async () => { throw new Error('connection terminated'); })).rejects.toThrow('connection terminated');
+    expect(session.released[2]).toBeInstanceOf(Error);
+    // Dropped: its record is gone too, so a new session under the same object would prepare again.
+    await withSession(session.pool, (client) => preparedOn(client, ['(pg_catalog.int4[]) as select 1']));
+    expect(session.sent.filter((text) => text.startsWith('prepare'))).toHaveLength(3);
   });
 });

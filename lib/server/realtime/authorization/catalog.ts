@@ -117,3 +117,62 @@ export function rowsOf(result: unknown): Array<Record<string, unknown>> {
   const rows = (last as { rows?: unknown } | undefined)?.rows;
   return Array.isArray(rows) ? (rows as Array<Record<string, unknown>>) : [];
 }
+
+// TABLE_SQL and ACCESS_SQL as one statement: one round trip, one snapshot, and (run by name on a
+// pooled session) parsed and planned once per session.
+const FACTS_SQL = `
+select c.oid::pg_catalog.text as oid, c.relrowsecurity as rls_enabled,
+       coalesce((select pg_catalog.json_agg(pg_catalog.json_build_object(
+                          'name', a.attname, 'typeSql', pg_catalog.format('%I.%I', tn.nspname, t.typname))
+                        order by a.attnum)
+                   from pg_catalog.pg_attribute a
+                   join pg_catalog.pg_type t on t.oid = a.atttypid
+                   join pg_catalog.pg_namespace tn on tn.oid = t.typnamespace
+                  where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped), '[]')::pg_catalog.text as columns,
+       coalesce((select pg_catalog.json_agg(pg_catalog.json_build_object(
+                          'name', r.name, 'exists', ar.oid is not null,
+                          'can_become', coalesce(pg_catalog.pg_has_role(session_user, ar.oid, 'MEMBER'), false),
+                          'bypasses_rls', coalesce(ar.rolsuper or ar.rolbypassrls
+                                 or (pg_catalog.pg_has_role(ar.oid, c.relowner, 'USAGE') and not c.relforcerowsecurity), false),
+                          'schema_usage', coalesce(pg_catalog.has_schema_privilege(ar.oid, c.relnamespace, 'USAGE'), false),
+                          'columns', coalesce((select pg_catalog.json_agg(att.attname order by att.attnum)
+                                                 from pg_catalog.pg_attribute att
+                                                where att.attrelid = c.oid and att.attnum > 0 and not att.attisdropped
+                                                  and ar.oid is not null
+                                                  and pg_catalog.has_column_privilege(ar.oid, c.oid, att.attnum, 'SELECT')), '[]')))
+                   from pg_catalog.unnest($3::pg_catalog.text[]) as r(name)
+                   left join pg_catalog.pg_roles ar on ar.rolname::pg_catalog.text = r.name), '[]')::pg_catalog.text as access
+  from pg_catalog.pg_class c
+  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+ where n.nspname::pg_catalog.text = $1 and c.relname::pg_catalog.text = $2 and c.relkind in ('r', 'p')`;
+
+/** Name of FACTS_SQL as a statement prepared by pg (extended protocol) on each pooled session. */
+const FACTS_STATEMENT = 'rtk_rls_facts_1';
+
+/** A named query: what pg.Client.query takes to prepare a statement once per session. */
+export interface NamedQueryable {
+  query(config: { name: string; text: string; values?: unknown[] }): Promise<unknown>;
+}
+
+/** loadTable and loadAccess in one named statement; null when there is no such table. */
+export async function loadFacts(
+  db: NamedQueryable,
+  schema: string,
+  name: string,
+  roles: readonly string[],
+): Promise<{ table: TableInfo; access: Map<string, RoleAccess> } | null> {
+  const row = rowsOf(await db.query({ name: FACTS_STATEMENT, text: FACTS_SQL, values: [schema, name, roles] }))[0];
+  if (!row) return null;
+  const table: TableInfo = { schema, name, oid: String(row.oid), rlsEnabled: isTrue(row.rls_enabled), columns: JSON.parse(String(row.columns)) as TableColumn[] };
+  const access = new Map<string, RoleAccess>();
+  for (const entry of JSON.parse(String(row.access)) as Array<Record<string, unknown>>) {
+    access.set(String(entry.name), {
+      exists: entry.exists === true,
+      canBecome: entry.can_become === true,
+      bypassesRls: entry.bypasses_rls === true,
+      schemaUsage: entry.schema_usage === true,
+      columns: entry.columns as string[],
+    });
+  }
+  return { table, access };
+}

@@ -97,3 +97,60 @@ export function visibilityCheckSql(
 export function textArrayLiteral(values: readonly string[]): string {
   return `{${values.map((value) => `"${value.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Prepared form (prepared.ts): the same two statements per group, planned once per session.
+//
+// A pooled session PREPAREs the prelude and each table's check once; a batch's message is then
+// `EXECUTE <claims>(...); EXECUTE <check>(...)` pairs, so PostgreSQL parses and plans neither per
+// group. Still correct under RLS: a cached plan that depends on RLS is rewritten again whenever it
+// runs as another role than it was rewritten for (plancache.c, rewriteRoleId), and the policies read
+// the claims when they run, not when planned. Arguments are literals made by escapeLiteral, as above;
+// statement names are generated (`rtk_rls_<n>`), never taken from input.
+
+/** Parameters and body of the prelude: $1 role, $2 claims JSON, $3 statement_timeout, $4 claim names. */
+export const CLAIMS_STATEMENT =
+  `(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text[]) as` +
+  ` select pg_catalog.set_config('role', $1, true),` +
+  ` pg_catalog.set_config('request.jwt.claims', $2, true),` +
+  ` pg_catalog.set_config('statement_timeout', $3, true),` +
+  ` (select pg_catalog.count(pg_catalog.set_config('request.jwt.claim.' operator(pg_catalog.||) n.name,` +
+  ` coalesce($2::pg_catalog.json operator(pg_catalog.->>) n.name, ''), true))` +
+  ` from pg_catalog.unnest($4) n(name))`;
+
+/**
+ * Parameters and body of `table`'s check: one array parameter per key column, of its type, and the
+ * same query as visibilityCheckSql's. The text names the table and the key's types, so a table
+ * created again with other key types gets a statement of its own.
+ */
+export function checkStatement(table: TableInfo, keyColumns: readonly TableColumn[]): string {
+  const types = keyColumns.map((column) => `${column.typeSql}[]`).join(', ');
+  const arrays = keyColumns.map((_, index) => `pg_catalog.unnest($${index + 1})`).join(', ');
+  const matches = keyColumns.map((column, index) => `t.${escapeIdentifier(column.name)} = k.k${index}`).join(' and ');
+  return (
+    `(${types}) as select (k.ord operator(pg_catalog.-) 1)::pg_catalog.int4 as i` +
+    ` from rows from (${arrays}) with ordinality as k(${keyColumns.map((_, index) => `k${index}`).join(', ')}, ord)` +
+    ` where (select true from ${escapeIdentifier(table.schema)}.${escapeIdentifier(table.name)} t where ${matches} limit 1)`
+  );
+}
+
+/** The key arrays as EXECUTE arguments: one quoted array literal per key column. */
+export function keyArgumentsSql(keys: ReadonlyArray<readonly string[]>, columnCount: number): string {
+  return Array.from({ length: columnCount }, (_, index) => escapeLiteral(textArrayLiteral(keys[index] ?? []))).join(', ');
+}
+
+/** The message running prepared `claimsName` and `checkName` for every group, two statements each. */
+export function preparedCheckSql(
+  claimsName: string,
+  checkName: string,
+  keyArguments: string,
+  groups: readonly GroupCheck[],
+  statementTimeoutMs: number,
+): string {
+  const names = escapeLiteral(textArrayLiteral(claimSettingNames(groups)));
+  const timeout = `'${Math.max(0, Math.floor(statementTimeoutMs))}'`;
+  const check = `execute ${checkName}(${keyArguments})`;
+  return groups
+    .map((group) => `execute ${claimsName}(${escapeLiteral(group.role)}, ${escapeLiteral(group.claimsJson)}, ${timeout}, ${names});\n${check}`)
+    .join(';\n');
+}

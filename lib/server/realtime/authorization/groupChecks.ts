@@ -5,8 +5,9 @@
  * culprits stay alone for a while, so one broken policy doesn't make its neighbours pay twice.
  */
 import type { Queryable, TableColumn, TableInfo } from './catalog.js';
-import { keyRowsSql, visibilityCheckSql, type GroupCheck } from './checkSql.js';
+import { CLAIMS_STATEMENT, checkStatement, keyArgumentsSql, keyRowsSql, preparedCheckSql, visibilityCheckSql, type GroupCheck } from './checkSql.js';
 import type { Limiter } from './limiter.js';
+import { prepared, withSession, type ConnectablePool } from './prepared.js';
 
 export interface CheckedGroup extends GroupCheck {
   groupKey: string;
@@ -14,6 +15,8 @@ export interface CheckedGroup extends GroupCheck {
 
 export interface GroupChecksInput {
   db: Queryable;
+  /** When set (a pg.Pool), checks run as statements prepared once per pooled session (prepared.ts). */
+  sessions?: ConnectablePool;
   limiter: Limiter;
   table: TableInfo;
   keyColumns: readonly TableColumn[];
@@ -36,13 +39,28 @@ const MAX_ISOLATED = 1000;
 export async function runGroupChecks(input: GroupChecksInput): Promise<GroupCheckResults> {
   const { db, limiter, table, keyColumns, groups, statementTimeoutMs, isolated } = input;
   const results: GroupCheckResults = new Map();
-  const keyRows = keyRowsSql(keyColumns, input.keys);
+  const sessions = input.sessions;
+  const keyRows = sessions ? '' : keyRowsSql(keyColumns, input.keys);
+  const keyArguments = sessions ? keyArgumentsSql(input.keys, keyColumns.length) : '';
+  const definitions = sessions ? [CLAIMS_STATEMENT, checkStatement(table, keyColumns)] : [];
   const now = Date.now();
+
+  const query = (chunk: readonly CheckedGroup[]): Promise<unknown> => {
+    if (!sessions) {
+      const text = visibilityCheckSql(table, keyColumns, keyRows, chunk, statementTimeoutMs);
+      return limiter.run(() => db.query(text));
+    }
+    return limiter.run(() =>
+      withSession(sessions, async (client) => {
+        const [claimsName, checkName] = await prepared(client, definitions);
+        return client.query(preparedCheckSql(claimsName!, checkName!, keyArguments, chunk, statementTimeoutMs));
+      }),
+    );
+  };
 
   const run = async (chunk: readonly CheckedGroup[]): Promise<void> => {
     try {
-      const text = visibilityCheckSql(table, keyColumns, keyRows, chunk, statementTimeoutMs);
-      const answer = await limiter.run(() => db.query(text));
+      const answer = await query(chunk);
       if (!Array.isArray(answer) || answer.length !== chunk.length * 2) throw new Error('the database answered a different number of statements than were sent');
       chunk.forEach((group, index) => {
         const rows = (answer[index * 2 + 1] as { rows?: Array<{ i: unknown }> }).rows ?? [];
