@@ -70,5 +70,6 @@ create function bump_qty(item_id bigint, amount integer) returns items
 create table sync_notes (
   id int4 primary key,
   room text not null,
-  body text
+  body text,
+  rank int4
 );

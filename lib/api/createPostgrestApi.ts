@@ -21,10 +21,16 @@ export const BUILTIN_TAG_TYPES = ['POSTGREST', 'RPC'] as const;
 
 export type PostgrestEndpointBuilder<ReducerPath extends string> = EndpointBuilder<PostgrestBaseQuery, string, ReducerPath>;
 
-/** The two endpoints every PostgREST api has. */
+/** The endpoints every PostgREST api has. */
 export type GenericEndpoints<ReducerPath extends string> = {
   /** Any read request (a builder chain or a `PostgrestRequest`). */
   read: QueryDefinition<PostgrestRequestLike, PostgrestBaseQuery, string, unknown, ReducerPath>;
+  /**
+   * A read kept equal to the database while it has subscribers: the sync middleware
+   * (`createSyncMiddleware({ api })`) patches it from row changes, or refetches it where the client
+   * can't evaluate the request. Without the sync middleware it behaves like `read`.
+   */
+  live: QueryDefinition<PostgrestRequestLike, PostgrestBaseQuery, string, unknown, ReducerPath>;
   /** Any write request. */
   write: MutationDefinition<PostgrestRequestLike, PostgrestBaseQuery, string, unknown, ReducerPath>;
 };
@@ -155,14 +161,17 @@ export function buildPostgrestApi<
     refetchOnFocus: options.refetchOnFocus,
     refetchOnReconnect: options.refetchOnReconnect,
     endpoints: (build) => {
-      const generic: GenericEndpoints<ReducerPath> = {
-        read: build.query<unknown, PostgrestRequestLike>({
+      const readDefinition = () =>
+        build.query<unknown, PostgrestRequestLike>({
           query: (arg) => arg,
           // Builders and equal requests share one cache entry.
           serializeQueryArgs: ({ queryArgs, endpointDefinition, endpointName }) =>
             defaultSerializeQueryArgs({ queryArgs: normalizeArg(queryArgs), endpointDefinition, endpointName }),
           providesTags: autoProvides(primaryKeys),
-        }),
+        });
+      const generic: GenericEndpoints<ReducerPath> = {
+        read: readDefinition(),
+        live: readDefinition(),
         write: build.mutation<unknown, PostgrestRequestLike>({
           query: (arg) => arg,
           invalidatesTags: autoInvalidates(primaryKeys),
@@ -177,7 +186,7 @@ export function buildPostgrestApi<
   }) as unknown as PostgrestApi<ReducerPath, Definitions, Modules>;
 
   // A builder chain passed to initiate becomes a plain request before it reaches any action.
-  for (const name of ['read', 'write'] as const) {
+  for (const name of ['read', 'live', 'write'] as const) {
     const endpoint = (api as unknown as { endpoints: Record<string, unknown> }).endpoints[name] as { initiate: (arg: unknown, options?: unknown) => unknown };
     const initiate = endpoint.initiate;
     endpoint.initiate = (arg: unknown, initiateOptions?: unknown) => initiate(normalizeArg(arg), initiateOptions);

@@ -25,8 +25,8 @@ export interface TypedReadHook {
 
 export type PostgrestReactApi<ReducerPath extends string, Definitions extends EndpointDefinitions> = Omit<
   PostgrestApi<ReducerPath, Definitions, typeof coreModuleName | typeof reactHooksModuleName>,
-  'useReadQuery'
-> & { useReadQuery: TypedReadHook };
+  'useReadQuery' | 'useLiveQuery'
+> & { useReadQuery: TypedReadHook; useLiveQuery: TypedReadHook };
 
 const createReactApi = buildCreateApi(coreModule(), reactHooksModule());
 
@@ -36,11 +36,11 @@ type AnyHook = (arg: unknown, options?: unknown) => unknown;
  * Hooks compare args structurally only for plain data, so a builder written inline in a component
  * would look new on every render: the read hooks turn it into a plain request first.
  */
-function normalizeReadHooks(api: Record<string, unknown>, endpoint: Record<string, unknown>): void {
+function normalizeReadHooks(api: Record<string, unknown>, endpoint: Record<string, unknown>, prefix: 'Read' | 'Live'): void {
   const pairs: Array<[string, string]> = [
-    ['useReadQuery', 'useQuery'],
-    ['useReadQueryState', 'useQueryState'],
-    ['useReadQuerySubscription', 'useQuerySubscription'],
+    [`use${prefix}Query`, 'useQuery'],
+    [`use${prefix}QueryState`, 'useQueryState'],
+    [`use${prefix}QuerySubscription`, 'useQuerySubscription'],
   ];
   for (const [apiName, endpointName] of pairs) {
     const hook = api[apiName] as AnyHook | undefined;
@@ -56,6 +56,7 @@ export function createPostgrestApi<Definitions extends EndpointDefinitions = {},
   options: CreatePostgrestApiOptions<ReducerPath, Definitions>,
 ): PostgrestReactApi<ReducerPath, Definitions> {
   const api = buildPostgrestApi(createReactApi, options);
-  normalizeReadHooks(api as unknown as Record<string, unknown>, api.endpoints.read as unknown as Record<string, unknown>);
+  normalizeReadHooks(api as unknown as Record<string, unknown>, api.endpoints.read as unknown as Record<string, unknown>, 'Read');
+  normalizeReadHooks(api as unknown as Record<string, unknown>, api.endpoints.live as unknown as Record<string, unknown>, 'Live');
   return api as unknown as PostgrestReactApi<ReducerPath, Definitions>;
 }

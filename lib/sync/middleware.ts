@@ -11,9 +11,17 @@ import type { Middleware, MiddlewareAPI, UnknownAction } from '@reduxjs/toolkit'
 import { createPhoenixSocket } from './phoenix/socket.js';
 import { emptyPresenceSession, metasByKey, receivePresenceDiff, receivePresenceState, type PresenceDiff, type PresenceSession, type PresenceState as PhoenixPresenceState } from './phoenix/presence.js';
 import type { PhoenixSocket, SocketEvent, WebSocketLike } from './phoenix/types.js';
+import { createLiveQueries, type LiveApi } from './live.js';
 import { createSyncActions, createSyncSlice, type ChannelConfig, type SyncActions, type SyncState } from './slice.js';
 
-export interface SyncMiddlewareOptions {
+export interface SyncMiddlewareOptions<ReducerPath extends string = 'sync'> {
+  /**
+   * The api from `createPostgrestApi`: its `live` entries are kept equal to the database while they
+   * have subscribers (patched from row changes, or refetched where the client can't evaluate them).
+   */
+  api?: unknown;
+  /** Primary key columns per table for live entries (`{ memberships: ['org_id', 'user_id'] }`); default `id`. */
+  primaryKeys?: Readonly<Record<string, string | readonly string[]>>;
   /** The realtime endpoint, as `@supabase/realtime-js` takes it: our stack's `realtimeUrl` or a Supabase project's. */
   url: string;
   /** The project's anon key (sent as `apikey`). */
@@ -23,7 +31,7 @@ export interface SyncMiddlewareOptions {
   /** `ws`'s WebSocket in Node; default the global one. */
   WebSocket?: new (url: string) => WebSocketLike;
   /** Where the mirror lives in the store. Default 'sync'. */
-  reducerPath?: string;
+  reducerPath?: ReducerPath;
   vsn?: '1.0.0' | '2.0.0';
   heartbeatIntervalMs?: number;
   timeoutMs?: number;
@@ -42,6 +50,8 @@ export interface RealtimeChange {
   errors: string[] | null;
   /** Binding ids of the channel this change matched. */
   ids: number[];
+  /** The table's columns and their types (`int4`, `timestamptz` ...), as the server lists them. */
+  columns: Array<{ name: string; type: string }>;
   position: string | null;
 }
 
@@ -54,10 +64,10 @@ export interface SyncRuntime {
   listen(channel: string, listener: ChannelListener): () => void;
 }
 
-export interface SyncMiddleware {
+export interface SyncMiddleware<ReducerPath extends string = 'sync'> {
   middleware: Middleware;
   reducer: ReturnType<typeof createSyncSlice>['reducer'];
-  reducerPath: string;
+  reducerPath: ReducerPath;
   actions: SyncActions;
   selectors: ReturnType<typeof createSelectors>;
   runtime: SyncRuntime;
@@ -66,9 +76,9 @@ export interface SyncMiddleware {
 const TOPIC_PREFIX = 'realtime:';
 
 /** Builds the middleware, its mirror slice and its action creators. */
-export function createSyncMiddleware(options: SyncMiddlewareOptions): SyncMiddleware {
-  validateOptions(options);
-  const reducerPath = options.reducerPath ?? 'sync';
+export function createSyncMiddleware<ReducerPath extends string = 'sync'>(options: SyncMiddlewareOptions<ReducerPath>): SyncMiddleware<ReducerPath> {
+  validateOptions(options as SyncMiddlewareOptions<string>);
+  const reducerPath = (options.reducerPath ?? 'sync') as ReducerPath;
   const instance = randomId();
   const actions = createSyncActions(reducerPath, instance);
   const slice = createSyncSlice(reducerPath, actions);
@@ -78,6 +88,18 @@ export function createSyncMiddleware(options: SyncMiddlewareOptions): SyncMiddle
 
   let store: MiddlewareAPI | undefined;
   let socket: PhoenixSocket | undefined;
+  const live = options.api
+    ? createLiveQueries({
+        api: options.api as LiveApi,
+        ...(options.primaryKeys && { primaryKeys: options.primaryKeys }),
+        dispatch: (action) => store!.dispatch(action as UnknownAction),
+        isLive: (channel) => mirror().channels[channel]?.changesLive === true,
+        subscribe: (channel, schema, table) =>
+          store!.dispatch(actions.subscribe({ channel, config: { postgresChanges: [{ event: '*', schema, table }] } })),
+        unsubscribe: (channel) => store!.dispatch(actions.unsubscribe({ channel })),
+        warn,
+      })
+    : undefined;
   /** Phoenix presence per channel, with diffs held until the current join's state arrived. */
   const presence = new Map<string, PresenceSession>();
   /** postgres_changes received this tick, per channel; flushed in one dispatch each. */
@@ -199,10 +221,12 @@ export function createSyncMiddleware(options: SyncMiddlewareOptions): SyncMiddle
               ...(typeof body.table === 'string' && { table: body.table }),
             }),
           );
+          live?.onResync(name);
           return;
         }
         if (body.status === 'ok' && body.message === 'Subscribed to PostgreSQL') {
           store!.dispatch(actions.changesLive({ channel: name, live: true, position, at }));
+          live?.onLive(name);
           return;
         }
         if (body.status === 'error') {
@@ -246,6 +270,7 @@ export function createSyncMiddleware(options: SyncMiddlewareOptions): SyncMiddle
     pendingChanges = new Map();
     for (const [name, changes] of batches) {
       const last = changes[changes.length - 1]!;
+      if (live) safely(() => live.onChanges(name, changes));
       for (const listener of listeners.get(name) ?? []) if (listener.kind === 'postgres_changes') safely(() => listener.handler(changes));
       if (last.position) store!.dispatch(actions.positionAdvanced({ channel: name, position: last.position, at: Date.now() }));
     }
@@ -264,7 +289,9 @@ export function createSyncMiddleware(options: SyncMiddlewareOptions): SyncMiddle
     return (next) => (action) => {
       const before = actions.subscribe.match(action) || actions.unsubscribe.match(action) ? mirror() : undefined;
       const result = next(action);
-      if (!isAction(action) || !own(action)) return result;
+      if (!isAction(action)) return result;
+      if (live) safely(() => live.onAction(action));
+      if (!own(action)) return result;
       if (actions.connect.match(action)) {
         ensureSocket().connect();
         void refreshToken();
@@ -350,6 +377,7 @@ function toChange(body: Record<string, unknown>): RealtimeChange | null {
     old: (data.old_record as Record<string, unknown> | undefined) ?? {},
     errors: Array.isArray(data.errors) ? (data.errors as string[]) : null,
     ids: ids.filter((id): id is number => typeof id === 'number'),
+    columns: Array.isArray(data.columns) ? (data.columns as Array<{ name: string; type: string }>) : [],
     position: typeof body.position === 'string' ? body.position : null,
   };
 }
@@ -370,7 +398,7 @@ function defaultWarning(message: string): void {
   if (env !== 'production') console.warn(message);
 }
 
-function validateOptions(options: SyncMiddlewareOptions): void {
+function validateOptions(options: SyncMiddlewareOptions<string>): void {
   if (options === null || typeof options !== 'object') throw new TypeError('createSyncMiddleware: options must be an object');
   if (typeof options.url !== 'string' || !/^(wss?|https?):\/\//.test(options.url)) {
     throw new TypeError(`createSyncMiddleware: url must be a ws:// or wss:// URL (the realtime endpoint), got ${JSON.stringify(options.url)}`);

@@ -1,0 +1,342 @@
+/**
+ * Live entries: RTK Query cache entries of the `live` endpoint kept equal to the database.
+ *
+ * - One shared channel per table (`live:<schema>.<table>`, every event, no server-side filter),
+ *   subscribed while the table has live entries and left after the last one is removed.
+ * - An entry whose fetch started while its table's changes were live holds the changes that arrive
+ *   during the fetch and applies them, in order, on top of the result: each carries the full new row,
+ *   so whatever the fetch already saw converges to the same rows. A fetch that started earlier may
+ *   have missed changes committed before the subscription was live: it is refetched once live.
+ * - Exact entries (lib/postgrest/evaluate says so) are patched with one `updateQueryData` per entry
+ *   and batch: matching rows are inserted or replaced at their place in the order (primary key breaks
+ *   ties), rows that stop matching and deleted rows are removed. Everything else is refetched, once
+ *   per batch: entries the client can't evaluate, windows (limit/offset) a change touches, single-row
+ *   results, rows without every selected column (unchanged TOAST), and every entry of a table after a
+ *   resync notice.
+ * Only entries this store really fetched are followed (a running query exists for them), so actions
+ * replayed into another store subscribe to nothing.
+ */
+import type { UnknownAction } from '@reduxjs/toolkit';
+import { compileRequest, type ColumnTypes, type CompiledQuery } from '../postgrest/evaluate/index.js';
+import { toPostgrestRequest } from '../postgrest/request.js';
+import type { PostgrestRequest } from '../postgrest/types.js';
+import type { RealtimeChange } from './middleware.js';
+
+/** The parts of an RTK Query api (from createPostgrestApi) this module uses. */
+export interface LiveApi {
+  reducerPath: string;
+  endpoints: Record<string, { matchPending: (action: unknown) => boolean; matchFulfilled: (action: unknown) => boolean; matchRejected: (action: unknown) => boolean; initiate: (arg: unknown, options?: unknown) => unknown }>;
+  util: {
+    updateQueryData: (endpoint: string, arg: unknown, recipe: (draft: unknown) => unknown) => unknown;
+    getRunningQueryThunk: (endpoint: string, arg: unknown) => unknown;
+  };
+}
+
+export interface LiveContext {
+  api: LiveApi;
+  /** Primary key columns per table; default `id`. */
+  primaryKeys?: Readonly<Record<string, string | readonly string[]>>;
+  dispatch: (action: unknown) => unknown;
+  /** Whether the channel's "Subscribed to PostgreSQL" arrived for its current join. */
+  isLive: (channel: string) => boolean;
+  subscribe: (channel: string, schema: string, table: string) => void;
+  unsubscribe: (channel: string) => void;
+  warn: (message: string) => void;
+}
+
+interface LiveEntry {
+  queryCacheKey: string;
+  endpoint: string;
+  arg: unknown;
+  request: PostgrestRequest;
+  channel: string;
+  fetching: boolean;
+  /** The fetch in flight started while the channel was live. */
+  startedLive: boolean;
+  /** Changes received during the fetch, applied after it. */
+  held: RealtimeChange[];
+  /** The result may miss changes: refetch once the channel is live. */
+  stale: boolean;
+  compiled?: CompiledQuery;
+  compiledWith?: ColumnTypes;
+}
+
+interface Meta {
+  arg?: { endpointName?: string; queryCacheKey?: string; originalArgs?: unknown };
+}
+
+/** The live-entry handler of one sync middleware. */
+export function createLiveQueries(context: LiveContext, endpoints: readonly string[] = ['live']) {
+  const { api } = context;
+  const entries = new Map<string, LiveEntry>();
+  const byChannel = new Map<string, Set<string>>();
+  const columnTypes = new Map<string, ColumnTypes>();
+  const refetching = new Set<string>();
+  let refetchQueued = false;
+
+  const channelOf = (request: PostgrestRequest) => `live:${request.schema ?? 'public'}.${request.relation}`;
+  const primaryKeyOf = (table: string): readonly string[] => {
+    const configured = context.primaryKeys?.[table];
+    return configured === undefined ? ['id'] : typeof configured === 'string' ? [configured] : configured;
+  };
+
+  function endpointOf(action: unknown): string | undefined {
+    for (const name of endpoints) {
+      const endpoint = api.endpoints[name];
+      if (endpoint && (endpoint.matchPending(action) || endpoint.matchFulfilled(action) || endpoint.matchRejected(action))) return name;
+    }
+    return undefined;
+  }
+
+  function follow(endpoint: string, queryCacheKey: string, arg: unknown): LiveEntry | undefined {
+    let request: PostgrestRequest;
+    try {
+      request = toPostgrestRequest(arg as never);
+    } catch {
+      return undefined;
+    }
+    if (request.action !== 'select') return undefined;
+    const channel = channelOf(request);
+    const entry: LiveEntry = { queryCacheKey, endpoint, arg, request, channel, fetching: false, startedLive: false, held: [], stale: false };
+    entries.set(queryCacheKey, entry);
+    let keys = byChannel.get(channel);
+    if (!keys) {
+      byChannel.set(channel, (keys = new Set()));
+      context.subscribe(channel, request.schema ?? 'public', request.relation);
+    }
+    keys.add(queryCacheKey);
+    return entry;
+  }
+
+  function unfollow(queryCacheKey: string): void {
+    const entry = entries.get(queryCacheKey);
+    if (!entry) return;
+    entries.delete(queryCacheKey);
+    refetching.delete(queryCacheKey);
+    const keys = byChannel.get(entry.channel);
+    keys?.delete(queryCacheKey);
+    if (keys && keys.size === 0) {
+      byChannel.delete(entry.channel);
+      context.unsubscribe(entry.channel);
+    }
+  }
+
+  function refetch(entry: LiveEntry): void {
+    refetching.add(entry.queryCacheKey);
+    if (refetchQueued) return;
+    refetchQueued = true;
+    queueMicrotask(() => {
+      refetchQueued = false;
+      const keys = [...refetching];
+      refetching.clear();
+      for (const key of keys) {
+        const current = entries.get(key);
+        if (current) context.dispatch(api.endpoints[current.endpoint]!.initiate(current.arg, { subscribe: false, forceRefetch: true }));
+      }
+    });
+  }
+
+  function compiled(entry: LiveEntry): CompiledQuery | undefined {
+    const types = columnTypes.get(entry.channel);
+    if (entry.compiled && entry.compiledWith === types) return entry.compiled;
+    try {
+      entry.compiled = compileRequest(entry.request, types);
+      entry.compiledWith = types;
+      return entry.compiled;
+    } catch (error) {
+      context.warn(`[rtk-postgrest sync] live entry ${entry.queryCacheKey} can't be evaluated here: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** Applies `changes` to a fetched entry, or refetches it when patching can't be exact. */
+  function apply(entry: LiveEntry, changes: readonly RealtimeChange[]): void {
+    const query = compiled(entry);
+    const request = entry.request;
+    if (!query || !query.exact || request.result !== 'many' || query.window.limit !== null || query.window.offset > 0) {
+      // Only refetch for changes that can matter; without a usable query every change can.
+      if (!query || changes.some((change) => touches(query, change))) refetch(entry);
+      return;
+    }
+    const primaryKey = primaryKeyOf(request.relation);
+    const selected = query.project;
+    for (const change of changes) {
+      if (change.eventType !== 'DELETE' && !primaryKey.every((column) => column in change.new)) return refetch(entry);
+      if (change.eventType === 'DELETE' && !primaryKey.every((column) => column in change.old)) return refetch(entry);
+    }
+    const keyOf = (row: Record<string, unknown>) => JSON.stringify(primaryKey.map((column) => row[column] ?? null));
+    const needed = [...primaryKey, ...query.orderColumns];
+    const keepsKeyAndOrder = (projected: Record<string, unknown>, full: Record<string, unknown>) =>
+      needed.every((column) => column in projected && projected[column] === full[column]);
+    const order = (a: Record<string, unknown>, b: Record<string, unknown>) => query.compare(a, b) || compareKeys(keyOf(a), keyOf(b));
+    let needsRefetch = false;
+    context.dispatch(
+      api.util.updateQueryData(entry.endpoint, entry.arg, (draft) => {
+        const counted = request.count !== undefined;
+        const rows = (counted ? (draft as { rows: Array<Record<string, unknown>> }).rows : draft) as Array<Record<string, unknown>>;
+        if (!Array.isArray(rows)) {
+          needsRefetch = true;
+          return;
+        }
+        // One index per batch: a change costs a lookup, not a scan.
+        const index = new Map<string, number>();
+        rows.forEach((row, position) => index.set(keyOf(row), position));
+        const removeAt = (position: number) => {
+          rows.splice(position, 1);
+          for (const [key, at] of index) if (at > position) index.set(key, at - 1);
+        };
+        let delta = 0;
+        for (const change of changes) {
+          const oldKey = keyOf(change.eventType === 'INSERT' ? change.new : change.old);
+          if (change.eventType !== 'DELETE' && !keepsKeyAndOrder(selected(change.new), change.new)) {
+            // The stored rows lack the key or the order columns (not selected, or renamed): can't place rows.
+            needsRefetch = true;
+            return;
+          }
+          const existing = index.get(oldKey);
+          if (existing !== undefined) {
+            removeAt(existing);
+            index.delete(oldKey);
+            delta--;
+          }
+          if (change.eventType === 'DELETE') continue;
+          if (!query.matches(change.new)) continue;
+          const row = selected(change.new);
+          const position = ordered(rows, row, order);
+          rows.splice(position, 0, row);
+          for (const [key, at] of index) if (at >= position) index.set(key, at + 1);
+          index.set(keyOf(change.new), position);
+          delta++;
+        }
+        if (counted) {
+          const holder = draft as { count: number | null };
+          if (holder.count !== null) holder.count += delta;
+        }
+      }),
+    );
+    if (needsRefetch) refetch(entry);
+  }
+
+  return {
+    /** After RTK Query's reducers saw `action`. */
+    onAction(action: UnknownAction): void {
+      if (action.type === `${api.reducerPath}/queries/removeQueryResult`) {
+        const key = (action.payload as { queryCacheKey?: string } | undefined)?.queryCacheKey;
+        if (key) unfollow(key);
+        return;
+      }
+      const endpoint = endpointOf(action);
+      if (!endpoint) return;
+      const meta = (action as { meta?: Meta }).meta;
+      const key = meta?.arg?.queryCacheKey;
+      if (!key) return;
+      const arg = meta.arg!.originalArgs;
+      const entry = entries.get(key);
+      if (api.endpoints[endpoint]!.matchPending(action)) {
+        const start = (target: LiveEntry) => {
+          target.fetching = true;
+          target.startedLive = context.isLive(target.channel);
+          target.held = [];
+          target.stale = false;
+        };
+        if (entry) return start(entry);
+        // The running query exists only once initiate returned: look a microtask later. A replayed
+        // action has no running query behind it and is not followed.
+        queueMicrotask(() => {
+          if (entries.has(key)) return;
+          const running = context.dispatch(api.util.getRunningQueryThunk(endpoint, arg));
+          if (!running) return;
+          const followed = follow(endpoint, key, arg);
+          if (followed) start(followed);
+        });
+        return;
+      }
+      if (!entry) return;
+      entry.fetching = false;
+      if (api.endpoints[endpoint]!.matchRejected(action)) {
+        entry.held = [];
+        return;
+      }
+      const held = entry.held;
+      entry.held = [];
+      if (!entry.startedLive) {
+        entry.stale = true;
+        if (context.isLive(entry.channel)) {
+          entry.stale = false;
+          refetch(entry);
+        }
+        return;
+      }
+      if (held.length > 0) apply(entry, held);
+    },
+
+    /** The changes of one channel that arrived together. */
+    onChanges(channel: string, changes: readonly RealtimeChange[]): void {
+      const keys = byChannel.get(channel);
+      if (!keys) return;
+      const types = changes[changes.length - 1]?.columns;
+      if (types && !columnTypes.has(channel)) columnTypes.set(channel, Object.fromEntries(types.map((column) => [column.name, column.type])));
+      for (const key of keys) {
+        const entry = entries.get(key)!;
+        if (entry.fetching) {
+          if (entry.startedLive) for (const change of changes) entry.held.push(change);
+          continue;
+        }
+        if (!entry.stale) apply(entry, changes);
+      }
+    },
+
+    /** The channel's changes are live (again): entries fetched before that are refetched. */
+    onLive(channel: string): void {
+      for (const key of byChannel.get(channel) ?? []) {
+        const entry = entries.get(key)!;
+        if (entry.stale || (entry.fetching && !entry.startedLive)) {
+          entry.stale = false;
+          if (!entry.fetching) refetch(entry);
+        }
+      }
+    },
+
+    /** A resync notice: every entry of the channel may be stale. */
+    onResync(channel: string): void {
+      for (const key of byChannel.get(channel) ?? []) {
+        const entry = entries.get(key)!;
+        if (entry.fetching) entry.startedLive = false; // its result may predate the gap: refetch after it
+        else refetch(entry);
+      }
+    },
+
+    /** Live entries followed (for tests and DevTools-style inspection). */
+    get size() {
+      return entries.size;
+    },
+  };
+}
+
+/** Whether `change` can alter the result of `query` (for entries that are refetched, not patched). */
+function touches(query: CompiledQuery | undefined, change: RealtimeChange): boolean {
+  if (!query) return true;
+  if (change.eventType === 'DELETE') return true; // the old row may have been in the result
+  if (change.eventType === 'UPDATE') return true; // it may have entered or left the result
+  return query.matches(change.new);
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Where `row` goes in `rows` (sorted by `order`): binary search over the stored rows. */
+function ordered(
+  rows: ReadonlyArray<Record<string, unknown>>,
+  row: Record<string, unknown>,
+  order: (a: Record<string, unknown>, b: Record<string, unknown>) => number,
+): number {
+  let low = 0;
+  let high = rows.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (order(rows[middle]!, row) <= 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
