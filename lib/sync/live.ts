@@ -286,13 +286,22 @@ export function createLiveQueries(context: LiveContext, endpoints: readonly stri
       }
     },
 
-    /** The channel's changes are live (again): entries fetched before that are refetched. */
-    onLive(channel: string): void {
+    /**
+     * The channel's changes are live (again). Entries fetched before that are refetched, and after a
+     * rejoin that did not resume (a fresh join, or a server without resume) so is every entry: the
+     * changes between the old and the new join are not coming.
+     */
+    onLive(channel: string, resumed: boolean): void {
       for (const key of byChannel.get(channel) ?? []) {
         const entry = entries.get(key)!;
-        if (entry.stale || (entry.fetching && !entry.startedLive)) {
+        if (entry.fetching) {
+          // Started before this join was live: its result may miss what happened meanwhile.
+          if (!resumed) entry.startedLive = false;
+          continue;
+        }
+        if (entry.stale || !resumed) {
           entry.stale = false;
-          if (!entry.fetching) refetch(entry);
+          refetch(entry);
         }
       }
     },

@@ -35,6 +35,8 @@ export interface SyncMiddlewareOptions<ReducerPath extends string = 'sync'> {
   vsn?: '1.0.0' | '2.0.0';
   heartbeatIntervalMs?: number;
   timeoutMs?: number;
+  /** Reconnect delays (exponential with full jitter). Default 1 s growing ×2 up to 10 s. */
+  reconnect?: { minDelayMs?: number; maxDelayMs?: number; factor?: number };
   /** Development warnings (malformed frames, unknown events). Default console.warn outside production. */
   onWarning?: (message: string) => void;
 }
@@ -120,6 +122,7 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
       ...(options.vsn && { vsn: options.vsn }),
       ...(options.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: options.heartbeatIntervalMs }),
       ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+      ...(options.reconnect && { reconnect: options.reconnect, rejoin: options.reconnect }),
       onEvent: (event) => {
         try {
           onSocketEvent(event);
@@ -226,7 +229,7 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
         }
         if (body.status === 'ok' && body.message === 'Subscribed to PostgreSQL') {
           store!.dispatch(actions.changesLive({ channel: name, live: true, position, at }));
-          live?.onLive(name);
+          live?.onLive(name, body.resumed === true);
           return;
         }
         if (body.status === 'error') {
