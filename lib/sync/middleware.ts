@@ -8,6 +8,7 @@
  * into a fresh store, or DevTools time travel, never opens a socket or sends a frame.
  */
 import type { Middleware, MiddlewareAPI, UnknownAction } from '@reduxjs/toolkit';
+import { setupListeners } from '@reduxjs/toolkit/query';
 import { createPhoenixSocket } from './phoenix/socket.js';
 import { emptyPresenceSession, metasByKey, receivePresenceDiff, receivePresenceState, type PresenceDiff, type PresenceSession, type PresenceState as PhoenixPresenceState } from './phoenix/presence.js';
 import type { PhoenixSocket, SocketEvent, WebSocketLike } from './phoenix/types.js';
@@ -37,6 +38,13 @@ export interface SyncMiddlewareOptions<ReducerPath extends string = 'sync'> {
   timeoutMs?: number;
   /** Reconnect delays (exponential with full jitter). Default 1 s growing ×2 up to 10 s. */
   reconnect?: { minDelayMs?: number; maxDelayMs?: number; factor?: number };
+  /**
+   * Follow the browser's online / offline / focus / visibility events (default: when `window`
+   * exists): they reach RTK Query (refetchOnReconnect / refetchOnFocus, as `setupListeners` does:
+   * don't call it yourself as well) and the socket (a reconnect waiting out its backoff is tried at
+   * once when the network or the tab comes back).
+   */
+  environment?: boolean;
   /** Development warnings (malformed frames, unknown events). Default console.warn outside production. */
   onWarning?: (message: string) => void;
 }
@@ -287,8 +295,54 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
     }
   }
 
+  /** The app asked for a connection (connect without a later disconnect). */
+  let wanted = false;
+
+  /** A reconnect waiting out its backoff is tried now (the network or the tab is back). */
+  function reconnectNow(): void {
+    if (wanted && socket && socket.state === 'reconnecting') socket.connect();
+  }
+
+  function followEnvironment(api: MiddlewareAPI): void {
+    const browser = (globalThis as { window?: { addEventListener?: unknown } }).window;
+    if (options.environment === false || (options.environment === undefined && typeof browser?.addEventListener !== 'function')) return;
+    setupListeners(api.dispatch, (dispatch, rtk) => {
+      const target = globalThis as unknown as Window;
+      const onOnline = () => {
+        dispatch(rtk.onOnline());
+        dispatch(actions.environmentChanged({ online: true }));
+        reconnectNow();
+      };
+      const onOffline = () => {
+        dispatch(rtk.onOffline());
+        dispatch(actions.environmentChanged({ online: false }));
+      };
+      const onFocus = () => {
+        dispatch(rtk.onFocus());
+        reconnectNow();
+      };
+      const onVisibility = () => {
+        if (target.document?.visibilityState === 'visible') onFocus();
+        else dispatch(rtk.onFocusLost());
+      };
+      target.addEventListener('online', onOnline, false);
+      target.addEventListener('offline', onOffline, false);
+      target.addEventListener('focus', onFocus, false);
+      target.addEventListener('visibilitychange', onVisibility, false);
+      // Not while the store is being built (no dispatch from a middleware under construction).
+      if (target.navigator && target.navigator.onLine === false) queueMicrotask(onOffline);
+      return () => {
+        target.removeEventListener('online', onOnline);
+        target.removeEventListener('offline', onOffline);
+        target.removeEventListener('focus', onFocus);
+        target.removeEventListener('visibilitychange', onVisibility);
+      };
+    });
+  }
+
   const middleware: Middleware = (api) => {
     store = api;
+    followEnvironment(api);
     return (next) => (action) => {
       const before = actions.subscribe.match(action) || actions.unsubscribe.match(action) ? mirror() : undefined;
       const result = next(action);
@@ -296,9 +350,11 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
       if (live) safely(() => live.onAction(action));
       if (!own(action)) return result;
       if (actions.connect.match(action)) {
+        wanted = true;
         ensureSocket().connect();
         void refreshToken();
       } else if (actions.disconnect.match(action)) {
+        wanted = false;
         socket?.disconnect();
       } else if (actions.subscribe.match(action)) {
         const name = action.payload.channel;
