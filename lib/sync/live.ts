@@ -37,6 +37,8 @@ export interface LiveContext {
   /** Primary key columns per table; default `id`. */
   primaryKeys?: Readonly<Record<string, string | readonly string[]>>;
   dispatch: (action: unknown) => unknown;
+  /** The cache entry's data now. */
+  read: (endpoint: string, arg: unknown) => unknown;
   /** Whether the channel's "Subscribed to PostgreSQL" arrived for its current join. */
   isLive: (channel: string) => boolean;
   subscribe: (channel: string, schema: string, table: string) => void;
@@ -59,6 +61,9 @@ interface LiveEntry {
   stale: boolean;
   compiled?: CompiledQuery;
   compiledWith?: ColumnTypes;
+  /** The cached rows `byKey` indexes (by identity). */
+  indexed?: unknown;
+  byKey?: Map<string, Record<string, unknown>>;
 }
 
 interface Meta {
@@ -168,53 +173,52 @@ export function createLiveQueries(context: LiveContext, endpoints: readonly stri
     const needed = [...primaryKey, ...query.orderColumns];
     const keepsKeyAndOrder = (projected: Record<string, unknown>, full: Record<string, unknown>) =>
       needed.every((column) => column in projected && projected[column] === full[column]);
-    const order = (a: Record<string, unknown>, b: Record<string, unknown>) => query.compare(a, b) || compareKeys(keyOf(a), keyOf(b));
-    let needsRefetch = false;
-    context.dispatch(
-      api.util.updateQueryData(entry.endpoint, entry.arg, (draft) => {
-        const counted = request.count !== undefined;
-        const rows = (counted ? (draft as { rows: Array<Record<string, unknown>> }).rows : draft) as Array<Record<string, unknown>>;
-        if (!Array.isArray(rows)) {
-          needsRefetch = true;
-          return;
-        }
-        // One index per batch: a change costs a lookup, not a scan.
-        const index = new Map<string, number>();
-        rows.forEach((row, position) => index.set(keyOf(row), position));
-        const removeAt = (position: number) => {
-          rows.splice(position, 1);
-          for (const [key, at] of index) if (at > position) index.set(key, at - 1);
-        };
-        let delta = 0;
-        for (const change of changes) {
-          const oldKey = keyOf(change.eventType === 'INSERT' ? change.new : change.old);
-          if (change.eventType !== 'DELETE' && !keepsKeyAndOrder(selected(change.new), change.new)) {
-            // The stored rows lack the key or the order columns (not selected, or renamed): can't place rows.
-            needsRefetch = true;
-            return;
-          }
-          const existing = index.get(oldKey);
-          if (existing !== undefined) {
-            removeAt(existing);
-            index.delete(oldKey);
-            delta--;
-          }
-          if (change.eventType === 'DELETE') continue;
-          if (!query.matches(change.new)) continue;
-          const row = selected(change.new);
-          const position = ordered(rows, row, order);
-          rows.splice(position, 0, row);
-          for (const [key, at] of index) if (at >= position) index.set(key, at + 1);
-          index.set(keyOf(change.new), position);
-          delta++;
-        }
-        if (counted) {
-          const holder = draft as { count: number | null };
-          if (holder.count !== null) holder.count += delta;
-        }
-      }),
-    );
-    if (needsRefetch) refetch(entry);
+
+    const current = context.read(entry.endpoint, entry.arg);
+    const counted = request.count !== undefined;
+    const source = (counted ? (current as { rows?: unknown } | undefined)?.rows : current) as Array<Record<string, unknown>> | undefined;
+    if (!Array.isArray(source)) return refetch(entry);
+    // The key → row index outlives the batch; it is rebuilt only when the data changed elsewhere (a fetch).
+    if (entry.indexed !== source) {
+      entry.byKey = new Map(source.map((row) => [keyOf(row), row]));
+    }
+    const byKey = entry.byKey!;
+    // Plain copy, edited in place and handed to the cache in one replace: a change costs a binary
+    // search and a native splice, not a scan, and the patch is one op however many rows moved.
+    const rows = source.slice();
+    const find = (row: Record<string, unknown>, key: string): number => {
+      let position = lowerBound(rows, row, query.compare);
+      for (; position < rows.length && query.compare(rows[position]!, row) === 0; position++) if (keyOf(rows[position]!) === key) return position;
+      return -1;
+    };
+    let delta = 0;
+    for (const change of changes) {
+      if (change.eventType !== 'DELETE' && !keepsKeyAndOrder(selected(change.new), change.new)) {
+        // The stored rows lack the key or the order columns (not selected, or renamed): can't place rows.
+        return refetch(entry);
+      }
+      const oldKey = keyOf(change.eventType === 'INSERT' ? change.new : change.old);
+      const existing = byKey.get(oldKey);
+      if (existing !== undefined) {
+        const position = find(existing, oldKey);
+        if (position < 0) return refetch(entry); // the index and the rows disagree: start over
+        rows.splice(position, 1);
+        byKey.delete(oldKey);
+        delta--;
+      }
+      if (change.eventType === 'DELETE' || !query.matches(change.new)) continue;
+      const row = selected(change.new);
+      const newKey = keyOf(row);
+      // Among rows the order doesn't tell apart, by key (PostgREST's own order there is unspecified).
+      let position = lowerBound(rows, row, query.compare);
+      while (position < rows.length && query.compare(rows[position]!, row) === 0 && compareKeys(keyOf(rows[position]!), newKey) < 0) position++;
+      rows.splice(position, 0, row);
+      byKey.set(newKey, row);
+      delta++;
+    }
+    const next = counted ? { ...(current as object), rows, count: bump((current as { count: number | null }).count, delta) } : rows;
+    context.dispatch(api.util.updateQueryData(entry.endpoint, entry.arg, () => next));
+    entry.indexed = counted ? (context.read(entry.endpoint, entry.arg) as { rows: unknown } | undefined)?.rows : context.read(entry.endpoint, entry.arg);
   }
 
   return {
@@ -334,8 +338,8 @@ function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Where `row` goes in `rows` (sorted by `order`): binary search over the stored rows. */
-function ordered(
+/** The first position in `rows` (sorted by `order`) whose row does not sort before `row`. */
+function lowerBound(
   rows: ReadonlyArray<Record<string, unknown>>,
   row: Record<string, unknown>,
   order: (a: Record<string, unknown>, b: Record<string, unknown>) => number,
@@ -344,8 +348,12 @@ function ordered(
   let high = rows.length;
   while (low < high) {
     const middle = (low + high) >>> 1;
-    if (order(rows[middle]!, row) <= 0) low = middle + 1;
+    if (order(rows[middle]!, row) < 0) low = middle + 1;
     else high = middle;
   }
   return low;
+}
+
+function bump(count: number | null, delta: number): number | null {
+  return count === null ? null : count + delta;
 }

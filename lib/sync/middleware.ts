@@ -103,6 +103,10 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
         api: options.api as LiveApi,
         ...(options.primaryKeys && { primaryKeys: options.primaryKeys }),
         dispatch: (action) => store!.dispatch(action as UnknownAction),
+        read: (endpoint, arg) => {
+          const select = (options.api as { endpoints: Record<string, { select: (arg: unknown) => (state: unknown) => { data?: unknown } }> }).endpoints[endpoint]?.select(arg);
+          return select ? select(store!.getState()).data : undefined;
+        },
         isLive: (channel) => mirror().channels[channel]?.changesLive === true,
         subscribe: (channel, schema, table) =>
           store!.dispatch(actions.subscribe({ channel, config: { postgresChanges: [{ event: '*', schema, table }] } })),
