@@ -1,1 +1,19 @@
 export { createPostgrestApi, type PostgrestReactApi, type ReadData, type TypedReadHook } from './createPostgrestApi';
+export {
+  createSyncHooks,
+  SyncProvider,
+  useRealtime,
+  usePresence,
+  useBroadcast,
+  useSyncStatus,
+  type AnySyncMiddleware,
+  type RealtimeBinding,
+  type RealtimePostgresChangesPayload,
+  type SyncHooks,
+  type SyncStatus,
+  type UseBroadcastOptions,
+  type UseBroadcastResult,
+  type UsePresenceOptions,
+  type UsePresenceResult,
+} from './sync';
+export type { PushResult } from '../sync';

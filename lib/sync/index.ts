@@ -2,3 +2,4 @@
 export { createSyncMiddleware } from './middleware.js';
 export type { SyncMiddleware, SyncMiddlewareOptions, SyncRuntime, ChannelListener, RealtimeChange } from './middleware.js';
 export type { SyncState, SyncActions, ChannelMirror, ConnectionMirror, ChannelConfig, PostgresChangesBinding, PresenceState, ConnectionStatus, ChannelStatus } from './slice.js';
+export type { PushResult, WebSocketLike } from './phoenix/types.js';

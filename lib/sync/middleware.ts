@@ -11,7 +11,7 @@ import type { Middleware, MiddlewareAPI, UnknownAction } from '@reduxjs/toolkit'
 import { setupListeners } from '@reduxjs/toolkit/query';
 import { createPhoenixSocket } from './phoenix/socket.js';
 import { emptyPresenceSession, metasByKey, receivePresenceDiff, receivePresenceState, type PresenceDiff, type PresenceSession, type PresenceState as PhoenixPresenceState } from './phoenix/presence.js';
-import type { PhoenixSocket, SocketEvent, WebSocketLike } from './phoenix/types.js';
+import type { PhoenixSocket, PushResult, SocketEvent, WebSocketLike } from './phoenix/types.js';
 import { createLiveQueries, type LiveApi } from './live.js';
 import { createSyncActions, createSyncSlice, type ChannelConfig, type SyncActions, type SyncState } from './slice.js';
 
@@ -190,6 +190,9 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
         const name = nameOf(event.topic);
         if (!mirror().channels[name]) return;
         store!.dispatch(actions.channelChanged({ channel: name, status: event.status, ...(event.error !== undefined && { error: event.error }) }));
+        // A rejoin (after a reconnect) starts with no presence of ours: track again what was tracked.
+        const tracked = mirror().channels[name]?.tracked;
+        if (event.status === 'joined' && tracked) void socket?.push(event.topic, 'presence', { type: 'presence', event: 'track', payload: tracked });
         return;
       }
       case 'message':
@@ -373,14 +376,14 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
           presence.delete(name);
         }
       } else if (actions.track.match(action)) {
-        return socket?.push(TOPIC_PREFIX + action.payload.channel, 'presence', { type: 'presence', event: 'track', payload: action.payload.state });
+        return socket?.push(TOPIC_PREFIX + action.payload.channel, 'presence', { type: 'presence', event: 'track', payload: action.payload.state }) ?? notConnected();
       } else if (actions.untrack.match(action)) {
-        return socket?.push(TOPIC_PREFIX + action.payload.channel, 'presence', { type: 'presence', event: 'untrack' });
+        return socket?.push(TOPIC_PREFIX + action.payload.channel, 'presence', { type: 'presence', event: 'untrack' }) ?? notConnected();
       } else if (actions.broadcast.match(action)) {
         const { channel, event, payload } = action.payload;
         // Without `ack` the server never answers a broadcast: resolve once it is sent.
         const ack = mirror().channels[channel]?.config.broadcast?.ack === true;
-        return socket?.push(TOPIC_PREFIX + channel, 'broadcast', { type: 'broadcast', event, payload }, { awaitReply: ack });
+        return socket?.push(TOPIC_PREFIX + channel, 'broadcast', { type: 'broadcast', event, payload }, { awaitReply: ack }) ?? notConnected();
       }
       return result;
     };
@@ -444,6 +447,9 @@ function toChange(body: Record<string, unknown>): RealtimeChange | null {
     position: typeof body.position === 'string' ? body.position : null,
   };
 }
+
+/** What `track` / `untrack` / `broadcast` resolve with before any socket exists. */
+const notConnected = (): Promise<PushResult> => Promise.resolve({ status: 'error', response: { reason: 'not connected: dispatch connect or subscribe first' } });
 
 const nameOf = (topic: string) => (topic.startsWith(TOPIC_PREFIX) ? topic.slice(TOPIC_PREFIX.length) : topic);
 
