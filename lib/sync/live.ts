@@ -27,7 +27,7 @@ export interface LiveApi {
   reducerPath: string;
   endpoints: Record<string, { matchPending: (action: unknown) => boolean; matchFulfilled: (action: unknown) => boolean; matchRejected: (action: unknown) => boolean; initiate: (arg: unknown, options?: unknown) => unknown }>;
   util: {
-    updateQueryData: (endpoint: string, arg: unknown, recipe: (draft: unknown) => unknown) => unknown;
+    patchQueryData: (endpoint: string, arg: unknown, patches: Array<{ op: 'add' | 'remove' | 'replace'; path: Array<string | number>; value?: unknown }>) => unknown;
     getRunningQueryThunk: (endpoint: string, arg: unknown) => unknown;
   };
 }
@@ -183,28 +183,38 @@ export function createLiveQueries(context: LiveContext, endpoints: readonly stri
       entry.byKey = new Map(source.map((row) => [keyOf(row), row]));
     }
     const byKey = entry.byKey!;
-    // Plain copy, edited in place and handed to the cache in one replace: a change costs a binary
-    // search and a native splice, not a scan, and the patch is one op however many rows moved.
-    const rows = source.slice();
+    // A plain copy, edited with native splices and handed to the cache as one root replace: Immer
+    // takes a root replacement as is (no clone, no proxied splice), so a change costs a binary
+    // search and a memmove, and the patch is one op however many rows moved.
+    // Copied on the first change that touches this entry: most batches touch few of the entries.
+    let rows: Array<Record<string, unknown>> = source;
+    const writable = () => (rows === source ? (rows = source.slice()) : rows);
+    /** Gives up on patching this batch: the index may already hold part of it, so it is rebuilt after the refetch. */
+    const bail = () => {
+      entry.indexed = undefined;
+      refetch(entry);
+    };
     const find = (row: Record<string, unknown>, key: string): number => {
       let position = lowerBound(rows, row, query.compare);
       for (; position < rows.length && query.compare(rows[position]!, row) === 0; position++) if (keyOf(rows[position]!) === key) return position;
       return -1;
     };
     let delta = 0;
+    let changed = false;
     for (const change of changes) {
       if (change.eventType !== 'DELETE' && !keepsKeyAndOrder(selected(change.new), change.new)) {
         // The stored rows lack the key or the order columns (not selected, or renamed): can't place rows.
-        return refetch(entry);
+        return bail();
       }
       const oldKey = keyOf(change.eventType === 'INSERT' ? change.new : change.old);
       const existing = byKey.get(oldKey);
       if (existing !== undefined) {
         const position = find(existing, oldKey);
-        if (position < 0) return refetch(entry); // the index and the rows disagree: start over
-        rows.splice(position, 1);
+        if (position < 0) return bail(); // the index and the rows disagree: start over
+        writable().splice(position, 1);
         byKey.delete(oldKey);
         delta--;
+        changed = true;
       }
       if (change.eventType === 'DELETE' || !query.matches(change.new)) continue;
       const row = selected(change.new);
@@ -212,13 +222,17 @@ export function createLiveQueries(context: LiveContext, endpoints: readonly stri
       // Among rows the order doesn't tell apart, by key (PostgREST's own order there is unspecified).
       let position = lowerBound(rows, row, query.compare);
       while (position < rows.length && query.compare(rows[position]!, row) === 0 && compareKeys(keyOf(rows[position]!), newKey) < 0) position++;
-      rows.splice(position, 0, row);
+      writable().splice(position, 0, row);
       byKey.set(newKey, row);
       delta++;
+      changed = true;
     }
-    const next = counted ? { ...(current as object), rows, count: bump((current as { count: number | null }).count, delta) } : rows;
-    context.dispatch(api.util.updateQueryData(entry.endpoint, entry.arg, () => next));
-    entry.indexed = counted ? (context.read(entry.endpoint, entry.arg) as { rows: unknown } | undefined)?.rows : context.read(entry.endpoint, entry.arg);
+    if (!changed) return;
+    const count = counted ? (current as { count: number | null }).count : null;
+    const next = counted ? { ...(current as object), rows, count: count === null ? null : count + delta } : rows;
+    context.dispatch(api.util.patchQueryData(entry.endpoint, entry.arg, [{ op: 'replace', path: [], value: next }]));
+    const after = context.read(entry.endpoint, entry.arg);
+    entry.indexed = counted ? (after as { rows?: unknown } | undefined)?.rows : after;
   }
 
   return {
@@ -354,6 +368,4 @@ function lowerBound(
   return low;
 }
 
-function bump(count: number | null, delta: number): number | null {
-  return count === null ? null : count + delta;
-}
+

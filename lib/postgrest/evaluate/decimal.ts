@@ -4,7 +4,8 @@
  * (-Infinity < every number < Infinity < NaN, and NaN = NaN).
  */
 export type Decimal =
-  | { kind: 'finite'; negative: boolean; digits: string; exponent: number }
+  /** `exact`: the same value as a JS number when it is a safe integer (a fast path for comparisons). */
+  | { kind: 'finite'; negative: boolean; digits: string; exponent: number; exact?: number }
   | { kind: 'infinity'; negative: boolean }
   | { kind: 'nan' };
 
@@ -33,14 +34,30 @@ export function readDecimal(text: string): Decimal | undefined {
 
 /** A JSON number (or numeric's string forms) as a decimal; String(n) is the shortest exact form. */
 export function decimalOf(value: unknown): Decimal | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? readDecimal(String(value)) : undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? numberDecimal(value) : undefined;
   if (typeof value === 'string') return readDecimal(value);
   if (typeof value === 'bigint') return readDecimal(value.toString());
   return undefined;
 }
 
 /** Sign of `a - b` in numeric's order. */
+/** Decimals of JS numbers, memoized: rows compare the same values again and again while sorting. */
+const numberCache = new Map<number, Decimal | undefined>();
+const NUMBER_CACHE_LIMIT = 100_000;
+
+function numberDecimal(value: number): Decimal | undefined {
+  let decimal = numberCache.get(value);
+  if (decimal === undefined && !numberCache.has(value)) {
+    decimal = readDecimal(String(value));
+    if (decimal?.kind === 'finite' && Number.isSafeInteger(value)) decimal = { ...decimal, exact: value };
+    if (numberCache.size >= NUMBER_CACHE_LIMIT) numberCache.clear();
+    numberCache.set(value, decimal);
+  }
+  return decimal;
+}
+
 export function compareDecimal(a: Decimal, b: Decimal): number {
+  if (a.kind === 'finite' && b.kind === 'finite' && a.exact !== undefined && b.exact !== undefined) return a.exact < b.exact ? -1 : a.exact > b.exact ? 1 : 0;
   const rank = (d: Decimal) => (d.kind === 'nan' ? 3 : d.kind === 'infinity' ? (d.negative ? 0 : 2) : 1);
   if (rank(a) !== rank(b)) return rank(a) - rank(b);
   if (a.kind !== 'finite' || b.kind !== 'finite') return 0;
