@@ -19,10 +19,24 @@ afterAll(async () => {
   await closeSql();
 });
 
-function makeStore() {
+function makeStore(WebSocketImpl: unknown = WebSocket) {
   const stack = testStack();
-  const api = createPostgrestApi({ url: stack.postgrestUrl, apiKey: stack.anonKey });
-  const sync = createSyncMiddleware({ api, url: stack.realtimeUrl, apiKey: stack.anonKey, WebSocket: WebSocket as never, heartbeatIntervalMs: 1000, onWarning: () => undefined });
+  const api = createPostgrestApi({
+    url: stack.postgrestUrl,
+    apiKey: stack.anonKey,
+    endpoints: (build) => ({
+      notesByRoom: build.query<unknown, string>({ query: (room) => from('sync_notes').select('id,rank').eq('room', room).order('rank').order('id') }),
+    }),
+  });
+  const sync = createSyncMiddleware({
+    api,
+    liveEndpoints: ['notesByRoom'],
+    url: stack.realtimeUrl,
+    apiKey: stack.anonKey,
+    WebSocket: WebSocketImpl as never,
+    heartbeatIntervalMs: 1000,
+    onWarning: () => undefined,
+  });
   const recorded: UnknownAction[] = [];
   const recorder: Middleware = () => (next) => (action) => {
     recorded.push(action as UnknownAction);
@@ -113,5 +127,49 @@ describe('live entries', () => {
     expect(pendingFor(requests.window)).toBeGreaterThan(2);
     for (const action of recorded) expect(findNonSerializableValue(action)).toBe(false);
     expect(findNonSerializableValue(store.getState())).toBe(false);
+  });
+
+  it('keeps a declared endpoint marked live equal to the database', async () => {
+    const room = `declared-${process.pid}-${++roomCounter}`;
+    const base = process.pid * 10_000 + 9000 + roomCounter * 10;
+    const { api, sync, store } = makeStore();
+    const subscription = store.dispatch(api.endpoints.notesByRoom.initiate(room));
+    cleanups.push(() => subscription.unsubscribe());
+    await eventually(() => sync.selectors.selectChannel(store.getState(), 'live:public.sync_notes')?.changesLive === true);
+    await sql('insert into sync_notes (id, room, rank) values ($1, $2, 5), ($3, $2, 1)', [base, room, base + 1]);
+    await sql('update sync_notes set rank = 9 where id = $1', [base + 1]);
+    await sql('insert into sync_notes (id, room, rank) values ($1, $2, 7)', [base + 2, room]);
+    await sql('delete from sync_notes where id = $1', [base]);
+    const current = () => JSON.stringify(api.endpoints.notesByRoom.select(room)(store.getState() as never).data);
+    const expected = JSON.stringify([{ id: base + 2, rank: 7 }, { id: base + 1, rank: 9 }]);
+    expect(await eventually(() => current() === expected)).toBe(true);
+  });
+
+  it('replaying the recorded actions of live entries into a fresh store opens no socket and fetches nothing', async () => {
+    const room = `replay-${process.pid}-${++roomCounter}`;
+    const { api, store, sync, recorded } = makeStore();
+    const subscription = store.dispatch(api.endpoints.live.initiate(from('sync_notes').select('id').eq('room', room).order('id') as never));
+    cleanups.push(() => (subscription as { unsubscribe(): void }).unsubscribe());
+    await eventually(() => sync.selectors.selectChannel(store.getState(), 'live:public.sync_notes')?.changesLive === true);
+    await sql('insert into sync_notes (id, room) values ($1, $2)', [process.pid * 10_000 + 9900 + roomCounter, room]);
+    const rowsNow = () => api.endpoints.live.select(from('sync_notes').select('id').eq('room', room).order('id').toRequest() as never)(store.getState() as never).data as unknown[] | undefined;
+    await eventually(() => rowsNow()?.length === 1);
+    let sockets = 0;
+    class CountingWebSocket extends WebSocket {
+      constructor(url: string) {
+        super(url);
+        sockets++;
+      }
+    }
+    const replay = makeStore(CountingWebSocket);
+    const fetches: string[] = [];
+    for (const action of recorded) {
+      if (action.type.endsWith('/executeQuery/pending')) fetches.push(action.type);
+      replay.store.dispatch(action);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(sockets).toBe(0);
+    expect(fetches.length).toBeGreaterThan(0); // the recording did hold fetches and live-entry actions
+    expect(replay.recorded.filter((action) => action.type.endsWith('/executeQuery/pending'))).toHaveLength(fetches.length); // none added by the replay
   });
 });

@@ -77,6 +77,8 @@ export function createLiveQueries(context: LiveContext, endpoints: readonly stri
   const byChannel = new Map<string, Set<string>>();
   const columnTypes = new Map<string, ColumnTypes>();
   const refetching = new Set<string>();
+  /** Cache keys whose fetch this store really started (not a replayed action) and that are not followed yet. */
+  const realFetches = new Set<string>();
   let refetchQueued = false;
 
   const channelOf = (request: PostgrestRequest) => `live:${request.schema ?? 'public'}.${request.relation}`;
@@ -93,13 +95,22 @@ export function createLiveQueries(context: LiveContext, endpoints: readonly stri
     return undefined;
   }
 
-  function follow(endpoint: string, queryCacheKey: string, arg: unknown): LiveEntry | undefined {
-    let request: PostgrestRequest;
-    try {
-      request = toPostgrestRequest(arg as never);
-    } catch {
-      return undefined;
+  /** The request of an entry: its arg (generic `live`), or what the base query sent (declared endpoints). */
+  function requestOf(arg: unknown, sent?: unknown): PostgrestRequest | undefined {
+    for (const candidate of [sent, arg]) {
+      if (candidate === undefined) continue;
+      try {
+        return toPostgrestRequest(candidate as never);
+      } catch {
+        /* not a request */
+      }
     }
+    return undefined;
+  }
+
+  function follow(endpoint: string, queryCacheKey: string, arg: unknown, sent?: unknown): LiveEntry | undefined {
+    const request = requestOf(arg, sent);
+    if (!request) return undefined;
     if (request.action !== 'select') return undefined;
     const channel = channelOf(request);
     const entry: LiveEntry = { queryCacheKey, endpoint, arg, request, channel, fetching: false, startedLive: false, held: [], stale: false };
@@ -264,12 +275,28 @@ export function createLiveQueries(context: LiveContext, endpoints: readonly stri
           if (entries.has(key)) return;
           const running = context.dispatch(api.util.getRunningQueryThunk(endpoint, arg));
           if (!running) return;
+          realFetches.add(key);
           const followed = follow(endpoint, key, arg);
           if (followed) start(followed);
         });
         return;
       }
-      if (!entry) return;
+      if (!entry) {
+        // A declared endpoint's arg is not the request: follow it once the base query says what it sent.
+        if (!realFetches.delete(key) || !api.endpoints[endpoint]!.matchFulfilled(action)) return;
+        const sent = (action as { meta?: { baseQueryMeta?: { request?: unknown } } }).meta?.baseQueryMeta?.request;
+        const followed = follow(endpoint, key, arg, sent);
+        // Its fetch started before the subscription: it is refetched once the table's changes are live.
+        if (followed) {
+          followed.stale = true;
+          if (context.isLive(followed.channel)) {
+            followed.stale = false;
+            refetch(followed);
+          }
+        }
+        return;
+      }
+      realFetches.delete(key);
       entry.fetching = false;
       if (api.endpoints[endpoint]!.matchRejected(action)) {
         entry.held = [];

@@ -21,6 +21,11 @@ export interface SyncMiddlewareOptions<ReducerPath extends string = 'sync'> {
    * have subscribers (patched from row changes, or refetched where the client can't evaluate them).
    */
   api?: unknown;
+  /**
+   * Declared query endpoints whose entries are live too (besides the generic `live`): their `query`
+   * must return a PostgREST select.
+   */
+  liveEndpoints?: readonly string[];
   /** Primary key columns per table for live entries (`{ memberships: ['org_id', 'user_id'] }`); default `id`. */
   primaryKeys?: Readonly<Record<string, string | readonly string[]>>;
   /** The realtime endpoint, as `@supabase/realtime-js` takes it: our stack's `realtimeUrl` or a Supabase project's. */
@@ -112,7 +117,7 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
           store!.dispatch(actions.subscribe({ channel, config: { postgresChanges: [{ event: '*', schema, table }] } })),
         unsubscribe: (channel) => store!.dispatch(actions.unsubscribe({ channel })),
         warn,
-      })
+      }, ['live', ...(options.liveEndpoints ?? [])])
     : undefined;
   /** Phoenix presence per channel, with diffs held until the current join's state arrived. */
   const presence = new Map<string, PresenceSession>();
@@ -475,4 +480,11 @@ function validateOptions(options: SyncMiddlewareOptions<string>): void {
   if (options.apiKey !== undefined && typeof options.apiKey !== 'string') throw new TypeError('createSyncMiddleware: apiKey must be a string');
   if (options.getToken !== undefined && typeof options.getToken !== 'function') throw new TypeError('createSyncMiddleware: getToken must be a function');
   if (options.WebSocket !== undefined && typeof options.WebSocket !== 'function') throw new TypeError('createSyncMiddleware: WebSocket must be a constructor');
+  if (options.liveEndpoints !== undefined) {
+    const endpoints = (options.api as { endpoints?: Record<string, unknown> } | undefined)?.endpoints;
+    if (!endpoints) throw new TypeError('createSyncMiddleware: liveEndpoints needs the api option');
+    for (const name of options.liveEndpoints) {
+      if (typeof name !== 'string' || !(name in endpoints)) throw new TypeError(`createSyncMiddleware: liveEndpoints: ${JSON.stringify(name)} is not an endpoint of the api`);
+    }
+  }
 }
