@@ -8,11 +8,13 @@
  * into a fresh store, or DevTools time travel, never opens a socket or sends a frame.
  */
 import type { Middleware, MiddlewareAPI, UnknownAction } from '@reduxjs/toolkit';
-import { setupListeners } from '@reduxjs/toolkit/query';
 import { createPhoenixSocket } from './phoenix/socket.js';
 import { emptyPresenceSession, metasByKey, receivePresenceDiff, receivePresenceState, type PresenceDiff, type PresenceSession, type PresenceState as PhoenixPresenceState } from './phoenix/presence.js';
 import type { PhoenixSocket, PushResult, SocketEvent, WebSocketLike } from './phoenix/types.js';
+import { toChange, type RealtimeChange } from './changes.js';
+import { followBrowser } from './environment.js';
 import { createLiveQueries, type LiveApi } from './live.js';
+import { createSelectors } from './selectors.js';
 import { createSyncActions, createSyncSlice, type ChannelConfig, type SyncActions, type SyncState } from './slice.js';
 
 export interface SyncMiddlewareOptions<ReducerPath extends string = 'sync'> {
@@ -54,21 +56,6 @@ export interface SyncMiddlewareOptions<ReducerPath extends string = 'sync'> {
   onWarning?: (message: string) => void;
 }
 
-/** A change as realtime-js hands it to `postgres_changes` callbacks, plus the stream position. */
-export interface RealtimeChange {
-  eventType: 'INSERT' | 'UPDATE' | 'DELETE';
-  schema: string;
-  table: string;
-  commit_timestamp: string | null;
-  new: Record<string, unknown>;
-  old: Record<string, unknown>;
-  errors: string[] | null;
-  /** Binding ids of the channel this change matched. */
-  ids: number[];
-  /** The table's columns and their types (`int4`, `timestamptz` ...), as the server lists them. */
-  columns: Array<{ name: string; type: string }>;
-  position: string | null;
-}
 
 export type ChannelListener =
   | { kind: 'postgres_changes'; handler: (changes: RealtimeChange[]) => void }
@@ -78,6 +65,8 @@ export interface SyncRuntime {
   /** Listens to one channel's changes or broadcasts; returns the unsubscribe function. */
   listen(channel: string, listener: ChannelListener): () => void;
 }
+
+export type { RealtimeChange } from './changes.js';
 
 export interface SyncMiddleware<ReducerPath extends string = 'sync'> {
   middleware: Middleware;
@@ -316,40 +305,8 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
   }
 
   function followEnvironment(api: MiddlewareAPI): void {
-    const browser = (globalThis as { window?: { addEventListener?: unknown } }).window;
-    if (options.environment === false || (options.environment === undefined && typeof browser?.addEventListener !== 'function')) return;
-    setupListeners(api.dispatch, (dispatch, rtk) => {
-      const target = globalThis as unknown as Window;
-      const onOnline = () => {
-        dispatch(rtk.onOnline());
-        dispatch(actions.environmentChanged({ online: true }));
-        reconnectNow();
-      };
-      const onOffline = () => {
-        dispatch(rtk.onOffline());
-        dispatch(actions.environmentChanged({ online: false }));
-      };
-      const onFocus = () => {
-        dispatch(rtk.onFocus());
-        reconnectNow();
-      };
-      const onVisibility = () => {
-        if (target.document?.visibilityState === 'visible') onFocus();
-        else dispatch(rtk.onFocusLost());
-      };
-      target.addEventListener('online', onOnline, false);
-      target.addEventListener('offline', onOffline, false);
-      target.addEventListener('focus', onFocus, false);
-      target.addEventListener('visibilitychange', onVisibility, false);
-      // Not while the store is being built (no dispatch from a middleware under construction).
-      if (target.navigator && target.navigator.onLine === false) queueMicrotask(onOffline);
-      return () => {
-        target.removeEventListener('online', onOnline);
-        target.removeEventListener('offline', onOffline);
-        target.removeEventListener('focus', onFocus);
-        target.removeEventListener('visibilitychange', onVisibility);
-      };
-    });
+    if (options.environment === false) return;
+    followBrowser(api.dispatch, { online: (value) => actions.environmentChanged({ online: value }), reconnectNow }, options.environment === true);
   }
 
   const middleware: Middleware = (api) => {
@@ -414,44 +371,7 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
   };
 }
 
-/** Selectors over the mirror at `reducerPath`. */
-function createSelectors(reducerPath: string) {
-  const select = (state: unknown): SyncState => (state as Record<string, SyncState>)[reducerPath] ?? initialMirror;
-  return {
-    selectSync: select,
-    selectConnection: (state: unknown) => select(state).connection,
-    selectChannel: (state: unknown, channel: string) => select(state).channels[channel],
-    selectPresence: (state: unknown, channel: string) => select(state).channels[channel]?.presence,
-    /** `{ isOnline, status, lastSyncTime }` as `useSyncStatus` returns it. */
-    selectSyncStatus: (state: unknown) => {
-      const { connection } = select(state);
-      return { isOnline: connection.online && connection.status === 'open', status: connection.status, lastSyncTime: connection.lastSyncTime };
-    },
-  };
-}
 
-const initialMirror: SyncState = { connection: { status: 'idle', attempt: 0, error: null, online: true, openedAt: null, lastSyncTime: null }, channels: {} };
-
-function toChange(body: Record<string, unknown>): RealtimeChange | null {
-  const data = body.data as Record<string, unknown> | undefined;
-  const ids = body.ids;
-  if (!data || typeof data !== 'object' || !Array.isArray(ids)) return null;
-  const type = data.type;
-  if (type !== 'INSERT' && type !== 'UPDATE' && type !== 'DELETE') return null;
-  if (typeof data.schema !== 'string' || typeof data.table !== 'string') return null;
-  return {
-    eventType: type,
-    schema: data.schema,
-    table: data.table,
-    commit_timestamp: typeof data.commit_timestamp === 'string' ? data.commit_timestamp : null,
-    new: (data.record as Record<string, unknown> | undefined) ?? {},
-    old: (data.old_record as Record<string, unknown> | undefined) ?? {},
-    errors: Array.isArray(data.errors) ? (data.errors as string[]) : null,
-    ids: ids.filter((id): id is number => typeof id === 'number'),
-    columns: Array.isArray(data.columns) ? (data.columns as Array<{ name: string; type: string }>) : [],
-    position: typeof body.position === 'string' ? body.position : null,
-  };
-}
 
 /** What `track` / `untrack` / `broadcast` resolve with before any socket exists. */
 const notConnected = (): Promise<PushResult> => Promise.resolve({ status: 'error', response: { reason: 'not connected: dispatch connect or subscribe first' } });

@@ -1,0 +1,39 @@
+/** Incoming `postgres_changes` payloads, read defensively into plain change objects. */
+
+/** A change as realtime-js hands it to `postgres_changes` callbacks, plus the stream position. */
+export interface RealtimeChange {
+  eventType: 'INSERT' | 'UPDATE' | 'DELETE';
+  schema: string;
+  table: string;
+  commit_timestamp: string | null;
+  new: Record<string, unknown>;
+  old: Record<string, unknown>;
+  errors: string[] | null;
+  /** Binding ids of the channel this change matched. */
+  ids: number[];
+  /** The table's columns and their types (`int4`, `timestamptz` ...), as the server lists them. */
+  columns: Array<{ name: string; type: string }>;
+  position: string | null;
+}
+
+/** A `postgres_changes` payload as a RealtimeChange; null when malformed. */
+export function toChange(body: Record<string, unknown>): RealtimeChange | null {
+  const data = body.data as Record<string, unknown> | undefined;
+  const ids = body.ids;
+  if (!data || typeof data !== 'object' || !Array.isArray(ids)) return null;
+  const type = data.type;
+  if (type !== 'INSERT' && type !== 'UPDATE' && type !== 'DELETE') return null;
+  if (typeof data.schema !== 'string' || typeof data.table !== 'string') return null;
+  return {
+    eventType: type,
+    schema: data.schema,
+    table: data.table,
+    commit_timestamp: typeof data.commit_timestamp === 'string' ? data.commit_timestamp : null,
+    new: (data.record as Record<string, unknown> | undefined) ?? {},
+    old: (data.old_record as Record<string, unknown> | undefined) ?? {},
+    errors: Array.isArray(data.errors) ? (data.errors as string[]) : null,
+    ids: ids.filter((id): id is number => typeof id === 'number'),
+    columns: Array.isArray(data.columns) ? (data.columns as Array<{ name: string; type: string }>) : [],
+    position: typeof body.position === 'string' ? body.position : null,
+  };
+}
