@@ -12,7 +12,7 @@
  */
 import { createContext, createElement, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, type ReactNode } from 'react';
 import { shallowEqual, useDispatch, useSelector, useStore } from 'react-redux';
-import type { ChannelConfig, PostgresChangesBinding, PresenceState, SyncMiddleware } from '../sync/index.js';
+import type { ChannelConfig, PostgresChangesBinding, PresenceState, RealtimeChange, SyncMiddleware } from '../sync/index.js';
 import type { ConnectionStatus } from '../sync/slice.js';
 import type { PushResult } from '../sync/phoenix/types.js';
 
@@ -29,15 +29,7 @@ export interface RealtimeBinding {
 }
 
 /** One change as `useRealtime` hands it to its handler (realtime-js's `postgres_changes` payload). */
-export interface RealtimePostgresChangesPayload {
-  eventType: 'INSERT' | 'UPDATE' | 'DELETE';
-  schema: string;
-  table: string;
-  commit_timestamp: string | null;
-  new: Record<string, unknown>;
-  old: Record<string, unknown>;
-  errors: string[] | null;
-}
+export type RealtimePostgresChangesPayload = Pick<RealtimeChange, 'eventType' | 'schema' | 'table' | 'commit_timestamp' | 'new' | 'old' | 'errors'>;
 
 export interface UsePresenceOptions {
   /** This client's presence key; the server picks a random one when omitted. */
