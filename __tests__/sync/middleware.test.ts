@@ -22,11 +22,12 @@ afterAll(async () => {
   await closeSql();
 });
 
-function makeStore(options: { url?: string; WebSocket?: unknown } = {}) {
+function makeStore(options: { url?: string; WebSocket?: unknown; getToken?: () => string | null } = {}) {
   const stack = testStack();
   const sync = createSyncMiddleware({
     url: options.url ?? stack.realtimeUrl,
     apiKey: stack.anonKey,
+    ...(options.getToken && { getToken: options.getToken }),
     WebSocket: (options.WebSocket ?? WebSocket) as never,
     heartbeatIntervalMs: 1000,
     timeoutMs: 3000,
@@ -169,5 +170,37 @@ describe('createSyncMiddleware against the realtime server', () => {
     expect(sockets).toBe(0);
     // The mirror was replayed all the same.
     expect(fresh.sync.selectors.selectChannel(fresh.store.getState(), name)).toEqual(expected);
+  });
+
+  it('sends a refreshed token to joined channels: RLS follows the new user without a rejoin', async () => {
+    const stack = testStack();
+    const [alice, bob] = [crypto.randomUUID(), crypto.randomUUID()];
+    await sql('insert into authors (id, name) values ($1, $2), ($3, $4)', [alice, `alice-${alice}`, bob, `bob-${bob}`]);
+    let token: string | null = stack.signToken({ sub: alice });
+    const name = room();
+    const a = makeStore({ getToken: () => token });
+    const heard: RealtimeChange[] = [];
+    a.sync.runtime.listen(name, { kind: 'postgres_changes', handler: (changes) => heard.push(...changes) });
+    a.store.dispatch(a.sync.actions.subscribe({ channel: name, config: { broadcast: { ack: true }, postgresChanges: [{ event: 'INSERT', schema: 'public', table: 'posts' }] } }));
+    await waitFor(() => a.sync.selectors.selectChannel(a.store.getState(), name)?.changesLive);
+    const write = async (author: string, title: string) => sql('insert into posts (author_id, title) values ($1, $2)', [author, title]);
+    const titles = () => heard.map((change) => change.new.title).filter((title) => String(title).startsWith(name));
+    await write(bob, `${name} bob 1`);
+    await write(alice, `${name} alice 1`);
+    await waitFor(() => titles().length === 1);
+    token = stack.signToken({ sub: bob });
+    await a.store.dispatch(a.sync.actions.refreshAuth() as never);
+    // An acked broadcast on the same socket: the server has handled the token push before it answers.
+    await (a.store.dispatch(a.sync.actions.broadcast({ channel: name, event: 'sync', payload: {} })) as unknown as Promise<unknown>);
+    await write(alice, `${name} alice 2`);
+    await write(bob, `${name} bob 2`);
+    await waitFor(() => titles().length === 2);
+    token = null; // signed out: back to the anon key, which sees no unpublished post
+    await a.store.dispatch(a.sync.actions.refreshAuth() as never);
+    await (a.store.dispatch(a.sync.actions.broadcast({ channel: name, event: 'sync', payload: {} })) as unknown as Promise<unknown>);
+    await write(bob, `${name} bob 3`);
+    await sql('insert into posts (author_id, title, published) values ($1, $2, true)', [alice, `${name} alice published`]);
+    await waitFor(() => titles().length === 3);
+    expect(titles()).toEqual([`${name} alice 1`, `${name} bob 2`, `${name} alice published`]);
   });
 });

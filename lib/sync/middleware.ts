@@ -34,7 +34,11 @@ export interface SyncMiddlewareOptions<ReducerPath extends string = 'sync'> {
   url: string;
   /** The project's anon key (sent as `apikey`). */
   apiKey?: string;
-  /** The user's access token, asked on connect and on every (re)join; nothing or null for the anon key. */
+  /**
+   * The user's access token; nothing or null for the anon key. Asked when the socket opens, on every
+   * heartbeat (as realtime-js does with its accessToken callback) and on `actions.refreshAuth()`; a
+   * changed token is sent to every joined channel, so RLS follows the new user without a rejoin.
+   */
   getToken?: () => string | null | undefined | Promise<string | null | undefined>;
   /** `ws`'s WebSocket in Node; default the global one. */
   WebSocket?: new (url: string) => WebSocketLike;
@@ -144,7 +148,8 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
     if (!options.getToken || !socket) return;
     try {
       const token = await options.getToken();
-      socket.setAuth(token ?? null);
+      // Signed out: back to the anon key, so channels stop seeing what the last user could.
+      socket.setAuth(token ?? options.apiKey ?? null);
     } catch (error) {
       warn(`[rtk-postgrest sync] getToken failed: ${(error as Error)?.message ?? String(error)}`);
     }
@@ -191,6 +196,9 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
       }
       case 'message':
         return onMessage(nameOf(event.topic), event.event, event.payload, event.joinRef, at);
+      case 'heartbeat':
+        if (event.status === 'sent') void refreshToken();
+        return;
       case 'error':
         warn(`[rtk-postgrest sync] ${event.code}: ${event.message}`);
         return;
@@ -322,6 +330,8 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
         wanted = true;
         ensureSocket().connect();
         void refreshToken();
+      } else if (actions.refreshAuth.match(action)) {
+        return refreshToken();
       } else if (actions.disconnect.match(action)) {
         wanted = false;
         socket?.disconnect();

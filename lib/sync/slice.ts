@@ -84,6 +84,8 @@ export function createSyncActions(prefix: string, instance: string) {
     // Commands
     connect: command<void>('connect'),
     disconnect: command<void>('disconnect'),
+    /** Asks `getToken` again and sends the token to every joined channel (after a login, logout or token refresh). */
+    refreshAuth: command<void>('refreshAuth'),
     subscribe: command<{ channel: string; config?: ChannelConfig }>('subscribe'),
     unsubscribe: command<{ channel: string }>('unsubscribe'),
     track: command<{ channel: string; state: Record<string, unknown> }>('track'),
