@@ -16,6 +16,13 @@ import { invalidatedTags, providedTags, tagType, type PrimaryKeys, type Tag } fr
 /** The names of RTK Query modules (core, react hooks). */
 export type ModuleName = keyof ApiModules<any, any, any, any>;
 
+/**
+ * Dispatched by a `live` fetch before it starts (payload `{ endpoint, request }`); a sync middleware
+ * returns a promise that settles once the table's changes are live, so no change falls between the
+ * fetch and the subscription.
+ */
+export const LIVE_FETCH_STARTING = 'rtkPostgrest/liveFetchStarting';
+
 /** Tag types the automatic tags use besides table names. */
 export const BUILTIN_TAG_TYPES = ['POSTGREST', 'RPC'] as const;
 
@@ -171,7 +178,25 @@ export function buildPostgrestApi<
         });
       const generic: GenericEndpoints<ReducerPath> = {
         read: readDefinition(),
-        live: readDefinition(),
+        live: build.query<unknown, PostgrestRequestLike>({
+          // Subscribe first, then fetch: a sync middleware answers LIVE_FETCH_STARTING with a promise
+          // that settles once the table's changes are live; without one the fetch starts at once.
+          queryFn: async (arg, queryApi, _extra, fetchWithBaseQuery) => {
+            await Promise.resolve(); // RTK registers the running query only after initiate returned
+            let request: PostgrestRequest;
+            try {
+              request = toPostgrestRequest(arg);
+            } catch {
+              return fetchWithBaseQuery(arg) as never; // the base query answers INVALID_REQUEST
+            }
+            const gate = queryApi.dispatch({ type: LIVE_FETCH_STARTING, payload: { endpoint: queryApi.endpoint, request } }) as unknown;
+            if (gate && typeof (gate as Promise<unknown>).then === 'function') await gate;
+            return fetchWithBaseQuery(request) as never;
+          },
+          serializeQueryArgs: ({ queryArgs, endpointDefinition, endpointName }) =>
+            defaultSerializeQueryArgs({ queryArgs: normalizeArg(queryArgs), endpointDefinition, endpointName }),
+          providesTags: autoProvides(primaryKeys),
+        }),
         write: build.mutation<unknown, PostgrestRequestLike>({
           query: (arg) => arg,
           invalidatesTags: autoInvalidates(primaryKeys),

@@ -46,6 +46,9 @@ export interface LiveContext {
   warn: (message: string) => void;
 }
 
+/** How long a `live` fetch waits for its table's changes to be live before it starts anyway (then it is refetched once live). */
+export const GATE_TIMEOUT_MS = 3000;
+
 interface LiveEntry {
   queryCacheKey: string;
   endpoint: string;
@@ -77,6 +80,8 @@ export function createLiveQueries(context: LiveContext, endpoints: readonly stri
   const byChannel = new Map<string, Set<string>>();
   const columnTypes = new Map<string, ColumnTypes>();
   const refetching = new Set<string>();
+  /** Fetches of `live` waiting for their table's changes to be live, per channel. */
+  const gates = new Map<string, Array<() => void>>();
   /** Cache keys whose fetch this store really started (not a replayed action) and that are not followed yet. */
   const realFetches = new Set<string>();
   let refetchQueued = false;
@@ -337,11 +342,13 @@ export function createLiveQueries(context: LiveContext, endpoints: readonly stri
      * changes between the old and the new join are not coming.
      */
     onLive(channel: string, resumed: boolean): void {
+      const waiting = gates.get(channel) ?? [];
+      gates.delete(channel);
       for (const key of byChannel.get(channel) ?? []) {
         const entry = entries.get(key)!;
         if (entry.fetching) {
-          // Started before this join was live: its result may miss what happened meanwhile.
-          if (!resumed) entry.startedLive = false;
+          // A gated fetch starts now, while live; any other one started before: its result may miss what happened meanwhile.
+          entry.startedLive = waiting.length > 0 && entry.endpoint === 'live' ? true : resumed && entry.startedLive;
           continue;
         }
         if (entry.stale || !resumed) {
@@ -349,6 +356,32 @@ export function createLiveQueries(context: LiveContext, endpoints: readonly stri
           refetch(entry);
         }
       }
+      for (const release of waiting) release();
+    },
+
+    /**
+     * A `live` fetch is about to start: it waits until its table's changes are live (subscribe
+     * first, then fetch), at most GATE_TIMEOUT_MS, and not at all without a connection to wait for.
+     * Never subscribes by itself: a replayed action waits for nothing.
+     */
+    gate(request: unknown, connected: boolean): Promise<void> | undefined {
+      let channel: string;
+      try {
+        channel = channelOf(toPostgrestRequest(request as never));
+      } catch {
+        return undefined;
+      }
+      if (!byChannel.has(channel) || !connected || context.isLive(channel)) return undefined;
+      return new Promise<void>((resolve) => {
+        let list = gates.get(channel);
+        if (!list) gates.set(channel, (list = []));
+        const timer = setTimeout(release, GATE_TIMEOUT_MS);
+        function release(): void {
+          clearTimeout(timer);
+          resolve();
+        }
+        list.push(release);
+      });
     },
 
     /** A resync notice: every entry of the channel may be stale. */

@@ -11,6 +11,7 @@ import type { Middleware, MiddlewareAPI, UnknownAction } from '@reduxjs/toolkit'
 import { createPhoenixSocket } from './phoenix/socket.js';
 import { emptyPresenceSession, metasByKey, receivePresenceDiff, receivePresenceState, type PresenceDiff, type PresenceSession, type PresenceState as PhoenixPresenceState } from './phoenix/presence.js';
 import type { PhoenixSocket, PushResult, SocketEvent, WebSocketLike } from './phoenix/types.js';
+import { LIVE_FETCH_STARTING } from '../api/createPostgrestApi.js';
 import { toChange, type RealtimeChange } from './changes.js';
 import { followBrowser } from './environment.js';
 import { createLiveQueries, type LiveApi } from './live.js';
@@ -321,6 +322,11 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
     store = api;
     followEnvironment(api);
     return (next) => (action) => {
+      if (isAction(action) && action.type === LIVE_FETCH_STARTING) {
+        next(action);
+        const status = mirror().connection.status;
+        return live?.gate((action.payload as { request?: unknown } | undefined)?.request, status === 'open' || status === 'connecting') ?? action;
+      }
       const before = actions.subscribe.match(action) || actions.unsubscribe.match(action) ? mirror() : undefined;
       const result = next(action);
       if (!isAction(action)) return result;
