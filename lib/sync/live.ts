@@ -174,7 +174,9 @@ export function createLiveQueries(context: LiveContext, endpoints: readonly stri
   function apply(entry: LiveEntry, changes: readonly RealtimeChange[]): void {
     const query = compiled(entry);
     const request = entry.request;
-    if (!query || !query.exact || request.result !== 'many' || query.window.limit !== null || query.window.offset > 0) {
+    const counted = request.count !== undefined;
+    // A top-N window (limit, no offset) is kept here too; offsets and counted windows are refetched.
+    if (!query || !query.exact || request.result !== 'many' || query.window.offset > 0 || (query.window.limit !== null && counted)) {
       // Only refetch for changes that can matter; without a usable query every change can.
       if (!query || changes.some((change) => touches(query, change))) refetch(entry);
       return;
@@ -191,7 +193,7 @@ export function createLiveQueries(context: LiveContext, endpoints: readonly stri
       needed.every((column) => column in projected && projected[column] === full[column]);
 
     const current = context.read(entry.endpoint, entry.arg);
-    const counted = request.count !== undefined;
+    const limit = query.window.limit;
     const source = (counted ? (current as { rows?: unknown } | undefined)?.rows : current) as Array<Record<string, unknown>> | undefined;
     if (!Array.isArray(source)) return refetch(entry);
     // The key → row index outlives the batch; it is rebuilt only when the data changed elsewhere (a fetch).
@@ -217,7 +219,11 @@ export function createLiveQueries(context: LiveContext, endpoints: readonly stri
     };
     let delta = 0;
     let changed = false;
+    /** The window holds `limit` rows: rows beyond it may exist in the database. */
+    const isFull = () => limit !== null && rows.length >= limit;
     for (const change of changes) {
+      // A row left a full window: one from beyond it (unknown here) may have to come in.
+      let gap = false;
       if (change.eventType !== 'DELETE' && !keepsKeyAndOrder(selected(change.new), change.new)) {
         // The stored rows lack the key or the order columns (not selected, or renamed): can't place rows.
         return bail();
@@ -227,21 +233,34 @@ export function createLiveQueries(context: LiveContext, endpoints: readonly stri
       if (existing !== undefined) {
         const position = find(existing, oldKey);
         if (position < 0) return bail(); // the index and the rows disagree: start over
+        gap = isFull();
         writable().splice(position, 1);
         byKey.delete(oldKey);
         delta--;
         changed = true;
       }
-      if (change.eventType === 'DELETE' || !query.matches(change.new)) continue;
+      if (change.eventType === 'DELETE' || !query.matches(change.new)) {
+        if (gap) return bail();
+        continue;
+      }
       const row = selected(change.new);
       const newKey = keyOf(row);
       // Among rows the order doesn't tell apart, by key (PostgREST's own order there is unspecified).
       let position = lowerBound(rows, row, query.compare);
       while (position < rows.length && query.compare(rows[position]!, row) === 0 && compareKeys(keyOf(rows[position]!), newKey) < 0) position++;
+      if (limit !== null && position >= rows.length) {
+        // After every row held: with a gap an unknown row may come first; in a full window it is beyond it.
+        if (gap) return bail();
+        if (isFull()) continue;
+      }
       writable().splice(position, 0, row);
       byKey.set(newKey, row);
       delta++;
       changed = true;
+      if (limit !== null && rows.length > limit) {
+        const dropped = rows.pop()!; // pushed out of the window
+        byKey.delete(keyOf(dropped));
+      }
     }
     if (!changed) return;
     const count = counted ? (current as { count: number | null }).count : null;
