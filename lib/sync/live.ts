@@ -1,18 +1,20 @@
 /**
- * Live entries: RTK Query cache entries of the `live` endpoint kept equal to the database.
+ * Live entries: RTK Query cache entries of the `live` endpoint (and of declared endpoints marked
+ * live) kept equal to the database.
  *
  * - One shared channel per table (`live:<schema>.<table>`, every event, no server-side filter),
  *   subscribed while the table has live entries and left after the last one is removed.
- * - An entry whose fetch started while its table's changes were live holds the changes that arrive
- *   during the fetch and applies them, in order, on top of the result: each carries the full new row,
- *   so whatever the fetch already saw converges to the same rows. A fetch that started earlier may
- *   have missed changes committed before the subscription was live: it is refetched once live.
- * - Exact entries (lib/postgrest/evaluate says so) are patched with one `updateQueryData` per entry
- *   and batch: matching rows are inserted or replaced at their place in the order (primary key breaks
- *   ties), rows that stop matching and deleted rows are removed. Everything else is refetched, once
- *   per batch: entries the client can't evaluate, windows (limit/offset) a change touches, single-row
- *   results, rows without every selected column (unchanged TOAST), and every entry of a table after a
- *   resync notice.
+ * - Subscribe first, then fetch: a `live` fetch waits (`gate`) until its table's changes are live.
+ *   Changes that arrive during a fetch are held and applied, in order, on top of its result: each
+ *   carries the full new row, so whatever the fetch already saw converges to the same rows. A fetch
+ *   that started before the subscription was live is refetched once it is.
+ * - Exact entries (lib/postgrest/evaluate says so) are patched: rows are inserted, moved or removed
+ *   by primary key at their place in the order (the key breaks ties), with a key index that outlives
+ *   the batch, and the cache gets one root replace per touched entry and batch. Top-N windows
+ *   (limit, no offset) are patched too, unless a row leaves a full window. Everything else is
+ *   refetched, once per batch: entries the client can't evaluate, offset and counted windows,
+ *   single-row results, rows without every selected, key or order column, and every entry of a
+ *   table after a resync notice or a rejoin that did not resume.
  * Only entries this store really fetched are followed (a running query exists for them), so actions
  * replayed into another store subscribe to nothing.
  */
