@@ -49,39 +49,53 @@ export function invalidRoleName(role: unknown): string | null {
   return null;
 }
 
-const TABLE_SQL = `
-select c.oid::pg_catalog.text as oid, c.relrowsecurity as rls_enabled,
+// SQL fragments shared by TABLE_SQL / ACCESS_SQL and by FACTS_SQL, which asks both at once.
+
+/** The table `c`'s columns as JSON `[{ name, typeSql }]`, in column order. */
+const COLUMNS_JSON = `
        coalesce((select pg_catalog.json_agg(pg_catalog.json_build_object(
                           'name', a.attname, 'typeSql', pg_catalog.format('%I.%I', tn.nspname, t.typname))
                         order by a.attnum)
                    from pg_catalog.pg_attribute a
                    join pg_catalog.pg_type t on t.oid = a.atttypid
                    join pg_catalog.pg_namespace tn on tn.oid = t.typnamespace
-                  where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped), '[]')::pg_catalog.text as columns
+                  where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped), '[]')::pg_catalog.text`;
+
+/** The table `c` named by $1 (schema) and $2 (name). */
+const FROM_TABLE = `
   from pg_catalog.pg_class c
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
  where n.nspname::pg_catalog.text = $1 and c.relname::pg_catalog.text = $2 and c.relkind in ('r', 'p')`;
 
-/** The table's RLS flag and column types, or null when there is no such table. */
-export async function loadTable(db: Queryable, schema: string, name: string): Promise<TableInfo | null> {
-  const rows = rowsOf(await db.query(TABLE_SQL, [schema, name]));
-  const row = rows[0];
-  if (!row) return null;
-  return { schema, name, oid: String(row.oid), rlsEnabled: isTrue(row.rls_enabled), columns: JSON.parse(String(row.columns)) as TableColumn[] };
-}
-
-// Mirrors PostgreSQL's check_enable_rls: superusers and BYPASSRLS roles skip policies, and so do
-// the owner's members (has_privs_of_role = pg_has_role USAGE) unless the table FORCEs them.
-const ACCESS_SQL = `
-select r.name, a.oid is not null as exists,
-       coalesce(pg_catalog.pg_has_role(session_user, a.oid, 'MEMBER'), false) as can_become,
-       coalesce(a.rolsuper or a.rolbypassrls
-                or (pg_catalog.pg_has_role(a.oid, c.relowner, 'USAGE') and not c.relforcerowsecurity), false) as bypasses_rls,
-       coalesce(pg_catalog.has_schema_privilege(a.oid, c.relnamespace, 'USAGE'), false) as schema_usage,
-       coalesce((select pg_catalog.json_agg(att.attname order by att.attnum)
+/**
+ * What role `role` (a pg_roles row, or NULLs for a missing role) may do with table `c`. Mirrors
+ * PostgreSQL's check_enable_rls: superusers and BYPASSRLS roles skip policies, and so do the owner's
+ * members (has_privs_of_role = pg_has_role USAGE) unless the table FORCEs them.
+ */
+const roleAccessSql = (role: string) => ({
+  canBecome: `coalesce(pg_catalog.pg_has_role(session_user, ${role}.oid, 'MEMBER'), false)`,
+  bypassesRls: `coalesce(${role}.rolsuper or ${role}.rolbypassrls
+                or (pg_catalog.pg_has_role(${role}.oid, c.relowner, 'USAGE') and not c.relforcerowsecurity), false)`,
+  schemaUsage: `coalesce(pg_catalog.has_schema_privilege(${role}.oid, c.relnamespace, 'USAGE'), false)`,
+  columns: `coalesce((select pg_catalog.json_agg(att.attname order by att.attnum)
                    from pg_catalog.pg_attribute att
                   where att.attrelid = c.oid and att.attnum > 0 and not att.attisdropped
-                    and pg_catalog.has_column_privilege(a.oid, c.oid, att.attnum, 'SELECT')), '[]')::pg_catalog.text as columns
+                    and pg_catalog.has_column_privilege(${role}.oid, c.oid, att.attnum, 'SELECT')), '[]')`,
+});
+
+const TABLE_SQL = `
+select c.oid::pg_catalog.text as oid, c.relrowsecurity as rls_enabled,${COLUMNS_JSON} as columns${FROM_TABLE}`;
+
+/** The table's RLS flag and column types, or null when there is no such table. */
+export async function loadTable(db: Queryable, schema: string, name: string): Promise<TableInfo | null> {
+  const row = rowsOf(await db.query(TABLE_SQL, [schema, name]))[0];
+  return row ? tableInfoOf(schema, name, row) : null;
+}
+
+const ACCESS = roleAccessSql('a');
+const ACCESS_SQL = `
+select r.name, a.oid is not null as exists, ${ACCESS.canBecome} as can_become, ${ACCESS.bypassesRls} as bypasses_rls,
+       ${ACCESS.schemaUsage} as schema_usage, ${ACCESS.columns}::pg_catalog.text as columns
   from pg_catalog.unnest($2::pg_catalog.text[]) as r(name)
   join pg_catalog.pg_class c on c.oid = $1::pg_catalog.oid
   left join pg_catalog.pg_roles a on a.rolname::pg_catalog.text = r.name`;
@@ -90,20 +104,27 @@ select r.name, a.oid is not null as exists,
 export async function loadAccess(db: Queryable, table: TableInfo, roles: readonly string[]): Promise<Map<string, RoleAccess>> {
   const rows = rowsOf(await db.query(ACCESS_SQL, [table.oid, roles]));
   const access = new Map<string, RoleAccess>();
-  for (const row of rows) {
-    access.set(String(row.name), {
-      exists: isTrue(row.exists),
-      canBecome: isTrue(row.can_become),
-      bypassesRls: isTrue(row.bypasses_rls),
-      schemaUsage: isTrue(row.schema_usage),
-      columns: JSON.parse(String(row.columns)) as string[],
-    });
-  }
+  for (const row of rows) access.set(String(row.name), roleAccessOf({ ...row, columns: JSON.parse(String(row.columns)) }));
   // The join drops every role when the table vanished between the two lookups.
   if (access.size === 0 && roles.length > 0) {
     throw new AuthorizationError('TABLE_NOT_FOUND', `table ${table.schema}.${table.name} no longer exists`, { schema: table.schema, table: table.name });
   }
   return access;
+}
+
+function tableInfoOf(schema: string, name: string, row: Record<string, unknown>): TableInfo {
+  return { schema, name, oid: String(row.oid), rlsEnabled: isTrue(row.rls_enabled), columns: JSON.parse(String(row.columns)) as TableColumn[] };
+}
+
+/** A row (or JSON object) with exists, can_become, bypasses_rls, schema_usage and parsed columns. */
+function roleAccessOf(row: Record<string, unknown>): RoleAccess {
+  return {
+    exists: isTrue(row.exists),
+    canBecome: isTrue(row.can_become),
+    bypassesRls: isTrue(row.bypasses_rls),
+    schemaUsage: isTrue(row.schema_usage),
+    columns: row.columns as string[],
+  };
 }
 
 // JSON as text and booleans either way: the caller's pool may have its own type parsers.
@@ -120,31 +141,15 @@ export function rowsOf(result: unknown): Array<Record<string, unknown>> {
 
 // TABLE_SQL and ACCESS_SQL as one statement: one round trip, one snapshot, and (run by name on a
 // pooled session) parsed and planned once per session.
+const FACTS_ACCESS = roleAccessSql('ar');
 const FACTS_SQL = `
-select c.oid::pg_catalog.text as oid, c.relrowsecurity as rls_enabled,
+select c.oid::pg_catalog.text as oid, c.relrowsecurity as rls_enabled,${COLUMNS_JSON} as columns,
        coalesce((select pg_catalog.json_agg(pg_catalog.json_build_object(
-                          'name', a.attname, 'typeSql', pg_catalog.format('%I.%I', tn.nspname, t.typname))
-                        order by a.attnum)
-                   from pg_catalog.pg_attribute a
-                   join pg_catalog.pg_type t on t.oid = a.atttypid
-                   join pg_catalog.pg_namespace tn on tn.oid = t.typnamespace
-                  where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped), '[]')::pg_catalog.text as columns,
-       coalesce((select pg_catalog.json_agg(pg_catalog.json_build_object(
-                          'name', r.name, 'exists', ar.oid is not null,
-                          'can_become', coalesce(pg_catalog.pg_has_role(session_user, ar.oid, 'MEMBER'), false),
-                          'bypasses_rls', coalesce(ar.rolsuper or ar.rolbypassrls
-                                 or (pg_catalog.pg_has_role(ar.oid, c.relowner, 'USAGE') and not c.relforcerowsecurity), false),
-                          'schema_usage', coalesce(pg_catalog.has_schema_privilege(ar.oid, c.relnamespace, 'USAGE'), false),
-                          'columns', coalesce((select pg_catalog.json_agg(att.attname order by att.attnum)
-                                                 from pg_catalog.pg_attribute att
-                                                where att.attrelid = c.oid and att.attnum > 0 and not att.attisdropped
-                                                  and ar.oid is not null
-                                                  and pg_catalog.has_column_privilege(ar.oid, c.oid, att.attnum, 'SELECT')), '[]')))
+                          'name', r.name, 'exists', ar.oid is not null, 'can_become', ${FACTS_ACCESS.canBecome},
+                          'bypasses_rls', ${FACTS_ACCESS.bypassesRls}, 'schema_usage', ${FACTS_ACCESS.schemaUsage},
+                          'columns', ${FACTS_ACCESS.columns}))
                    from pg_catalog.unnest($3::pg_catalog.text[]) as r(name)
-                   left join pg_catalog.pg_roles ar on ar.rolname::pg_catalog.text = r.name), '[]')::pg_catalog.text as access
-  from pg_catalog.pg_class c
-  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
- where n.nspname::pg_catalog.text = $1 and c.relname::pg_catalog.text = $2 and c.relkind in ('r', 'p')`;
+                   left join pg_catalog.pg_roles ar on ar.rolname::pg_catalog.text = r.name), '[]')::pg_catalog.text as access${FROM_TABLE}`;
 
 /** Name of FACTS_SQL as a statement prepared by pg (extended protocol) on each pooled session. */
 const FACTS_STATEMENT = 'rtk_rls_facts_1';
@@ -163,16 +168,7 @@ export async function loadFacts(
 ): Promise<{ table: TableInfo; access: Map<string, RoleAccess> } | null> {
   const row = rowsOf(await db.query({ name: FACTS_STATEMENT, text: FACTS_SQL, values: [schema, name, roles] }))[0];
   if (!row) return null;
-  const table: TableInfo = { schema, name, oid: String(row.oid), rlsEnabled: isTrue(row.rls_enabled), columns: JSON.parse(String(row.columns)) as TableColumn[] };
   const access = new Map<string, RoleAccess>();
-  for (const entry of JSON.parse(String(row.access)) as Array<Record<string, unknown>>) {
-    access.set(String(entry.name), {
-      exists: entry.exists === true,
-      canBecome: entry.can_become === true,
-      bypassesRls: entry.bypasses_rls === true,
-      schemaUsage: entry.schema_usage === true,
-      columns: entry.columns as string[],
-    });
-  }
-  return { table, access };
+  for (const entry of JSON.parse(String(row.access)) as Array<Record<string, unknown>>) access.set(String(entry.name), roleAccessOf(entry));
+  return { table: tableInfoOf(schema, name, row), access };
 }
