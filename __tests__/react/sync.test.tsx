@@ -8,7 +8,7 @@
  * following the connection, and clear errors without a provider. (The Node export conditions let
  * `ws` load its Node build under jsdom.) RTL's serializability check is on in every store.
  */
-import { configureStore, findNonSerializableValue, type Middleware, type UnknownAction } from '@reduxjs/toolkit';
+import { configureStore, findNonSerializableValue, type UnknownAction } from '@reduxjs/toolkit';
 import { act, render, waitFor } from '@testing-library/react';
 import { Component, StrictMode, type ReactNode } from 'react';
 import { Provider } from 'react-redux';
@@ -26,6 +26,7 @@ import {
   type UseBroadcastResult,
 } from '../../lib/react/index.js';
 import { closeSql, sql, testStack } from '../support/stack.js';
+import { actionRecorder } from '../support/store.js';
 
 type TestStore = ReturnType<typeof makeStore>;
 const stores: Array<{ sync: SyncMiddleware; store: { dispatch(action: UnknownAction): unknown } }> = [];
@@ -47,11 +48,7 @@ function makeStore() {
     timeoutMs: 3000,
     onWarning: () => undefined,
   });
-  const recorded: UnknownAction[] = [];
-  const recorder: Middleware = () => (next) => (action) => {
-    recorded.push(action as UnknownAction);
-    return next(action);
-  };
+  const { middleware: recorder, actions: recorded } = actionRecorder();
   const store = configureStore({
     reducer: { [sync.reducerPath]: sync.reducer },
     middleware: (getDefault) => getDefault().concat(sync.middleware, recorder),

@@ -2,6 +2,16 @@ import { configureStore, findNonSerializableValue, type Middleware, type Unknown
 import type { EndpointDefinitions } from '@reduxjs/toolkit/query';
 import { createPostgrestApi, type CreatePostgrestApiOptions } from '../../lib/api';
 
+/** A middleware that records every action it sees, and the list it records into. */
+export function actionRecorder(): { middleware: Middleware; actions: UnknownAction[] } {
+  const actions: UnknownAction[] = [];
+  const middleware: Middleware = () => (next) => (action) => {
+    actions.push(action as UnknownAction);
+    return next(action);
+  };
+  return { middleware, actions };
+}
+
 /**
  * A store for one api, with RTK's default middleware (serializability and immutability checks on)
  * plus a recorder of every action, so tests can assert what was dispatched.
@@ -10,11 +20,7 @@ export function makeTestStore<Definitions extends EndpointDefinitions = {}>(
   options: CreatePostgrestApiOptions<'postgrestApi', Definitions>,
 ) {
   const api = createPostgrestApi<Definitions>(options);
-  const actions: UnknownAction[] = [];
-  const recorder: Middleware = () => (next) => (action) => {
-    actions.push(action as UnknownAction);
-    return next(action);
-  };
+  const { middleware: recorder, actions } = actionRecorder();
   const store = configureStore({
     reducer: { [api.reducerPath]: api.reducer },
     middleware: (getDefault) => getDefault().concat(api.middleware, recorder),

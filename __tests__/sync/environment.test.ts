@@ -5,9 +5,10 @@
  * does) and the socket: a reconnect waiting out a long backoff is tried at once when the network
  * comes back.
  */
-import { configureStore, type Middleware, type UnknownAction } from '@reduxjs/toolkit';
+import { configureStore } from '@reduxjs/toolkit';
 import { createSyncMiddleware } from '../../lib/sync/index.js';
 import { testStack } from '../support/stack.js';
+import { actionRecorder } from '../support/store.js';
 
 const stops: Array<() => void> = [];
 afterAll(() => {
@@ -35,11 +36,7 @@ it('feeds online/offline/focus to RTK Query and retries a waiting reconnect at o
   const stack = testStack();
   // A backoff so long that only the 'online' event can explain a quick reconnect.
   const sync = createSyncMiddleware({ url: stack.realtimeUrl, apiKey: stack.anonKey, WebSocket: CuttableWebSocket as never, reconnect: { minDelayMs: 120_000, maxDelayMs: 120_000, factor: 1 }, onWarning: () => undefined });
-  const recorded: UnknownAction[] = [];
-  const recorder: Middleware = () => (next) => (action) => {
-    recorded.push(action as UnknownAction);
-    return next(action);
-  };
+  const { middleware: recorder, actions: recorded } = actionRecorder();
   const store = configureStore({ reducer: { [sync.reducerPath]: sync.reducer }, middleware: (getDefault) => getDefault().concat(sync.middleware, recorder) });
   stops.push(() => store.dispatch(sync.actions.disconnect()));
   const status = () => sync.selectors.selectConnection(store.getState()).status;

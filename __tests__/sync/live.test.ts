@@ -3,7 +3,7 @@
  * ends deep-equal to a fresh PostgREST query of the same request; exact entries are patched without
  * refetching, windows and other entries the client can't patch exactly are refetched.
  */
-import { configureStore, findNonSerializableValue, type Middleware, type UnknownAction } from '@reduxjs/toolkit';
+import { configureStore, findNonSerializableValue } from '@reduxjs/toolkit';
 import fc from 'fast-check';
 import { WebSocket } from 'ws';
 import { createPostgrestApi } from '../../lib/api/index.js';
@@ -12,6 +12,7 @@ import { postgrestBaseQuery } from '../../lib/postgrest/baseQuery.js';
 import type { PostgrestRequest } from '../../lib/postgrest/types.js';
 import { createSyncMiddleware } from '../../lib/sync/index.js';
 import { closeSql, sql, testStack } from '../support/stack.js';
+import { actionRecorder } from '../support/store.js';
 
 const cleanups: Array<() => void> = [];
 afterAll(async () => {
@@ -37,11 +38,7 @@ function makeStore(WebSocketImpl: unknown = WebSocket) {
     heartbeatIntervalMs: 1000,
     onWarning: () => undefined,
   });
-  const recorded: UnknownAction[] = [];
-  const recorder: Middleware = () => (next) => (action) => {
-    recorded.push(action as UnknownAction);
-    return next(action);
-  };
+  const { middleware: recorder, actions: recorded } = actionRecorder();
   const store = configureStore({
     reducer: { [api.reducerPath]: api.reducer, [sync.reducerPath]: sync.reducer },
     middleware: (getDefault) => getDefault().concat(api.middleware, sync.middleware, recorder),

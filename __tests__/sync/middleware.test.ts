@@ -5,11 +5,12 @@
  * without losing a change, and recorded actions replayed into a fresh store that send nothing.
  * RTK's serializability check is on in every store.
  */
-import { configureStore, findNonSerializableValue, type Middleware, type UnknownAction } from '@reduxjs/toolkit';
+import { configureStore, findNonSerializableValue } from '@reduxjs/toolkit';
 import { WebSocket } from 'ws';
 import { createSyncMiddleware, type RealtimeChange, type SyncMiddleware } from '../../lib/sync/index.js';
 import { createRealtimeServer, type RealtimeServer } from '../../lib/server/realtime/server.js';
 import { sql, closeSql, testStack } from '../support/stack.js';
+import { actionRecorder } from '../support/store.js';
 
 const stores: Array<{ sync: SyncMiddleware; store: ReturnType<typeof makeStore>['store'] }> = [];
 const servers: RealtimeServer[] = [];
@@ -33,11 +34,7 @@ function makeStore(options: { url?: string; WebSocket?: unknown; getToken?: () =
     timeoutMs: 3000,
     onWarning: () => undefined,
   });
-  const recorded: UnknownAction[] = [];
-  const recorder: Middleware = () => (next) => (action) => {
-    recorded.push(action as UnknownAction);
-    return next(action);
-  };
+  const { middleware: recorder, actions: recorded } = actionRecorder();
   const store = configureStore({
     reducer: { [sync.reducerPath]: sync.reducer },
     middleware: (getDefault) => getDefault().concat(sync.middleware, recorder),
