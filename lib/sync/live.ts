@@ -39,8 +39,8 @@ export interface LiveContext {
   /** Primary key columns per table; default `id`. */
   primaryKeys?: Readonly<Record<string, string | readonly string[]>>;
   dispatch: (action: unknown) => unknown;
-  /** The cache entry's data now. */
-  read: (endpoint: string, arg: unknown) => unknown;
+  /** A reader of the cache entry's data (made once per entry: RTK's `select(arg)` builds a selector). */
+  reader: (endpoint: string, arg: unknown) => () => unknown;
   /** Whether the channel's "Subscribed to PostgreSQL" arrived for its current join. */
   isLive: (channel: string) => boolean;
   subscribe: (channel: string, schema: string, table: string) => void;
@@ -69,6 +69,7 @@ interface LiveEntry {
   /** The cached rows `byKey` indexes (by identity). */
   indexed?: unknown;
   byKey?: Map<string, Record<string, unknown>>;
+  read?: () => unknown;
 }
 
 interface Meta {
@@ -194,7 +195,8 @@ export function createLiveQueries(context: LiveContext, endpoints: readonly stri
     const keepsKeyAndOrder = (projected: Record<string, unknown>, full: Record<string, unknown>) =>
       needed.every((column) => column in projected && projected[column] === full[column]);
 
-    const current = context.read(entry.endpoint, entry.arg);
+    const read = (entry.read ??= context.reader(entry.endpoint, entry.arg));
+    const current = read();
     const limit = query.window.limit;
     const source = (counted ? (current as { rows?: unknown } | undefined)?.rows : current) as Array<Record<string, unknown>> | undefined;
     if (!Array.isArray(source)) return refetch(entry);
@@ -268,7 +270,7 @@ export function createLiveQueries(context: LiveContext, endpoints: readonly stri
     const count = counted ? (current as { count: number | null }).count : null;
     const next = counted ? { ...(current as object), rows, count: count === null ? null : count + delta } : rows;
     context.dispatch(api.util.patchQueryData(entry.endpoint, entry.arg, [{ op: 'replace', path: [], value: next }]));
-    const after = context.read(entry.endpoint, entry.arg);
+    const after = read();
     entry.indexed = counted ? (after as { rows?: unknown } | undefined)?.rows : after;
   }
 

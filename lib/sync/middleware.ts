@@ -102,9 +102,9 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
         api: options.api as LiveApi,
         ...(options.primaryKeys && { primaryKeys: options.primaryKeys }),
         dispatch: (action) => store!.dispatch(action as UnknownAction),
-        read: (endpoint, arg) => {
+        reader: (endpoint, arg) => {
           const select = (options.api as { endpoints: Record<string, { select: (arg: unknown) => (state: unknown) => { data?: unknown } }> }).endpoints[endpoint]?.select(arg);
-          return select ? select(store!.getState()).data : undefined;
+          return () => (select ? select(store!.getState()).data : undefined);
         },
         isLive: (channel) => mirror().channels[channel]?.changesLive === true,
         subscribe: (channel, schema, table) =>

@@ -100,6 +100,8 @@ interface StaticTargets {
 
 interface MatchedChange {
   event: ChangeEvent;
+  /** Its table's key in the batch's `tables` and `facts` (empty for TRUNCATE, which needs no facts). */
+  tableKey: string;
   targets: Targets;
   /** Index of the event's key row in its table's check, when it is checked. */
   rowIndex: number;
@@ -168,7 +170,7 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
       if (event.type === 'TRUNCATE') {
         const channels = new Map<JoinedChannel, Target>();
         for (const subscription of lookup.forTable(event.schema, event.table)) channels.set(subscription.channel, { ids: [], select: null });
-        if (channels.size > 0) matched.push({ event, targets: { channels, byGroup: [] }, rowIndex: -1 });
+        if (channels.size > 0) matched.push({ event, targets: { channels, byGroup: [] }, rowIndex: -1, tableKey: '' });
         continue;
       }
       const targets = targetsOf(lookup, event, eventIndex, sqlPassed);
@@ -190,7 +192,7 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
         if (rowIndex >= 0) batch.groups.set(group.groupKey, group);
         batch.roles.add(group.role);
       }
-      matched.push({ event, targets, rowIndex });
+      matched.push({ event, targets, rowIndex, tableKey: key });
     }
     if (matched.length === 0) return;
 
@@ -205,19 +207,19 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
           onError(error);
           facts.set(key, { visible: new Map(), columns: new Map(), rlsEnabled: true, failed: true });
           for (const change of matched) {
-            if (change.event.schema !== batch.table.schema || change.event.table !== batch.table.name) continue;
+            if (change.tableKey !== key) continue;
             for (const channel of change.targets.channels.keys()) if (!missed.has(channel)) missed.set(channel, 'check_failed');
           }
         }
       }),
     );
 
-    for (const { event, targets, rowIndex } of matched) {
+    for (const { event, targets, rowIndex, tableKey } of matched) {
       if (event.type === 'TRUNCATE') {
         for (const channel of targets.channels.keys()) if (lookup.has(channel)) options.onTruncate?.(channel, event);
         continue;
       }
-      const tableFacts = facts.get(JSON.stringify([event.schema, event.table]))!;
+      const tableFacts = facts.get(tableKey)!;
       if (tableFacts.failed) continue;
       const dataTexts = new Map<string, string>();
       const frames = new Map<string, FanoutFrames>();
