@@ -1,3 +1,4 @@
+import { splitTopLevel } from '../postgrest/split';
 import type { PostgrestRequest } from '../postgrest/types';
 
 /**
@@ -61,33 +62,17 @@ export function rowId(row: Record<string, unknown>, pk: readonly string[]): stri
   return pk.length === 1 ? values[0] : JSON.stringify(values);
 }
 
-/** Splits `a,b(c,d),"e,f"` at top-level commas. */
-export function splitTopLevel(text: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let quoted = false;
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '\\') i++;
-      else if (ch === '"') quoted = false;
-    } else if (ch === '"') quoted = true;
-    else if (ch === '(') depth++;
-    else if (ch === ')') depth--;
-    else if (ch === ',' && depth === 0) {
-      parts.push(text.slice(start, i));
-      start = i + 1;
-    }
-  }
-  parts.push(text.slice(start));
-  return parts.map((p) => p.trim()).filter((p) => p.length > 0);
+/** The non-empty, trimmed items of a PostgREST list (`a, b(c,d),"e,f"`). */
+function listItems(text: string): string[] {
+  return splitTopLevel(text)
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
 }
 
 /** Relation names embedded by a select list: `author:authors!fk(name)` → `authors`. */
 export function embeddedRelations(select: string): string[] {
   const out: string[] = [];
-  for (const item of splitTopLevel(select)) {
+  for (const item of listItems(select)) {
     const paren = item.indexOf('(');
     if (paren < 0) continue;
     let name = item.slice(0, paren).replace(/^\.\.\./, '');
@@ -120,7 +105,7 @@ export function providedTags(request: PostgrestRequest, data: unknown, primaryKe
   for (const [key, value] of request.query) {
     if (key === 'order') {
       ordered = true;
-      for (const term of splitTopLevel(value)) columns.add(term.split('.')[0]!.replace(/"/g, ''));
+      for (const term of listItems(value)) columns.add(term.split('.')[0]!.replace(/"/g, ''));
     } else if (key === 'limit' || key === 'offset') limited = true;
     else if (LOGIC_KEYS.has(key)) any = true;
     else if (!MODIFIER_KEYS.has(key) && !key.includes('.')) columns.add(key);
@@ -145,7 +130,7 @@ function idsFromFilters(request: PostgrestRequest, pk: readonly string[], eqOnly
     if (!entry) return undefined;
     const value = entry[1];
     if (value.startsWith('eq.')) return [value.slice(3)];
-    return splitTopLevel(value.slice(4, -1)).map(unquote);
+    return listItems(value.slice(4, -1)).map(unquote);
   }
   const values: string[] = [];
   for (const col of pk) {

@@ -3,32 +3,10 @@
  * casts that do not change the JSON value are exact; embedded resources, spreads, aggregates, json
  * paths and value-changing casts are reported as inexact.
  */
+import { splitTopLevel } from '../split.js';
 import type { ColumnType, Row } from './types.js';
 
 type Field = { kind: 'all' } | { kind: 'column'; key: string; column: string };
-
-/** Splits at commas outside parentheses and double quotes. */
-function splitTopLevel(text: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let quoted = false;
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (quoted) {
-      if (char === '\\') i++;
-      else if (char === '"') quoted = false;
-    } else if (char === '"') quoted = true;
-    else if (char === '(') depth++;
-    else if (char === ')') depth--;
-    else if (char === ',' && depth === 0) {
-      parts.push(text.slice(start, i));
-      start = i + 1;
-    }
-  }
-  parts.push(text.slice(start));
-  return parts;
-}
 
 const unquote = (name: string) => (/^".*"$/.test(name) ? name.slice(1, -1).replace(/\\(.)/g, '$1') : name);
 
