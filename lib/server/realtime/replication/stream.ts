@@ -163,11 +163,13 @@ export function createReplicationStream(input: ReplicationStreamOptions): Replic
     reconnectTimer = undefined;
     const closing = connection;
     connection = undefined;
-    await closing?.close();
     const catalogPool = pool;
     pool = undefined;
+    // The walsender serving the slot exits a moment after the slot is dropped: wait for both.
+    const walsender = catalogPool && slotName && closing ? await activePid(catalogPool, slotName) : undefined;
+    await closing?.close();
     if (catalogPool) {
-      if (slotName) await waitForSlotReleased(catalogPool, slotName);
+      if (slotName) await waitForSlotReleased(catalogPool, slotName, walsender);
       await catalogPool.end().catch(() => undefined);
     }
   };
@@ -227,12 +229,28 @@ async function checkPublication(pool: pg.Pool, publication: string): Promise<voi
   }
 }
 
-/** PostgreSQL drops a temporary slot as its walsender exits, a moment after the socket closed. */
-async function waitForSlotReleased(pool: pg.Pool, slotName: string): Promise<void> {
+/** The pid of the walsender holding `slotName`, if any (and if PostgreSQL answers). */
+async function activePid(pool: pg.Pool, slotName: string): Promise<number | undefined> {
+  try {
+    const { rows } = await pool.query<{ pid: number | null }>('select active_pid as pid from pg_replication_slots where slot_name = $1', [slotName]);
+    return rows[0]?.pid ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * PostgreSQL drops a temporary slot as its walsender exits, a moment after the socket closed; the
+ * walsender process itself is gone a moment later still.
+ */
+async function waitForSlotReleased(pool: pg.Pool, slotName: string, walsender: number | undefined): Promise<void> {
   const deadline = Date.now() + SLOT_RELEASE_TIMEOUT_MS;
   while (Date.now() < deadline) {
     try {
-      const { rows } = await pool.query('select 1 from pg_replication_slots where slot_name = $1', [slotName]);
+      const { rows } = await pool.query(
+        'select 1 from pg_replication_slots where slot_name = $1 union all select 1 from pg_stat_activity where pid = $2',
+        [slotName, walsender ?? 0],
+      );
       if (rows.length === 0) return;
     } catch {
       return; // PostgreSQL is gone, and its temporary slots with it
