@@ -27,6 +27,7 @@ function makeStore(WebSocketImpl: unknown = WebSocket) {
     apiKey: stack.anonKey,
     endpoints: (build) => ({
       notesByRoom: build.query<unknown, string>({ query: (room) => from('sync_notes').select('id,rank').eq('room', room).order('rank').order('id') }),
+      liveNotesByRoom: build.liveQuery<unknown, string>({ query: (room) => from('sync_notes').select('id,rank').eq('room', room).order('rank').order('id') }),
     }),
   });
   const sync = createSyncMiddleware({
@@ -126,20 +127,56 @@ describe('live entries', () => {
     expect(findNonSerializableValue(store.getState())).toBe(false);
   });
 
-  it('keeps a declared endpoint marked live equal to the database', async () => {
+  it.each(['notesByRoom', 'liveNotesByRoom'] as const)('keeps declared endpoint %s (marked live) equal to the database, fetched once after subscribing', async (endpoint) => {
     const room = `declared-${process.pid}-${++roomCounter}`;
     const base = process.pid * 10_000 + 9000 + roomCounter * 10;
-    const { api, sync, store } = makeStore();
-    const subscription = store.dispatch(api.endpoints.notesByRoom.initiate(room));
+    const { api, sync, store, recorded } = makeStore();
+    const subscription = store.dispatch(api.endpoints[endpoint].initiate(room));
     cleanups.push(() => subscription.unsubscribe());
     await eventually(() => sync.selectors.selectChannel(store.getState(), 'live:public.sync_notes')?.changesLive === true);
     await sql('insert into sync_notes (id, room, rank) values ($1, $2, 5), ($3, $2, 1)', [base, room, base + 1]);
     await sql('update sync_notes set rank = 9 where id = $1', [base + 1]);
     await sql('insert into sync_notes (id, room, rank) values ($1, $2, 7)', [base + 2, room]);
     await sql('delete from sync_notes where id = $1', [base]);
-    const current = () => JSON.stringify(api.endpoints.notesByRoom.select(room)(store.getState() as never).data);
+    const current = () => JSON.stringify(api.endpoints[endpoint].select(room)(store.getState() as never).data);
     const expected = JSON.stringify([{ id: base + 2, rank: 7 }, { id: base + 1, rank: 9 }]);
     expect(await eventually(() => current() === expected)).toBe(true);
+    // Subscribe first, then fetch: the one fetch waited for the subscription, so nothing was refetched.
+    const pending = recorded.filter((action) => action.type === `${api.reducerPath}/executeQuery/pending` && (action.meta as { arg: { endpointName: string } }).arg.endpointName === endpoint);
+    expect(pending).toHaveLength(1);
+    const liveAt = recorded.findIndex((action) => action.type === `${sync.reducerPath}/changesLive`);
+    const startedAt = recorded.findIndex((action) => action.type === 'rtkPostgrest/liveFetchStarting');
+    const fulfilledAt = recorded.findIndex((action) => action.type === `${api.reducerPath}/executeQuery/fulfilled`);
+    expect(startedAt).toBeGreaterThanOrEqual(0);
+    expect(liveAt).toBeGreaterThan(startedAt);
+    expect(fulfilledAt).toBeGreaterThan(liveAt);
+  });
+
+  it('applies a change that touches several entries in one dispatch, with no per-entry patch actions', async () => {
+    const room = `batched-${process.pid}-${++roomCounter}`;
+    const id = process.pid * 10_000 + 9800 + roomCounter;
+    const { api, sync, store, recorded } = makeStore();
+    const requests = [
+      from('sync_notes').select('id,rank').eq('room', room).order('id'),
+      from('sync_notes').select('id,rank,body').eq('room', room).order('rank', { ascending: false }).order('id'),
+      from('sync_notes').select('id').eq('room', room).gte('rank', 0).order('id').limit(5),
+    ];
+    const subscriptions = requests.map((request) => store.dispatch(api.endpoints.live.initiate(request as never)));
+    cleanups.push(() => subscriptions.forEach((subscription) => (subscription as { unsubscribe(): void }).unsubscribe()));
+    await eventually(() => sync.selectors.selectChannel(store.getState(), 'live:public.sync_notes')?.changesLive === true);
+    await eventually(() => requests.every((request) => api.endpoints.live.select(request.toRequest() as never)(store.getState() as never).status === 'fulfilled'));
+    const before = recorded.length;
+    await sql('insert into sync_notes (id, room, rank, body) values ($1, $2, 3, $3)', [id, room, 'x']);
+    const rows = (index: number) => api.endpoints.live.select(requests[index]!.toRequest() as never)(store.getState() as never).data as unknown[] | undefined;
+    expect(await eventually(() => [0, 1, 2].every((index) => rows(index)?.length === 1))).toBe(true);
+    const after = recorded.slice(before);
+    const applied = after.filter((action) => action.type === `${sync.reducerPath}/changesApplied`);
+    expect(applied).toHaveLength(1);
+    const payload = applied[0]!.payload as { entries: Array<{ queryCacheKey: string; data: unknown }>; positions: Array<{ channel: string }> };
+    expect(payload.entries).toHaveLength(3);
+    expect(payload.positions.map((position) => position.channel)).toEqual(['live:public.sync_notes']);
+    expect(after.filter((action) => action.type.startsWith(`${api.reducerPath}/`))).toEqual([]);
+    expect(rows(1)).toEqual([{ id, rank: 3, body: 'x' }]);
   });
 
   it('replaying the recorded actions of live entries into a fresh store opens no socket and fetches nothing', async () => {
@@ -168,5 +205,8 @@ describe('live entries', () => {
     expect(sockets).toBe(0);
     expect(fetches.length).toBeGreaterThan(0); // the recording did hold fetches and live-entry actions
     expect(replay.recorded.filter((action) => action.type.endsWith('/executeQuery/pending'))).toHaveLength(fetches.length); // none added by the replay
+    // Time travel shows the same cache: the replayed patches rebuilt the live entry.
+    const replayed = api.endpoints.live.select(from('sync_notes').select('id').eq('room', room).order('id').toRequest() as never)(replay.store.getState() as never).data;
+    expect(replayed).toEqual(rowsNow());
   });
 });

@@ -1,3 +1,4 @@
+import type { UnknownAction } from '@reduxjs/toolkit';
 import type {
   Api,
   ApiModules,
@@ -17,16 +18,58 @@ import { invalidatedTags, providedTags, tagType, type PrimaryKeys, type Tag } fr
 export type ModuleName = keyof ApiModules<any, any, any, any>;
 
 /**
- * Dispatched by a `live` fetch before it starts (payload `{ endpoint, request }`); a sync middleware
- * returns a promise that settles once the table's changes are live, so no change falls between the
- * fetch and the subscription.
+ * Dispatched by the base query before a live endpoint's fetch starts (payload `{ endpoint, request,
+ * queryCacheKey }`); a sync middleware returns a promise that settles once the table's changes are
+ * live (subscribe first, then fetch), so no change falls between the fetch and the subscription.
  */
 export const LIVE_FETCH_STARTING = 'rtkPostgrest/liveFetchStarting';
+
+/**
+ * An action whose `meta[LIVE_PATCHES]` is this api's reducerPath carries `payload.entries`
+ * (`{ queryCacheKey, data }[]`): the api's reducer replaces each entry's data, all in one dispatch
+ * (the sync middleware applies a tick's changes to every live entry this way).
+ */
+export const LIVE_PATCHES = 'rtkPostgrestLivePatches';
+
+export interface LivePatch {
+  queryCacheKey: string;
+  data: unknown;
+}
+
+/** Live endpoints per api: `live`, declared `build.liveQuery` endpoints and those marked by `markLiveEndpoints`. */
+const liveEndpointsByApi = new WeakMap<object, Set<string>>();
+
+/** The names of `api`'s live endpoints (a sync middleware keeps their entries equal to the database). */
+export function liveEndpointsOf(api: object): ReadonlySet<string> {
+  return liveEndpointsByApi.get(api) ?? new Set();
+}
+
+/**
+ * Marks declared query endpoints live, as `build.liveQuery` does (createSyncMiddleware's
+ * `liveEndpoints` option calls this). Their `query` must return a PostgREST select.
+ */
+export function markLiveEndpoints(api: object, names: Iterable<string>): void {
+  const endpoints = (api as { endpoints?: Record<string, unknown> }).endpoints;
+  const set = liveEndpointsByApi.get(api);
+  if (!endpoints || !set) throw new TypeError('markLiveEndpoints: not an api made by createPostgrestApi');
+  for (const name of names) {
+    if (typeof name !== 'string' || !(name in endpoints) || name === 'read' || name === 'write') {
+      throw new TypeError(`markLiveEndpoints: ${JSON.stringify(name)} is not a declared query endpoint of the api`);
+    }
+    set.add(name);
+  }
+}
 
 /** Tag types the automatic tags use besides table names. */
 export const BUILTIN_TAG_TYPES = ['POSTGREST', 'RPC'] as const;
 
-export type PostgrestEndpointBuilder<ReducerPath extends string> = EndpointBuilder<PostgrestBaseQuery, string, ReducerPath>;
+export type PostgrestEndpointBuilder<ReducerPath extends string> = EndpointBuilder<PostgrestBaseQuery, string, ReducerPath> & {
+  /**
+   * A query endpoint whose entries a sync middleware keeps equal to the database (like the generic
+   * `live`): its `query` must return a PostgREST select.
+   */
+  liveQuery: EndpointBuilder<PostgrestBaseQuery, string, ReducerPath>['query'];
+};
 
 /** The endpoints every PostgREST api has. */
 export type GenericEndpoints<ReducerPath extends string> = {
@@ -113,12 +156,25 @@ function autoInvalidates(primaryKeys: PrimaryKeys | undefined) {
   };
 }
 
-/** Wraps the endpoint builder so declared endpoints get automatic tags unless they set their own. */
-function withAutoTags<RP extends string>(build: PostgrestEndpointBuilder<RP>, primaryKeys?: PrimaryKeys): PostgrestEndpointBuilder<RP> {
+/**
+ * Wraps the endpoint builder so declared endpoints get automatic tags unless they set their own;
+ * `liveQuery` definitions are remembered in `liveDefinitions`.
+ */
+function withAutoTags<RP extends string>(
+  build: EndpointBuilder<PostgrestBaseQuery, string, RP>,
+  primaryKeys: PrimaryKeys | undefined,
+  liveDefinitions: WeakSet<object>,
+): PostgrestEndpointBuilder<RP> {
+  const query = ((definition: Record<string, unknown>) =>
+    build.query({ providesTags: autoProvides(primaryKeys), ...definition } as never)) as typeof build.query;
   return {
     ...build,
-    query: ((definition: Record<string, unknown>) =>
-      build.query({ providesTags: autoProvides(primaryKeys), ...definition } as never)) as typeof build.query,
+    query,
+    liveQuery: ((definition: Record<string, unknown>) => {
+      const made = query(definition as never);
+      liveDefinitions.add(made);
+      return made;
+    }) as typeof build.query,
     mutation: ((definition: Record<string, unknown>) =>
       build.mutation({ invalidatesTags: autoInvalidates(primaryKeys), ...definition } as never)) as typeof build.mutation,
   };
@@ -152,15 +208,37 @@ export function buildPostgrestApi<
 ): PostgrestApi<ReducerPath, Definitions, Modules> {
   validateOptions(options as CreatePostgrestApiOptions<string, EndpointDefinitions>);
   const { primaryKeys } = options;
-  const baseQuery = postgrestBaseQuery({
+  const fetchBaseQuery = postgrestBaseQuery({
     url: options.url,
     apiKey: options.apiKey,
     getToken: options.getToken,
     fetchFn: options.fetchFn,
     timeoutMs: options.timeoutMs,
   });
+  const reducerPath = (options.reducerPath ?? 'postgrestApi') as ReducerPath;
+  const live = new Set<string>(['live']);
+  const liveDefinitions = new WeakSet<object>();
+  // Subscribe first, then fetch: before a live endpoint's fetch, a sync middleware answers
+  // LIVE_FETCH_STARTING with a promise that settles once the table's changes are live; without one
+  // the fetch starts at once.
+  const baseQuery: PostgrestBaseQuery = async (arg, queryApi, extraOptions) => {
+    if (queryApi.type === 'query' && live.has(queryApi.endpoint)) {
+      await Promise.resolve(); // RTK registers the running query only after initiate returned
+      let request: PostgrestRequest | undefined;
+      try {
+        request = toPostgrestRequest(arg);
+      } catch {
+        /* the base query answers INVALID_REQUEST */
+      }
+      if (request) {
+        const gate = queryApi.dispatch({ type: LIVE_FETCH_STARTING, payload: { endpoint: queryApi.endpoint, request, queryCacheKey: queryApi.queryCacheKey } }) as unknown;
+        if (gate && typeof (gate as Promise<unknown>).then === 'function') await gate;
+      }
+    }
+    return fetchBaseQuery(arg, queryApi, extraOptions);
+  };
   const api = createApi({
-    reducerPath: (options.reducerPath ?? 'postgrestApi') as ReducerPath,
+    reducerPath,
     baseQuery,
     tagTypes: [...BUILTIN_TAG_TYPES, ...(options.tagTypes ?? [])],
     keepUnusedDataFor: options.keepUnusedDataFor,
@@ -178,37 +256,34 @@ export function buildPostgrestApi<
         });
       const generic: GenericEndpoints<ReducerPath> = {
         read: readDefinition(),
-        live: build.query<unknown, PostgrestRequestLike>({
-          // Subscribe first, then fetch: a sync middleware answers LIVE_FETCH_STARTING with a promise
-          // that settles once the table's changes are live; without one the fetch starts at once.
-          queryFn: async (arg, queryApi, _extra, fetchWithBaseQuery) => {
-            await Promise.resolve(); // RTK registers the running query only after initiate returned
-            let request: PostgrestRequest;
-            try {
-              request = toPostgrestRequest(arg);
-            } catch {
-              return fetchWithBaseQuery(arg) as never; // the base query answers INVALID_REQUEST
-            }
-            const gate = queryApi.dispatch({ type: LIVE_FETCH_STARTING, payload: { endpoint: queryApi.endpoint, request } }) as unknown;
-            if (gate && typeof (gate as Promise<unknown>).then === 'function') await gate;
-            return fetchWithBaseQuery(request) as never;
-          },
-          serializeQueryArgs: ({ queryArgs, endpointDefinition, endpointName }) =>
-            defaultSerializeQueryArgs({ queryArgs: normalizeArg(queryArgs), endpointDefinition, endpointName }),
-          providesTags: autoProvides(primaryKeys),
-        }),
+        live: readDefinition(),
         write: build.mutation<unknown, PostgrestRequestLike>({
           query: (arg) => arg,
           invalidatesTags: autoInvalidates(primaryKeys),
         }),
       };
-      const declared = options.endpoints ? options.endpoints(withAutoTags(build, primaryKeys)) : ({} as Definitions);
+      const declared = options.endpoints ? options.endpoints(withAutoTags(build, primaryKeys, liveDefinitions)) : ({} as Definitions);
       for (const name of Object.keys(declared)) {
         if (name in generic) throw new TypeError(`createPostgrestApi: endpoint name "${name}" is reserved for the generic endpoint`);
+        if (liveDefinitions.has(declared[name] as object)) live.add(name);
       }
       return { ...generic, ...declared };
     },
   }) as unknown as PostgrestApi<ReducerPath, Definitions, Modules>;
+  liveEndpointsByApi.set(api, live);
+
+  // The sync middleware's live patches: every entry of a tick replaced in one dispatch.
+  const internals = api as unknown as { reducer: (state: unknown, action: UnknownAction) => unknown };
+  const apiReducer = internals.reducer;
+  const queryResultPatched = (api as unknown as { internalActions: { queryResultPatched: (payload: { queryCacheKey: string; patches: unknown[] }) => UnknownAction } }).internalActions.queryResultPatched;
+  internals.reducer = (state: unknown, action: UnknownAction) => {
+    let next = apiReducer(state, action);
+    if ((action.meta as Record<string, unknown> | undefined)?.[LIVE_PATCHES] !== reducerPath) return next;
+    for (const { queryCacheKey, data } of ((action.payload as { entries?: LivePatch[] } | undefined)?.entries ?? [])) {
+      next = apiReducer(next, queryResultPatched({ queryCacheKey, patches: [{ op: 'replace', path: [], value: data }] }));
+    }
+    return next;
+  };
 
   // A builder chain passed to initiate becomes a plain request before it reaches any action.
   for (const name of ['read', 'live', 'write'] as const) {

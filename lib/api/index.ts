@@ -5,6 +5,8 @@ import { buildPostgrestApi, type CreatePostgrestApiOptions, type PostgrestApi } 
 export {
   BUILTIN_TAG_TYPES,
   buildPostgrestApi,
+  liveEndpointsOf,
+  markLiveEndpoints,
   normalizeArg,
   type CreatePostgrestApiOptions,
   type GenericEndpoints,

@@ -11,10 +11,10 @@ import type { Middleware, MiddlewareAPI, UnknownAction } from '@reduxjs/toolkit'
 import { createPhoenixSocket } from './phoenix/socket.js';
 import { emptyPresenceSession, metasByKey, receivePresenceDiff, receivePresenceState, type PresenceDiff, type PresenceSession, type PresenceState as PhoenixPresenceState } from './phoenix/presence.js';
 import type { PhoenixSocket, PushResult, SocketEvent, WebSocketLike } from './phoenix/types.js';
-import { LIVE_FETCH_STARTING } from '../api/createPostgrestApi.js';
+import { LIVE_FETCH_STARTING, liveEndpointsOf, markLiveEndpoints } from '../api/createPostgrestApi.js';
 import { toChange, type RealtimeChange } from './changes.js';
 import { followBrowser } from './environment.js';
-import { createLiveQueries, type LiveApi } from './live.js';
+import { createLiveQueries, type LiveApi, type LiveFetch } from './live.js';
 import { createSelectors } from './selectors.js';
 import { createSyncActions, createSyncSlice, type ChannelConfig, type SyncActions, type SyncState } from './slice.js';
 
@@ -25,8 +25,8 @@ export interface SyncMiddlewareOptions<ReducerPath extends string = 'sync'> {
    */
   api?: unknown;
   /**
-   * Declared query endpoints whose entries are live too (besides the generic `live`): their `query`
-   * must return a PostgREST select.
+   * Declared query endpoints whose entries are live too (besides the generic `live` and endpoints
+   * declared with `build.liveQuery`): their `query` must return a PostgREST select.
    */
   liveEndpoints?: readonly string[];
   /** Primary key columns per table for live entries (`{ memberships: ['org_id', 'user_id'] }`); default `id`. */
@@ -97,21 +97,30 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
 
   let store: MiddlewareAPI | undefined;
   let socket: PhoenixSocket | undefined;
+  const apiPath = (options.api as { reducerPath?: string } | undefined)?.reducerPath;
+  if (options.api && options.liveEndpoints) markLiveEndpoints(options.api, options.liveEndpoints);
   const live = options.api
     ? createLiveQueries({
         api: options.api as LiveApi,
+        liveEndpoints: () => liveEndpointsOf(options.api as object),
         ...(options.primaryKeys && { primaryKeys: options.primaryKeys }),
         dispatch: (action) => store!.dispatch(action as UnknownAction),
         reader: (endpoint, arg) => {
           const select = (options.api as { endpoints: Record<string, { select: (arg: unknown) => (state: unknown) => { data?: unknown } }> }).endpoints[endpoint]?.select(arg);
           return () => (select ? select(store!.getState()).data : undefined);
         },
+        argOf: (queryCacheKey) => {
+          const queries = (store!.getState() as Record<string, { queries?: Record<string, { originalArgs?: unknown } | undefined> } | undefined>)[apiPath!]?.queries;
+          const entry = queries?.[queryCacheKey];
+          return { found: entry !== undefined, arg: entry?.originalArgs };
+        },
+        commit: (patches) => store!.dispatch(actions.changesApplied({ positions: [], entries: patches, at: Date.now() }, apiPath)),
         isLive: (channel) => mirror().channels[channel]?.changesLive === true,
         subscribe: (channel, schema, table) =>
           store!.dispatch(actions.subscribe({ channel, config: { postgresChanges: [{ event: '*', schema, table }] } })),
         unsubscribe: (channel) => store!.dispatch(actions.unsubscribe({ channel })),
         warn,
-      }, ['live', ...(options.liveEndpoints ?? [])])
+      })
     : undefined;
   /** Phoenix presence per channel, with diffs held until the current join's state arrived. */
   const presence = new Map<string, PresenceSession>();
@@ -283,17 +292,31 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
     store!.dispatch(actions.messageReceived({ channel: name, event, payload: payload ?? null }));
   }
 
-  /** One dispatch per channel for the changes that arrived together, then their listeners. */
+  /**
+   * The changes that arrived together, on every channel: one dispatch for all of them (every live
+   * entry they touched patched, every channel's position advanced), then their listeners.
+   */
   function flushChanges(): void {
     flushQueued = false;
     if (pendingChanges.size === 0) return;
     const batches = pendingChanges;
     pendingChanges = new Map();
+    const positions: Array<{ channel: string; position: string }> = [];
     for (const [name, changes] of batches) {
-      const last = changes[changes.length - 1]!;
       if (live) safely(() => live.onChanges(name, changes));
+      const position = changes[changes.length - 1]!.position;
+      if (position) positions.push({ channel: name, position });
+    }
+    const entries = live?.takePatches() ?? [];
+    if (entries.length > 0 || positions.length > 0) {
+      try {
+        store!.dispatch(actions.changesApplied({ positions, entries, at: Date.now() }, entries.length > 0 ? apiPath : undefined));
+      } finally {
+        live?.committed();
+      }
+    }
+    for (const [name, changes] of batches) {
       for (const listener of listeners.get(name) ?? []) if (listener.kind === 'postgres_changes') safely(() => listener.handler(changes));
-      if (last.position) store!.dispatch(actions.positionAdvanced({ channel: name, position: last.position, at: Date.now() }));
     }
   }
 
@@ -324,8 +347,8 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
     return (next) => (action) => {
       if (isAction(action) && action.type === LIVE_FETCH_STARTING) {
         next(action);
-        const status = mirror().connection.status;
-        return live?.gate((action.payload as { request?: unknown } | undefined)?.request, status === 'open' || status === 'connecting') ?? action;
+        const connected = () => ['open', 'connecting'].includes(mirror().connection.status);
+        return live?.fetchStarting(action.payload as LiveFetch | undefined, connected) ?? action;
       }
       const before = actions.subscribe.match(action) || actions.unsubscribe.match(action) ? mirror() : undefined;
       const result = next(action);

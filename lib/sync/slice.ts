@@ -9,6 +9,7 @@
  * store (DevTools import, a recorded session) update state but open no socket and send no frame.
  */
 import { createAction, createSlice, type PayloadAction } from '@reduxjs/toolkit';
+import { LIVE_PATCHES, type LivePatch } from '../api/createPostgrestApi.js';
 
 export type ConnectionStatus = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 export type ChannelStatus = 'joining' | 'joined' | 'leaving' | 'closed' | 'errored';
@@ -28,6 +29,15 @@ export interface ChannelConfig {
   presenceKey?: string;
   broadcast?: { self?: boolean; ack?: boolean };
   private?: boolean;
+}
+
+/** What `changesApplied` carries. */
+export interface ChangesApplied {
+  /** The position of the last change applied, per channel. */
+  positions: Array<{ channel: string; position: string }>;
+  /** The new data of every live entry the changes touched. */
+  entries: LivePatch[];
+  at: number;
 }
 
 /** Phoenix presence: key → metas (each meta has the tracked state plus `phx_ref`). */
@@ -95,7 +105,15 @@ export function createSyncActions(prefix: string, instance: string) {
     connectionChanged: createAction<{ status: ConnectionStatus; attempt?: number; error?: string | null; at: number }>(`${prefix}/connectionChanged`),
     channelChanged: createAction<{ channel: string; status: ChannelStatus; error?: string | null }>(`${prefix}/channelChanged`),
     changesLive: createAction<{ channel: string; live: boolean; position?: string | null; at: number }>(`${prefix}/changesLive`),
-    positionAdvanced: createAction<{ channel: string; position: string; at: number }>(`${prefix}/positionAdvanced`),
+    /**
+     * The changes that arrived together were applied: each channel's position advanced and, with
+     * `api` (the api's reducerPath), every live entry they touched got its new data (`entries`), in
+     * this one action (the api's reducer applies the entries).
+     */
+    changesApplied: createAction(`${prefix}/changesApplied`, (payload: ChangesApplied, api?: string) => ({
+      payload,
+      meta: api === undefined ? {} : { [LIVE_PATCHES]: api },
+    })),
     /**
      * The server said what the channel holds may be stale (a resync notice): its entries are
      * refetched, and the channel resumes from `position` (set as is: after a database reset it may
@@ -190,10 +208,11 @@ export function createSyncSlice(reducerPath: string, actions: SyncActions) {
           if (payload.position !== undefined && payload.position !== null) channel.position = maxPosition(channel.position, payload.position);
           if (payload.live) state.connection.lastSyncTime = payload.at;
         })
-        .addCase(actions.positionAdvanced, (state, { payload }) => {
-          const channel = state.channels[payload.channel];
-          if (!channel) return;
-          channel.position = maxPosition(channel.position, payload.position);
+        .addCase(actions.changesApplied, (state, { payload }) => {
+          for (const { channel: name, position } of payload.positions) {
+            const channel = state.channels[name];
+            if (channel) channel.position = maxPosition(channel.position, position);
+          }
           state.connection.lastSyncTime = payload.at;
         })
         .addCase(actions.resyncRequested, (state, { payload }) => {
