@@ -236,3 +236,14 @@ test('every exact request evaluates on the client to exactly what PostgREST retu
   // a jsonb null would answer differently from SQL NULL, nothing else.
   expect([...reasons.keys()].filter((reason) => !/^order by (arr|doc)|^doc\.\w+: .*JSON null and SQL NULL look alike/.test(reason))).toEqual([]);
 });
+
+test.each(['C.UTF-8', 'pg_c_utf8', 'C', 'ucs_basic'])('text order under collation %s is code point order, as the client evaluates it', async (collation) => {
+  const words = fc.sample(fc.string({ unit: 'grapheme', maxLength: 6 }), { numRuns: 300, seed: 7 }).concat(['a', 'B', 'b ', 'é', 'É', 'Zz', '😀', '\uffff', '\ue000', '']);
+  // `C.UTF-8` is the stack's database default (builtin provider): compare under the default.
+  const collate = collation === 'C.UTF-8' ? '' : ` collate "${collation}"`;
+  const sorted = (await sql<{ s: string }>(`select s from unnest($1::text[]) s order by s${collate}, s collate "C"`, [words])).map((row) => row.s);
+  const query = compileRequest(from('t').order('s').toRequest(), { s: { type: 'text', collation } });
+  expect(query.exact).toBe(true);
+  const ours = words.map((s) => ({ s })).sort(query.compare).map((row) => row.s);
+  expect(ours).toEqual(sorted);
+});

@@ -250,6 +250,22 @@ describe('order', () => {
     expect(byName.compare({ name: '\uffff' }, { name: '😀' })).toBeLessThan(0);
   });
 
+  test.each([
+    ['C', true, true],
+    ['POSIX', true, true],
+    ['ucs_basic', true, true],
+    ['C.UTF-8', true, false],
+    ['C.utf8', true, false],
+    ['pg_c_utf8', true, false],
+    ['pg_unicode_fast', true, false],
+    ['en_US.UTF-8', false, false],
+    ['en-x-icu', false, false],
+  ])('a column collated %s: text order exact %s, ilike exact %s', (collation, orderExact, ilikeExact) => {
+    const types = { title: { type: 'text', collation } };
+    expect(compileRequest(t().order('title').toRequest(), types).exact).toBe(orderExact);
+    expect(compileRequest(t().ilike('title', 'a*').toRequest(), types).exact).toBe(ilikeExact);
+  });
+
   test('timestamps order by instant, not by text', () => {
     const query = compile(t().order('at'));
     expect(query.compare({ at: '2026-01-01T10:00:00+05:00' }, { at: '2026-01-01T06:00:00+00:00' })).toBeLessThan(0);

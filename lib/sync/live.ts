@@ -20,7 +20,7 @@
  */
 import type { UnknownAction } from '@reduxjs/toolkit';
 import type { LivePatch } from '../api/createPostgrestApi.js';
-import { compileRequest, type ColumnTypes, type CompiledQuery } from '../postgrest/evaluate/index.js';
+import { compileRequest, type ColumnType, type ColumnTypes, type CompiledQuery } from '../postgrest/evaluate/index.js';
 import { toPostgrestRequest } from '../postgrest/request.js';
 import type { PostgrestRequest } from '../postgrest/types.js';
 import type { RealtimeChange } from './changes.js';
@@ -306,6 +306,7 @@ export function createLiveQueries(context: LiveContext) {
     onChanges(channel: string, changes: readonly RealtimeChange[]): void {
       const keys = byChannel.get(channel);
       if (!keys) return;
+      // Types from the changes only when the server did not describe the table (Supabase doesn't).
       const types = changes[changes.length - 1]?.columns;
       if (types && !columnTypes.has(channel)) columnTypes.set(channel, Object.fromEntries(types.map((column) => [column.name, column.type])));
       for (const key of keys) {
@@ -326,7 +327,9 @@ export function createLiveQueries(context: LiveContext) {
      * rejoin that did not resume (a fresh join, or a server without resume) so is every entry: the
      * changes between the old and the new join are not coming.
      */
-    onLive(channel: string, resumed: boolean): void {
+    onLive(channel: string, resumed: boolean, tables?: unknown): void {
+      const declared = declaredColumns(tables, channel);
+      if (declared) columnTypes.set(channel, declared);
       const waiting = gates.get(channel) ?? [];
       gates.delete(channel);
       for (const key of byChannel.get(channel) ?? []) {
@@ -359,4 +362,23 @@ export function createLiveQueries(context: LiveContext) {
       return entries.size;
     },
   };
+}
+
+/**
+ * The columns our realtime server describes in "Subscribed to PostgreSQL" (`tables`, an extension:
+ * docs/realtime-protocol-extensions.md) for the table of live channel `channel`, with collations,
+ * so text order is exact under code point collations; undefined when absent or malformed.
+ */
+function declaredColumns(tables: unknown, channel: string): ColumnTypes | undefined {
+  if (!Array.isArray(tables)) return undefined;
+  for (const entry of tables as Array<{ schema?: unknown; table?: unknown; columns?: unknown }>) {
+    if (!entry || `live:${String(entry.schema)}.${String(entry.table)}` !== channel || !Array.isArray(entry.columns)) continue;
+    const types: Record<string, ColumnType> = {};
+    for (const column of entry.columns as Array<{ name?: unknown; type?: unknown; collation?: unknown }>) {
+      if (!column || typeof column.name !== 'string' || typeof column.type !== 'string') return undefined;
+      types[column.name] = typeof column.collation === 'string' ? { type: column.type, collation: column.collation } : { type: column.type };
+    }
+    return types;
+  }
+  return undefined;
 }

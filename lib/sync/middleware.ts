@@ -256,7 +256,7 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
         }
         if (body.status === 'ok' && body.message === 'Subscribed to PostgreSQL') {
           store!.dispatch(actions.changesLive({ channel: name, live: true, position, at }));
-          live?.onLive(name, body.resumed === true);
+          live?.onLive(name, body.resumed === true, body.tables);
           return;
         }
         if (body.status === 'error') {

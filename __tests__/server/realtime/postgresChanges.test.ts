@@ -90,7 +90,11 @@ async function open(realtime: RealtimeClient, bindings: Array<Record<string, str
 
 async function opened(realtime: RealtimeClient, bindings: Array<Record<string, string>>): Promise<Opened> {
   const result = await open(realtime, bindings);
-  expect(result.system).toEqual({ extension: 'postgres_changes', status: 'ok', message: 'Subscribed to PostgreSQL', channel: expect.any(String), position: expect.stringMatching(/^[0-9A-F]{16}:[0-9A-F]{8}$/) });
+  const { tables, ...rest } = result.system as SystemMessage & { tables?: unknown };
+  expect(rest).toEqual({ extension: 'postgres_changes', status: 'ok', message: 'Subscribed to PostgreSQL', channel: expect.any(String), position: expect.stringMatching(/^[0-9A-F]{16}:[0-9A-F]{8}$/) });
+  // Our extension: the tables the bindings name, with their columns (docs/realtime-protocol-extensions.md).
+  const named = new Set(bindings.filter((binding) => binding.table !== undefined && binding.table !== '*').map((binding) => `${binding.schema ?? 'public'}.${binding.table}`));
+  expect(new Set(((tables ?? []) as Array<{ schema: string; table: string }>).map(({ schema, table }) => `${schema}.${table}`))).toEqual(named);
   return result;
 }
 
@@ -285,6 +289,30 @@ describe('filters PostgreSQL evaluates (collations, patterns)', () => {
     ['at=lt.2026-01-01 05:00', `at < '2026-01-01 05:00'`],
     ['at=gte.Jan 1 2026 10:30', `at >= 'Jan 1 2026 10:30'`],
   ];
+
+  it('"Subscribed to PostgreSQL" describes the columns with the collation each compares under (the default resolved)', async () => {
+    const { system } = await opened(client('1.0.0'), [{ event: '*', schema: 'public', table: 'words' }]);
+    const [defaultCollation] = (await db.query<{ collation: string }>(
+      "select coalesce(datlocale, datcollate) as collation from pg_database where datname = current_database()",
+    )).rows;
+    expect((system as SystemMessage & { tables?: unknown }).tables).toEqual([
+      {
+        schema: 'public',
+        table: 'words',
+        columns: [
+          { name: 'id', type: 'int4' },
+          { name: 'en', type: 'text', collation: 'en-x-icu' },
+          { name: 'ci', type: 'text', collation: 'ci' },
+          { name: 'c', type: 'text', collation: 'C' },
+          { name: 'plain', type: 'text', collation: defaultCollation!.collation },
+          { name: 'num', type: 'numeric' },
+          { name: 'at', type: 'timestamptz' },
+        ],
+      },
+    ]);
+    // The stack's database uses the builtin provider's C.UTF-8 (its lc_collate says only "C").
+    expect(defaultCollation!.collation).toBe('C.UTF-8');
+  });
 
   it('deliver exactly the rows the same condition selects in SQL, for INSERT, UPDATE and DELETE', async () => {
     const realtime = client('1.0.0');

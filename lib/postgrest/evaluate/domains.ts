@@ -6,7 +6,7 @@
 import { readArrayLiteral, type ArrayElement } from './arrayLiteral.js';
 import { compareDecimal, decimalOf, isInteger, readDecimal, type Decimal } from './decimal.js';
 import { jsonbContains, jsonbEqual } from './jsonb.js';
-import { compareCodePoints, isBytewiseCollation } from './textOrder.js';
+import { compareCodePoints, foldsAsciiOnly, ordersByCodePoint } from './textOrder.js';
 import { compareTime, readDate, readTimestamp, type TimeKey } from './time.js';
 import type { ColumnType, EvaluateOptions } from './types.js';
 
@@ -96,14 +96,14 @@ const booleanDomain: Domain<boolean> = {
   order: (a, b) => Number(a) - Number(b),
 };
 
-function textDomain(type: string, bytewise: boolean): Domain<string> {
+function textDomain(type: string, bytewise: boolean, asciiFold: boolean): Domain<string> {
   return {
     type,
     literal: (text) => ok(text),
     row: (value) => (typeof value === 'string' ? value : undefined),
     equal: (a, b) => a === b,
     order: bytewise ? compareCodePoints : `text order needs the database collation (${type})`,
-    text: { fold: bytewise ? 'ascii' : `case-insensitive matching needs the database collation (${type})` },
+    text: { fold: asciiFold ? 'ascii' : `case-insensitive matching needs the database collation (${type})` },
   };
 }
 
@@ -257,8 +257,11 @@ export function domainFor(column: ColumnType | undefined, options: EvaluateOptio
   if (type === 'bool' || type === 'boolean') return booleanDomain as Domain;
   if (TEXTS.has(type)) {
     // `name` always uses the C collation; other text types use theirs, or the database default.
-    const bytewise = type === 'name' || (column.collation === undefined ? options.textOrder === 'codepoint' : isBytewiseCollation(column.collation));
-    return textDomain(type, bytewise) as Domain;
+    const { collation } = column;
+    const byDefault = collation === undefined && options.textOrder === 'codepoint';
+    const bytewise = type === 'name' || byDefault || ordersByCodePoint(collation);
+    const asciiFold = type === 'name' || byDefault || foldsAsciiOnly(collation);
+    return textDomain(type, bytewise, asciiFold) as Domain;
   }
   if (type === 'uuid') return uuidDomain as Domain;
   if (type === 'date' || type === 'timestamp' || type === 'timestamptz') return timeDomain(type, options) as Domain;

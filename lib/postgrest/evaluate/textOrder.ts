@@ -21,7 +21,18 @@ export function foldAscii(text: string): string {
   return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
-/** True for collation names that order by bytes. */
-export function isBytewiseCollation(name: string | undefined): boolean {
+/**
+ * True for collations that order text by code point: libc's C / POSIX / C.UTF-8, `ucs_basic`, and
+ * the builtin provider's `C.UTF-8` (`pg_c_utf8`) and `PG_UNICODE_FAST` (`pg_unicode_fast`).
+ */
+export function ordersByCodePoint(name: string | undefined): boolean {
+  return name !== undefined && /^(c|posix|ucs_basic|c\.utf-?8|pg_c_utf8|pg_unicode_fast)$/i.test(name.replace(/"/g, ''));
+}
+
+/**
+ * True for collations whose case folding (ilike, imatch) touches ASCII letters only: C / POSIX and
+ * `ucs_basic`. The UTF-8 ones above fold every letter Unicode knows a case of.
+ */
+export function foldsAsciiOnly(name: string | undefined): boolean {
   return name !== undefined && /^(c|posix|ucs_basic)$/i.test(name.replace(/"/g, ''));
 }

@@ -14,6 +14,18 @@ export interface PublishedTable {
   columns: FilterColumn[];
   /** Each column's base type and collation as SQL casts spell them (quoted by PostgreSQL). */
   sqlTypes: Map<string, SqlColumnType>;
+  /**
+   * Each column's base typname and, for collatable types, the collation it compares under (the
+   * database default resolved), as clients are told in "Subscribed to PostgreSQL" so they can
+   * order text themselves where the collation allows (docs/realtime-protocol-extensions.md).
+   */
+  described: ColumnDescription[];
+}
+
+export interface ColumnDescription {
+  name: string;
+  type: string;
+  collation?: string;
 }
 
 /** Collations that order text by code point, so lt/gt on text can be evaluated in memory. */
@@ -27,11 +39,19 @@ const TABLE_SQL = `
     join pg_catalog.pg_namespace n on n.oid = c.relnamespace
    where n.nspname::text = $1 and c.relname::text = $2 and c.relkind in ('r', 'p')`;
 
+// The database's default collation: lc_collate under libc, the locale of the builtin or ICU provider
+// (PostgreSQL 15+; read through to_jsonb so the columns may be missing on older versions).
+const DEFAULT_COLLATION_SQL = `
+  (select case coalesce(to_jsonb(d) ->> 'datlocprovider', 'c')
+            when 'c' then d.datcollate::text
+            else coalesce(to_jsonb(d) ->> 'datlocale', to_jsonb(d) ->> 'daticulocale', d.datcollate::text) end
+     from pg_catalog.pg_database d where d.datname = current_database())`;
+
 // A domain's filter compares as its base type (one level of domain, which covers the usual case).
 const COLUMNS_SQL = `
   select a.attname::text as name,
          (case when t.typtype = 'd' then bt.typname else t.typname end)::text as typname,
-         coalesce(case when a.attcollation = 100 then (select datcollate from pg_catalog.pg_database where datname = current_database())
+         coalesce(case when a.attcollation = 100 then ${DEFAULT_COLLATION_SQL}
                        else co.collname end, '')::text as collation,
          coalesce(co.collisdeterministic, true) as deterministic,
          pg_catalog.format_type(case when t.typtype = 'd' then bt.oid else t.oid end, null) as sqltype,
@@ -49,18 +69,23 @@ const COLUMNS_SQL = `
 export async function loadPublishedTable(db: Queryable, schema: string, table: string, publication: string): Promise<PublishedTable> {
   const found = rows(await db.query(TABLE_SQL, [schema, table, publication]));
   const row = found[0];
-  if (!row) return { exists: false, published: false, columns: [], sqlTypes: new Map() };
-  const described = rows(await db.query(COLUMNS_SQL, [row.oid]));
-  const columns = described.map((column): FilterColumn => ({
+  if (!row) return { exists: false, published: false, columns: [], sqlTypes: new Map(), described: [] };
+  const catalogColumns = rows(await db.query(COLUMNS_SQL, [row.oid]));
+  const columns = catalogColumns.map((column): FilterColumn => ({
     name: String(column.name),
     typname: String(column.typname),
     textOrderIsCodepoint: CODEPOINT_COLLATIONS.has(String(column.collation)),
     nondeterministicCollation: column.deterministic === false,
   }));
   const sqlTypes = new Map(
-    described.map((column) => [String(column.name), { type: String(column.sqltype), collation: column.sqlcollation == null ? null : String(column.sqlcollation) }] as const),
+    catalogColumns.map((column) => [String(column.name), { type: String(column.sqltype), collation: column.sqlcollation == null ? null : String(column.sqlcollation) }] as const),
   );
-  return { exists: true, published: row.published === true, columns, sqlTypes };
+  const described = catalogColumns.map((column): ColumnDescription => ({
+    name: String(column.name),
+    type: String(column.typname),
+    ...(column.collation ? { collation: String(column.collation) } : {}),
+  }));
+  return { exists: true, published: row.published === true, columns, sqlTypes, described };
 }
 
 /** True when `schema` exists. */

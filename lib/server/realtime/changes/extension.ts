@@ -13,6 +13,7 @@ import { createResumeLog, type StreamPosition } from '../resumeLog.js';
 import type { ChangeEvent } from '../replication/index.js';
 import { createChangeDispatcher } from './dispatch.js';
 import { createSubscriptionRegistry, validateBindings, type Subscription } from './subscriptions.js';
+import type { ColumnDescription } from './catalog.js';
 
 export const DEFAULT_PUBLICATION = 'rtk_postgrest_realtime';
 export const SUBSCRIBED_MESSAGE = 'Subscribed to PostgreSQL';
@@ -151,6 +152,8 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
       }
     }
     if (!joining.delete(channel) || closed) return; // left meanwhile
+    const tables = describeTables(subscriptions);
+    if (tables.length > 0) extra = { ...extra, tables };
     registry.set(channel, subscriptions);
     if (live) confirm(channel, extra);
     else waiting.set(channel, extra);
@@ -230,4 +233,16 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
       await pool.end();
     },
   };
+}
+
+/**
+ * The tables a channel's bindings name, with their columns (base typname, collation): an extension
+ * of "Subscribed to PostgreSQL" so clients can order text themselves under code point collations.
+ */
+function describeTables(subscriptions: readonly Subscription[]): Array<{ schema: string; table: string; columns: readonly ColumnDescription[] }> {
+  const tables = new Map<string, { schema: string; table: string; columns: readonly ColumnDescription[] }>();
+  for (const { schema, table, columns } of subscriptions) {
+    if (table !== null && columns) tables.set(JSON.stringify([schema, table]), { schema, table, columns });
+  }
+  return [...tables.values()];
 }

@@ -6,7 +6,7 @@ import type { Queryable } from '../authorization/index.js';
 import { compileFilter, parseFilter, type RowPredicate } from '../filters.js';
 import type { PostgresBinding } from '../joinConfig.js';
 import type { JoinedChannel } from '../rooms.js';
-import { loadPublishedTable, schemaExists } from './catalog.js';
+import { loadPublishedTable, schemaExists, type ColumnDescription } from './catalog.js';
 import { compileSqlFilter, type SqlFilter } from './sqlFilter.js';
 
 export type ChangeType = 'INSERT' | 'UPDATE' | 'DELETE';
@@ -27,6 +27,8 @@ export interface Subscription {
   readonly select: readonly string[] | null;
   /** Conditions PostgreSQL evaluates (collations, patterns); null when memory decides alone. */
   readonly sql: SqlFilter | null;
+  /** The table's columns (base typname, collation) for the client; null for a whole-schema binding. */
+  readonly columns?: readonly ColumnDescription[] | null;
 }
 
 /**
@@ -66,14 +68,15 @@ async function validateBinding(db: Queryable, channel: JoinedChannel, binding: P
     if (params.filter !== undefined && params.filter !== '') return 'a filter needs a table';
     if (select !== null) return 'a select needs a table';
     if (!(await schemaExists(db, schema))) return new Retryable(`schema ${JSON.stringify(schema)} does not exist`);
-    return { ...base, matches: null, sql: null };
+    return { ...base, matches: null, sql: null, columns: null };
   }
   const found = await loadPublishedTable(db, schema, table, publication);
   if (!found.exists) return new Retryable(`table ${JSON.stringify(`${schema}.${table}`)} does not exist`);
   if (!found.published) return new Retryable(`table ${JSON.stringify(`${schema}.${table}`)} is not in publication ${JSON.stringify(publication)}`);
   const unknown = select?.find((column) => !found.columns.some((candidate) => candidate.name === column));
   if (unknown !== undefined) return new Retryable(`invalid column for select: ${JSON.stringify(unknown)}`);
-  if (params.filter === undefined || params.filter === '') return { ...base, matches: null, sql: null };
+  const described = { ...base, columns: found.described };
+  if (params.filter === undefined || params.filter === '') return { ...described, matches: null, sql: null };
   const parsed = parseFilter(params.filter);
   if (parsed instanceof Error) return parsed.message;
   const compiled = compileFilter(parsed, found.columns, { textOrderIsCodepoint: false });
@@ -81,9 +84,9 @@ async function validateBinding(db: Queryable, channel: JoinedChannel, binding: P
   if (compiled.kind === 'sql') {
     const sql = await compileSqlFilter(db, compiled.sql, compiled.prefilter, found.sqlTypes);
     if (typeof sql === 'string') return `invalid filter ${JSON.stringify(params.filter)}: ${sql}`;
-    return { ...base, matches: compiled.prefilter, sql };
+    return { ...described, matches: compiled.prefilter, sql };
   }
-  return { ...base, matches: compiled.matches, sql: null };
+  return { ...described, matches: compiled.matches, sql: null };
 }
 
 /** The live subscriptions, indexed by table. */
