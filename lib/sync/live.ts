@@ -20,7 +20,7 @@
  */
 import type { UnknownAction } from '@reduxjs/toolkit';
 import type { LivePatch } from '../api/createPostgrestApi.js';
-import { compileRequest, type ColumnType, type ColumnTypes, type CompiledQuery } from '../postgrest/evaluate/index.js';
+import { compileRequest, type ColumnType, type ColumnTypes, type CompiledQuery, type EvaluateOptions } from '../postgrest/evaluate/index.js';
 import { toPostgrestRequest } from '../postgrest/request.js';
 import type { PostgrestRequest } from '../postgrest/types.js';
 import type { RealtimeChange } from './changes.js';
@@ -39,6 +39,8 @@ export interface LiveContext {
   liveEndpoints: () => ReadonlySet<string>;
   /** Primary key columns per table; default `id`. */
   primaryKeys?: Readonly<Record<string, string | readonly string[]>>;
+  /** What the app knows about the database (its default collation, TimeZone) beyond what the server says. */
+  database?: EvaluateOptions;
   dispatch: (action: unknown) => unknown;
   /** A reader of the cache entry's data (made once per entry: RTK's `select(arg)` builds a selector). */
   reader: (endpoint: string, arg: unknown) => () => unknown;
@@ -168,7 +170,7 @@ export function createLiveQueries(context: LiveContext) {
     const types = columnTypes.get(entry.channel);
     if (entry.compiled && entry.compiledWith === types) return entry.compiled;
     try {
-      entry.compiled = compileRequest(entry.request, types);
+      entry.compiled = compileRequest(entry.request, types, context.database);
       entry.compiledWith = types;
       return entry.compiled;
     } catch (error) {

@@ -11,6 +11,8 @@ import type { Middleware, MiddlewareAPI, UnknownAction } from '@reduxjs/toolkit'
 import { createPhoenixSocket } from './phoenix/socket.js';
 import { emptyPresenceSession, metasByKey, receivePresenceDiff, receivePresenceState, type PresenceDiff, type PresenceSession, type PresenceState as PhoenixPresenceState } from './phoenix/presence.js';
 import type { PhoenixSocket, PushResult, SocketEvent, WebSocketLike } from './phoenix/types.js';
+import { compileRequest, type EvaluateOptions } from '../postgrest/evaluate/index.js';
+import { from } from '../postgrest/table.js';
 import { LIVE_FETCH_STARTING, liveEndpointsOf, markLiveEndpoints } from '../api/createPostgrestApi.js';
 import { toChange, type RealtimeChange } from './changes.js';
 import { followBrowser } from './environment.js';
@@ -31,6 +33,13 @@ export interface SyncMiddlewareOptions<ReducerPath extends string = 'sync'> {
   liveEndpoints?: readonly string[];
   /** Primary key columns per table for live entries (`{ memberships: ['org_id', 'user_id'] }`); default `id`. */
   primaryKeys?: Readonly<Record<string, string | readonly string[]>>;
+  /**
+   * What you know about the database, for live entries: `textOrder: 'codepoint'` when its default
+   * collation is C / POSIX (text order and ilike then evaluate on the client), `timeZone: 'UTC'` when
+   * PostgREST's sessions run in UTC. Our realtime server describes column collations itself; with a
+   * hosted Supabase project (usually en_US.UTF-8) leave it out: text-ordered entries are refetched.
+   */
+  database?: EvaluateOptions;
   /** The realtime endpoint, as `@supabase/realtime-js` takes it: our stack's `realtimeUrl` or a Supabase project's. */
   url: string;
   /** The project's anon key (sent as `apikey`). */
@@ -104,6 +113,7 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
         api: options.api as LiveApi,
         liveEndpoints: () => liveEndpointsOf(options.api as object),
         ...(options.primaryKeys && { primaryKeys: options.primaryKeys }),
+        ...(options.database && { database: options.database }),
         dispatch: (action) => store!.dispatch(action as UnknownAction),
         reader: (endpoint, arg) => {
           const select = (options.api as { endpoints: Record<string, { select: (arg: unknown) => (state: unknown) => { data?: unknown } }> }).endpoints[endpoint]?.select(arg);
@@ -439,6 +449,13 @@ function validateOptions(options: SyncMiddlewareOptions<string>): void {
   if (options.apiKey !== undefined && typeof options.apiKey !== 'string') throw new TypeError('createSyncMiddleware: apiKey must be a string');
   if (options.getToken !== undefined && typeof options.getToken !== 'function') throw new TypeError('createSyncMiddleware: getToken must be a function');
   if (options.WebSocket !== undefined && typeof options.WebSocket !== 'function') throw new TypeError('createSyncMiddleware: WebSocket must be a constructor');
+  if (options.database !== undefined) {
+    try {
+      compileRequest(from('any').toRequest(), {}, options.database);
+    } catch (error) {
+      throw new TypeError(`createSyncMiddleware: database: ${(error as Error).message.replace(/^compileRequest\(\): /, '')}`);
+    }
+  }
   if (options.liveEndpoints !== undefined) {
     const endpoints = (options.api as { endpoints?: Record<string, unknown> } | undefined)?.endpoints;
     if (!endpoints) throw new TypeError('createSyncMiddleware: liveEndpoints needs the api option');
