@@ -305,9 +305,13 @@ export function createLiveQueries(context: LiveContext) {
     },
 
     /** The changes of one channel that arrived together; patches wait for `takePatches`. */
-    onChanges(channel: string, changes: readonly RealtimeChange[]): void {
+    onChanges(channel: string, batch: readonly RealtimeChange[]): void {
       const keys = byChannel.get(channel);
       if (!keys) return;
+      // A live channel binds one table: a change of another one (a misbehaving server) is no entry's.
+      const changes = batch.filter((change) => `live:${change.schema}.${change.table}` === channel);
+      if (changes.length < batch.length) context.warn(`[rtk-postgrest sync] ${batch.length - changes.length} change(s) on ${channel} for another table: ignored`);
+      if (changes.length === 0) return;
       // Types from the changes only when the server did not describe the table (Supabase doesn't).
       const types = changes[changes.length - 1]?.columns;
       if (types && !columnTypes.has(channel)) columnTypes.set(channel, Object.fromEntries(types.map((column) => [column.name, column.type])));

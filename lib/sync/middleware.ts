@@ -297,6 +297,8 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
         break;
       }
       default:
+        // Still recorded (DevTools shows everything received), but nothing here acts on it.
+        warn(`[rtk-postgrest sync] unknown event ${JSON.stringify(event)} on channel ${JSON.stringify(name)}: ignored`);
         break;
     }
     store!.dispatch(actions.messageReceived({ channel: name, event, payload: payload ?? null }));

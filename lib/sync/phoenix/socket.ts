@@ -188,7 +188,10 @@ export function createPhoenixSocket(options: PhoenixSocketOptions): PhoenixSocke
       return;
     }
     const channel = channels.get(message.topic);
-    if (!channel) return;
+    if (!channel) {
+      emit({ type: 'error', code: 'UNKNOWN_TOPIC', message: `${message.event} for ${message.topic}, which is not joined: ignored` });
+      return;
+    }
     // A frame of an earlier join of this topic (phoenix.js `isMember`); v1 puts the join ref of
     // phx_close / phx_error in `ref`.
     if (message.join_ref !== null && message.join_ref !== channel.joinRef) return;
