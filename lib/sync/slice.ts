@@ -214,7 +214,8 @@ export function createSyncSlice(reducerPath: string, actions: SyncActions) {
           if (!channel) return;
           channel.status = payload.status;
           if (payload.error !== undefined) channel.error = payload.error;
-          if (payload.status === 'joined') channel.error = null;
+          // A join answered ok clears the last error; an error reported on a joined channel (a binding refused) stays.
+          if (payload.status === 'joined' && payload.error === undefined) channel.error = null;
           if (payload.status !== 'joined') channel.changesLive = false;
           if (payload.serverBindings) {
             // A binding already live stays live across a rejoin: its listeners get what the rejoin replays.
