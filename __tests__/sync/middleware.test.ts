@@ -190,6 +190,37 @@ describe('createSyncMiddleware against the realtime server', () => {
     expect(findNonSerializableValue(a.store.getState())).toBe(false);
   });
 
+  it('a binding the server refuses stops the channel\'s changes until its subscriber leaves; then a rejoin without it resumes and loses nothing', async () => {
+    const name = room();
+    const good = { event: '*' as const, schema: 'public', table: 'rt_bindings_items', filter: `room=eq.${name}` };
+    const bad = { event: '*' as const, schema: 'public', table: 'rt_bindings_items', filter: 'id=eq.abc' };
+    const a = makeStore();
+    const channel = () => a.sync.selectors.selectChannel(a.store.getState(), name);
+    const heard: number[] = [];
+    a.sync.runtime.listen(name, { kind: 'postgres_changes', binding: good, handler: (changes) => heard.push(...changes.map((c) => c.new.id as number)) });
+    a.store.dispatch(a.sync.actions.subscribe({ channel: name, config: { postgresChanges: [good] } }));
+    await waitFor(() => channel()?.changesLive);
+    const [before, whileRefused, after] = [freshId(), freshId(), freshId()];
+    await sql('insert into rt_bindings_items (id, room) values ($1, $2)', [before, name]);
+    await waitFor(() => heard.length === 1);
+
+    a.store.dispatch(a.sync.actions.subscribe({ channel: name, config: { postgresChanges: [bad] } }));
+    await waitFor(() => (channel()?.status === 'joined' && channel()!.error) || undefined);
+    expect(channel()!.error).toMatch(/abc/);
+    expect(channel()!.changesLive).toBe(false);
+    await sql('insert into rt_bindings_items (id, room) values ($1, $2)', [whileRefused, name]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(heard).toEqual([before]); // Supabase's semantics: the channel's bindings are subscribed together
+
+    a.store.dispatch(a.sync.actions.unsubscribe({ channel: name, config: { postgresChanges: [bad] } }));
+    await waitFor(() => channel()?.changesLive);
+    expect(channel()!.error).toBeNull();
+    await waitFor(() => heard.length === 2); // replayed: the rejoin resumed after `before`
+    await sql('insert into rt_bindings_items (id, room) values ($1, $2)', [after, name]);
+    await waitFor(() => heard.length === 3);
+    expect(heard).toEqual([before, whileRefused, after]);
+  });
+
   it('after the realtime server restarts, rejoins with its position and is told to resync what it could not replay', async () => {
     const stack = testStack();
     let server = await createRealtimeServer({ jwtSecret: stack.jwtSecret, databaseUrl: stack.databaseUrl, onError: () => undefined });

@@ -106,3 +106,18 @@ describe('server bindings: ids from the join reply, live once "Subscribed to Pos
     expect(state.channels.room!.serverBindings.map((binding) => binding.live)).toEqual([true, true]);
   });
 });
+
+describe('channel error', () => {
+  it('an error reported on a joined channel (a refused binding) stays until the next join is answered ok', () => {
+    let state = run(
+      actions.subscribe({ channel: 'room', config: { postgresChanges: [a] } }),
+      actions.channelChanged({ channel: 'room', status: 'joined', serverBindings: [] }),
+      actions.channelChanged({ channel: 'room', status: 'joined', error: 'invalid input syntax for type integer: "abc"' }),
+    );
+    expect(state.channels.room!.error).toBe('invalid input syntax for type integer: "abc"');
+    state = reducer(state, actions.channelChanged({ channel: 'room', status: 'joining' }));
+    expect(state.channels.room!.error).toBe('invalid input syntax for type integer: "abc"');
+    state = reducer(state, actions.channelChanged({ channel: 'room', status: 'joined', serverBindings: [] }));
+    expect(state.channels.room!.error).toBeNull();
+  });
+});
