@@ -225,6 +225,21 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
     return confirmed;
   }
 
+  /** A listener of one binding: the changes whose ids name the equal server binding, once it is live. */
+  function ofBinding(name: string, binding: PostgresChangesBinding, handler: (changes: RealtimeChange[]) => void): ChannelListener {
+    const key = bindingKey(binding);
+    return {
+      kind: 'postgres_changes',
+      binding,
+      handler: (changes) => {
+        const server = mirror().channels[name]?.serverBindings.find((candidate) => bindingKey(candidate) === key);
+        if (!server?.live) return;
+        const matched = changes.filter((change) => change.ids.includes(server.id) && (binding.event === '*' || binding.event === change.eventType));
+        if (matched.length > 0) handler(matched);
+      },
+    };
+  }
+
   function onSocketEvent(event: SocketEvent): void {
     const at = Date.now();
     switch (event.type) {
@@ -363,21 +378,6 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
     }
   }
 
-  /** A listener of one binding: the changes whose ids name the equal server binding, once it is live. */
-  function ofBinding(name: string, binding: PostgresChangesBinding, handler: (changes: RealtimeChange[]) => void): ChannelListener {
-    const key = bindingKey(binding);
-    return {
-      kind: 'postgres_changes',
-      binding,
-      handler: (changes) => {
-        const server = mirror().channels[name]?.serverBindings.find((candidate) => bindingKey(candidate) === key);
-        if (!server?.live) return;
-        const matched = changes.filter((change) => change.ids.includes(server.id) && (binding.event === '*' || binding.event === change.eventType));
-        if (matched.length > 0) handler(matched);
-      },
-    };
-  }
-
   function safely(run: () => void): void {
     try {
       run();
@@ -480,9 +480,9 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
 
 
 
-/** A channel's settings besides its bindings, as one comparable string. */
+/** A channel's settings besides its bindings as its join payload sends them, as one comparable string. */
 function settingsOf(config: ChannelConfig): string {
-  return JSON.stringify([config.presenceKey ?? null, config.broadcast ?? null, config.private ?? null]);
+  return JSON.stringify([config.presenceKey ?? null, config.broadcast?.self ?? false, config.broadcast?.ack ?? false, config.private ?? false]);
 }
 
 /** The position of the last change in `changes` that has one. */
