@@ -318,6 +318,52 @@ describe('useRealtime: hooks sharing a channel name', () => {
   });
 });
 
+describe('hooks of different kinds sharing a channel name', () => {
+  it('usePresence on a channel opened by useRealtime rejoins it with presence; the binding keeps its changes; useBroadcast options stay the first hook\'s', async () => {
+    const a = makeStore();
+    const b = makeStore();
+    const name = room();
+    const heard: number[] = [];
+    function Feed() {
+      useRealtime(name, { event: 'INSERT', table: 'rt_bindings_items', filter: `room=eq.${name}` }, (payload) => heard.push(payload.new.id as number));
+      return null;
+    }
+    function Member({ who }: { who: string }) {
+      const { onlineUsers } = usePresence(name, { key: who, state: { here: true } });
+      return <p>{onlineUsers.join(',')}</p>;
+    }
+    function Shout({ self }: { self: boolean }) {
+      useBroadcast(name, 'shout', () => undefined, { self });
+      return null;
+    }
+    const view = render(withSync(a, <Feed />));
+    await waitFor(() => expect(a.channel(name)?.changesLive).toBe(true), long);
+    const first = freshId();
+    await sql('insert into rt_bindings_items (id, room) values ($1, $2)', [first, name]);
+    await waitFor(() => expect(heard).toEqual([first]), long);
+
+    const warnings: string[] = [];
+    const original = console.warn;
+    console.warn = (message: string) => warnings.push(message);
+    try {
+      view.rerender(withSync(a, <><Feed /><Member who="alice" /><Shout self={false} /><Shout self /></>));
+    } finally {
+      console.warn = original;
+    }
+    expect(a.channel(name)?.config).toMatchObject({ presenceKey: 'alice', broadcast: { self: false, ack: false } });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/useBroadcast: .*"self":false.*"self":true.*ignored/);
+    const other = render(withSync(b, <Member who="bob" />));
+    await waitFor(() => expect(other.container.textContent).toBe('alice,bob'), long);
+    await waitFor(() => expect(view.container.textContent).toBe('alice,bob'), long);
+    await waitFor(() => expect(a.channel(name)?.changesLive).toBe(true), long);
+    const second = freshId();
+    await sql('insert into rt_bindings_items (id, room) values ($1, $2)', [second, name]);
+    await waitFor(() => expect(heard).toEqual([first, second]), long);
+    expectSerializable(a, b);
+  });
+});
+
 describe('usePresence', () => {
   it("shows the other store's users and count, re-tracks a changed state, and the other side sees the leave on unmount", async () => {
     const a = makeStore();

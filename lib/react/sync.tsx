@@ -272,7 +272,8 @@ function useBroadcastOf(
   const handlerRef = useLatest(handler);
   useEffect(() => {
     const stop = listening ? sync.runtime.listen(channel, { kind: 'broadcast', event, handler: (payload) => handlerRef.current?.(payload) }) : undefined;
-    const leave = subscribe(channel, self || ack ? { broadcast: { self, ack } } : {});
+    // Always explicit: a later hook's `self` must not make this one hear its own broadcasts.
+    const leave = subscribe(channel, { broadcast: { self, ack } });
     return () => {
       stop?.();
       leave();
