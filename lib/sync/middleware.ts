@@ -66,7 +66,8 @@ export type ChannelListener =
   /**
    * With `binding`, only the changes the server says matched it (their `ids` hold the id the join
    * reply gave the equal server binding), from when a join holding it went live; without, every
-   * change of the channel.
+   * change of the channel (also what a rejoin for an added binding replays of that binding's
+   * changes since the channel's last position).
    */
   | { kind: 'postgres_changes'; binding?: PostgresChangesBinding; handler: (changes: RealtimeChange[]) => void }
   | { kind: 'broadcast'; event: string; handler: (payload: unknown) => void };
