@@ -178,24 +178,189 @@ describe('useRealtime', () => {
     expect(inserts).toEqual(['INSERT']);
   });
 
-  it('warns when a channel name is already subscribed with another binding', () => {
+  it('warns when a channel already has another presence key, not when hooks add other bindings', () => {
     const a = makeStore();
     const name = room();
     function Listener({ filter }: { filter: string }) {
       useRealtime(name, { schema: 'public', table: 'sync_notes', filter }, () => undefined);
       return null;
     }
+    function Member({ who }: { who: string }) {
+      usePresence(name, { key: who });
+      return null;
+    }
     const warnings: string[] = [];
     const original = console.warn;
     console.warn = (message: string) => warnings.push(message);
     try {
-      const view = render(withSync(a, <><Listener filter="room=eq.x" /><Listener filter="room=eq.x" /><Listener filter="room=eq.y" /></>));
+      const view = render(withSync(a, <><Listener filter="room=eq.x" /><Listener filter="room=eq.x" /><Listener filter="room=eq.y" /><Member who="p" /><Member who="q" /></>));
+      expect(a.channel(name)?.config.postgresChanges?.map((b) => b.filter)).toEqual(['room=eq.x', 'room=eq.y']);
+      expect(a.channel(name)?.config.presenceKey).toBe('p');
       view.unmount();
     } finally {
       console.warn = original;
     }
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(new RegExp(`useRealtime: channel "${name}" is already subscribed with .*room=eq\\.x.*room=eq\\.y.*ignored`));
+    expect(warnings[0]).toMatch(new RegExp(`usePresence: channel "${name}" is already subscribed with \\{"presenceKey":"p"\\}; this hook asked for \\{"presenceKey":"q"\\}.*ignored`));
+  });
+});
+
+describe('useRealtime: hooks sharing a channel name', () => {
+  type Heard = Array<[string, number]>;
+  /** Renders one useRealtime per binding on channel `name`; `heard` gets [tag, new.id] per change. */
+  function Hook({ name, tag, binding, heard }: { name: string; tag: string; binding: Parameters<typeof useRealtime>[1]; heard: Heard }) {
+    useRealtime(name, binding, (payload) => heard.push([tag, (payload.new.id ?? payload.old.id) as number]));
+    return null;
+  }
+  const byTag = (heard: Heard, tag: string) => heard.filter(([t]) => t === tag).map(([, id]) => id);
+  const insertItem = (id: number, roomValue: string, tag: string) => sql('insert into rt_bindings_items (id, room, tag) values ($1, $2, $3)', [id, roomValue, tag]);
+
+  it('each hook gets exactly the changes of its own table and filter (rows matching one, the other, both, neither)', async () => {
+    const a = makeStore();
+    const name = room();
+    const [r, t] = [`${name}-r`, `${name}-t`];
+    const heard: Heard = [];
+    render(
+      withSync(
+        a,
+        <>
+          <Hook name={name} tag="room" heard={heard} binding={{ table: 'rt_bindings_items', filter: `room=eq.${r}` }} />
+          <Hook name={name} tag="tag" heard={heard} binding={{ table: 'rt_bindings_items', filter: `tag=eq.${t}` }} />
+          <Hook name={name} tag="notes" heard={heard} binding={{ event: 'INSERT', table: 'sync_notes', filter: `room=eq.${r}` }} />
+        </>,
+      ),
+    );
+    await waitFor(() => expect(a.channel(name)?.changesLive).toBe(true), long);
+    // All three bindings reached the server in one join, and its reply's ids are mirrored.
+    expect(a.channel(name)?.config.postgresChanges).toHaveLength(3);
+    expect(a.channel(name)?.serverBindings.map((b) => [b.table, b.filter, typeof b.id, b.live])).toEqual([
+      ['rt_bindings_items', `room=eq.${r}`, 'number', true],
+      ['rt_bindings_items', `tag=eq.${t}`, 'number', true],
+      ['sync_notes', `room=eq.${r}`, 'number', true],
+    ]);
+    expect(a.commands('subscribe', name)).toHaveLength(3);
+
+    const [onlyRoom, onlyTag, both, neither, note] = [freshId(), freshId(), freshId(), freshId(), freshId()];
+    await insertItem(onlyRoom, r, 'other');
+    await insertItem(onlyTag, `${name}-other`, t);
+    await insertItem(both, r, t);
+    await insertItem(neither, `${name}-other`, 'other');
+    await sql('insert into sync_notes (id, room) values ($1, $2)', [note, r]);
+    await sql('update sync_notes set rank = 2 where id = $1', [note]); // an UPDATE: not for the INSERT-only hook
+    await sql('update rt_bindings_items set tag = $2 where id = $1', [onlyRoom, 'still-other']); // an UPDATE still in room r
+    await waitFor(() => expect(heard).toHaveLength(6), long);
+    await act(() => wait(300)); // nothing more arrives
+    expect(byTag(heard, 'room')).toEqual([onlyRoom, both, onlyRoom]);
+    expect(byTag(heard, 'tag')).toEqual([onlyTag, both]);
+    expect(byTag(heard, 'notes')).toEqual([note]);
+    expect(heard).toHaveLength(6);
+    expectSerializable(a);
+  });
+
+  it('unmounting one hook keeps the other working; a binding added after the join is live after a rejoin that loses none of the existing binding\'s changes', async () => {
+    const a = makeStore();
+    const name = room();
+    const [r, t] = [`${name}-r`, `${name}-t`];
+    const heard: Heard = [];
+    const roomHook = <Hook key="room" name={name} tag="room" heard={heard} binding={{ table: 'rt_bindings_items', filter: `room=eq.${r}` }} />;
+    const tagHook = <Hook key="tag" name={name} tag="tag" heard={heard} binding={{ table: 'rt_bindings_items', filter: `tag=eq.${t}` }} />;
+    const view = render(withSync(a, <>{roomHook}</>));
+    await waitFor(() => expect(a.channel(name)?.changesLive).toBe(true), long);
+    const before = freshId();
+    await insertItem(before, r, t); // matches both bindings, but the tag binding does not exist yet
+    await waitFor(() => expect(byTag(heard, 'room')).toEqual([before]), long);
+    // Matches only the binding to come: the rejoin resumes after `before`, so the server replays it,
+    // but it happened before that hook subscribed.
+    const early = freshId();
+    await insertItem(early, `${name}-other`, t);
+
+    // Mount the second hook while rows keep being written: the channel rejoins with both bindings.
+    const joinsBefore = a.recorded.filter((x) => x.type === 'sync/channelChanged' && (x.payload as { status: string }).status === 'joining').length;
+    const during: number[] = [];
+    const writer = (async () => {
+      for (let i = 0; i < 15; i += 1) {
+        const id = freshId();
+        during.push(id);
+        await insertItem(id, r, 'other');
+        await wait(10);
+      }
+    })();
+    view.rerender(withSync(a, <>{roomHook}{tagHook}</>));
+    expect(a.channel(name)?.config.postgresChanges).toHaveLength(2);
+    await writer;
+    await waitFor(() => expect(a.channel(name)?.serverBindings.map((b) => b.live)).toEqual([true, true]), long);
+    const joinsAfter = a.recorded.filter((x) => x.type === 'sync/channelChanged' && (x.payload as { status: string }).status === 'joining').length;
+    expect(joinsAfter).toBe(joinsBefore + 1); // one rejoin, not a new channel
+    expect(a.commands('unsubscribe', name)).toHaveLength(0);
+    await waitFor(() => expect(byTag(heard, 'room')).toEqual([before, ...during]), long);
+    // The rows written before the tag hook mounted are not handed to it.
+    expect(byTag(heard, 'tag')).toEqual([]);
+
+    const tagged = freshId();
+    await insertItem(tagged, `${name}-other`, t);
+    await waitFor(() => expect(byTag(heard, 'tag')).toEqual([tagged]), long);
+
+    // Unmount the room hook: its binding leaves the union; the tag hook still hears its rows.
+    view.rerender(withSync(a, <>{tagHook}</>));
+    expect(a.channel(name)?.subscribers).toBe(1);
+    expect(a.channel(name)?.config.postgresChanges?.map((b) => b.filter)).toEqual([`tag=eq.${t}`]);
+    expect(a.channel(name)?.bindingSubscribers).toEqual({ [JSON.stringify(['*', 'public', 'rt_bindings_items', `tag=eq.${t}`])]: 1 });
+    const [afterRoom, afterTag, afterBoth] = [freshId(), freshId(), freshId()];
+    await insertItem(afterRoom, r, 'other');
+    await insertItem(afterTag, `${name}-other`, t);
+    await insertItem(afterBoth, r, t);
+    await waitFor(() => expect(byTag(heard, 'tag')).toEqual([tagged, afterTag, afterBoth]), long);
+    await act(() => wait(200));
+    expect(byTag(heard, 'room')).toEqual([before, ...during]);
+    view.unmount();
+    expect(a.channel(name)).toBeUndefined();
+    expectSerializable(a);
+  });
+});
+
+describe('hooks of different kinds sharing a channel name', () => {
+  it('usePresence on a channel opened by useRealtime rejoins it with presence; the binding keeps its changes; useBroadcast options stay the first hook\'s', async () => {
+    const a = makeStore();
+    const b = makeStore();
+    const name = room();
+    const heard: number[] = [];
+    function Feed() {
+      useRealtime(name, { event: 'INSERT', table: 'rt_bindings_items', filter: `room=eq.${name}` }, (payload) => heard.push(payload.new.id as number));
+      return null;
+    }
+    function Member({ who }: { who: string }) {
+      const { onlineUsers } = usePresence(name, { key: who, state: { here: true } });
+      return <p>{onlineUsers.join(',')}</p>;
+    }
+    function Shout({ self }: { self: boolean }) {
+      useBroadcast(name, 'shout', () => undefined, { self });
+      return null;
+    }
+    const view = render(withSync(a, <Feed />));
+    await waitFor(() => expect(a.channel(name)?.changesLive).toBe(true), long);
+    const first = freshId();
+    await sql('insert into rt_bindings_items (id, room) values ($1, $2)', [first, name]);
+    await waitFor(() => expect(heard).toEqual([first]), long);
+
+    const warnings: string[] = [];
+    const original = console.warn;
+    console.warn = (message: string) => warnings.push(message);
+    try {
+      view.rerender(withSync(a, <><Feed /><Member who="alice" /><Shout self={false} /><Shout self /></>));
+    } finally {
+      console.warn = original;
+    }
+    expect(a.channel(name)?.config).toMatchObject({ presenceKey: 'alice', broadcast: { self: false, ack: false } });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/useBroadcast: .*"self":false.*"self":true.*ignored/);
+    const other = render(withSync(b, <Member who="bob" />));
+    await waitFor(() => expect(other.container.textContent).toBe('alice,bob'), long);
+    await waitFor(() => expect(view.container.textContent).toBe('alice,bob'), long);
+    await waitFor(() => expect(a.channel(name)?.changesLive).toBe(true), long);
+    const second = freshId();
+    await sql('insert into rt_bindings_items (id, room) values ($1, $2)', [second, name]);
+    await waitFor(() => expect(heard).toEqual([first, second]), long);
+    expectSerializable(a, b);
   });
 });
 

@@ -73,3 +73,10 @@ create table sync_notes (
   body text,
   rank int4
 );
+
+-- Owned by __tests__/react/sync.test.tsx: hooks sharing one channel with different bindings.
+create table rt_bindings_items (
+  id int4 primary key,
+  room text not null,
+  tag text
+);

@@ -115,6 +115,112 @@ describe('createSyncMiddleware against the realtime server', () => {
     expect(position).toBe(batches.flat()[2]!.position);
   });
 
+  it('a subscribe adding a binding rejoins: each binding listener gets its own changes, and a write while the rejoin is in flight arrives once', async () => {
+    const name = room();
+    const [r, t] = [`${name}-r`, `${name}-t`];
+    const insert = (id: number, roomValue: string, tag: string) => sql('insert into rt_bindings_items (id, room, tag) values ($1, $2, $3)', [id, roomValue, tag]);
+    const byRoom = { event: '*' as const, schema: 'public', table: 'rt_bindings_items', filter: `room=eq.${r}` };
+    const byTag = { event: 'INSERT' as const, schema: 'public', table: 'rt_bindings_items', filter: `tag=eq.${t}` };
+    const heardRoom: number[] = [];
+    const heardTag: number[] = [];
+    const heardAll: number[] = [];
+    const joins: Array<{ bindings: number; resumeAfter: unknown }> = [];
+    /** Holds the rejoin frame until `whileHeld` is done: the old join is still registered meanwhile. */
+    let whileHeld: (() => Promise<void>) | null = null;
+    class HoldingWebSocket extends WebSocket {
+      override send(data: unknown, ...rest: unknown[]): void {
+        const frame = typeof data === 'string' ? (JSON.parse(data) as unknown[]) : null;
+        const payload = frame?.[3] === 'phx_join' ? (frame[4] as { config: { postgres_changes: unknown[]; resume_after?: unknown } }) : null;
+        if (payload) joins.push({ bindings: payload.config.postgres_changes.length, resumeAfter: payload.config.resume_after });
+        const hold = whileHeld;
+        if (payload && payload.config.postgres_changes.length === 2 && hold) {
+          whileHeld = null;
+          void hold().then(() => super.send(data as string));
+          return;
+        }
+        (super.send as (...args: unknown[]) => void)(data, ...rest);
+      }
+    }
+    const a = makeStore({ WebSocket: HoldingWebSocket });
+    const channel = () => a.sync.selectors.selectChannel(a.store.getState(), name);
+    const stopRoom = a.sync.runtime.listen(name, { kind: 'postgres_changes', binding: byRoom, handler: (changes) => heardRoom.push(...changes.map((c) => c.new.id as number)) });
+    a.sync.runtime.listen(name, { kind: 'postgres_changes', binding: byTag, handler: (changes) => heardTag.push(...changes.map((c) => c.new.id as number)) });
+    a.sync.runtime.listen(name, { kind: 'postgres_changes', handler: (changes) => heardAll.push(...changes.map((c) => c.new.id as number)) });
+    a.store.dispatch(a.sync.actions.subscribe({ channel: name, config: { postgresChanges: [byRoom] } }));
+    await waitFor(() => channel()?.changesLive);
+    const first = freshId();
+    await insert(first, r, t); // matches both bindings; only the room binding exists yet
+    await waitFor(() => heardRoom.length === 1);
+
+    const [held, gap] = [freshId(), freshId()];
+    whileHeld = async () => {
+      // Committed after the rejoin's resume position was taken, while the old join still delivers:
+      // heard live, then replayed by the new join, which must not deliver it again.
+      await insert(held, r, 'other');
+      await waitFor(() => heardRoom.includes(held));
+      // And one committed as the server swaps the joins.
+      void insert(gap, r, 'other');
+    };
+    a.store.dispatch(a.sync.actions.subscribe({ channel: name, config: { postgresChanges: [byTag] } }));
+    expect(channel()?.status).toBe('joining'); // rejoining at once, not waiting for anything
+    await waitFor(() => channel()?.changesLive && channel()!.serverBindings.length === 2 && channel()!.serverBindings.every((b) => b.live));
+    expect(joins).toHaveLength(2);
+    expect(joins[1]).toEqual({ bindings: 2, resumeAfter: expect.any(String) });
+    const [tagOnly, roomOnly] = [freshId(), freshId()];
+    await insert(tagOnly, `${name}-other`, t);
+    await insert(roomOnly, r, 'x');
+    await waitFor(() => heardRoom.includes(roomOnly));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(heardRoom).toEqual([first, held, gap, roomOnly]);
+    expect(heardTag).toEqual([tagOnly]);
+    expect(heardAll).toEqual([first, held, gap, tagOnly, roomOnly]);
+
+    // The room binding's last subscriber leaves: no rejoin (the server keeps the binding until the
+    // next join, its id reaches no listener); the tag listener carries on.
+    stopRoom();
+    a.store.dispatch(a.sync.actions.unsubscribe({ channel: name, config: { postgresChanges: [byRoom] } }));
+    expect(channel()?.config.postgresChanges).toEqual([byTag]);
+    const later = freshId();
+    await insert(later, r, t);
+    await waitFor(() => heardTag.includes(later));
+    expect(joins).toHaveLength(2);
+    expect(heardTag).toEqual([tagOnly, later]);
+    expect(heardAll).toEqual([first, held, gap, tagOnly, roomOnly, later]);
+    for (const action of a.recorded) expect(findNonSerializableValue(action)).toBe(false);
+    expect(findNonSerializableValue(a.store.getState())).toBe(false);
+  });
+
+  it('a binding the server refuses stops the channel\'s changes until its subscriber leaves; then a rejoin without it resumes and loses nothing', async () => {
+    const name = room();
+    const good = { event: '*' as const, schema: 'public', table: 'rt_bindings_items', filter: `room=eq.${name}` };
+    const bad = { event: '*' as const, schema: 'public', table: 'rt_bindings_items', filter: 'id=eq.abc' };
+    const a = makeStore();
+    const channel = () => a.sync.selectors.selectChannel(a.store.getState(), name);
+    const heard: number[] = [];
+    a.sync.runtime.listen(name, { kind: 'postgres_changes', binding: good, handler: (changes) => heard.push(...changes.map((c) => c.new.id as number)) });
+    a.store.dispatch(a.sync.actions.subscribe({ channel: name, config: { postgresChanges: [good] } }));
+    await waitFor(() => channel()?.changesLive);
+    const [before, whileRefused, after] = [freshId(), freshId(), freshId()];
+    await sql('insert into rt_bindings_items (id, room) values ($1, $2)', [before, name]);
+    await waitFor(() => heard.length === 1);
+
+    a.store.dispatch(a.sync.actions.subscribe({ channel: name, config: { postgresChanges: [bad] } }));
+    await waitFor(() => (channel()?.status === 'joined' && channel()!.error) || undefined);
+    expect(channel()!.error).toMatch(/abc/);
+    expect(channel()!.changesLive).toBe(false);
+    await sql('insert into rt_bindings_items (id, room) values ($1, $2)', [whileRefused, name]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(heard).toEqual([before]); // Supabase's semantics: the channel's bindings are subscribed together
+
+    a.store.dispatch(a.sync.actions.unsubscribe({ channel: name, config: { postgresChanges: [bad] } }));
+    await waitFor(() => channel()?.changesLive);
+    expect(channel()!.error).toBeNull();
+    await waitFor(() => heard.length === 2); // replayed: the rejoin resumed after `before`
+    await sql('insert into rt_bindings_items (id, room) values ($1, $2)', [after, name]);
+    await waitFor(() => heard.length === 3);
+    expect(heard).toEqual([before, whileRefused, after]);
+  });
+
   it('after the realtime server restarts, rejoins with its position and is told to resync what it could not replay', async () => {
     const stack = testStack();
     let server = await createRealtimeServer({ jwtSecret: stack.jwtSecret, databaseUrl: stack.databaseUrl, onError: () => undefined });

@@ -6,9 +6,12 @@
  * with `useSelector`, and handlers stay in refs registered with `sync.runtime.listen`, so the store
  * only ever sees serializable actions.
  *
- * A channel is configured by its first subscriber (slice.ts): hooks sharing a channel name should
- * ask for the same configuration; in development a hook that finds the channel configured
- * differently warns.
+ * Hooks may share a channel name (slice.ts): the channel joins with the union of their
+ * `postgres_changes` bindings, rejoining (without losing a change) when a hook adds one, and each
+ * `useRealtime` handler gets only the changes the server matched to its own binding (by the binding
+ * ids of the join reply). A binding the server refuses leaves the channel without changes for all
+ * of its hooks until that hook unmounts. Presence key and broadcast options are taken from the first
+ * hook that sets them; in development a hook asking for different ones warns.
  */
 import { createContext, createElement, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, type ReactNode } from 'react';
 import { shallowEqual, useDispatch, useSelector, useStore } from 'react-redux';
@@ -85,6 +88,8 @@ export interface SyncHooks {
 const EMPTY_PRESENCE: PresenceState = Object.freeze({}) as PresenceState;
 const useIsomorphicLayoutEffect = typeof window !== 'undefined' ? useLayoutEffect : useEffect;
 const CHANGE_EVENTS = new Set(['*', 'INSERT', 'UPDATE', 'DELETE']);
+/** A channel's settings that don't merge: the first hook that sets one wins. */
+const SETTINGS = ['presenceKey', 'broadcast', 'private'] as const;
 
 /** Hooks bound to one sync middleware instance (no provider needed besides react-redux's). */
 export function createSyncHooks(sync: AnySyncMiddleware): SyncHooks {
@@ -158,12 +163,12 @@ function useRealtimeOf(
     // Listen before subscribing: nothing that arrives after the join can be missed.
     const stop = sync.runtime.listen(name, {
       kind: 'postgres_changes',
+      // The channel may carry other hooks' bindings: the middleware hands over only ours.
+      binding: postgresChanges,
       handler: (changes) => {
         // One handler call per change; a throwing handler must not cost the rest of the batch.
         let failure: { error: unknown } | undefined;
         for (const change of changes) {
-          // The channel may carry other subscribers' bindings (first config wins): keep ours.
-          if (change.schema !== schema || (table !== undefined && change.table !== table) || (event !== '*' && change.eventType !== event)) continue;
           try {
             handlerRef.current({
               eventType: change.eventType,
@@ -267,7 +272,8 @@ function useBroadcastOf(
   const handlerRef = useLatest(handler);
   useEffect(() => {
     const stop = listening ? sync.runtime.listen(channel, { kind: 'broadcast', event, handler: (payload) => handlerRef.current?.(payload) }) : undefined;
-    const leave = subscribe(channel, self || ack ? { broadcast: { self, ack } } : {});
+    // Always explicit: a later hook's `self` must not make this one hear its own broadcasts.
+    const leave = subscribe(channel, { broadcast: { self, ack } });
     return () => {
       stop?.();
       leave();
@@ -288,7 +294,8 @@ function useSyncStatusOf(sync: AnySyncMiddleware, hook: string): SyncStatus {
 
 /**
  * `subscribe(name, config)`: dispatches the ref-counted subscribe and returns the matching
- * unsubscribe. In development it warns when the channel was already configured differently.
+ * unsubscribe (which releases this config's bindings). In development it warns when the channel
+ * already has another presence key or broadcast options (bindings merge, those don't).
  */
 function useChannel(sync: AnySyncMiddleware, hook: string): (name: string, config: ChannelConfig) => () => void {
   const store = useMirror(sync, hook);
@@ -297,14 +304,16 @@ function useChannel(sync: AnySyncMiddleware, hook: string): (name: string, confi
     (name: string, config: ChannelConfig) => {
       dispatch(sync.actions.subscribe({ channel: name, config }));
       const actual = sync.selectors.selectChannel(store.getState(), name)?.config;
-      if (actual && !isProduction() && JSON.stringify(actual) !== JSON.stringify(config)) {
+      const conflicts = actual ? SETTINGS.filter((key) => config[key] !== undefined && JSON.stringify(actual[key]) !== JSON.stringify(config[key])) : [];
+      if (conflicts.length > 0 && !isProduction()) {
+        const pick = (from: ChannelConfig) => JSON.stringify(Object.fromEntries(conflicts.map((key) => [key, from[key]])));
         console.warn(
-          `[rtk-postgrest sync] ${hook}: channel ${JSON.stringify(name)} is already subscribed with ${JSON.stringify(actual)}; ` +
-            `this hook asked for ${JSON.stringify(config)}, which is ignored while the channel has other subscribers (use distinct channel names)`,
+          `[rtk-postgrest sync] ${hook}: channel ${JSON.stringify(name)} is already subscribed with ${pick(actual!)}; ` +
+            `this hook asked for ${pick(config)}, which is ignored while the channel has other subscribers (use distinct channel names)`,
         );
       }
       return () => {
-        dispatch(sync.actions.unsubscribe({ channel: name }));
+        dispatch(sync.actions.unsubscribe({ channel: name, config }));
       };
     },
     [sync, hook, store, dispatch],

@@ -18,7 +18,7 @@ import { toChange, type RealtimeChange } from './changes.js';
 import { followBrowser } from './environment.js';
 import { createLiveQueries, type LiveApi, type LiveFetch } from './live.js';
 import { createSelectors } from './selectors.js';
-import { createSyncActions, createSyncSlice, type ChannelConfig, type SyncActions, type SyncState } from './slice.js';
+import { bindingKey, bindingsOf, createSyncActions, createSyncSlice, type ChannelConfig, type PostgresChangesBinding, type SyncActions, type SyncState } from './slice.js';
 
 export interface SyncMiddlewareOptions<ReducerPath extends string = 'sync'> {
   /**
@@ -72,7 +72,13 @@ export interface SyncMiddlewareOptions<ReducerPath extends string = 'sync'> {
 
 
 export type ChannelListener =
-  | { kind: 'postgres_changes'; handler: (changes: RealtimeChange[]) => void }
+  /**
+   * With `binding`, only the changes the server says matched it (their `ids` hold the id the join
+   * reply gave the equal server binding), from when a join holding it went live; without, every
+   * change of the channel (also what a rejoin for an added binding replays of that binding's
+   * changes since the channel's last position).
+   */
+  | { kind: 'postgres_changes'; binding?: PostgresChangesBinding; handler: (changes: RealtimeChange[]) => void }
   | { kind: 'broadcast'; event: string; handler: (payload: unknown) => void };
 
 export interface SyncRuntime {
@@ -134,6 +140,8 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
     : undefined;
   /** Phoenix presence per channel, with diffs held until the current join's state arrived. */
   const presence = new Map<string, PresenceSession>();
+  /** What the last join payload built per channel holds: binding keys and the other settings. */
+  const sentJoins = new Map<string, { keys: Set<string>; settings: string }>();
   /** postgres_changes received this tick, per channel; flushed in one dispatch each. */
   let pendingChanges = new Map<string, RealtimeChange[]>();
   let flushQueued = false;
@@ -180,6 +188,7 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
     const channel = mirror().channels[name];
     const config: ChannelConfig = channel?.config ?? {};
     const presenceEnabled = config.presenceKey !== undefined || channel?.tracked != null;
+    sentJoins.set(name, { keys: new Set(bindingsOf(config).map(bindingKey)), settings: settingsOf(config) });
     return {
       config: {
         broadcast: { self: config.broadcast?.self ?? false, ack: config.broadcast?.ack ?? false },
@@ -187,6 +196,66 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
         postgres_changes: config.postgresChanges ?? [],
         private: config.private ?? false,
         ...(channel?.position && (config.postgresChanges?.length ?? 0) > 0 && { resume_after: channel.position }),
+      },
+    };
+  }
+
+  /**
+   * The channel's config holds a binding (or a setting) its last join did not: the server must hear
+   * the new config. A channel whose join was not built yet needs nothing (it is built from the
+   * mirror when sent).
+   */
+  function joinOutdated(name: string): boolean {
+    const sent = sentJoins.get(name);
+    const config = mirror().channels[name]?.config;
+    if (!sent || !config) return false;
+    return bindingsOf(config).some((binding) => !sent.keys.has(bindingKey(binding))) || settingsOf(config) !== sent.settings;
+  }
+
+  /** The last join of `name` holds a binding its config no longer has. */
+  function joinHoldsReleased(name: string): boolean {
+    const sent = sentJoins.get(name);
+    const config = mirror().channels[name]?.config;
+    if (!sent || !config) return false;
+    const held = new Set(bindingsOf(config).map(bindingKey));
+    return [...sent.keys].some((key) => !held.has(key));
+  }
+
+  /** Joins `name` again with its current config; the join resumes after the last change applied. */
+  function rejoin(name: string): void {
+    flushChanges(); // the position the join resumes after includes every change received
+    socket?.rejoin(TOPIC_PREFIX + name);
+  }
+
+  /** The bindings a join reply confirmed, with their ids; malformed entries are warned about and skipped. */
+  function confirmedBindings(name: string, response: unknown): Array<PostgresChangesBinding & { id: number }> {
+    const list = response !== null && typeof response === 'object' ? (response as { postgres_changes?: unknown }).postgres_changes : undefined;
+    if (list === undefined) return [];
+    if (!Array.isArray(list)) {
+      warn(`[rtk-postgrest sync] join reply of ${JSON.stringify(name)}: postgres_changes is not a list: ignored`);
+      return [];
+    }
+    const confirmed: Array<PostgresChangesBinding & { id: number }> = [];
+    for (const entry of list as unknown[]) {
+      const binding = bindingsOf({ postgresChanges: [entry as PostgresChangesBinding] })[0];
+      const id = (entry as { id?: unknown } | null)?.id;
+      if (binding && typeof id === 'number' && Number.isFinite(id)) confirmed.push({ ...binding, id });
+      else warn(`[rtk-postgrest sync] join reply of ${JSON.stringify(name)}: malformed binding ${safeJson(entry)}: ignored`);
+    }
+    return confirmed;
+  }
+
+  /** A listener of one binding: the changes whose ids name the equal server binding, once it is live. */
+  function ofBinding(name: string, binding: PostgresChangesBinding, handler: (changes: RealtimeChange[]) => void): ChannelListener {
+    const key = bindingKey(binding);
+    return {
+      kind: 'postgres_changes',
+      binding,
+      handler: (changes) => {
+        const server = mirror().channels[name]?.serverBindings.find((candidate) => bindingKey(candidate) === key);
+        if (!server?.live) return;
+        const matched = changes.filter((change) => change.ids.includes(server.id) && (binding.event === '*' || binding.event === change.eventType));
+        if (matched.length > 0) handler(matched);
       },
     };
   }
@@ -208,7 +277,16 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
       case 'channel': {
         const name = nameOf(event.topic);
         if (!mirror().channels[name]) return;
-        store!.dispatch(actions.channelChanged({ channel: name, status: event.status, ...(event.error !== undefined && { error: event.error }) }));
+        // Changes received under the previous join are delivered under its binding ids.
+        if (event.status === 'joined') flushChanges();
+        store!.dispatch(
+          actions.channelChanged({
+            channel: name,
+            status: event.status,
+            ...(event.error !== undefined && { error: event.error }),
+            ...(event.status === 'joined' && { serverBindings: confirmedBindings(name, event.response) }),
+          }),
+        );
         // A rejoin (after a reconnect) starts with no presence of ours: track again what was tracked.
         const tracked = mirror().channels[name]?.tracked;
         if (event.status === 'joined' && tracked) void socket?.push(event.topic, 'presence', { type: 'presence', event: 'track', payload: tracked });
@@ -239,6 +317,10 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
         const change = toChange(body);
         if (!change) return warn(`[rtk-postgrest sync] malformed postgres_changes on ${JSON.stringify(name)}: ignored`);
         const list = pendingChanges.get(name) ?? [];
+        // Positions increase along the stream: one not above the last received is a change the
+        // previous join was still sending when a rejoin (new binding) asked to resume before it.
+        const received = lastPosition(list) ?? channel.position;
+        if (change.position !== null && received !== null && change.position <= received) return;
         list.push(change);
         pendingChanges.set(name, list);
         if (!flushQueued) {
@@ -381,12 +463,21 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
         if ((before?.channels[name]?.subscribers ?? 0) === 0) {
           if (mirror().connection.status === 'idle') api.dispatch(actions.connect());
           ensureSocket().join(TOPIC_PREFIX + name, () => joinPayload(name));
+        } else if (joinOutdated(name)) {
+          rejoin(name);
         }
       } else if (actions.unsubscribe.match(action)) {
         const name = action.payload.channel;
-        if (before?.channels[name] && !mirror().channels[name]) {
+        const after = mirror().channels[name];
+        if (before?.channels[name] && !after) {
           socket?.leave(TOPIC_PREFIX + name);
           presence.delete(name);
+          sentJoins.delete(name);
+        } else if (after?.error != null && joinHoldsReleased(name)) {
+          // A binding left the union. The server keeps it until the next join (its changes reach no
+          // listener: none has its id), unless the server refused the channel's bindings: then the
+          // rest get a fresh chance without it.
+          rejoin(name);
         }
       } else if (actions.track.match(action)) {
         return socket?.push(TOPIC_PREFIX + action.payload.channel, 'presence', { type: 'presence', event: 'track', payload: action.payload.state }) ?? notConnected();
@@ -409,7 +500,8 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
     actions,
     selectors,
     runtime: {
-      listen(channel, listener) {
+      listen(channel, given) {
+        const listener = given.kind === 'postgres_changes' && given.binding ? ofBinding(channel, given.binding, given.handler) : given;
         let set = listeners.get(channel);
         if (!set) listeners.set(channel, (set = new Set()));
         set.add(listener);
@@ -423,6 +515,28 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
 }
 
 
+
+/** A channel's settings besides its bindings as its join payload sends them, as one comparable string. */
+function settingsOf(config: ChannelConfig): string {
+  return JSON.stringify([config.presenceKey ?? null, config.broadcast?.self ?? false, config.broadcast?.ack ?? false, config.private ?? false]);
+}
+
+/** The position of the last change in `changes` that has one. */
+function lastPosition(changes: readonly RealtimeChange[]): string | null {
+  for (let i = changes.length - 1; i >= 0; i -= 1) {
+    const position = changes[i]!.position;
+    if (position !== null) return position;
+  }
+  return null;
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
 
 /** What `track` / `untrack` / `broadcast` resolve with before any socket exists. */
 const notConnected = (): Promise<PushResult> => Promise.resolve({ status: 'error', response: { reason: 'not connected: dispatch connect or subscribe first' } });

@@ -1,8 +1,20 @@
 /**
  * The sync middleware's serializable mirror: connection status, each channel's status, error,
- * presence and last stream position. Everything here changes only through actions, so Redux
- * DevTools shows and replays every step; the socket, timers and reference counts live in the
- * middleware (middleware.ts), never here.
+ * presence, last stream position, and its configuration with the subscribers of each binding.
+ * Everything here changes only through actions, so Redux DevTools shows and replays every step;
+ * the socket, timers and listeners live in the middleware (middleware.ts), never here.
+ *
+ * A channel's configuration is merged from its subscribers (`subscribe` / `unsubscribe`):
+ * - `postgresChanges` is the union of their bindings, deduplicated by (event, schema, table,
+ *   filter), each counted in `bindingSubscribers`; a binding leaves the union with its last
+ *   subscriber (an `unsubscribe` names the config it subscribed with; one without config only
+ *   lowers the channel's count, its bindings going with the channel).
+ * - `presenceKey`, `broadcast` and `private`: the first subscriber that sets one wins; a later
+ *   subscriber may set one still unset (presence on a channel opened by `useRealtime`), never
+ *   change it, and it stays until the channel is left.
+ * `serverBindings` are the bindings the server confirmed in the current join's reply, with the ids
+ * its `postgres_changes` messages name; one is `live` once a join holding it was answered "Subscribed
+ * to PostgreSQL" (its changes before that, replayed when a join resumes, happened before it existed).
  *
  * Commands (`connect`, `subscribe`, `track` ...) carry `meta.instance`, the id of the middleware
  * that created them: a middleware performs only its own commands, so actions replayed into another
@@ -20,6 +32,18 @@ export interface PostgresChangesBinding {
   schema: string;
   table?: string;
   filter?: string;
+}
+
+/** A binding as the server confirmed it in the join reply, with its id (docs/realtime-protocol.md §2.3). */
+export interface ServerBinding extends PostgresChangesBinding {
+  id: number;
+  /** "Subscribed to PostgreSQL" was received for a join holding this binding. */
+  live: boolean;
+}
+
+/** What identifies a binding: equal keys ⇔ equal (event, schema, table, filter). */
+export function bindingKey(binding: PostgresChangesBinding): string {
+  return JSON.stringify([binding.event, binding.schema, binding.table ?? null, binding.filter ?? null]);
 }
 
 /** What a channel is joined with (serializable; the join payload is built from it). */
@@ -48,7 +72,12 @@ export interface ChannelMirror {
   error: string | null;
   /** Subscribers counted by `subscribe` / `unsubscribe`; the channel is left at zero. */
   subscribers: number;
+  /** The merged configuration of its subscribers (see the header). */
   config: ChannelConfig;
+  /** Subscribers per binding of `config.postgresChanges`, by `bindingKey`. */
+  bindingSubscribers: Record<string, number>;
+  /** The bindings of the current join as the server answered them (ids), `[]` before. */
+  serverBindings: ServerBinding[];
   /** "Subscribed to PostgreSQL" received for the current join (changes are live). */
   changesLive: boolean;
   /** Position of the last change applied on this channel: where a rejoin resumes. */
@@ -97,13 +126,15 @@ export function createSyncActions(prefix: string, instance: string) {
     /** Asks `getToken` again and sends the token to every joined channel (after a login, logout or token refresh). */
     refreshAuth: command<void>('refreshAuth'),
     subscribe: command<{ channel: string; config?: ChannelConfig }>('subscribe'),
-    unsubscribe: command<{ channel: string }>('unsubscribe'),
+    /** `config`: what this subscriber subscribed with, so its bindings are released. */
+    unsubscribe: command<{ channel: string; config?: ChannelConfig }>('unsubscribe'),
     track: command<{ channel: string; state: Record<string, unknown> }>('track'),
     untrack: command<{ channel: string }>('untrack'),
     broadcast: command<{ channel: string; event: string; payload: unknown }>('broadcast'),
     // What happened (dispatched by the middleware)
     connectionChanged: createAction<{ status: ConnectionStatus; attempt?: number; error?: string | null; at: number }>(`${prefix}/connectionChanged`),
-    channelChanged: createAction<{ channel: string; status: ChannelStatus; error?: string | null }>(`${prefix}/channelChanged`),
+    /** `serverBindings`: with 'joined', the bindings the join reply confirmed, with their ids. */
+    channelChanged: createAction<{ channel: string; status: ChannelStatus; error?: string | null; serverBindings?: Array<PostgresChangesBinding & { id: number }> }>(`${prefix}/channelChanged`),
     changesLive: createAction<{ channel: string; live: boolean; position?: string | null; at: number }>(`${prefix}/changesLive`),
     /**
      * The changes that arrived together were applied: each channel's position advanced and, with
@@ -129,11 +160,13 @@ export function createSyncActions(prefix: string, instance: string) {
 
 export type SyncActions = ReturnType<typeof createSyncActions>;
 
-const emptyChannel = (config: ChannelConfig = {}): ChannelMirror => ({
+const emptyChannel = (): ChannelMirror => ({
   status: 'closed',
   error: null,
   subscribers: 0,
-  config,
+  config: {},
+  bindingSubscribers: {},
+  serverBindings: [],
   changesLive: false,
   position: null,
   presence: {},
@@ -159,8 +192,8 @@ export function createSyncSlice(reducerPath: string, actions: SyncActions) {
           }
         })
         .addCase(actions.subscribe, (state, { payload }) => {
-          const channel = (state.channels[payload.channel] ??= emptyChannel(payload.config));
-          if (channel.subscribers === 0) channel.config = payload.config ?? channel.config;
+          const channel = (state.channels[payload.channel] ??= emptyChannel());
+          addSubscriberConfig(channel, payload.config);
           channel.subscribers += 1;
           if (channel.status === 'closed' || channel.status === 'leaving') channel.status = 'joining';
         })
@@ -169,6 +202,7 @@ export function createSyncSlice(reducerPath: string, actions: SyncActions) {
           if (!channel) return;
           channel.subscribers = Math.max(0, channel.subscribers - 1);
           if (channel.subscribers === 0) delete state.channels[payload.channel];
+          else removeSubscriberConfig(channel, payload.config);
         })
         .addCase(actions.track, (state, { payload }) => {
           const channel = state.channels[payload.channel];
@@ -198,13 +232,20 @@ export function createSyncSlice(reducerPath: string, actions: SyncActions) {
           if (!channel) return;
           channel.status = payload.status;
           if (payload.error !== undefined) channel.error = payload.error;
-          if (payload.status === 'joined') channel.error = null;
+          // A join answered ok clears the last error; an error reported on a joined channel (a binding refused) stays.
+          if (payload.status === 'joined' && payload.error === undefined) channel.error = null;
           if (payload.status !== 'joined') channel.changesLive = false;
+          if (payload.serverBindings) {
+            // A binding already live stays live across a rejoin: its listeners get what the rejoin replays.
+            const wasLive = new Set(channel.serverBindings.filter((b) => b.live).map(bindingKey));
+            channel.serverBindings = payload.serverBindings.map((b) => ({ ...b, live: wasLive.has(bindingKey(b)) }));
+          }
         })
         .addCase(actions.changesLive, (state, { payload }) => {
           const channel = state.channels[payload.channel];
           if (!channel) return;
           channel.changesLive = payload.live;
+          if (payload.live) for (const binding of channel.serverBindings) binding.live = true;
           if (payload.position !== undefined && payload.position !== null) channel.position = maxPosition(channel.position, payload.position);
           if (payload.live) state.connection.lastSyncTime = payload.at;
         })
@@ -228,6 +269,61 @@ export function createSyncSlice(reducerPath: string, actions: SyncActions) {
         });
     },
   });
+}
+
+/** The bindings of a subscriber's config, well-formed and without duplicates (never throws on malformed input). */
+export function bindingsOf(config: ChannelConfig | undefined): PostgresChangesBinding[] {
+  const list = config?.postgresChanges;
+  if (!Array.isArray(list)) return [];
+  const seen = new Set<string>();
+  const bindings: PostgresChangesBinding[] = [];
+  for (const raw of list as unknown[]) {
+    if (raw === null || typeof raw !== 'object') continue;
+    const { event, schema, table, filter } = raw as Record<string, unknown>;
+    if (typeof event !== 'string' || typeof schema !== 'string') continue;
+    const binding = {
+      event,
+      schema,
+      ...(typeof table === 'string' && { table }),
+      ...(typeof filter === 'string' && { filter }),
+    } as PostgresChangesBinding;
+    const key = bindingKey(binding);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    bindings.push(binding);
+  }
+  return bindings;
+}
+
+/** Adds a subscriber's config to its channel's (see the header). */
+function addSubscriberConfig(channel: ChannelMirror, config: ChannelConfig | undefined): void {
+  for (const binding of bindingsOf(config)) {
+    const key = bindingKey(binding);
+    const count = channel.bindingSubscribers[key];
+    if (count === undefined) (channel.config.postgresChanges ??= []).push(binding);
+    channel.bindingSubscribers[key] = (count ?? 0) + 1;
+  }
+  if (config === null || typeof config !== 'object') return;
+  if (channel.config.presenceKey === undefined && typeof config.presenceKey === 'string') channel.config.presenceKey = config.presenceKey;
+  if (channel.config.broadcast === undefined && config.broadcast !== null && typeof config.broadcast === 'object') channel.config.broadcast = { ...config.broadcast };
+  if (channel.config.private === undefined && typeof config.private === 'boolean') channel.config.private = config.private;
+}
+
+/** Releases a leaving subscriber's bindings; a binding nobody else holds leaves the union. */
+function removeSubscriberConfig(channel: ChannelMirror, config: ChannelConfig | undefined): void {
+  for (const binding of bindingsOf(config)) {
+    const key = bindingKey(binding);
+    const count = channel.bindingSubscribers[key];
+    if (count === undefined) continue;
+    if (count > 1) {
+      channel.bindingSubscribers[key] = count - 1;
+      continue;
+    }
+    delete channel.bindingSubscribers[key];
+    const remaining = (channel.config.postgresChanges ?? []).filter((b) => bindingKey(b) !== key);
+    if (remaining.length > 0) channel.config.postgresChanges = remaining;
+    else delete channel.config.postgresChanges;
+  }
 }
 
 /** Positions compare as strings (fixed width, one case: docs/realtime-protocol-extensions.md). */

@@ -25,13 +25,13 @@ const connectionExpected: Record<ConnectionState, ConnectionState[]> = {
   reconnecting: ['connecting', 'reconnecting', 'reconnecting', 'reconnecting', 'connecting', 'closed'],
 };
 
-// Columns: join, joinOk, joinError, joinTimeout, serverError, serverClose, socketClosed, socketOpened, rejoin, leave, leaveDone.
+// Columns: join, joinOk, joinError, joinTimeout, serverError, serverClose, socketClosed, socketOpened, rejoin, leave, leaveDone, reconfigure.
 const channelExpected: Record<ChannelState, ChannelState[]> = {
-  closed: ['joining', 'closed', 'closed', 'closed', 'closed', 'closed', 'closed', 'closed', 'closed', 'closed', 'closed'],
-  joining: ['joining', 'joined', 'errored', 'errored', 'errored', 'closed', 'joining', 'joining', 'joining', 'leaving', 'joining'],
-  joined: ['joined', 'joined', 'joined', 'joined', 'errored', 'closed', 'errored', 'joined', 'joined', 'leaving', 'joined'],
-  leaving: ['joining', 'leaving', 'leaving', 'leaving', 'closed', 'closed', 'closed', 'leaving', 'leaving', 'leaving', 'closed'],
-  errored: ['joining', 'errored', 'errored', 'errored', 'errored', 'closed', 'errored', 'joining', 'joining', 'closed', 'errored'],
+  closed: ['joining', 'closed', 'closed', 'closed', 'closed', 'closed', 'closed', 'closed', 'closed', 'closed', 'closed', 'closed'],
+  joining: ['joining', 'joined', 'errored', 'errored', 'errored', 'closed', 'joining', 'joining', 'joining', 'leaving', 'joining', 'joining'],
+  joined: ['joined', 'joined', 'joined', 'joined', 'errored', 'closed', 'errored', 'joined', 'joined', 'leaving', 'joined', 'joining'],
+  leaving: ['joining', 'leaving', 'leaving', 'leaving', 'closed', 'closed', 'closed', 'leaving', 'leaving', 'leaving', 'closed', 'leaving'],
+  errored: ['joining', 'errored', 'errored', 'errored', 'errored', 'closed', 'errored', 'joining', 'joining', 'closed', 'errored', 'errored'],
 };
 
 const connectionCases = CONNECTION_STATES.flatMap((s) => CONNECTION_EVENTS.map((e, i) => [s, e, connectionExpected[s][i]] as [ConnectionState, ConnectionEvent, ConnectionState]));

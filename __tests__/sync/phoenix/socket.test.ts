@@ -339,6 +339,56 @@ describe('reconnect schedule and channel bookkeeping', () => {
     expect(server.frames.filter((f) => f[3] === 'phx_join')[1]![4]).toEqual({ v: 2 });
   });
 
+  it('rejoin sends a new join with the payload evaluated again: the reply to a join superseded in flight is ignored, and no timer is left', async () => {
+    let answer: ((frame: FakeServer['frames'][number]) => void) | undefined;
+    const server = await fake((socket, frame) => {
+      if (frame[3] === 'heartbeat') replyOk(socket, frame);
+      answer = (f) => socket.send(JSON.stringify([f[0], f[1], f[2], 'phx_reply', { status: 'ok', response: { v: f[4].v } }]));
+    });
+    const timers = countingTimers();
+    const a = connected(server, '2.0.0', { timers });
+    let version = 1;
+    a.socket.join('realtime:re', () => ({ v: version }));
+    await waitFor(() => server.frames.find((f) => f[3] === 'phx_join'));
+    version = 2;
+    a.socket.rejoin('realtime:re'); // while the first join is in flight
+    await waitFor(() => (server.frames.filter((f) => f[3] === 'phx_join').length === 2 ? true : undefined));
+    const [first, second] = server.frames.filter((f) => f[3] === 'phx_join');
+    expect([first![4], second![4]]).toEqual([{ v: 1 }, { v: 2 }]);
+    expect(second![0]).not.toBe(first![0]);
+    answer!(first!); // late reply to the superseded join
+    answer!(second!);
+    await waitFor(channelStatus(a, 'realtime:re', 'joined'));
+    await waitFor(() => (a.of('heartbeat').filter((e) => e.status === 'ok').length >= 2 ? true : undefined));
+    const joined = a.of('channel').filter((e) => e.topic === 'realtime:re' && e.status === 'joined');
+    expect(joined).toEqual([{ type: 'channel', topic: 'realtime:re', status: 'joined', joinRef: second![0], response: { v: 2 } }]);
+
+    // Joined: rejoin goes through 'joining' again.
+    version = 3;
+    a.socket.rejoin('realtime:re');
+    expect(a.socket.channelState('realtime:re')).toBe('joining');
+    await waitFor(() => (server.frames.filter((f) => f[3] === 'phx_join').length === 3 ? true : undefined));
+    answer!(server.frames.filter((f) => f[3] === 'phx_join')[2]!);
+    await waitFor(channelStatus(a, 'realtime:re', 'joined', 2));
+    expect(server.frames.filter((f) => f[3] === 'phx_join')[2]![4]).toEqual({ v: 3 });
+    // Unknown topics are ignored.
+    a.socket.rejoin('realtime:unknown');
+    a.socket.disconnect();
+    expect(timers.pending()).toBe(0);
+  });
+
+  it('rejoin before the socket opens sends nothing more: the one join goes out with the latest payload', async () => {
+    const server = await fake(replyOk);
+    const a = testSocket({ url: server.url });
+    let version = 1;
+    a.socket.join('realtime:early', () => ({ v: version }));
+    version = 2;
+    a.socket.rejoin('realtime:early');
+    a.socket.connect();
+    await waitFor(channelStatus(a, 'realtime:early', 'joined'));
+    expect(server.frames.filter((f) => f[3] === 'phx_join').map((f) => f[4])).toEqual([{ v: 2 }]);
+  });
+
   it('a join while disconnected is sent once the socket opens; a leave while disconnected closes at once', async () => {
     const server = await fake(replyOk);
     const a = testSocket({ url: server.url });

@@ -63,30 +63,32 @@ export const CHANNEL_EVENTS = [
   'leave',
   /** The leave was answered (ok, error) or timed out. */
   'leaveDone',
+  /** The user changed the join payload of a joined (or joining) channel: it joins again with the new one. */
+  'reconfigure',
 ] as const;
 export type ChannelEvent = (typeof CHANNEL_EVENTS)[number];
 
 export const CHANNEL_TABLE: Record<ChannelState, Record<ChannelEvent, ChannelState>> = {
   closed: {
     join: 'joining', joinOk: 'closed', joinError: 'closed', joinTimeout: 'closed', serverError: 'closed', serverClose: 'closed',
-    socketClosed: 'closed', socketOpened: 'closed', rejoin: 'closed', leave: 'closed', leaveDone: 'closed',
+    socketClosed: 'closed', socketOpened: 'closed', rejoin: 'closed', leave: 'closed', leaveDone: 'closed', reconfigure: 'closed',
   },
   joining: {
     join: 'joining', joinOk: 'joined', joinError: 'errored', joinTimeout: 'errored', serverError: 'errored', serverClose: 'closed',
     // Still waiting for the socket: a join pending while disconnected is sent when it opens.
-    socketClosed: 'joining', socketOpened: 'joining', rejoin: 'joining', leave: 'leaving', leaveDone: 'joining',
+    socketClosed: 'joining', socketOpened: 'joining', rejoin: 'joining', leave: 'leaving', leaveDone: 'joining', reconfigure: 'joining',
   },
   joined: {
     join: 'joined', joinOk: 'joined', joinError: 'joined', joinTimeout: 'joined', serverError: 'errored', serverClose: 'closed',
-    socketClosed: 'errored', socketOpened: 'joined', rejoin: 'joined', leave: 'leaving', leaveDone: 'joined',
+    socketClosed: 'errored', socketOpened: 'joined', rejoin: 'joined', leave: 'leaving', leaveDone: 'joined', reconfigure: 'joining',
   },
   leaving: {
     join: 'joining', joinOk: 'leaving', joinError: 'leaving', joinTimeout: 'leaving', serverError: 'closed', serverClose: 'closed',
-    socketClosed: 'closed', socketOpened: 'leaving', rejoin: 'leaving', leave: 'leaving', leaveDone: 'closed',
+    socketClosed: 'closed', socketOpened: 'leaving', rejoin: 'leaving', leave: 'leaving', leaveDone: 'closed', reconfigure: 'leaving',
   },
   errored: {
     join: 'joining', joinOk: 'errored', joinError: 'errored', joinTimeout: 'errored', serverError: 'errored', serverClose: 'closed',
-    socketClosed: 'errored', socketOpened: 'joining', rejoin: 'joining', leave: 'closed', leaveDone: 'errored',
+    socketClosed: 'errored', socketOpened: 'joining', rejoin: 'joining', leave: 'closed', leaveDone: 'errored', reconfigure: 'errored',
   },
 };
 

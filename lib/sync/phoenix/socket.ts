@@ -360,6 +360,17 @@ export function createPhoenixSocket(options: PhoenixSocketOptions): PhoenixSocke
       if (channel) leaveChannel(channel);
     },
 
+    rejoin(topic) {
+      const channel = channels.get(topic);
+      // A join not sent yet (socket not open) or a rejoin waiting out its delay evaluates the payload
+      // when it goes out; a leaving or closed channel has nothing to rejoin.
+      if (!channel || channel.joinRef === null || connection !== 'open') return;
+      if (channel.state !== 'joined' && channel.state !== 'joining') return;
+      // The server closes the current join (phx_close with its join_ref, ignored here as superseded)
+      // and processes the new one; a reply to a join still in flight is ignored the same way.
+      if (channelEvent(channel, 'reconfigure') === 'joining') sendJoin(channel);
+    },
+
     push(topic, event, payload, pushOptions = {}) {
       const channel = channels.get(topic);
       if (!channel || channel.state !== 'joined' || channel.joinRef === null || connection !== 'open') {

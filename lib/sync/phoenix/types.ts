@@ -86,6 +86,12 @@ export interface PhoenixSocket {
   setAuth(token: string | null): void;
   /** Joins `topic`; `payload()` is evaluated on every (re)join. Idempotent per topic (a second call only replaces `payload`). */
   join(topic: string, payload: () => object): void;
+  /**
+   * Joins a joined (or joining) `topic` again, with `payload()` evaluated anew: the server replaces
+   * the current join by the new one. Nothing to do while the join is not sent yet (it evaluates the
+   * payload when it goes out) or for a channel that is errored, leaving or unknown.
+   */
+  rejoin(topic: string): void;
   /** Leaves `topic` and forgets it. */
   leave(topic: string): void;
   /** Sends one frame on a joined channel and resolves with its reply, `timeout`, or `error` (not joined, connection lost, bad payload). */
