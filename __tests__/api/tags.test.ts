@@ -1,4 +1,4 @@
-import { embeddedRelations, invalidatedTags, providedTags } from '../../lib/api/tags';
+import { embeddedRelations, invalidatedTags, liveTags, providedTags } from '../../lib/api/tags';
 import { from, rpc } from '../../lib/postgrest';
 
 const ids = (tags: Array<{ type: string; id?: string | number }>) => tags.map((t) => (t.id === undefined ? t.type : `${t.type}:${t.id}`)).sort();
@@ -30,6 +30,16 @@ describe('tags a read provides', () => {
     expect(ids(providedTags(request, [{ org_id: 1, user_id: 2 }], { 'app.memberships': ['org_id', 'user_id'] }))).toEqual(
       ['POSTGREST:ALL', 'app.memberships:["1","2"]', 'app.memberships:LIST', 'app.orgs:EMBED', 'app.users:EMBED'].sort(),
     );
+  });
+
+  it('a read kept live provides its table as LIVE and its embedded tables, never rows or lists', () => {
+    const request = from('memberships', { schema: 'app' }).select('*, org:orgs!fk(name, owner:users(name))').eq('org_id', 1).order('user_id').toRequest();
+    expect(ids(liveTags(request))).toEqual(['app.memberships:LIVE', 'app.orgs:EMBED', 'app.users:EMBED']);
+    // Nothing a write of known rows invalidates matches it (a tag matches by type, and by id when it has one).
+    const write = invalidatedTags(from('posts').update({ title: 'x' }).eq('id', 7).toRequest(), null);
+    expect(write.filter((tag) => tag.type === 'posts' && (tag.id === undefined || tag.id === 'LIVE'))).toEqual([]);
+    // A write that can't tell which rows it touched invalidates the whole table, live reads included.
+    expect(invalidatedTags(from('posts').update({ title: 'x' }).eq('author_id', 7).toRequest(), null)).toContainEqual({ type: 'posts' });
   });
 
   it('tags function reads by function name', () => {

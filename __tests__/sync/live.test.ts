@@ -184,6 +184,28 @@ describe('live entries', () => {
     expect(rows(1)).toEqual([{ id, rank: 3, body: 'x' }]);
   });
 
+  it('a write through the api does not refetch a live entry (its changes arrive anyway), while the same read is refetched', async () => {
+    const room = `tags-${process.pid}-${++roomCounter}`;
+    const id = process.pid * 10_000 + 9700 + roomCounter;
+    const { api, sync, store, recorded } = makeStore();
+    const request = from('sync_notes').select('id,room').eq('room', room).order('id');
+    const live = store.dispatch(api.endpoints.live.initiate(request as never));
+    const read = store.dispatch(api.endpoints.read.initiate(request as never));
+    cleanups.push(() => [live, read].forEach((subscription) => (subscription as { unsubscribe(): void }).unsubscribe()));
+    await eventually(() => sync.selectors.selectChannel(store.getState(), 'live:public.sync_notes')?.changesLive === true);
+    const state = (endpoint: 'live' | 'read') => api.endpoints[endpoint].select(request.toRequest() as never)(store.getState() as never);
+    await eventually(() => state('live').status === 'fulfilled' && state('read').status === 'fulfilled');
+    const fetches = (endpoint: string) => recorded.filter((action) => action.type === `${api.reducerPath}/executeQuery/pending` && (action.meta as { arg: { endpointName: string } }).arg.endpointName === endpoint).length;
+    expect([fetches('live'), fetches('read')]).toEqual([1, 1]);
+    await store.dispatch(api.endpoints.write.initiate(from('sync_notes').insert({ id, room }) as never));
+    const expected = [{ id, room }];
+    expect(await eventually(() => JSON.stringify(state('live').data) === JSON.stringify(expected) && JSON.stringify(state('read').data) === JSON.stringify(expected))).toBe(true);
+    expect([fetches('live'), fetches('read')]).toEqual([1, 2]);
+    // Invalidating the table itself still refetches it.
+    store.dispatch(api.util.invalidateTags(['sync_notes']));
+    expect(await eventually(() => fetches('live') === 2)).toBe(true);
+  });
+
   it('replaying the recorded actions of live entries into a fresh store opens no socket and fetches nothing', async () => {
     const room = `replay-${process.pid}-${++roomCounter}`;
     const { api, store, sync, recorded } = makeStore();

@@ -12,7 +12,7 @@ import { defaultSerializeQueryArgs } from '@reduxjs/toolkit/query';
 import { postgrestBaseQuery, type GetToken, type PostgrestBaseQuery } from '../postgrest/baseQuery';
 import { isPostgrestRequest, toPostgrestRequest } from '../postgrest/request';
 import type { PostgrestMeta, PostgrestRequest, PostgrestRequestLike } from '../postgrest/types';
-import { invalidatedTags, providedTags, tagType, type PrimaryKeys, type Tag } from './tags';
+import { invalidatedTags, liveTags, providedTags, tagType, type PrimaryKeys, type Tag } from './tags';
 
 /** The names of RTK Query modules (core, react hooks). */
 export type ModuleName = keyof ApiModules<any, any, any, any>;
@@ -20,7 +20,8 @@ export type ModuleName = keyof ApiModules<any, any, any, any>;
 /**
  * Dispatched by the base query before a live endpoint's fetch starts (payload `{ endpoint, request,
  * queryCacheKey }`); a sync middleware returns a promise that settles once the table's changes are
- * live (subscribe first, then fetch), so no change falls between the fetch and the subscription.
+ * live (subscribe first, then fetch), so no change falls between the fetch and the subscription:
+ * with `true` when they are (the result then provides `liveTags`), `false` when it gave up waiting.
  */
 export const LIVE_FETCH_STARTING = 'rtkPostgrest/liveFetchStarting';
 
@@ -144,7 +145,7 @@ function autoProvides(primaryKeys: PrimaryKeys | undefined) {
     if (!request) return [];
     // A failed read is retried by any write to its table.
     if (error) return [{ type: request.action === 'rpc' ? 'RPC' : tagType(request), id: request.action === 'rpc' ? request.relation : 'LIST' }];
-    return providedTags(request, result, primaryKeys);
+    return meta?.live ? liveTags(request) : providedTags(request, result, primaryKeys);
   };
 }
 
@@ -232,7 +233,10 @@ export function buildPostgrestApi<
       }
       if (request) {
         const gate = queryApi.dispatch({ type: LIVE_FETCH_STARTING, payload: { endpoint: queryApi.endpoint, request, queryCacheKey: queryApi.queryCacheKey } }) as unknown;
-        if (gate && typeof (gate as Promise<unknown>).then === 'function') await gate;
+        // The sync middleware's answer: true once the table's changes are live.
+        const live = gate && typeof (gate as Promise<unknown>).then === 'function' ? (await gate) === true : false;
+        const result = await fetchBaseQuery(arg, queryApi, extraOptions);
+        return live && result.meta ? { ...result, meta: { ...result.meta, live: true } } : result;
       }
     }
     return fetchBaseQuery(arg, queryApi, extraOptions);

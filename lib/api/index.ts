@@ -13,7 +13,7 @@ export {
   type PostgrestApi,
   type PostgrestEndpointBuilder,
 } from './createPostgrestApi';
-export { invalidatedTags, providedTags, type PrimaryKeys, type Tag } from './tags';
+export { invalidatedTags, liveTags, providedTags, type PrimaryKeys, type Tag } from './tags';
 
 const createCoreApi = buildCreateApi(coreModule());
 

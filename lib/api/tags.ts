@@ -11,6 +11,8 @@ import type { PostgrestRequest } from '../postgrest/types';
  * - `{ type: table, id: <primary key> }` for each returned row;
  * - `{ type: embedded, id: 'EMBED' }` for each embedded resource;
  * - `{ type: 'RPC', id: fn }` for function calls.
+ * A read kept live by a sync middleware provides only `{ type: table, id: 'LIVE' }` and its EMBED
+ * tags (`liveTags`).
  * A write invalidates what it can change: the rows it touched, LIST for inserts and deletes, the
  * updated columns' LIST:<column> and ANY for updates, EMBED and RPC always; and the whole table when
  * it cannot tell which rows it touched.
@@ -87,6 +89,19 @@ export function embeddedRelations(select: string): string[] {
 
 function selectOf(request: PostgrestRequest): string | undefined {
   return request.query.find(([k]) => k === 'select')?.[1];
+}
+
+/**
+ * Tags of a read a sync middleware keeps live (its fetch started while the table's changes were
+ * live): row changes keep it current, so writes don't refetch it. It provides `{ type: table, id:
+ * 'LIVE' }` (invalidating the table type still refetches it) and EMBED for embedded resources, whose
+ * tables the sync middleware does not follow.
+ */
+export function liveTags(request: PostgrestRequest): Tag[] {
+  const tags: Tag[] = [{ type: tagType(request), id: 'LIVE' }];
+  const select = selectOf(request);
+  if (select) for (const rel of new Set(embeddedRelations(select))) tags.push({ type: tagType(request, rel), id: 'EMBED' });
+  return tags;
 }
 
 /** Tags a read provides. */

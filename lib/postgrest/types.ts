@@ -67,6 +67,11 @@ export interface PostgrestMeta {
   headers: Record<string, string>;
   /** The request that produced this result (for tags and live caches). */
   request: PostgrestRequest;
+  /**
+   * The fetch started while a sync middleware had its table's changes live: they keep the result
+   * current, so it provides `liveTags` instead of row and list tags (writes don't refetch it).
+   */
+  live?: boolean;
 }
 
 /** Result data when a count was requested. */

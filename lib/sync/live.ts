@@ -202,7 +202,7 @@ export function createLiveQueries(context: LiveContext) {
     entry.index = result.index;
     if (result.kind === 'unchanged') return;
     const count = counted ? (current as { count: number | null }).count : null;
-    pending.set(entry, counted ? { ...(current as object), rows: result.rows, count: count === null ? null : count + result.delta } : result.rows);
+    pending.set(entry, counted ? Object.freeze({ ...(current as object), rows: result.rows, count: count === null ? null : count + result.delta }) : result.rows);
   }
 
   /** The patches collected since the last commit, for one dispatch; `committed` must follow it. */
@@ -267,9 +267,10 @@ export function createLiveQueries(context: LiveContext) {
      * A live endpoint's fetch is about to start. A fetch really running in this store (not a
      * replayed action) has its entry followed, which subscribes its table's channel; the fetch then
      * waits until the table's changes are live (subscribe first, then fetch), at most
-     * GATE_TIMEOUT_MS, and not at all without a connection to wait for.
+     * GATE_TIMEOUT_MS, and not at all without a connection to wait for. Resolves true when the
+     * changes are live as the fetch starts.
      */
-    fetchStarting(fetch: LiveFetch | undefined, connected: () => boolean): Promise<void> | undefined {
+    fetchStarting(fetch: LiveFetch | undefined, connected: () => boolean): Promise<boolean> | undefined {
       const { endpoint, queryCacheKey } = fetch ?? {};
       if (typeof endpoint !== 'string' || typeof queryCacheKey !== 'string' || !context.liveEndpoints().has(endpoint)) return undefined;
       let request: PostgrestRequest;
@@ -286,20 +287,21 @@ export function createLiveQueries(context: LiveContext) {
         entry = follow(endpoint, queryCacheKey, arg, request);
         start(entry);
       }
+      if (context.isLive(entry.channel)) return Promise.resolve(true);
       // Following may just have subscribed (and so connected): ask now.
-      if (!connected() || context.isLive(entry.channel)) return undefined;
+      if (!connected()) return undefined;
       const gated = entry;
       gated.gated = true;
-      return new Promise<void>((resolve) => {
+      return new Promise<boolean>((resolve) => {
         let list = gates.get(gated.channel);
         if (!list) gates.set(gated.channel, (list = []));
         const timer = setTimeout(() => {
           gated.gated = false; // it starts before the changes are live: refetched once they are
-          resolve();
+          resolve(false);
         }, GATE_TIMEOUT_MS);
         list.push(() => {
           clearTimeout(timer);
-          resolve();
+          resolve(true);
         });
       });
     },

@@ -5,7 +5,7 @@
  * Rows stay in the request's order with the primary key breaking ties (PostgREST's own order among
  * equal rows is unspecified), found by binary search; a key → row index outlives the batch. The
  * result is a plain copy edited with native splices, made on the first change that touches the
- * entry: most batches touch few entries, and the cache takes it as one root replace.
+ * entry (most batches touch few entries), then frozen: the cache takes it as one root replace.
  */
 import type { CompiledQuery } from '../postgrest/evaluate/index.js';
 import type { RealtimeChange } from './changes.js';
@@ -90,13 +90,15 @@ export function patchRows({ query, primaryKey, rows: source, index, changes }: P
       if (gap) return { kind: 'refetch' };
       if (isFull()) continue;
     }
-    writable().splice(position, 0, row);
+    writable().splice(position, 0, freezeDeep(row));
     byKey.set(newKey, row);
     delta++;
     changed = true;
     if (limit !== null && rows.length > limit) byKey.delete(keyOf(rows.pop()!)); // pushed out of the window
   }
-  return changed ? { kind: 'patched', rows, delta, index: { rows, byKey } } : { kind: 'unchanged', index: { rows: source, byKey } };
+  // Frozen like everything in the store: Immer then takes the array as is, instead of walking every
+  // row of it looking for drafts to finalize (the rows kept from the cache are frozen already).
+  return changed ? { kind: 'patched', rows: Object.freeze(rows) as Row[], delta, index: { rows, byKey } } : { kind: 'unchanged', index: { rows: source, byKey } };
 }
 
 /** Whether `change` can alter the result of `query` (for entries that are refetched, not patched). */
@@ -117,4 +119,13 @@ function lowerBound(rows: readonly Row[], row: Row, order: (a: Row, b: Row) => n
     else high = middle;
   }
   return low;
+}
+
+/** Freezes `value` and everything in it (as Immer would when the value enters the store). */
+export function freezeDeep<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) freezeDeep(child);
+  }
+  return value;
 }
