@@ -11,65 +11,16 @@ import type { Middleware, MiddlewareAPI, UnknownAction } from '@reduxjs/toolkit'
 import { createPhoenixSocket } from './phoenix/socket.js';
 import { emptyPresenceSession, metasByKey, receivePresenceDiff, receivePresenceState, type PresenceDiff, type PresenceSession, type PresenceState as PhoenixPresenceState } from './phoenix/presence.js';
 import type { PhoenixSocket, PushResult, SocketEvent, WebSocketLike } from './phoenix/types.js';
-import { compileRequest, type EvaluateOptions } from '../postgrest/evaluate/index.js';
-import { from } from '../postgrest/table.js';
 import { LIVE_FETCH_STARTING, liveEndpointsOf, markLiveEndpoints } from '../api/createPostgrestApi.js';
 import { toChange, type RealtimeChange } from './changes.js';
 import { followBrowser } from './environment.js';
 import { createLiveQueries, type LiveApi, type LiveFetch } from './live.js';
+import { createJoins } from './joins.js';
+import { defaultWarning, validateOptions, type SyncMiddlewareOptions } from './options.js';
 import { createSelectors } from './selectors.js';
-import { bindingKey, bindingsOf, createSyncActions, createSyncSlice, type ChannelConfig, type PostgresChangesBinding, type SyncActions, type SyncState } from './slice.js';
+import { createSyncActions, createSyncSlice, type PostgresChangesBinding, type SyncActions, type SyncState } from './slice.js';
 
-export interface SyncMiddlewareOptions<ReducerPath extends string = 'sync'> {
-  /**
-   * The api from `createPostgrestApi`: its `live` entries are kept equal to the database while they
-   * have subscribers (patched from row changes, or refetched where the client can't evaluate them).
-   */
-  api?: unknown;
-  /**
-   * Declared query endpoints whose entries are live too (besides the generic `live` and endpoints
-   * declared with `build.liveQuery`): their `query` must return a PostgREST select.
-   */
-  liveEndpoints?: readonly string[];
-  /** Primary key columns per table for live entries (`{ memberships: ['org_id', 'user_id'] }`); default `id`. */
-  primaryKeys?: Readonly<Record<string, string | readonly string[]>>;
-  /**
-   * What you know about the database, for live entries: `textOrder: 'codepoint'` when its default
-   * collation is C / POSIX (text order and ilike then evaluate on the client), `timeZone: 'UTC'` when
-   * PostgREST's sessions run in UTC. Our realtime server describes column collations itself; with a
-   * hosted Supabase project (usually en_US.UTF-8) leave it out: text-ordered entries are refetched.
-   */
-  database?: EvaluateOptions;
-  /** The realtime endpoint, as `@supabase/realtime-js` takes it: our stack's `realtimeUrl` or a Supabase project's. */
-  url: string;
-  /** The project's anon key (sent as `apikey`). */
-  apiKey?: string;
-  /**
-   * The user's access token; nothing or null for the anon key. Asked when the socket opens, on every
-   * heartbeat (as realtime-js does with its accessToken callback) and on `actions.refreshAuth()`; a
-   * changed token is sent to every joined channel, so RLS follows the new user without a rejoin.
-   */
-  getToken?: () => string | null | undefined | Promise<string | null | undefined>;
-  /** `ws`'s WebSocket in Node; default the global one. */
-  WebSocket?: new (url: string) => WebSocketLike;
-  /** Where the mirror lives in the store. Default 'sync'. */
-  reducerPath?: ReducerPath;
-  vsn?: '1.0.0' | '2.0.0';
-  heartbeatIntervalMs?: number;
-  timeoutMs?: number;
-  /** Reconnect delays (exponential with full jitter). Default 1 s growing ×2 up to 10 s. */
-  reconnect?: { minDelayMs?: number; maxDelayMs?: number; factor?: number };
-  /**
-   * Follow the browser's online / offline / focus / visibility events (default: when `window`
-   * exists): they reach RTK Query (refetchOnReconnect / refetchOnFocus, as `setupListeners` does:
-   * don't call it yourself as well) and the socket (a reconnect waiting out its backoff is tried at
-   * once when the network or the tab comes back).
-   */
-  environment?: boolean;
-  /** Development warnings (malformed frames, unknown events). Default console.warn outside production. */
-  onWarning?: (message: string) => void;
-}
-
+export type { SyncMiddlewareOptions } from './options.js';
 
 export type ChannelListener =
   /**
@@ -140,13 +91,12 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
     : undefined;
   /** Phoenix presence per channel, with diffs held until the current join's state arrived. */
   const presence = new Map<string, PresenceSession>();
-  /** What the last join payload built per channel holds: binding keys and the other settings. */
-  const sentJoins = new Map<string, { keys: Set<string>; settings: string }>();
   /** postgres_changes received this tick, per channel; flushed in one dispatch each. */
   let pendingChanges = new Map<string, RealtimeChange[]>();
   let flushQueued = false;
 
   const mirror = (): SyncState => (store!.getState() as Record<string, SyncState>)[reducerPath]!;
+  const joins = createJoins(mirror, warn);
   const own = (action: UnknownAction) => (action.meta as { instance?: string } | undefined)?.instance === instance;
 
   function ensureSocket(): PhoenixSocket {
@@ -183,81 +133,10 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
     }
   }
 
-  /** The join payload, rebuilt at every (re)join so it resumes from the latest position. */
-  function joinPayload(name: string): object {
-    const channel = mirror().channels[name];
-    const config: ChannelConfig = channel?.config ?? {};
-    const presenceEnabled = config.presenceKey !== undefined || channel?.tracked != null;
-    sentJoins.set(name, { keys: new Set(bindingsOf(config).map(bindingKey)), settings: settingsOf(config) });
-    return {
-      config: {
-        broadcast: { self: config.broadcast?.self ?? false, ack: config.broadcast?.ack ?? false },
-        presence: { key: config.presenceKey ?? '', enabled: presenceEnabled },
-        postgres_changes: config.postgresChanges ?? [],
-        private: config.private ?? false,
-        ...(channel?.position && (config.postgresChanges?.length ?? 0) > 0 && { resume_after: channel.position }),
-      },
-    };
-  }
-
-  /**
-   * The channel's config holds a binding (or a setting) its last join did not: the server must hear
-   * the new config. A channel whose join was not built yet needs nothing (it is built from the
-   * mirror when sent).
-   */
-  function joinOutdated(name: string): boolean {
-    const sent = sentJoins.get(name);
-    const config = mirror().channels[name]?.config;
-    if (!sent || !config) return false;
-    return bindingsOf(config).some((binding) => !sent.keys.has(bindingKey(binding))) || settingsOf(config) !== sent.settings;
-  }
-
-  /** The last join of `name` holds a binding its config no longer has. */
-  function joinHoldsReleased(name: string): boolean {
-    const sent = sentJoins.get(name);
-    const config = mirror().channels[name]?.config;
-    if (!sent || !config) return false;
-    const held = new Set(bindingsOf(config).map(bindingKey));
-    return [...sent.keys].some((key) => !held.has(key));
-  }
-
   /** Joins `name` again with its current config; the join resumes after the last change applied. */
   function rejoin(name: string): void {
     flushChanges(); // the position the join resumes after includes every change received
     socket?.rejoin(TOPIC_PREFIX + name);
-  }
-
-  /** The bindings a join reply confirmed, with their ids; malformed entries are warned about and skipped. */
-  function confirmedBindings(name: string, response: unknown): Array<PostgresChangesBinding & { id: number }> {
-    const list = response !== null && typeof response === 'object' ? (response as { postgres_changes?: unknown }).postgres_changes : undefined;
-    if (list === undefined) return [];
-    if (!Array.isArray(list)) {
-      warn(`[rtk-postgrest sync] join reply of ${JSON.stringify(name)}: postgres_changes is not a list: ignored`);
-      return [];
-    }
-    const confirmed: Array<PostgresChangesBinding & { id: number }> = [];
-    for (const entry of list as unknown[]) {
-      const binding = bindingsOf({ postgresChanges: [entry as PostgresChangesBinding] })[0];
-      const id = (entry as { id?: unknown } | null)?.id;
-      if (binding && typeof id === 'number' && Number.isFinite(id)) confirmed.push({ ...binding, id });
-      else warn(`[rtk-postgrest sync] join reply of ${JSON.stringify(name)}: malformed binding ${safeJson(entry)}: ignored`);
-    }
-    return confirmed;
-  }
-
-  /** A listener of one binding: the changes whose ids name the equal server binding, once it is live. */
-  function ofBinding(name: string, binding: PostgresChangesBinding, handler: (changes: RealtimeChange[]) => void): ChannelListener {
-    const key = bindingKey(binding);
-    return {
-      kind: 'postgres_changes',
-      binding,
-      handler: (changes) => {
-        const server = mirror().channels[name]?.serverBindings.find((candidate) => bindingKey(candidate) === key);
-        if (!server?.live) return;
-        const matched = changes.filter((change) => change.ids.includes(server.id) && (binding.event === '*' || binding.event === change.eventType));
-        if (matched.length > 0) handler(matched);
-      },
-    };
   }
 
   function onSocketEvent(event: SocketEvent): void {
@@ -284,7 +163,7 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
             channel: name,
             status: event.status,
             ...(event.error !== undefined && { error: event.error }),
-            ...(event.status === 'joined' && { serverBindings: confirmedBindings(name, event.response) }),
+            ...(event.status === 'joined' && { serverBindings: joins.confirmedBindings(name, event.response) }),
           }),
         );
         // A rejoin (after a reconnect) starts with no presence of ours: track again what was tracked.
@@ -462,8 +341,8 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
         const name = action.payload.channel;
         if ((before?.channels[name]?.subscribers ?? 0) === 0) {
           if (mirror().connection.status === 'idle') api.dispatch(actions.connect());
-          ensureSocket().join(TOPIC_PREFIX + name, () => joinPayload(name));
-        } else if (joinOutdated(name)) {
+          ensureSocket().join(TOPIC_PREFIX + name, () => joins.joinPayload(name));
+        } else if (joins.joinOutdated(name)) {
           rejoin(name);
         }
       } else if (actions.unsubscribe.match(action)) {
@@ -472,8 +351,8 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
         if (before?.channels[name] && !after) {
           socket?.leave(TOPIC_PREFIX + name);
           presence.delete(name);
-          sentJoins.delete(name);
-        } else if (after?.error != null && joinHoldsReleased(name)) {
+          joins.forget(name);
+        } else if (after?.error != null && joins.joinHoldsReleased(name)) {
           // A binding left the union. The server keeps it until the next join (its changes reach no
           // listener: none has its id), unless the server refused the channel's bindings: then the
           // rest get a fresh chance without it.
@@ -501,7 +380,7 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
     selectors,
     runtime: {
       listen(channel, given) {
-        const listener = given.kind === 'postgres_changes' && given.binding ? ofBinding(channel, given.binding, given.handler) : given;
+        const listener = given.kind === 'postgres_changes' && given.binding ? joins.ofBinding(channel, given.binding, given.handler) : given;
         let set = listeners.get(channel);
         if (!set) listeners.set(channel, (set = new Set()));
         set.add(listener);
@@ -514,13 +393,6 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
   };
 }
 
-
-
-/** A channel's settings besides its bindings as its join payload sends them, as one comparable string. */
-function settingsOf(config: ChannelConfig): string {
-  return JSON.stringify([config.presenceKey ?? null, config.broadcast?.self ?? false, config.broadcast?.ack ?? false, config.private ?? false]);
-}
-
 /** The position of the last change in `changes` that has one. */
 function lastPosition(changes: readonly RealtimeChange[]): string | null {
   for (let i = changes.length - 1; i >= 0; i -= 1) {
@@ -528,14 +400,6 @@ function lastPosition(changes: readonly RealtimeChange[]): string | null {
     if (position !== null) return position;
   }
   return null;
-}
-
-function safeJson(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
 }
 
 /** What `track` / `untrack` / `broadcast` resolve with before any socket exists. */
@@ -550,33 +414,4 @@ function isAction(action: unknown): action is UnknownAction {
 function randomId(): string {
   const crypto = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
   return crypto?.randomUUID ? crypto.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-}
-
-function defaultWarning(message: string): void {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NODE_ENV;
-  if (env !== 'production') console.warn(message);
-}
-
-function validateOptions(options: SyncMiddlewareOptions<string>): void {
-  if (options === null || typeof options !== 'object') throw new TypeError('createSyncMiddleware: options must be an object');
-  if (typeof options.url !== 'string' || !/^(wss?|https?):\/\//.test(options.url)) {
-    throw new TypeError(`createSyncMiddleware: url must be a ws:// or wss:// URL (the realtime endpoint), got ${JSON.stringify(options.url)}`);
-  }
-  if (options.apiKey !== undefined && typeof options.apiKey !== 'string') throw new TypeError('createSyncMiddleware: apiKey must be a string');
-  if (options.getToken !== undefined && typeof options.getToken !== 'function') throw new TypeError('createSyncMiddleware: getToken must be a function');
-  if (options.WebSocket !== undefined && typeof options.WebSocket !== 'function') throw new TypeError('createSyncMiddleware: WebSocket must be a constructor');
-  if (options.database !== undefined) {
-    try {
-      compileRequest(from('any').toRequest(), {}, options.database);
-    } catch (error) {
-      throw new TypeError(`createSyncMiddleware: database: ${(error as Error).message.replace(/^compileRequest\(\): /, '')}`);
-    }
-  }
-  if (options.liveEndpoints !== undefined) {
-    const endpoints = (options.api as { endpoints?: Record<string, unknown> } | undefined)?.endpoints;
-    if (!endpoints) throw new TypeError('createSyncMiddleware: liveEndpoints needs the api option');
-    for (const name of options.liveEndpoints) {
-      if (typeof name !== 'string' || !(name in endpoints)) throw new TypeError(`createSyncMiddleware: liveEndpoints: ${JSON.stringify(name)} is not an endpoint of the api`);
-    }
-  }
 }

@@ -1,0 +1,84 @@
+/** The options of createSyncMiddleware, checked at construction with an error naming the problem. */
+import { compileRequest, type EvaluateOptions } from '../postgrest/evaluate/index.js';
+import { from } from '../postgrest/table.js';
+import type { WebSocketLike } from './phoenix/types.js';
+
+export interface SyncMiddlewareOptions<ReducerPath extends string = 'sync'> {
+  /**
+   * The api from `createPostgrestApi`: its `live` entries are kept equal to the database while they
+   * have subscribers (patched from row changes, or refetched where the client can't evaluate them).
+   */
+  api?: unknown;
+  /**
+   * Declared query endpoints whose entries are live too (besides the generic `live` and endpoints
+   * declared with `build.liveQuery`): their `query` must return a PostgREST select.
+   */
+  liveEndpoints?: readonly string[];
+  /** Primary key columns per table for live entries (`{ memberships: ['org_id', 'user_id'] }`); default `id`. */
+  primaryKeys?: Readonly<Record<string, string | readonly string[]>>;
+  /**
+   * What you know about the database, for live entries: `textOrder: 'codepoint'` when its default
+   * collation is C / POSIX (text order and ilike then evaluate on the client), `timeZone: 'UTC'` when
+   * PostgREST's sessions run in UTC. Our realtime server describes column collations itself; with a
+   * hosted Supabase project (usually en_US.UTF-8) leave it out: text-ordered entries are refetched.
+   */
+  database?: EvaluateOptions;
+  /** The realtime endpoint, as `@supabase/realtime-js` takes it: our stack's `realtimeUrl` or a Supabase project's. */
+  url: string;
+  /** The project's anon key (sent as `apikey`). */
+  apiKey?: string;
+  /**
+   * The user's access token; nothing or null for the anon key. Asked when the socket opens, on every
+   * heartbeat (as realtime-js does with its accessToken callback) and on `actions.refreshAuth()`; a
+   * changed token is sent to every joined channel, so RLS follows the new user without a rejoin.
+   */
+  getToken?: () => string | null | undefined | Promise<string | null | undefined>;
+  /** `ws`'s WebSocket in Node; default the global one. */
+  WebSocket?: new (url: string) => WebSocketLike;
+  /** Where the mirror lives in the store. Default 'sync'. */
+  reducerPath?: ReducerPath;
+  vsn?: '1.0.0' | '2.0.0';
+  heartbeatIntervalMs?: number;
+  timeoutMs?: number;
+  /** Reconnect delays (exponential with full jitter). Default 1 s growing ×2 up to 10 s. */
+  reconnect?: { minDelayMs?: number; maxDelayMs?: number; factor?: number };
+  /**
+   * Follow the browser's online / offline / focus / visibility events (default: when `window`
+   * exists): they reach RTK Query (refetchOnReconnect / refetchOnFocus, as `setupListeners` does:
+   * don't call it yourself as well) and the socket (a reconnect waiting out its backoff is tried at
+   * once when the network or the tab comes back).
+   */
+  environment?: boolean;
+  /** Development warnings (malformed frames, unknown events). Default console.warn outside production. */
+  onWarning?: (message: string) => void;
+}
+
+/** Development warnings go to console.warn outside production. */
+export function defaultWarning(message: string): void {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NODE_ENV;
+  if (env !== 'production') console.warn(message);
+}
+
+export function validateOptions(options: SyncMiddlewareOptions<string>): void {
+  if (options === null || typeof options !== 'object') throw new TypeError('createSyncMiddleware: options must be an object');
+  if (typeof options.url !== 'string' || !/^(wss?|https?):\/\//.test(options.url)) {
+    throw new TypeError(`createSyncMiddleware: url must be a ws:// or wss:// URL (the realtime endpoint), got ${JSON.stringify(options.url)}`);
+  }
+  if (options.apiKey !== undefined && typeof options.apiKey !== 'string') throw new TypeError('createSyncMiddleware: apiKey must be a string');
+  if (options.getToken !== undefined && typeof options.getToken !== 'function') throw new TypeError('createSyncMiddleware: getToken must be a function');
+  if (options.WebSocket !== undefined && typeof options.WebSocket !== 'function') throw new TypeError('createSyncMiddleware: WebSocket must be a constructor');
+  if (options.database !== undefined) {
+    try {
+      compileRequest(from('any').toRequest(), {}, options.database);
+    } catch (error) {
+      throw new TypeError(`createSyncMiddleware: database: ${(error as Error).message.replace(/^compileRequest\(\): /, '')}`);
+    }
+  }
+  if (options.liveEndpoints !== undefined) {
+    const endpoints = (options.api as { endpoints?: Record<string, unknown> } | undefined)?.endpoints;
+    if (!endpoints) throw new TypeError('createSyncMiddleware: liveEndpoints needs the api option');
+    for (const name of options.liveEndpoints) {
+      if (typeof name !== 'string' || !(name in endpoints)) throw new TypeError(`createSyncMiddleware: liveEndpoints: ${JSON.stringify(name)} is not an endpoint of the api`);
+    }
+  }
+}
