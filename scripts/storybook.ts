@@ -1,7 +1,7 @@
 /**
- * `npm run storybook`: starts the dev stack with demo/schema.sql, hands its URL, the anon key and a
- * token per demo author to Storybook through STORYBOOK_* variables (Vite exposes those as
- * `import.meta.env`), runs `storybook dev` and stops the stack when Storybook exits or on Ctrl-C.
+ * `npm run storybook`: starts the dev stack with demo/schema.sql, hands its PostgREST and realtime
+ * URLs, the anon key and a token per demo author to Storybook through STORYBOOK_* variables (Vite
+ * exposes those as `import.meta.env`), runs `storybook dev` and stops the stack when Storybook exits or on Ctrl-C.
  * Extra arguments go to `storybook dev` (`npm run storybook -- --port 7007 --ci`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -30,11 +30,11 @@ async function main(): Promise<number> {
 
   let stack: Stack | undefined;
   try {
-    console.log('Starting PostgreSQL and PostgREST with demo/schema.sql…');
+    console.log('Starting PostgreSQL, PostgREST and the realtime server with demo/schema.sql…');
     stack = await startStack({ sql: await readFile(schemaFile, 'utf8'), sqlName: 'demo/schema.sql' });
     if (signal) return 130;
     const users = await demoUsers(stack);
-    console.log(`PostgREST ${stack.postgrestUrl}; demo users: ${users.map((u) => u.name).join(', ') || 'none'}`);
+    console.log(`PostgREST ${stack.postgrestUrl}; realtime ${stack.realtimeUrl}; demo users: ${users.map((u) => u.name).join(', ') || 'none'}`);
 
     child = spawn(process.execPath, [storybookBin(), 'dev', '--port', '6006', ...process.argv.slice(2)], {
       cwd: root,
@@ -42,6 +42,7 @@ async function main(): Promise<number> {
       env: {
         ...process.env,
         [ENV.url]: stack.postgrestUrl,
+        [ENV.realtimeUrl]: stack.realtimeUrl,
         [ENV.anonKey]: stack.anonKey,
         [ENV.users]: JSON.stringify(users),
       },

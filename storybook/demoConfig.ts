@@ -16,6 +16,8 @@ export interface DemoConfig {
   anonKey: string;
   /** The demo's authors; the feed only shows their posts, so a demo can share a database. */
   users: DemoUser[];
+  /** The stack's realtime server (`ws://…/realtime/v1`), for the live sync demo; the other demos don't need it. */
+  realtimeUrl?: string;
 }
 
 /** The variables scripts/storybook.ts sets; Vite exposes them as `import.meta.env`. */
@@ -23,6 +25,7 @@ export const ENV = {
   url: 'STORYBOOK_POSTGREST_URL',
   anonKey: 'STORYBOOK_POSTGREST_ANON_KEY',
   users: 'STORYBOOK_DEMO_USERS',
+  realtimeUrl: 'STORYBOOK_REALTIME_URL',
 } as const;
 
 /** Reads the config from Vite's env; undefined when Storybook was started without the dev stack. */
@@ -30,7 +33,13 @@ export function demoConfigFromEnv(env: Record<string, unknown> | undefined): Dem
   const url = env?.[ENV.url];
   const anonKey = env?.[ENV.anonKey];
   if (typeof url !== 'string' || url === '' || typeof anonKey !== 'string' || anonKey === '') return undefined;
-  return { postgrestUrl: url, anonKey, users: parseUsers(env?.[ENV.users]) };
+  const realtimeUrl = env?.[ENV.realtimeUrl];
+  return {
+    postgrestUrl: url,
+    anonKey,
+    users: parseUsers(env?.[ENV.users]),
+    ...(typeof realtimeUrl === 'string' && realtimeUrl !== '' && { realtimeUrl }),
+  };
 }
 
 /** Names what is wrong with a config, or returns undefined when it is usable. */
@@ -42,6 +51,16 @@ export function configProblem(config: unknown): string | undefined {
   if (!Array.isArray(users)) return 'users must be an array of { id, name, token }';
   const bad = users.findIndex((u: Partial<DemoUser>) => !u || typeof u.id !== 'string' || typeof u.name !== 'string' || typeof u.token !== 'string');
   if (bad >= 0) return `users[${bad}] must be { id, name, token } strings`;
+  return undefined;
+}
+
+/** Like configProblem, for a demo that also needs the realtime server and `count` demo users. */
+export function liveConfigProblem(config: unknown, count: number): string | undefined {
+  const problem = configProblem(config);
+  if (problem) return problem;
+  const { realtimeUrl, users } = config as DemoConfig;
+  if (typeof realtimeUrl !== 'string' || !/^wss?:\/\//.test(realtimeUrl)) return `realtimeUrl must be a ws(s) URL, got ${JSON.stringify(realtimeUrl)}`;
+  if (users.length < count) return `this demo needs ${count} demo users, the config has ${users.length}`;
   return undefined;
 }
 

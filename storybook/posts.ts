@@ -49,3 +49,28 @@ export function renamePost(id: number, title: string) {
 export function deletePost(id: number) {
   return from<PostRow>('posts').delete().eq('id', id).select('id').single();
 }
+
+/** A row of the live feed: the posts columns only (no embedded author, see liveFeedQuery). */
+export type LivePost = Omit<FeedPost, 'author'>;
+
+/**
+ * The live feed's read: the demo's authors' posts, newest first. No embedded `author:authors(name)`:
+ * the sync middleware patches an entry from a row change only when it can evaluate the whole request
+ * on the client, and an embed would make every change refetch it. Names come from the config instead.
+ */
+export function liveFeedQuery(authorIds: readonly string[]) {
+  return from<LivePost>('posts')
+    .select<LivePost>('id,title,published,author_id,created_at')
+    .in('author_id', authorIds)
+    .order('created_at', { ascending: false })
+    .order('id', { ascending: false })
+    .limit(50);
+}
+
+/**
+ * Publishes a post as the signed-in author. Returning the new row's id lets the write invalidate
+ * exactly that row (a write that returns nothing would invalidate the whole table, live entries too).
+ */
+export function publishPost(title: string, authorId: string) {
+  return from<PostRow>('posts').insert({ title, published: true, author_id: authorId }).select('id');
+}
