@@ -34,7 +34,8 @@ describe('tags a read provides', () => {
 
   it('a read kept live provides its table as LIVE and its embedded tables, never rows or lists', () => {
     const request = from('memberships', { schema: 'app' }).select('*, org:orgs!fk(name, owner:users(name))').eq('org_id', 1).order('user_id').toRequest();
-    expect(ids(liveTags(request))).toEqual(['app.memberships:LIVE', 'app.orgs:EMBED', 'app.users:EMBED']);
+    expect(ids(liveTags(request))).toEqual(['POSTGREST:ALL', 'app.memberships:LIVE', 'app.orgs:EMBED', 'app.users:EMBED']);
+    expect(ids(liveTags(from('posts').select('id').toRequest()))).toEqual(['posts:LIVE']);
     // Nothing a write of known rows invalidates matches it (a tag matches by type, and by id when it has one).
     const write = invalidatedTags(from('posts').update({ title: 'x' }).eq('id', 7).toRequest(), null);
     expect(write.filter((tag) => tag.type === 'posts' && (tag.id === undefined || tag.id === 'LIVE'))).toEqual([]);

@@ -266,6 +266,13 @@ describe('order', () => {
     expect(compileRequest(t().ilike('title', 'a*').toRequest(), types).exact).toBe(ilikeExact);
   });
 
+  test('case folding follows the ctype when it differs from the collation (C order, UTF-8 folding)', () => {
+    const types = { title: { type: 'text', collation: 'C', ctype: 'C.UTF-8' } };
+    expect(compileRequest(t().order('title').toRequest(), types).exact).toBe(true);
+    expect(compileRequest(t().ilike('title', '*été*').toRequest(), types).reasons).toEqual(['title.ilike: case-insensitive matching needs the database collation (text)']);
+    expect(() => compileRequest(t().toRequest(), { title: { type: 'text', ctype: 1 } } as never)).toThrow('compileRequest(): ctype of column title must be a string, got the number 1');
+  });
+
   test('timestamps order by instant, not by text', () => {
     const query = compile(t().order('at'));
     expect(query.compare({ at: '2026-01-01T10:00:00+05:00' }, { at: '2026-01-01T06:00:00+00:00' })).toBeLessThan(0);

@@ -18,8 +18,8 @@ import { invalidatedTags, liveTags, providedTags, tagType, type PrimaryKeys, typ
 export type ModuleName = keyof ApiModules<any, any, any, any>;
 
 /**
- * Dispatched by the base query before a live endpoint's fetch starts (payload `{ endpoint, request,
- * queryCacheKey }`); a sync middleware returns a promise that settles once the table's changes are
+ * Dispatched by the base query before a live endpoint's fetch starts (payload `{ api (its
+ * reducerPath), endpoint, request, queryCacheKey }`); a sync middleware returns a promise that settles once the table's changes are
  * live (subscribe first, then fetch), so no change falls between the fetch and the subscription:
  * with `true` when they are (the result then provides `liveTags`), `false` when it gave up waiting.
  */
@@ -232,7 +232,7 @@ export function buildPostgrestApi<
         /* the base query answers INVALID_REQUEST */
       }
       if (request) {
-        const gate = queryApi.dispatch({ type: LIVE_FETCH_STARTING, payload: { endpoint: queryApi.endpoint, request, queryCacheKey: queryApi.queryCacheKey } }) as unknown;
+        const gate = queryApi.dispatch({ type: LIVE_FETCH_STARTING, payload: { api: reducerPath, endpoint: queryApi.endpoint, request, queryCacheKey: queryApi.queryCacheKey } }) as unknown;
         // The sync middleware's answer: true once the table's changes are live.
         const live = gate && typeof (gate as Promise<unknown>).then === 'function' ? (await gate) === true : false;
         const result = await fetchBaseQuery(arg, queryApi, extraOptions);

@@ -94,13 +94,16 @@ function selectOf(request: PostgrestRequest): string | undefined {
 /**
  * Tags of a read a sync middleware keeps live (its fetch started while the table's changes were
  * live): row changes keep it current, so writes don't refetch it. It provides `{ type: table, id:
- * 'LIVE' }` (invalidating the table type still refetches it) and EMBED for embedded resources, whose
- * tables the sync middleware does not follow.
+ * 'LIVE' }` (invalidating the table type still refetches it) and, for embedded resources, whose
+ * tables the sync middleware does not follow, EMBED and the tag function calls invalidate.
  */
 export function liveTags(request: PostgrestRequest): Tag[] {
   const tags: Tag[] = [{ type: tagType(request), id: 'LIVE' }];
   const select = selectOf(request);
-  if (select) for (const rel of new Set(embeddedRelations(select))) tags.push({ type: tagType(request, rel), id: 'EMBED' });
+  const embedded = select ? new Set(embeddedRelations(select)) : new Set<string>();
+  for (const rel of embedded) tags.push({ type: tagType(request, rel), id: 'EMBED' });
+  // A function call may write the embedded tables too (it invalidates ALL, not EMBED).
+  if (embedded.size > 0) tags.push(ALL);
   return tags;
 }
 

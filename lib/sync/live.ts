@@ -44,8 +44,8 @@ export interface LiveContext {
   dispatch: (action: unknown) => unknown;
   /** A reader of the cache entry's data (made once per entry: RTK's `select(arg)` builds a selector). */
   reader: (endpoint: string, arg: unknown) => () => unknown;
-  /** The original arg of a cache entry (from the api's state). */
-  argOf: (queryCacheKey: string) => { found: boolean; arg: unknown };
+  /** The original arg of a cache entry and the request id of its latest fetch (from the api's state). */
+  argOf: (queryCacheKey: string) => { found: boolean; arg: unknown; requestId?: string };
   /** Dispatches patches outside a tick's flush (held changes applied after a fetch). */
   commit: (patches: LivePatch[]) => void;
   /** Whether the channel's "Subscribed to PostgreSQL" arrived for its current join. */
@@ -73,6 +73,12 @@ interface LiveEntry {
   held: RealtimeChange[];
   /** The result may miss changes: refetch once the channel is live. */
   stale: boolean;
+  /** Stale because a fetch failed for a reason that may pass: refetched on the table's next changes too. */
+  retry: boolean;
+  /** A refetch was asked because the data may be wrong (cleared when a fetch succeeds). */
+  needsFetch: boolean;
+  /** The request id of the fetch in flight (RTK ignores the results of fetches it superseded, and so do we). */
+  requestId?: string;
   compiled?: CompiledQuery;
   compiledWith?: ColumnTypes;
   index?: KeyIndex;
@@ -81,10 +87,16 @@ interface LiveEntry {
 
 interface Meta {
   arg?: { endpointName?: string; queryCacheKey?: string; originalArgs?: unknown };
+  requestId?: string;
+  /** A fetch RTK did not start (one was running already). */
+  condition?: boolean;
+  baseQueryMeta?: { request?: unknown };
 }
 
 /** What a live endpoint's base query announces before fetching (LIVE_FETCH_STARTING's payload). */
 export interface LiveFetch {
+  /** The reducerPath of the api whose base query announces it. */
+  api?: unknown;
   endpoint?: unknown;
   request?: unknown;
   queryCacheKey?: unknown;
@@ -119,7 +131,7 @@ export function createLiveQueries(context: LiveContext) {
 
   function follow(endpoint: string, queryCacheKey: string, arg: unknown, request: PostgrestRequest): LiveEntry {
     const channel = channelOf(request);
-    const entry: LiveEntry = { queryCacheKey, endpoint, arg, request, channel, fetching: false, startedLive: false, gated: false, held: [], stale: false };
+    const entry: LiveEntry = { queryCacheKey, endpoint, arg, request, channel, fetching: false, startedLive: false, gated: false, held: [], stale: false, retry: false, needsFetch: false };
     entries.set(queryCacheKey, entry);
     let keys = byChannel.get(channel);
     if (!keys) {
@@ -130,8 +142,9 @@ export function createLiveQueries(context: LiveContext) {
     return entry;
   }
 
-  function start(entry: LiveEntry): void {
+  function start(entry: LiveEntry, requestId?: string): void {
     entry.fetching = true;
+    if (requestId !== undefined) entry.requestId = requestId;
     entry.startedLive = context.isLive(entry.channel);
     entry.gated = false;
     entry.held = [];
@@ -152,6 +165,7 @@ export function createLiveQueries(context: LiveContext) {
   }
 
   function refetch(entry: LiveEntry): void {
+    entry.needsFetch = true;
     refetching.add(entry.queryCacheKey);
     if (refetchQueued) return;
     refetchQueued = true;
@@ -222,6 +236,24 @@ export function createLiveQueries(context: LiveContext) {
     pending.clear();
   }
 
+  /**
+   * A write through this api succeeded. Its table's live entries normally see it as a row change;
+   * while their channel is not live (socket down, disconnected) nothing will come, so they are
+   * refetched (their tags don't make RTK do it). A function call may write any table.
+   */
+  function onWrite(sent: unknown): void {
+    let request: PostgrestRequest;
+    try {
+      request = toPostgrestRequest(sent as never);
+    } catch {
+      return;
+    }
+    for (const [channel, keys] of byChannel) {
+      if (context.isLive(channel) || (request.action !== 'rpc' && channel !== channelOf(request))) continue;
+      for (const key of keys) refetch(entries.get(key)!);
+    }
+  }
+
   /** Dispatches what `apply` collected outside a tick's flush. */
   function commitNow(): void {
     if (pending.size === 0) return;
@@ -237,18 +269,38 @@ export function createLiveQueries(context: LiveContext) {
         if (key) unfollow(key);
         return;
       }
+      if (action.type === `${api.reducerPath}/executeMutation/fulfilled`) return onWrite((action as { meta?: Meta }).meta?.baseQueryMeta?.request);
       const endpoint = endpointOf(action);
       if (!endpoint) return;
-      const key = (action as { meta?: Meta }).meta?.arg?.queryCacheKey;
+      const meta = (action as { meta?: Meta }).meta;
+      const key = meta?.arg?.queryCacheKey;
       const entry = key === undefined ? undefined : entries.get(key);
       // Entries are followed when their fetch announces itself (fetchStarting).
       if (!entry) return;
-      if (api.endpoints[endpoint]!.matchPending(action)) return start(entry);
+      if (api.endpoints[endpoint]!.matchPending(action)) return start(entry, meta?.requestId);
+      // A fetch RTK did not start, or one a newer fetch superseded: the one in flight still counts.
+      if (meta?.condition || (meta?.requestId !== undefined && meta.requestId !== entry.requestId)) return;
       entry.fetching = false;
       entry.gated = false;
       const held = entry.held;
       entry.held = [];
-      if (api.endpoints[endpoint]!.matchRejected(action)) return;
+      if (api.endpoints[endpoint]!.matchRejected(action)) {
+        // RTK keeps the data it had. Still in step with the database before this fetch: the changes
+        // held during it bring it up to date. Otherwise it waits for a fetch that succeeds.
+        const data = (entry.read ??= context.reader(entry.endpoint, entry.arg))();
+        if (!entry.needsFetch && entry.startedLive && !entry.stale && data !== undefined) {
+          if (held.length > 0) {
+            apply(entry, held);
+            commitNow();
+          }
+          return;
+        }
+        entry.stale = true;
+        entry.retry = mayPass((action.payload as { status?: unknown } | undefined)?.status);
+        return;
+      }
+      entry.needsFetch = false;
+      entry.retry = false;
       if (!entry.startedLive) {
         entry.stale = true;
         if (context.isLive(entry.channel)) {
@@ -272,6 +324,7 @@ export function createLiveQueries(context: LiveContext) {
      */
     fetchStarting(fetch: LiveFetch | undefined, connected: () => boolean): Promise<boolean> | undefined {
       const { endpoint, queryCacheKey } = fetch ?? {};
+      if (fetch?.api !== api.reducerPath) return undefined; // another api's fetch (another sync middleware's)
       if (typeof endpoint !== 'string' || typeof queryCacheKey !== 'string' || !context.liveEndpoints().has(endpoint)) return undefined;
       let request: PostgrestRequest;
       try {
@@ -282,10 +335,10 @@ export function createLiveQueries(context: LiveContext) {
       if (request.action !== 'select') return undefined;
       let entry = entries.get(queryCacheKey);
       if (!entry) {
-        const { found, arg } = context.argOf(queryCacheKey);
+        const { found, arg, requestId } = context.argOf(queryCacheKey);
         if (!found || !context.dispatch(api.util.getRunningQueryThunk(endpoint, arg))) return undefined;
         entry = follow(endpoint, queryCacheKey, arg, request);
-        start(entry);
+        start(entry, requestId);
       }
       if (context.isLive(entry.channel)) return Promise.resolve(true);
       // Following may just have subscribed (and so connected): ask now.
@@ -324,6 +377,7 @@ export function createLiveQueries(context: LiveContext) {
           continue;
         }
         if (!entry.stale) apply(entry, changes);
+        else if (entry.retry) refetch(entry); // its last fetch failed for a reason that may have passed
       }
     },
 
@@ -382,11 +436,20 @@ function declaredColumns(tables: unknown, channel: string): ColumnTypes | undefi
   for (const entry of tables as Array<{ schema?: unknown; table?: unknown; columns?: unknown }>) {
     if (!entry || `live:${String(entry.schema)}.${String(entry.table)}` !== channel || !Array.isArray(entry.columns)) continue;
     const types: Record<string, ColumnType> = {};
-    for (const column of entry.columns as Array<{ name?: unknown; type?: unknown; collation?: unknown }>) {
+    for (const column of entry.columns as Array<{ name?: unknown; type?: unknown; collation?: unknown; ctype?: unknown }>) {
       if (!column || typeof column.name !== 'string' || typeof column.type !== 'string') return undefined;
-      types[column.name] = typeof column.collation === 'string' ? { type: column.type, collation: column.collation } : { type: column.type };
+      types[column.name] = {
+        type: column.type,
+        ...(typeof column.collation === 'string' && { collation: column.collation }),
+        ...(typeof column.ctype === 'string' && { ctype: column.ctype }),
+      };
     }
     return types;
   }
   return undefined;
+}
+
+/** Whether a failed fetch may succeed when tried again (not a request PostgREST refused for good). */
+function mayPass(status: unknown): boolean {
+  return !(typeof status === 'number' && status >= 400 && status < 500 && ![401, 403, 408, 429].includes(status));
 }

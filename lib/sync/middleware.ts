@@ -77,9 +77,9 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
           return () => (select ? select(store!.getState()).data : undefined);
         },
         argOf: (queryCacheKey) => {
-          const queries = (store!.getState() as Record<string, { queries?: Record<string, { originalArgs?: unknown } | undefined> } | undefined>)[apiPath!]?.queries;
+          const queries = (store!.getState() as Record<string, { queries?: Record<string, { originalArgs?: unknown; requestId?: string } | undefined> } | undefined>)[apiPath!]?.queries;
           const entry = queries?.[queryCacheKey];
-          return { found: entry !== undefined, arg: entry?.originalArgs };
+          return { found: entry !== undefined, arg: entry?.originalArgs, ...(entry?.requestId !== undefined && { requestId: entry.requestId }) };
         },
         commit: (patches) => store!.dispatch(actions.changesApplied({ positions: [], entries: patches, at: Date.now() }, apiPath)),
         isLive: (channel) => mirror().channels[channel]?.changesLive === true,
@@ -319,9 +319,10 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
     followEnvironment(api);
     return (next) => (action) => {
       if (isAction(action) && action.type === LIVE_FETCH_STARTING) {
-        next(action);
+        // Another sync middleware (another api's) may answer it further down the chain: keep its answer.
+        const answer = next(action);
         const connected = () => ['open', 'connecting'].includes(mirror().connection.status);
-        return live?.fetchStarting(action.payload as LiveFetch | undefined, connected) ?? action;
+        return live?.fetchStarting(action.payload as LiveFetch | undefined, connected) ?? answer;
       }
       const before = actions.subscribe.match(action) || actions.unsubscribe.match(action) ? mirror() : undefined;
       const result = next(action);

@@ -26,11 +26,13 @@ function readColumnTypes(columns: unknown): (column: string) => ColumnType | und
   for (const [column, type] of Object.entries(columns as Record<string, unknown>)) {
     if (typeof type === 'string' && type !== '') types.set(column, { type });
     else if (typeof type === 'object' && type !== null && typeof (type as ColumnType).type === 'string') {
-      const { type: name, collation } = type as ColumnType;
-      if (collation !== undefined && typeof collation !== 'string') {
-        throw new PostgrestBuilderError('INVALID_OPTION', `compileRequest(): collation of column ${column} must be a string, got ${describeValue(collation)}`);
+      const { type: name, collation, ctype } = type as ColumnType;
+      for (const [field, value] of [['collation', collation], ['ctype', ctype]] as const) {
+        if (value !== undefined && typeof value !== 'string') {
+          throw new PostgrestBuilderError('INVALID_OPTION', `compileRequest(): ${field} of column ${column} must be a string, got ${describeValue(value)}`);
+        }
       }
-      types.set(column, collation === undefined ? { type: name } : { type: name, collation });
+      types.set(column, { type: name, ...(collation !== undefined && { collation }), ...(ctype !== undefined && { ctype }) });
     } else {
       throw new PostgrestBuilderError('INVALID_OPTION', `compileRequest(): type of column ${column} must be a typname or { type, collation }, got ${describeValue(type)}`);
     }

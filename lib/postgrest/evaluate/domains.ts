@@ -247,10 +247,10 @@ export function domainFor(column: ColumnType | undefined, options: EvaluateOptio
   if (column === undefined) return untypedDomain;
   const type = column.type.trim().toLowerCase();
   if (type.startsWith('_')) {
-    const element = domainFor({ type: type.slice(1), collation: column.collation }, options);
+    const element = domainFor({ ...column, type: type.slice(1) }, options);
     return typeof element === 'string' ? element : (arrayDomain(element) as Domain);
   }
-  if (type.endsWith('[]')) return domainFor({ type: `_${type.slice(0, -2)}`, collation: column.collation }, options);
+  if (type.endsWith('[]')) return domainFor({ ...column, type: `_${type.slice(0, -2)}` }, options);
   if (INTEGERS.has(type)) return decimalDomain(type, true) as Domain;
   if (type === 'numeric' || type === 'decimal') return decimalDomain(type, false) as Domain;
   if (type === 'float4' || type === 'float8') return floatDomain(type) as Domain;
@@ -260,7 +260,8 @@ export function domainFor(column: ColumnType | undefined, options: EvaluateOptio
     const { collation } = column;
     const byDefault = collation === undefined && options.textOrder === 'codepoint';
     const bytewise = type === 'name' || byDefault || ordersByCodePoint(collation);
-    const asciiFold = type === 'name' || byDefault || foldsAsciiOnly(collation);
+    // Case folding follows lc_ctype, which a libc database may set apart from lc_collate.
+    const asciiFold = type === 'name' || (byDefault && column.ctype === undefined) || foldsAsciiOnly(column.ctype ?? collation);
     return textDomain(type, bytewise, asciiFold) as Domain;
   }
   if (type === 'uuid') return uuidDomain as Domain;

@@ -9,6 +9,8 @@ export type Row = Record<string, unknown>;
 export interface ColumnType {
   type: string;
   collation?: string;
+  /** The locale case folding follows (ilike, imatch) when it differs from the collation's (libc lc_ctype). */
+  ctype?: string;
 }
 
 /** Types by column name; a bare string is the typname. Columns left out are inferred conservatively. */

@@ -26,6 +26,8 @@ export interface ColumnDescription {
   name: string;
   type: string;
   collation?: string;
+  /** The locale case folding (ilike) follows, when it differs from `collation` (libc lc_ctype). */
+  ctype?: string;
 }
 
 /** Collations that order text by code point, so lt/gt on text can be evaluated in memory. */
@@ -47,12 +49,20 @@ const DEFAULT_COLLATION_SQL = `
             else coalesce(to_jsonb(d) ->> 'datlocale', to_jsonb(d) ->> 'daticulocale', d.datcollate::text) end
      from pg_catalog.pg_database d where d.datname = current_database())`;
 
+// The default collation's case folding: lc_ctype under libc (it may differ from lc_collate); the
+// builtin and ICU providers fold by their locale, so they need nothing beyond the collation.
+const DEFAULT_CTYPE_SQL = `
+  (select case coalesce(to_jsonb(d) ->> 'datlocprovider', 'c') when 'c' then d.datctype::text end
+     from pg_catalog.pg_database d where d.datname = current_database())`;
+
 // A domain's filter compares as its base type (one level of domain, which covers the usual case).
 const COLUMNS_SQL = `
   select a.attname::text as name,
          (case when t.typtype = 'd' then bt.typname else t.typname end)::text as typname,
          coalesce(case when a.attcollation = 100 then ${DEFAULT_COLLATION_SQL}
                        else co.collname end, '')::text as collation,
+         coalesce(case when a.attcollation = 100 then ${DEFAULT_CTYPE_SQL}
+                       when co.collprovider = 'c' then co.collctype end, '')::text as ctype,
          coalesce(co.collisdeterministic, true) as deterministic,
          pg_catalog.format_type(case when t.typtype = 'd' then bt.oid else t.oid end, null) as sqltype,
          case when a.attcollation not in (0, 100)
@@ -84,6 +94,7 @@ export async function loadPublishedTable(db: Queryable, schema: string, table: s
     name: String(column.name),
     type: String(column.typname),
     ...(column.collation ? { collation: String(column.collation) } : {}),
+    ...(column.ctype && column.ctype !== column.collation ? { ctype: String(column.ctype) } : {}),
   }));
   return { exists: true, published: row.published === true, columns, sqlTypes, described };
 }
