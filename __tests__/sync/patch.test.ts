@@ -85,6 +85,96 @@ test.each(Object.keys(requests) as Array<keyof typeof requests>)('%s: patched ro
   );
 });
 
+/** The whole result (no window), ordered as patchRows orders it. */
+function evaluateAll(name: keyof typeof requests, table: Map<number, TableRow>): Row[] {
+  const query = compileRequest(requests[name].toRequest(), TYPES);
+  const keyOf = (row: Row) => JSON.stringify([row.id]);
+  const rows = [...table.values()].filter((row) => query.matches(row)).map((row) => query.project(row));
+  return rows.sort((a, b) => query.compare(a, b) || (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+}
+
+describe.each([0, 1, 3])('top-N windows with %i spare rows (the known prefix)', (spareRows) => {
+  test.each(['top3', 'top5ties'] as const)('%s: cached rows equal the top N, spares the known rows past them; refetch only when the known rows fall short', (name) => {
+    fc.assert(
+      fc.property(fc.array(rowArb(0), { maxLength: 20 }), fc.array(fc.array(stepArb, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 10 }), (initial, batches) => {
+        const table = new Map<number, TableRow>();
+        initial.forEach((row, index) => table.set(index + 1, { ...row, id: index + 1 }));
+        const query = compileRequest(requests[name].toRequest(), TYPES);
+        const limit = query.window.limit!;
+        const capacity = limit + spareRows;
+        const keyOf = (row: Row) => JSON.stringify([row.id]);
+        // What a fetch of limit + spareRows rows gives: the cached rows, the spares, and whether it was all.
+        const fetched = () => {
+          const all = evaluateAll(name, table);
+          return { rows: all.slice(0, limit), spares: all.slice(limit, capacity), complete: all.length < capacity };
+        };
+        let state: { rows: readonly Row[]; spares: readonly Row[]; complete: boolean } = fetched();
+        let index: KeyIndex | undefined;
+        // The model of the known prefix: the known rows as a set of keys, edited naively.
+        let modelKeys = [...state.rows, ...state.spares].map(keyOf);
+        let modelComplete = state.complete;
+        for (const batch of batches) {
+          const changes: RealtimeChange[] = [];
+          for (const step of batch) {
+            if (step.kind === 'delete') {
+              if (!table.delete(step.id)) continue;
+              changes.push(change('DELETE', {}, { id: step.id }));
+              modelKeys = modelKeys.filter((key) => key !== JSON.stringify([step.id]));
+            } else {
+              const existed = table.has(step.row.id);
+              table.set(step.row.id, step.row);
+              changes.push(change(existed ? 'UPDATE' : 'INSERT', step.row, existed ? { id: step.row.id } : {}));
+              const key = JSON.stringify([step.row.id]);
+              modelKeys = modelKeys.filter((known) => known !== key);
+              if (!query.matches(step.row)) continue;
+              // Known rows in the table's current order; the new row's place among them.
+              const order = evaluateAll(name, table).map(keyOf);
+              const ordered = [...modelKeys, key].sort((a, b) => order.indexOf(a) - order.indexOf(b));
+              if (ordered[ordered.length - 1] === key && !modelComplete) continue; // beyond what is known
+              modelKeys = ordered;
+              if (modelKeys.length > capacity) {
+                modelKeys.pop();
+                modelComplete = false;
+              }
+            }
+          }
+          const all = evaluateAll(name, table);
+          // The model's known rows are the exact first rows of the whole result (all of it when complete).
+          expect(modelKeys).toEqual(all.slice(0, modelKeys.length).map(keyOf));
+          if (modelComplete) expect(modelKeys.length).toBe(all.length);
+          const before = state.rows;
+          const result = patchRows({ query, primaryKey: ['id'], rows: state.rows, index, changes, spares: state.spares, spareRows, complete: state.complete });
+          expect(result.kind === 'refetch').toBe(!modelComplete && modelKeys.length < limit);
+          if (result.kind === 'refetch') {
+            state = fetched();
+            modelKeys = [...state.rows, ...state.spares].map(keyOf);
+            modelComplete = state.complete;
+            index = undefined;
+            continue;
+          }
+          expect(before).toBe(state.rows); // the cached rows are never mutated
+          state = { rows: result.kind === 'patched' ? result.rows : state.rows, spares: result.spares, complete: result.complete };
+          index = result.index;
+          expect(state.rows).toEqual(all.slice(0, limit));
+          expect([...state.rows, ...state.spares].map(keyOf)).toEqual(modelKeys);
+          expect(state.complete).toBe(modelComplete);
+        }
+      }),
+      { numRuns: 300, seed: 2 },
+    );
+  });
+});
+
+test('a window with spares fills in from them instead of refetching', () => {
+  const query = compileRequest(requests.top3.toRequest(), TYPES);
+  const rows = [1, 2, 3].map((id) => ({ id, score: id }));
+  const spares = [4, 5].map((id) => ({ id, score: id }));
+  const result = patchRows({ query, primaryKey: ['id'], rows, index: undefined, changes: [change('DELETE', {}, { id: 2 })], spares, spareRows: 2, complete: false });
+  expect(result).toMatchObject({ kind: 'patched', rows: [{ id: 1 }, { id: 3 }, { id: 4 }], spares: [{ id: 5 }], complete: false });
+  // Without spares the same change needs a refetch (today's top-N behaviour).
+  expect(patchRows({ query, primaryKey: ['id'], rows, index: undefined, changes: [change('DELETE', {}, { id: 2 })] })).toEqual({ kind: 'refetch' });
+});
+
 test('a change without the key asks for a refetch', () => {
   const query = compileRequest(requests.unwindowed.toRequest(), TYPES);
   expect(patchRows({ query, primaryKey: ['id'], rows: [], index: undefined, changes: [change('INSERT', { grp: 1, score: 1 }, {})] })).toEqual({ kind: 'refetch' });

@@ -6,6 +6,12 @@
  * equal rows is unspecified), found by binary search; a key → row index outlives the batch. The
  * result is a plain copy edited with native splices, made on the first change that touches the
  * entry (most batches touch few entries), then frozen: the cache takes it as one root replace.
+ *
+ * A top-N window (limit N, no offset) is patched on its known prefix: the cached rows and the spare
+ * rows fetched past them (kept outside the store), together the exact first rows of the whole
+ * result, all of it when `complete`. A row whose place is after every known row is dropped unless
+ * complete; the prefix is trimmed to N + spareRows; the cached rows are its first N. Only a prefix
+ * shorter than N that is not complete needs a refetch.
  */
 import type { CompiledQuery } from '../postgrest/evaluate/index.js';
 import type { RealtimeChange } from './changes.js';
@@ -26,18 +32,34 @@ export interface PatchInput {
   /** The index of the previous batch; rebuilt when it was built for other rows (a fetch replaced them). */
   index: KeyIndex | undefined;
   changes: readonly RealtimeChange[];
+  /** Windows: the known rows past the cached ones (never mutated); default none. */
+  spares?: readonly Row[];
+  /** Windows: how many spare rows to keep at most; default 0. */
+  spareRows?: number;
+  /**
+   * Windows: the cached rows and spares are every row of the result (the fetch returned fewer rows
+   * than it asked for); default: fewer cached rows than the limit, and no spares.
+   */
+  complete?: boolean;
+}
+
+/** What a window's known prefix became (also for unchanged cached rows: the spares may have changed). */
+export interface KnownRows {
+  /** The spare rows past the cached ones (the input's by identity when they did not change). */
+  spares: readonly Row[];
+  complete: boolean;
 }
 
 export type PatchResult =
   /** Nothing in the result changed. */
-  | { kind: 'unchanged'; index: KeyIndex }
+  | ({ kind: 'unchanged'; index: KeyIndex } & KnownRows)
   /** The new rows, and how many rows the result gained (negative: lost) — for exact counts. */
-  | { kind: 'patched'; rows: Row[]; delta: number; index: KeyIndex }
-  /** Only a fetch can tell (a row left a full window, a change lacks the key or order columns ...). */
+  | ({ kind: 'patched'; rows: Row[]; delta: number; index: KeyIndex } & KnownRows)
+  /** Only a fetch can tell (a window's known rows fell short of it, a change lacks the key or order columns ...). */
   | { kind: 'refetch' };
 
 /** Patches a result that `query` can evaluate exactly (`query.exact`, a list, no offset). */
-export function patchRows({ query, primaryKey, rows: source, index, changes }: PatchInput): PatchResult {
+export function patchRows({ query, primaryKey, rows: source, index, changes, spares = [], spareRows = 0, complete: given }: PatchInput): PatchResult {
   for (const change of changes) {
     const keyed = change.eventType === 'DELETE' ? change.old : change.new;
     if (!primaryKey.every((column) => column in keyed)) return { kind: 'refetch' };
@@ -46,59 +68,69 @@ export function patchRows({ query, primaryKey, rows: source, index, changes }: P
   const needed = [...primaryKey, ...query.orderColumns];
   const selected = query.project;
   const keepsKeyAndOrder = (projected: Row, full: Row) => needed.every((column) => column in projected && projected[column] === full[column]);
-  // The index is edited in place: a refetch result makes the caller drop it (it may hold part of the batch).
-  const byKey = index && index.rows === source ? index.byKey : new Map(source.map((row) => [keyOf(row), row]));
+  const limit = query.window.limit;
+  // The index (of every known row) is edited in place: a refetch result makes the caller drop it (it may hold part of the batch).
+  const byKey = index && index.rows === source ? index.byKey : new Map([...source, ...spares].map((row) => [keyOf(row), row]));
+  /** Every row of the result is known (rows after the last known one may not exist otherwise). */
+  let complete = limit === null || (given ?? (spares.length === 0 && source.length < limit));
+  /** The most rows known: a window's N and its spares. */
+  const capacity = limit === null ? Infinity : limit + Math.max(0, spareRows);
+  /** Cached rows come first in the known ones; at or past `visible` a position is a spare's. */
+  const visible = limit === null ? Infinity : limit;
 
-  let rows: Row[] = source as Row[];
+  let rows: Row[] = (spares.length === 0 ? source : source.concat(spares)) as Row[];
   const writable = () => (rows === source ? (rows = source.slice()) : rows);
   const find = (row: Row, key: string): number => {
     let position = lowerBound(rows, row, query.compare);
     for (; position < rows.length && query.compare(rows[position]!, row) === 0; position++) if (keyOf(rows[position]!) === key) return position;
     return -1;
   };
-  const limit = query.window.limit;
-  /** The window holds `limit` rows: rows beyond it may exist in the database. */
-  const isFull = () => limit !== null && rows.length >= limit;
   let delta = 0;
+  /** The cached rows (the first `visible` known ones) changed. */
   let changed = false;
+  /** The known rows changed. */
+  let touched = false;
   for (const change of changes) {
     // The stored rows lack the key or the order columns (not selected, or renamed): can't place rows.
     if (change.eventType !== 'DELETE' && !keepsKeyAndOrder(selected(change.new), change.new)) return { kind: 'refetch' };
-    // A row left a full window: one from beyond it (unknown here) may have to come in.
-    let gap = false;
     const oldKey = keyOf(change.eventType === 'INSERT' ? change.new : change.old);
     const existing = byKey.get(oldKey);
     if (existing !== undefined) {
       const position = find(existing, oldKey);
       if (position < 0) return { kind: 'refetch' }; // the index and the rows disagree: start over
-      gap = isFull();
       writable().splice(position, 1);
       byKey.delete(oldKey);
       delta--;
-      changed = true;
+      touched = true;
+      if (position < visible) changed = true;
     }
-    if (change.eventType === 'DELETE' || !query.matches(change.new)) {
-      if (gap) return { kind: 'refetch' };
-      continue;
-    }
+    if (change.eventType === 'DELETE' || !query.matches(change.new)) continue;
     const row = selected(change.new);
     const newKey = keyOf(row);
     let position = lowerBound(rows, row, query.compare);
     while (position < rows.length && query.compare(rows[position]!, row) === 0 && keyOf(rows[position]!) < newKey) position++;
-    if (limit !== null && position >= rows.length) {
-      // After every row held: with a gap an unknown row may come first; in a full window it is beyond it.
-      if (gap) return { kind: 'refetch' };
-      if (isFull()) continue;
-    }
+    // After every known row: beyond what we know unless that is the whole result.
+    if (position >= rows.length && !complete) continue;
     writable().splice(position, 0, freezeDeep(row));
     byKey.set(newKey, row);
     delta++;
-    changed = true;
-    if (limit !== null && rows.length > limit) byKey.delete(keyOf(rows.pop()!)); // pushed out of the window
+    touched = true;
+    if (position < visible) changed = true;
+    if (rows.length > capacity) {
+      byKey.delete(keyOf(rows.pop()!)); // pushed out of what we keep
+      complete = false;
+    }
   }
+  // The known rows fell short of the window: only a fetch can tell the rest.
+  if (!complete && rows.length < visible) return { kind: 'refetch' };
+  const shown = limit === null || rows.length <= visible ? rows : rows.slice(0, visible);
+  const known: KnownRows = { spares: touched ? (limit === null ? [] : rows.slice(visible)) : spares, complete };
+  if (limit !== null) delta = 0; // counts are refetched with windows: only an unwindowed result's delta is read
   // Frozen like everything in the store: Immer then takes the array as is, instead of walking every
   // row of it looking for drafts to finalize (the rows kept from the cache are frozen already).
-  return changed ? { kind: 'patched', rows: Object.freeze(rows) as Row[], delta, index: { rows, byKey } } : { kind: 'unchanged', index: { rows: source, byKey } };
+  return changed
+    ? { kind: 'patched', rows: Object.freeze(shown) as Row[], delta, index: { rows: shown, byKey }, ...known }
+    : { kind: 'unchanged', index: { rows: source, byKey }, ...known };
 }
 
 /** Whether `change` can alter the result of `query` (for entries that are refetched, not patched). */
