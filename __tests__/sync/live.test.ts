@@ -157,6 +157,54 @@ describe('live entries', () => {
     expect(fulfilledAt).toBeGreaterThan(liveAt);
   });
 
+  it('a live top-3 window is fetched with spare rows: rows leaving it are replaced from them without a refetch, until they run out', async () => {
+    const room = `spares-${process.pid}-${++roomCounter}`;
+    const base = process.pid * 10_000 + 9500 + roomCounter * 20;
+    const ids = Array.from({ length: 12 }, (_, index) => base + index);
+    for (const [index, id] of ids.entries()) await sql('insert into sync_notes (id, room, rank) values ($1, $2, $3)', [id, room, index]);
+    const { api, sync, store, recorded } = makeStore();
+    const request = from('sync_notes').select('id,rank').eq('room', room).order('rank').order('id').limit(3);
+    const subscription = store.dispatch(api.endpoints.live.initiate(request as never));
+    cleanups.push(() => (subscription as { unsubscribe(): void }).unsubscribe());
+    const current = () => api.endpoints.live.select(request.toRequest() as never)(store.getState() as never).data;
+    await eventually(() => sync.selectors.selectChannel(store.getState(), 'live:public.sync_notes')?.changesLive === true && Array.isArray(current()));
+    const fetches = () => recorded.filter((action) => action.type === `${api.reducerPath}/executeQuery/pending` && (action.meta as { arg: { endpointName: string } }).arg.endpointName === 'live').length;
+    const converges = () =>
+      eventually(async () => {
+        const expected = await fresh(request);
+        return JSON.stringify(current()) === JSON.stringify(expected);
+      });
+    // The cache holds the 3 rows asked for; the 5 spares (max(5, ceil(3 / 10))) are in the fetch's meta only.
+    expect(current()).toEqual(ids.slice(0, 3).map((id, rank) => ({ id, rank })));
+    const fulfilled = recorded.filter((action) => action.type === `${api.reducerPath}/executeQuery/fulfilled`);
+    expect(fulfilled).toHaveLength(1);
+    const meta = (fulfilled[0]!.meta as { baseQueryMeta: { spares: unknown; complete: boolean; request: unknown; live: boolean } }).baseQueryMeta;
+    expect(meta).toMatchObject({ spares: ids.slice(3, 8).map((id, rank) => ({ id, rank: rank + 3 })), complete: false, live: true, request: request.toRequest() });
+    expect(fetches()).toBe(1);
+
+    // Rows leave the window two at a time (and one moves past it): the spares fill in, nothing is refetched.
+    await sql('delete from sync_notes where id = any($1)', [[ids[0], ids[1]]]);
+    expect(await converges()).toBe(true);
+    await sql('update sync_notes set rank = 100 where id = $1', [ids[2]]);
+    expect(await converges()).toBe(true);
+    await sql('delete from sync_notes where id = $1', [ids[3]]);
+    expect(await converges()).toBe(true);
+    expect(current()).toEqual([4, 5, 6].map((index) => ({ id: ids[index], rank: index })));
+    expect(fetches()).toBe(1);
+
+    // More rows leave than the spares cover (rows 4-7 held, 3 of them leave, and row 8 is beyond what is known): refetched.
+    await sql('delete from sync_notes where id = any($1)', [[ids[4], ids[5], ids[6]]]);
+    expect(await converges()).toBe(true);
+    expect(await eventually(() => fetches() === 2)).toBe(true);
+    expect(current()).toEqual([7, 8, 9].map((index) => ({ id: ids[index], rank: index })));
+    // The refetch brought spares again: the next row leaving is replaced from them.
+    await sql('delete from sync_notes where id = $1', [ids[7]]);
+    expect(await converges()).toBe(true);
+    expect(current()).toEqual([8, 9, 10].map((index) => ({ id: ids[index], rank: index })));
+    expect(fetches()).toBe(2);
+    for (const action of recorded) expect(findNonSerializableValue(action)).toBe(false);
+  });
+
   it('applies a change that touches several entries in one dispatch, with no per-entry patch actions', async () => {
     const room = `batched-${process.pid}-${++roomCounter}`;
     const id = process.pid * 10_000 + 9800 + roomCounter;

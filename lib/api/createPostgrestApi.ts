@@ -32,6 +32,29 @@ export const LIVE_FETCH_STARTING = 'rtkPostgrest/liveFetchStarting';
  */
 export const LIVE_PATCHES = 'rtkPostgrestLivePatches';
 
+/**
+ * A sync middleware's answer to LIVE_FETCH_STARTING (a plain `true` means `{ live: true }`): the
+ * table's changes are live, and a top-N window may be fetched with `spareRows` more rows (kept in
+ * `meta.spares`, out of the cached data) so rows leaving it can be replaced without a refetch.
+ */
+export interface LiveGate {
+  live: boolean;
+  spareRows?: number;
+}
+
+/**
+ * The limit N of a plain top-N window (one `limit`, no offset or Range, many rows, no count), whose
+ * request can be sent with a larger limit; undefined otherwise.
+ */
+export function windowLimit(request: PostgrestRequest): number | undefined {
+  if (request.action !== 'select' || request.result !== 'many' || request.count !== undefined) return undefined;
+  if (Object.keys(request.headers).some((name) => name.toLowerCase() === 'range')) return undefined;
+  const limits = request.query.filter(([key]) => key === 'limit');
+  if (limits.length !== 1 || request.query.some(([key]) => key === 'offset')) return undefined;
+  const text = limits[0]![1].trim();
+  return /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : undefined;
+}
+
 export interface LivePatch {
   queryCacheKey: string;
   data: unknown;
@@ -233,8 +256,22 @@ export function buildPostgrestApi<
       }
       if (request) {
         const gate = queryApi.dispatch({ type: LIVE_FETCH_STARTING, payload: { api: reducerPath, endpoint: queryApi.endpoint, request, queryCacheKey: queryApi.queryCacheKey } }) as unknown;
-        // The sync middleware's answer: true once the table's changes are live.
-        const live = gate && typeof (gate as Promise<unknown>).then === 'function' ? (await gate) === true : false;
+        // The sync middleware's answer: once the table's changes are live, true or `{ live: true, spareRows }`.
+        const answer = gate && typeof (gate as Promise<unknown>).then === 'function' ? await gate : undefined;
+        const live = answer === true || (typeof answer === 'object' && answer !== null && (answer as LiveGate).live === true);
+        const spareRows = live && typeof answer === 'object' ? (answer as LiveGate).spareRows : undefined;
+        const limit = typeof spareRows === 'number' && spareRows > 0 ? windowLimit(request) : undefined;
+        if (limit !== undefined && typeof spareRows === 'number') {
+          // A top-N window with spare rows: fetch N + spareRows, cache the first N, the rest go in
+          // meta; meta.request stays the request asked for (tags and live entries read it).
+          const asked = limit + spareRows;
+          const sent: PostgrestRequest = { ...request, query: request.query.map(([key, value]): [string, string] => (key === 'limit' ? [key, String(asked)] : [key, value])) };
+          const result = await fetchBaseQuery(sent, queryApi, extraOptions);
+          if (result.error !== undefined) return result.meta ? { error: result.error, meta: { ...result.meta, request } } : result;
+          if (!Array.isArray(result.data)) return { data: result.data, meta: result.meta && { ...result.meta, request, live: true } };
+          const rows = result.data as unknown[];
+          return { data: rows.slice(0, limit), meta: result.meta && { ...result.meta, request, live: true, spares: rows.slice(limit), spareRows, complete: rows.length < asked } };
+        }
         const result = await fetchBaseQuery(arg, queryApi, extraOptions);
         return live && result.meta ? { ...result, meta: { ...result.meta, live: true } } : result;
       }

@@ -72,6 +72,15 @@ export interface PostgrestMeta {
    * current, so it provides `liveTags` instead of row and list tags (writes don't refetch it).
    */
   live?: boolean;
+  /**
+   * A live top-N window fetched with spare rows (the sync middleware asked for them): the rows past
+   * the first N (kept out of `data`, which holds exactly the request's rows), for patching.
+   */
+  spares?: unknown[];
+  /** With `spares`: how many spare rows were asked for. */
+  spareRows?: number;
+  /** With `spares`: the fetch returned fewer rows than it asked for (data and spares are every row). */
+  complete?: boolean;
 }
 
 /** Result data when a count was requested. */

@@ -19,12 +19,12 @@
  * store subscribe to nothing.
  */
 import type { UnknownAction } from '@reduxjs/toolkit';
-import type { LivePatch } from '../api/createPostgrestApi.js';
+import { windowLimit, type LiveGate, type LivePatch } from '../api/createPostgrestApi.js';
 import { compileRequest, type ColumnType, type ColumnTypes, type CompiledQuery, type EvaluateOptions } from '../postgrest/evaluate/index.js';
 import { toPostgrestRequest } from '../postgrest/request.js';
 import type { PostgrestRequest } from '../postgrest/types.js';
 import type { RealtimeChange } from './changes.js';
-import { patchRows, touches, type KeyIndex } from './patch.js';
+import { patchRows, touches, type KeyIndex, type Row } from './patch.js';
 
 /** The parts of an RTK Query api (from createPostgrestApi) this module uses. */
 export interface LiveApi {
@@ -55,6 +55,11 @@ export interface LiveContext {
   warn: (message: string) => void;
 }
 
+/** How many spare rows a live top-N window of `limit` rows is fetched with (kept out of the cache, for patching). */
+export function spareRowsFor(limit: number): number {
+  return Math.min(500, Math.max(5, Math.ceil(limit / 10)));
+}
+
 /** How long a live fetch waits for its table's changes to be live before it starts anyway (then it is refetched once live). */
 export const GATE_TIMEOUT_MS = 3000;
 
@@ -79,6 +84,12 @@ interface LiveEntry {
   needsFetch: boolean;
   /** The request id of the fetch in flight (RTK ignores the results of fetches it superseded, and so do we). */
   requestId?: string;
+  /** A top-N window's known rows past the cached ones (from its fetch's meta, then patched). */
+  spares: readonly Row[];
+  /** How many spare rows its fetch asked for (0: none). */
+  spareRows: number;
+  /** The cached rows and spares are every row of the result; undefined: judged from the row count. */
+  complete?: boolean;
   compiled?: CompiledQuery;
   compiledWith?: ColumnTypes;
   index?: KeyIndex;
@@ -90,7 +101,7 @@ interface Meta {
   requestId?: string;
   /** A fetch RTK did not start (one was running already). */
   condition?: boolean;
-  baseQueryMeta?: { request?: unknown };
+  baseQueryMeta?: { request?: unknown; spares?: unknown; spareRows?: unknown; complete?: unknown };
 }
 
 /** What a live endpoint's base query announces before fetching (LIVE_FETCH_STARTING's payload). */
@@ -131,7 +142,7 @@ export function createLiveQueries(context: LiveContext) {
 
   function follow(endpoint: string, queryCacheKey: string, arg: unknown, request: PostgrestRequest): LiveEntry {
     const channel = channelOf(request);
-    const entry: LiveEntry = { queryCacheKey, endpoint, arg, request, channel, fetching: false, startedLive: false, gated: false, held: [], stale: false, retry: false, needsFetch: false };
+    const entry: LiveEntry = { queryCacheKey, endpoint, arg, request, channel, fetching: false, startedLive: false, gated: false, held: [], stale: false, retry: false, needsFetch: false, spares: [], spareRows: 0 };
     entries.set(queryCacheKey, entry);
     let keys = byChannel.get(channel);
     if (!keys) {
@@ -193,6 +204,18 @@ export function createLiveQueries(context: LiveContext) {
     }
   }
 
+  /**
+   * The answer to a fetch that starts while live: a top-N window the client patches (exact, many
+   * rows, no offset or count) is fetched with spare rows, so rows leaving it don't need a refetch.
+   */
+  function liveGate(entry: LiveEntry): LiveGate {
+    const limit = windowLimit(entry.request);
+    if (limit === undefined) return { live: true };
+    const query = compiled(entry);
+    if (!query?.exact || query.window.offset > 0 || query.window.limit !== limit) return { live: true };
+    return { live: true, spareRows: spareRowsFor(limit) };
+  }
+
   /** Applies `changes` to a fetched entry (collected for the next commit), or refetches it when patching can't be exact. */
   function apply(entry: LiveEntry, changes: readonly RealtimeChange[]): void {
     const query = compiled(entry);
@@ -208,12 +231,14 @@ export function createLiveQueries(context: LiveContext) {
     const current = pending.has(entry) ? pending.get(entry) : read();
     const rows = counted ? (current as { rows?: unknown } | undefined)?.rows : current;
     if (!Array.isArray(rows)) return refetch(entry);
-    const result = patchRows({ query, primaryKey: primaryKeyOf(request.relation), rows, index: entry.index, changes });
+    const result = patchRows({ query, primaryKey: primaryKeyOf(request.relation), rows, index: entry.index, changes, spares: entry.spares, spareRows: entry.spareRows, ...(entry.complete !== undefined && { complete: entry.complete }) });
     if (result.kind === 'refetch') {
       entry.index = undefined; // it may hold part of the batch
       return refetch(entry);
     }
     entry.index = result.index;
+    entry.spares = result.spares;
+    entry.complete = result.complete;
     if (result.kind === 'unchanged') return;
     const count = counted ? (current as { count: number | null }).count : null;
     pending.set(entry, counted ? Object.freeze({ ...(current as object), rows: result.rows, count: count === null ? null : count + result.delta }) : result.rows);
@@ -301,6 +326,14 @@ export function createLiveQueries(context: LiveContext) {
       }
       entry.needsFetch = false;
       entry.retry = false;
+      // The fetch's spare rows (a top-N window fetched with more rows than it shows) replace the old ones.
+      const { spares, spareRows, complete } = meta?.baseQueryMeta ?? {};
+      const spared = Array.isArray(spares) && typeof spareRows === 'number' && typeof complete === 'boolean';
+      entry.spares = spared ? (spares as Row[]) : [];
+      entry.spareRows = spared ? spareRows : 0;
+      if (spared) entry.complete = complete;
+      else delete entry.complete;
+      entry.index = undefined; // built for the old spares (the rows may even be the same array)
       if (!entry.startedLive) {
         entry.stale = true;
         if (context.isLive(entry.channel)) {
@@ -322,7 +355,7 @@ export function createLiveQueries(context: LiveContext) {
      * GATE_TIMEOUT_MS, and not at all without a connection to wait for. Resolves true when the
      * changes are live as the fetch starts.
      */
-    fetchStarting(fetch: LiveFetch | undefined, connected: () => boolean): Promise<boolean> | undefined {
+    fetchStarting(fetch: LiveFetch | undefined, connected: () => boolean): Promise<LiveGate> | undefined {
       const { endpoint, queryCacheKey } = fetch ?? {};
       if (fetch?.api !== api.reducerPath) return undefined; // another api's fetch (another sync middleware's)
       if (typeof endpoint !== 'string' || typeof queryCacheKey !== 'string' || !context.liveEndpoints().has(endpoint)) return undefined;
@@ -340,21 +373,21 @@ export function createLiveQueries(context: LiveContext) {
         entry = follow(endpoint, queryCacheKey, arg, request);
         start(entry, requestId);
       }
-      if (context.isLive(entry.channel)) return Promise.resolve(true);
+      if (context.isLive(entry.channel)) return Promise.resolve(liveGate(entry));
       // Following may just have subscribed (and so connected): ask now.
       if (!connected()) return undefined;
       const gated = entry;
       gated.gated = true;
-      return new Promise<boolean>((resolve) => {
+      return new Promise<LiveGate>((resolve) => {
         let list = gates.get(gated.channel);
         if (!list) gates.set(gated.channel, (list = []));
         const timer = setTimeout(() => {
           gated.gated = false; // it starts before the changes are live: refetched once they are
-          resolve(false);
+          resolve({ live: false });
         }, GATE_TIMEOUT_MS);
         list.push(() => {
           clearTimeout(timer);
-          resolve(true);
+          resolve(liveGate(gated));
         });
       });
     },
