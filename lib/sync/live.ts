@@ -11,7 +11,13 @@
  *   top of its result: each carries the full new row, so whatever the fetch already saw converges
  *   to the same rows. A fetch that started before the subscription was live is refetched once it is.
  * - Exact entries (lib/postgrest/evaluate says so) are patched (patch.ts); the patches of every
- *   entry a tick touched reach the cache in one dispatch (`takePatches` / `committed`). Everything
+ *   entry a tick touched reach the cache in one dispatch (`takePatches` / `committed`).
+ * - Exact top-N windows (limit, no offset or count, many rows) are fetched with spare rows: the
+ *   gate answers `{ live, spareRows }` (spareRowsFor), the base query fetches N + spareRows, caches
+ *   the first N and hands the rest over in `meta.spares` (with `complete`: it got fewer than it
+ *   asked for). The entry keeps them here, out of the store, and patches cached rows + spares as one
+ *   known prefix: a row leaving the window is replaced from the spares; only when the known rows
+ *   fall short of N (and are not the whole result) is it refetched, which brings spares again. Everything
  *   else is refetched, once per batch: entries the client can't evaluate, offset and counted
  *   windows, single-row results, rows without every selected, key or order column, and every entry
  *   of a table after a resync notice or a rejoin that did not resume.
