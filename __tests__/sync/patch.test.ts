@@ -13,7 +13,8 @@ type TableRow = { id: number; grp: number; score: number | null; title: string }
 
 const rowArb = (id: number) =>
   fc.record({ id: fc.constant(id), grp: fc.integer({ min: 0, max: 2 }), score: fc.option(fc.integer({ min: 0, max: 5 })), title: fc.constantFrom('a', 'b') });
-const stepArb = fc.oneof(
+type Step = { kind: 'upsert'; row: TableRow } | { kind: 'delete'; id: number };
+const stepArb: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constant('upsert' as const), id: fc.integer({ min: 1, max: 30 }) }).chain(({ kind, id }) => rowArb(id).map((row) => ({ kind, row }))),
   fc.record({ kind: fc.constant('delete' as const), id: fc.integer({ min: 1, max: 30 }) }),
 );
@@ -46,6 +47,14 @@ const change = (eventType: RealtimeChange['eventType'], row: Record<string, unkn
   position: null,
 });
 
+/** Applies one random step to the table; the change event it makes, if any. */
+function write(table: Map<number, TableRow>, step: Step): RealtimeChange | undefined {
+  if (step.kind === 'delete') return table.delete(step.id) ? change('DELETE', {}, { id: step.id }) : undefined;
+  const existed = table.has(step.row.id);
+  table.set(step.row.id, step.row);
+  return change(existed ? 'UPDATE' : 'INSERT', step.row, existed ? { id: step.row.id } : {});
+}
+
 test.each(Object.keys(requests) as Array<keyof typeof requests>)('%s: patched rows equal the recomputed result after every batch', (name) => {
   fc.assert(
     fc.property(fc.array(rowArb(0), { maxLength: 20 }), fc.array(fc.array(stepArb, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 8 }), (initial, batches) => {
@@ -56,17 +65,7 @@ test.each(Object.keys(requests) as Array<keyof typeof requests>)('%s: patched ro
       let rows: readonly Row[] = evaluate(name, table);
       let index: KeyIndex | undefined;
       for (const batch of batches) {
-        const changes: RealtimeChange[] = [];
-        for (const step of batch) {
-          if (step.kind === 'delete') {
-            if (!table.delete(step.id)) continue;
-            changes.push(change('DELETE', {}, { id: step.id }));
-          } else {
-            const existed = table.has(step.row.id);
-            table.set(step.row.id, step.row);
-            changes.push(change(existed ? 'UPDATE' : 'INSERT', step.row, existed ? { id: step.row.id } : {}));
-          }
-        }
+        const changes = batch.map((step) => write(table, step)).filter((made): made is RealtimeChange => made !== undefined);
         const before = rows;
         const result = patchRows({ query, primaryKey: ['id'], rows, index, changes });
         if (result.kind === 'refetch') {
@@ -116,14 +115,12 @@ describe.each([0, 1, 3])('top-N windows with %i spare rows (the known prefix)', 
         for (const batch of batches) {
           const changes: RealtimeChange[] = [];
           for (const step of batch) {
+            const made = write(table, step);
+            if (!made) continue;
+            changes.push(made);
             if (step.kind === 'delete') {
-              if (!table.delete(step.id)) continue;
-              changes.push(change('DELETE', {}, { id: step.id }));
               modelKeys = modelKeys.filter((key) => key !== JSON.stringify([step.id]));
             } else {
-              const existed = table.has(step.row.id);
-              table.set(step.row.id, step.row);
-              changes.push(change(existed ? 'UPDATE' : 'INSERT', step.row, existed ? { id: step.row.id } : {}));
               const key = JSON.stringify([step.row.id]);
               modelKeys = modelKeys.filter((known) => known !== key);
               if (!query.matches(step.row)) continue;
