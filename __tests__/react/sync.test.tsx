@@ -13,7 +13,7 @@ import { act, render, waitFor } from '@testing-library/react';
 import { Component, StrictMode, type ReactNode } from 'react';
 import { Provider } from 'react-redux';
 import { WebSocket } from 'ws';
-import { createSyncMiddleware, type SyncMiddleware } from '../../lib/sync/index.js';
+import type { SyncMiddleware } from '../../lib/sync/index.js';
 import {
   createSyncHooks,
   SyncProvider,
@@ -25,8 +25,8 @@ import {
   type RealtimePostgresChangesPayload,
   type UseBroadcastResult,
 } from '../../lib/react/index.js';
-import { closeSql, sql, testStack } from '../support/stack.js';
-import { actionRecorder } from '../support/store.js';
+import { closeSql, sql } from '../support/stack.js';
+import { makeSyncTestStore } from '../support/store.js';
 
 type TestStore = ReturnType<typeof makeStore>;
 const stores: Array<{ sync: SyncMiddleware; store: { dispatch(action: UnknownAction): unknown } }> = [];
@@ -39,20 +39,7 @@ afterAll(async () => {
 });
 
 function makeStore() {
-  const stack = testStack();
-  const sync = createSyncMiddleware({
-    url: stack.realtimeUrl,
-    apiKey: stack.anonKey,
-    WebSocket: WebSocket as never,
-    heartbeatIntervalMs: 1000,
-    timeoutMs: 3000,
-    onWarning: () => undefined,
-  });
-  const { middleware: recorder, actions: recorded } = actionRecorder();
-  const store = configureStore({
-    reducer: { [sync.reducerPath]: sync.reducer },
-    middleware: (getDefault) => getDefault().concat(sync.middleware, recorder),
-  });
+  const { sync, store, recorded } = makeSyncTestStore({ WebSocket });
   const made = {
     sync,
     store,

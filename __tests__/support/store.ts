@@ -1,6 +1,8 @@
 import { configureStore, findNonSerializableValue, type Middleware, type UnknownAction } from '@reduxjs/toolkit';
 import type { EndpointDefinitions } from '@reduxjs/toolkit/query';
 import { createPostgrestApi, type CreatePostgrestApiOptions } from '../../lib/api';
+import { createSyncMiddleware } from '../../lib/sync/index.js';
+import { testStack } from './stack';
 
 /** A middleware that records every action it sees, and the list it records into. */
 export function actionRecorder(): { middleware: Middleware; actions: UnknownAction[] } {
@@ -59,4 +61,28 @@ export async function settled(store: { getState(): unknown }, reducerPath = 'pos
     if (Date.now() - start > timeoutMs) throw new Error('requests still pending after ' + timeoutMs + ' ms');
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * A store with only a sync middleware against the shared test stack's realtime server (`WebSocket`
+ * given: `ws` resolves to its browser stub in jsdom tests without node export conditions; short
+ * heartbeat and timeouts, warnings silenced), RTK's checks on, recording every action.
+ */
+export function makeSyncTestStore(options: { url?: string; WebSocket: unknown; getToken?: () => string | null }) {
+  const stack = testStack();
+  const sync = createSyncMiddleware({
+    url: options.url ?? stack.realtimeUrl,
+    apiKey: stack.anonKey,
+    ...(options.getToken && { getToken: options.getToken }),
+    WebSocket: options.WebSocket as never,
+    heartbeatIntervalMs: 1000,
+    timeoutMs: 3000,
+    onWarning: () => undefined,
+  });
+  const { middleware: recorder, actions: recorded } = actionRecorder();
+  const store = configureStore({
+    reducer: { [sync.reducerPath]: sync.reducer },
+    middleware: (getDefault) => getDefault().concat(sync.middleware, recorder),
+  });
+  return { sync, store, recorded };
 }

@@ -5,12 +5,12 @@
  * without losing a change, and recorded actions replayed into a fresh store that send nothing.
  * RTK's serializability check is on in every store.
  */
-import { configureStore, findNonSerializableValue } from '@reduxjs/toolkit';
+import { findNonSerializableValue } from '@reduxjs/toolkit';
 import { WebSocket } from 'ws';
-import { createSyncMiddleware, type RealtimeChange, type SyncMiddleware } from '../../lib/sync/index.js';
+import type { RealtimeChange, SyncMiddleware } from '../../lib/sync/index.js';
 import { createRealtimeServer, type RealtimeServer } from '../../lib/server/realtime/server.js';
 import { sql, closeSql, testStack } from '../support/stack.js';
-import { actionRecorder } from '../support/store.js';
+import { makeSyncTestStore } from '../support/store.js';
 
 const stores: Array<{ sync: SyncMiddleware; store: ReturnType<typeof makeStore>['store'] }> = [];
 const servers: RealtimeServer[] = [];
@@ -23,24 +23,10 @@ afterAll(async () => {
   await closeSql();
 });
 
-function makeStore(options: { url?: string; WebSocket?: unknown; getToken?: () => string | null } = {}) {
-  const stack = testStack();
-  const sync = createSyncMiddleware({
-    url: options.url ?? stack.realtimeUrl,
-    apiKey: stack.anonKey,
-    ...(options.getToken && { getToken: options.getToken }),
-    WebSocket: (options.WebSocket ?? WebSocket) as never,
-    heartbeatIntervalMs: 1000,
-    timeoutMs: 3000,
-    onWarning: () => undefined,
-  });
-  const { middleware: recorder, actions: recorded } = actionRecorder();
-  const store = configureStore({
-    reducer: { [sync.reducerPath]: sync.reducer },
-    middleware: (getDefault) => getDefault().concat(sync.middleware, recorder),
-  });
-  stores.push({ sync, store });
-  return { sync, store, recorded };
+function makeStore(options: Partial<Parameters<typeof makeSyncTestStore>[0]> = {}) {
+  const made = makeSyncTestStore({ ...options, WebSocket: options.WebSocket ?? WebSocket });
+  stores.push(made);
+  return made;
 }
 
 async function waitFor<T>(probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
