@@ -10,8 +10,8 @@ const DATE = /^(\d{4,})-(\d{2})-(\d{2})( BC)?$/;
 const DATE_TIME =
   /^(\d{4,})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*(Z|z|[+-]\d{2}(?::?\d{2}(?::?\d{2})?)?)?( BC)?$/;
 
-/** Days since 1970-01-01 of a proleptic Gregorian date (astronomical year numbering). */
-function daysFromCivil(year: number, month: number, day: number): number {
+/** Days since 1970-01-01 of a proleptic Gregorian date (astronomical year numbering), as PostgreSQL counts them. */
+export function daysFromCivil(year: number, month: number, day: number): number {
   const y = month <= 2 ? year - 1 : year;
   const era = Math.floor(y / 400);
   const yoe = y - era * 400;

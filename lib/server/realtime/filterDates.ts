@@ -4,22 +4,13 @@
  * are read exactly only in ISO 8601 form (`2026-01-01`, `2026-01-01T10:00:00.5+05:30`, ` BC`,
  * infinity, epoch); PostgreSQL's many other forms ('now', 'Jan 1 2026', zone names ...) go to SQL.
  */
+import { daysFromCivil } from '../../postgrest/evaluate/time.js';
 import { NEEDS_SQL, trimCSpace, ValueRejected, type ValueDomain } from './filterValueDomain.js';
 
 /** An instant (or a wall-clock time for timestamp) as whole seconds since 1970 plus microseconds. */
 export type Instant = readonly [seconds: number, micros: number];
 
 const SECONDS_PER_DAY = 86400;
-
-/** Days since 1970-01-01 in the proleptic Gregorian calendar PostgreSQL uses (astronomical years). */
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yearOfEra = y - era * 400;
-  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  return era * 146097 + dayOfEra - 719468;
-}
 
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;

@@ -6,27 +6,10 @@
  */
 import { randomBytes } from 'node:crypto';
 
-/** One tracked presence as clients see it: the tracked payload plus the server's refs. */
-export interface PresenceMeta {
-  /** Opaque, unique for the life of the process and across restarts (clients compare refs). */
-  readonly phx_ref: string;
-  /** The ref this meta replaced, on updates only. */
-  readonly phx_ref_prev?: string;
-  readonly [field: string]: unknown;
-}
+// The wire shapes (presence_state / presence_diff payloads) are the Phoenix layer's, shared with the client.
+import type { PresenceDiff, PresenceMeta, PresenceState } from '../../sync/phoenix/presence.js';
 
-export interface PresenceEntry {
-  metas: PresenceMeta[];
-}
-
-/** `presence_state` payload: presences grouped by key. */
-export type PresenceState = Record<string, PresenceEntry>;
-
-/** `presence_diff` payload. */
-export interface PresenceDiff {
-  joins: PresenceState;
-  leaves: PresenceState;
-}
+export type { PresenceDiff, PresenceEntry, PresenceMeta, PresenceState } from '../../sync/phoenix/presence.js';
 
 export type PresenceErrorCode =
   | 'PRESENCE_PAYLOAD_NOT_MAP'
