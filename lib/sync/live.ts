@@ -138,12 +138,12 @@ export function createLiveQueries(context: LiveContext) {
     return configured === undefined ? ['id'] : typeof configured === 'string' ? [configured] : configured;
   };
 
-  function endpointOf(action: unknown): string | undefined {
-    for (const name of context.liveEndpoints()) {
-      const endpoint = api.endpoints[name];
-      if (endpoint && (endpoint.matchPending(action) || endpoint.matchFulfilled(action) || endpoint.matchRejected(action))) return name;
-    }
-    return undefined;
+  const queryPrefix = `${api.reducerPath}/executeQuery/`;
+  /** The live endpoint a query action belongs to (a type prefix check first: this runs for every action). */
+  function endpointOf(action: UnknownAction): string | undefined {
+    if (!action.type.startsWith(queryPrefix)) return undefined;
+    const name = (action as { meta?: Meta }).meta?.arg?.endpointName;
+    return name !== undefined && context.liveEndpoints().has(name) ? name : undefined;
   }
 
   function follow(endpoint: string, queryCacheKey: string, arg: unknown, request: PostgrestRequest): LiveEntry {
