@@ -340,6 +340,8 @@ describe('hooks of different kinds sharing a channel name', () => {
     expect(a.channel(name)?.config).toMatchObject({ presenceKey: 'alice', broadcast: { self: false, ack: false } });
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/useBroadcast: .*"self":false.*"self":true.*ignored/);
+    // Alice's rejoin waits for the server to authorize its postgres_changes role; bob joins after it.
+    await waitFor(() => expect(view.container.textContent).toBe('alice'), long);
     const other = render(withSync(b, <Member who="bob" />));
     await waitFor(() => expect(other.container.textContent).toBe('alice,bob'), long);
     await waitFor(() => expect(view.container.textContent).toBe('alice,bob'), long);

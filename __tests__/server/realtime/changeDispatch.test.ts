@@ -1,7 +1,8 @@
 /**
  * The postgres_changes dispatcher with a fake visibility checker and fake sockets: one check per
- * (table, batch) for all subscriber groups, one message per channel per change carrying every
- * matching binding id, stream order, column stripping per role, unchecked DELETEs.
+ * (table, batch) for all subscriber groups and row images, one message per channel per change
+ * carrying every matching binding id, stream order, column stripping per role, DELETE old rows
+ * as far as the subscriber could see them, LEAVE, and resync for undecided rows.
  */
 import type { KeyedTable, KeyRow, SubscriberGroup, TableRef, VisibilityChecker } from '../../../lib/server/realtime/authorization/index.js';
 import { createChangeDispatcher } from '../../../lib/server/realtime/changes/dispatch.js';
@@ -41,8 +42,8 @@ function change(type: ChangeEvent['type'], id: number, table = 'items'): ChangeE
   return event;
 }
 
-function channel(name: string, claims: Record<string, unknown>, sent: Sent[]): JoinedChannel {
-  const parsed = parseJoinConfig({});
+function channel(name: string, claims: Record<string, unknown>, sent: Sent[], config: Record<string, unknown> = {}): JoinedChannel {
+  const parsed = parseJoinConfig({ config });
   if (!parsed.ok) throw new Error(parsed.message);
   return {
     peer: {
@@ -63,10 +64,13 @@ function channel(name: string, claims: Record<string, unknown>, sent: Sent[]): J
 }
 
 function sub(on: JoinedChannel, id: number, extra: Partial<Subscription> = {}): Subscription {
-  return { channel: on, id, event: null, schema: 'public', table: 'items', matches: null, sql: null, select: null, ...extra };
+  return { channel: on, id, event: null, schema: 'public', table: 'items', matches: null, keyOnlyFilter: true, sql: null, select: null, ...extra };
 }
 
-/** Sees rows with an even id for role anon, every row for others; anon can't read `secret`. */
+/**
+ * Sees rows with an even id for role anon, every row for others; anon can't read `secret`. Rows
+ * whose `name` is missing are undecided (as when a policy reads a value the change lacks).
+ */
 function fakeChecker() {
   const calls: Array<{ table: KeyedTable; groups: readonly SubscriberGroup[]; rows: readonly KeyRow[] }> = [];
   let release: (() => void) | undefined;
@@ -93,8 +97,15 @@ function fakeChecker() {
     },
     async checkBatch(table, groups, rows, roles) {
       const visible = groups.length > 0 && rows.length > 0 ? await checker.checkVisible(table, groups, rows) : new Map<string, ReadonlySet<number>>();
+      const undecided = new Map<string, ReadonlySet<number>>();
+      const missing = new Set([...rows.keys()].filter((index) => rows[index]!.name === undefined));
+      for (const group of groups) {
+        if (group.role !== 'anon' || missing.size === 0) continue;
+        undecided.set(group.groupKey, missing);
+        visible.set(group.groupKey, new Set([...visible.get(group.groupKey)!].filter((index) => !missing.has(index))));
+      }
       const columns = new Map(await Promise.all(roles.map(async (role) => [role, await checker.visibleColumns(table, role)] as const)));
-      return { visible, columns, rlsEnabled: true };
+      return { visible, undecided, columns, rlsEnabled: true };
     },
     invalidate() {},
   };
@@ -121,7 +132,8 @@ describe('createChangeDispatcher', () => {
     await dispatcher.idle();
     expect(fake.calls).toHaveLength(1);
     expect(fake.calls[0]!.groups.map((group) => group.role).sort()).toEqual(['anon', 'authenticated']);
-    expect(fake.calls[0]!.rows).toEqual([{ id: '1' }, { id: '2' }, { id: '3' }]);
+    // The new row of each change (the UPDATE's old row is only its key: nothing to judge).
+    expect(fake.calls[0]!.rows).toEqual([1, 2, 3].map((id) => ({ id: String(id), name: `n${id}`, secret: `s${id}` })));
     const ids = (topic: string) => sent.filter((message) => message.topic === topic).map((message) => message.payload.data.record);
     expect(ids('realtime:a')).toEqual([{ id: 2, name: 'n2' }]);
     expect(ids('realtime:b')).toEqual([{ id: 2, name: 'n2' }]);
@@ -155,26 +167,74 @@ describe('createChangeDispatcher', () => {
     expect(sent.map((message) => message.payload.position)).toEqual(events.map((event) => event.position));
   });
 
-  it('delivers a DELETE without a check and with only the key when RLS is on', async () => {
+  it('delivers every DELETE, with the old row only when the subscriber could see it, else its key', async () => {
     const fake = fakeChecker();
     const registry = createSubscriptionRegistry();
     const sent: Sent[] = [];
     const ch = channel('del', { role: 'anon' }, sent);
     registry.set(ch, [sub(ch, 1)]);
     const dispatcher = createChangeDispatcher({ registry, checker: fake.checker });
-    dispatcher.enqueue([change('DELETE', 3)]);
+    dispatcher.enqueue([change('DELETE', 3), change('DELETE', 4)]);
     await dispatcher.idle();
-    expect(fake.calls).toHaveLength(0);
-    expect(sent).toHaveLength(1);
-    expect(sent[0]!.payload.data).toEqual({
-      schema: 'public',
-      table: 'items',
-      commit_timestamp: '2026-11-24T10:00:00.000Z',
-      type: 'DELETE',
-      columns: COLUMNS.slice(0, 2),
-      old_record: { id: 3 },
-      errors: null,
-    });
+    expect(fake.calls).toHaveLength(1); // the old rows are whole (REPLICA IDENTITY FULL): judged
+    expect(sent.map((message) => message.payload.data)).toEqual([
+      { schema: 'public', table: 'items', commit_timestamp: '2026-11-24T10:00:00.000Z', type: 'DELETE', columns: COLUMNS.slice(0, 2), old_record: { id: 3 }, errors: null },
+      { schema: 'public', table: 'items', commit_timestamp: '2026-11-24T10:00:00.000Z', type: 'DELETE', columns: COLUMNS.slice(0, 2), old_record: { id: 4, name: 'n4' }, errors: null },
+    ]);
+  });
+
+  it('matches a DELETE filter on other columns than the key only against an old row the subscriber could see', async () => {
+    const fake = fakeChecker();
+    const registry = createSubscriptionRegistry();
+    const sent: Sent[] = [];
+    const ch = channel('guess', { role: 'anon' }, sent);
+    const byName = (row: Record<string, string | null | undefined>) => row.name !== undefined && row.name !== null && row.name.startsWith('n');
+    registry.set(ch, [sub(ch, 1, { event: 'DELETE', matches: byName, keyOnlyFilter: false }), sub(ch, 2, { event: 'DELETE', matches: (row) => row.id !== undefined })]);
+    const dispatcher = createChangeDispatcher({ registry, checker: fake.checker });
+    dispatcher.enqueue([change('DELETE', 3), change('DELETE', 4)]);
+    await dispatcher.idle();
+    // Row 3 is hidden from anon: only the key-only binding hears it.
+    expect(sent.map((message) => [message.payload.data.old_record, message.payload.ids])).toEqual([
+      [{ id: 3 }, [2]],
+      [{ id: 4, name: 'n4' }, [1, 2]],
+    ]);
+  });
+
+  it('sends LEAVE (the key only) to channels that asked for it when an UPDATE hides the row, and nothing to the others', async () => {
+    const fake = fakeChecker();
+    const registry = createSubscriptionRegistry();
+    const sent: Sent[] = [];
+    const asking = channel('leaves', { role: 'anon' }, sent, { leave_events: true });
+    const stock = channel('stock', { role: 'anon' }, sent);
+    const updatesOnly = channel('inserts', { role: 'anon' }, sent, { leave_events: true });
+    registry.set(asking, [sub(asking, 1)]);
+    registry.set(stock, [sub(stock, 2)]);
+    registry.set(updatesOnly, [sub(updatesOnly, 3, { event: 'INSERT' })]);
+    const dispatcher = createChangeDispatcher({ registry, checker: fake.checker });
+    dispatcher.enqueue([change('UPDATE', 5), change('UPDATE', 6)]);
+    await dispatcher.idle();
+    expect(sent.map((message) => [message.topic, message.payload.data.type, message.payload.ids, message.payload.data.old_record, message.payload.data.record])).toEqual([
+      ['realtime:leaves', 'LEAVE', [1], { id: 5 }, undefined],
+      ['realtime:leaves', 'UPDATE', [1], { id: 6 }, { id: 6, name: 'n6' }],
+      ['realtime:stock', 'UPDATE', [2], { id: 6 }, { id: 6, name: 'n6' }],
+    ]);
+    expect(sent[0]!.payload.data.columns).toEqual([{ name: 'id', type: 'int4' }]);
+  });
+
+  it('sends no row it could not decide on, and tells the channel to resync after the batch', async () => {
+    const fake = fakeChecker();
+    const registry = createSubscriptionRegistry();
+    const sent: Sent[] = [];
+    const missed: Array<[string, string]> = [];
+    const ch = channel('undecided', { role: 'anon' }, sent);
+    registry.set(ch, [sub(ch, 1)]);
+    const dispatcher = createChangeDispatcher({ registry, checker: fake.checker, onMissed: (on, _position, reason) => missed.push([on.topic, reason]) });
+    const lacking = change('UPDATE', 8);
+    delete (lacking.recordText as Record<string, unknown>).name; // an unchanged TOASTed value
+    dispatcher.enqueue([change('INSERT', 2), lacking, change('INSERT', 4)]);
+    await dispatcher.idle();
+    expect(sent.map((message) => message.payload.data.record)).toEqual([{ id: 2, name: 'n2' }, { id: 4, name: 'n4' }]);
+    expect(missed).toEqual([['realtime:undecided', 'visibility_unknown']]);
   });
 
   it('sends nothing to a channel that left while its batch was being checked', async () => {
@@ -331,7 +391,7 @@ describe('createChangeDispatcher', () => {
     expect(sent[1]!.payload.data.record).toEqual({ id: 2, name: 'n2', secret: 's2' });
   });
 
-  it('sends a role that may not read the key Supabase\'s 401 with the row withheld, without checking it', async () => {
+  it('sends a role that may not read the key Supabase\'s 401 with the row withheld, for rows it may see', async () => {
     const fake = fakeChecker();
     const registry = createSubscriptionRegistry();
     const sent: Sent[] = [];

@@ -9,7 +9,7 @@ describe('parseJoinConfig', () => {
     const result = parseJoinConfig({});
     expect(result).toEqual({
       ok: true,
-      config: { broadcast: { ack: false, self: false }, presence: { enabled: false, key: expect.any(String) }, private: false, postgresChanges: [] },
+      config: { broadcast: { ack: false, self: false }, presence: { enabled: false, key: expect.any(String) }, private: false, postgresChanges: [], leaveEvents: false },
     });
     if (result.ok) expect(result.config.presence.key).not.toBe('');
   });
@@ -19,7 +19,13 @@ describe('parseJoinConfig', () => {
     expect(result.ok && result.config).toMatchObject({ broadcast: { ack: true, self: true }, presence: { enabled: true, key: 'me' }, private: false });
   });
 
+  it('reads leave_events (our extension), a flexible boolean', () => {
+    const result = parseJoinConfig({ config: { leave_events: 'true' } });
+    expect(result.ok && result.config.leaveEvents).toBe(true);
+  });
+
   it.each([
+    [{ config: { leave_events: 1 } }, 'config.leave_events must be a boolean'],
     [{ config: 'x' }, 'config must be an object'],
     [{ config: { broadcast: { self: 1 } } }, 'config.broadcast.self must be a boolean'],
     [{ config: { postgres_changes: {} } }, 'config.postgres_changes must be an array'],

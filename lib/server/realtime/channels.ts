@@ -2,13 +2,20 @@
  * One socket's channels (docs/realtime-protocol.md §1.4, §2.1–2.3, §2.5, §2.6): `phx_join` on
  * `realtime:<name>`, `phx_leave`, `access_token` refreshes, token expiry, and routing of
  * `broadcast` / `presence` pushes to joined channels.
+ *
+ * A join is answered only once every extension authorized it (postgres_changes checks the token's
+ * role in the database), and so is a refresh that changes the role. Like a Phoenix socket, which
+ * waits for a channel's join before reading its next message, the socket's later messages wait
+ * (in order, bounded) until then; heartbeats are answered meanwhile (connection.ts).
  */
+import { unusableClaims } from './authorization/claims.js';
 import { handleBroadcast } from './broadcast.js';
 import { parseJoinConfig } from './joinConfig.js';
 import { channelLifecycle, channelPush, EVENT, replyTo, type InboundMessage } from './messages.js';
 import type { PresenceChannels } from './presenceChannel.js';
 import { roomKey, type ChannelPeer, type JoinedChannel, type Rooms } from './rooms.js';
-import { checkRealtimeToken, expiredMessage } from './tokens.js';
+import { checkRealtimeToken, expiredMessage, type AcceptedToken } from './tokens.js';
+import type { JwtClaims } from '../stack/jwt.js';
 
 const TOPIC_PREFIX = 'realtime:';
 /** setTimeout's largest delay; longer expiries re-arm when it fires. */
@@ -19,6 +26,12 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * (postgres_changes does: changes/extension.ts).
  */
 export interface ChannelExtension {
+  /**
+   * Before a join is answered, and before an `access_token` refresh that changes the role applies:
+   * null to accept, or the reason to refuse (the join's error reply, or the refreshed channel's
+   * shutdown message). `claims` are the token's (on a refresh, the new ones).
+   */
+  authorize?(channel: JoinedChannel, claims: JwtClaims): Promise<string | null> | string | null;
   /** After the join reply (and `presence_state`) went out. */
   onJoin?(channel: JoinedChannel): void;
   /** After an `access_token` refresh replaced `channel.claims`. */
@@ -33,7 +46,12 @@ export interface ChannelContext {
   rooms: Rooms;
   presence: PresenceChannels;
   extensions: readonly ChannelExtension[];
+  /** postgres_changes bindings one socket's channels may hold together. */
+  maxBindingsPerConnection: number;
 }
+
+/** Messages a socket may send while a join (or refresh) is being authorized; later ones are refused. */
+export const MAX_WAITING_MESSAGES = 1000;
 
 export interface SocketChannels {
   /** Handles one decoded message whose topic is not `phoenix`. */
@@ -80,7 +98,32 @@ export function createSocketChannels(peer: ChannelPeer, socketToken: string, con
     channel.timer.unref();
   }
 
-  function join(message: InboundMessage): void {
+  /** Checks a token for this socket: verified, and claims the server can use (claims.ts). */
+  function checkToken(token: unknown): AcceptedToken | { ok: false; message: string } {
+    const checked = checkRealtimeToken(context.jwtSecret, token);
+    if (!checked.ok) return checked;
+    const problem = unusableClaims(checked.claims);
+    return problem === null ? checked : { ok: false, message: `Invalid JWT: ${problem}` };
+  }
+
+  /** Every extension's verdict on `claims` for `channel`: null, or the first refusal. */
+  async function authorize(channel: JoinedChannel, claims: JwtClaims): Promise<string | null> {
+    for (const extension of context.extensions) {
+      if (!extension.authorize) continue;
+      let verdict: string | null;
+      try {
+        verdict = await extension.authorize(channel, claims);
+      } catch (error) {
+        verdict = `UnableToAuthorize: ${(error as Error)?.message ?? String(error)}`;
+      }
+      if (verdict !== null) return verdict;
+    }
+    return null;
+  }
+
+  const bindingsOf = (channel: JoinedChannel) => channel.config.postgresChanges.length;
+
+  function join(message: InboundMessage): Promise<void> | void {
     const { topic } = message;
     const fail = (reason: string) => peer.send(replyTo(message, 'error', { reason }));
     if (!topic.startsWith(TOPIC_PREFIX)) return fail('unmatched topic');
@@ -100,8 +143,13 @@ export function createSocketChannels(peer: ChannelPeer, socketToken: string, con
     if (!parsed.ok) return fail(`InvalidJoinPayload: ${parsed.message}`);
     const config = parsed.config;
     const token = config.accessToken ?? socketToken;
-    const checked = checkRealtimeToken(context.jwtSecret, token);
+    const checked = checkToken(token);
     if (!checked.ok) return fail(`InvalidJWTToken: ${checked.message}`);
+    let held = 0;
+    for (const channel of joined.values()) held += bindingsOf(channel);
+    if (held + config.postgresChanges.length > context.maxBindingsPerConnection) {
+      return fail(`TooManyBindings: this connection would hold more than ${context.maxBindingsPerConnection} postgres_changes bindings (it holds ${held}); leave a channel first`);
+    }
 
     const channel: ChannelState = {
       peer,
@@ -114,56 +162,114 @@ export function createSocketChannels(peer: ChannelPeer, socketToken: string, con
       exp: checked.exp,
       timer: undefined,
     };
-    joined.set(topic, channel);
-    context.rooms.add(channel);
-    scheduleExpiry(channel);
-    const postgresChanges = config.postgresChanges.map((binding) => ({ ...binding.params, id: binding.id }));
-    peer.send(replyTo({ joinRef, ref: message.ref, topic }, 'ok', { postgres_changes: postgresChanges }));
-    context.presence.afterJoin(channel);
-    for (const extension of context.extensions) extension.onJoin?.(channel);
+    const accept = () => {
+      joined.set(topic, channel);
+      context.rooms.add(channel);
+      scheduleExpiry(channel);
+      const postgresChanges = config.postgresChanges.map((binding) => ({ ...binding.params, id: binding.id }));
+      peer.send(replyTo({ joinRef, ref: message.ref, topic }, 'ok', { postgres_changes: postgresChanges }));
+      context.presence.afterJoin(channel);
+      for (const extension of context.extensions) extension.onJoin?.(channel);
+    };
+    if (!context.extensions.some((extension) => extension.authorize)) return accept();
+    return authorize(channel, checked.claims).then((refusal) => {
+      if (closed) return;
+      if (refusal !== null) fail(refusal);
+      else accept();
+    });
   }
 
-  function refreshToken(channel: ChannelState, message: InboundMessage): void {
+  function refreshToken(channel: ChannelState, message: InboundMessage): Promise<void> | void {
     const token = message.payload.access_token;
     // Supabase ignores missing, unchanged and `sb_` (non-JWT) tokens without a word.
     if (typeof token !== 'string' || token === channel.token || token.startsWith('sb_')) return;
-    const checked = checkRealtimeToken(context.jwtSecret, token);
+    const checked = checkToken(token);
     if (!checked.ok) return shutdown(channel, checked.message);
-    channel.token = token;
-    channel.claims = checked.claims;
-    channel.exp = checked.exp;
-    scheduleExpiry(channel);
-    for (const extension of context.extensions) extension.onClaimsChanged?.(channel);
+    const apply = () => {
+      channel.token = token;
+      channel.claims = checked.claims;
+      channel.exp = checked.exp;
+      scheduleExpiry(channel);
+      for (const extension of context.extensions) extension.onClaimsChanged?.(channel);
+    };
+    // Same role: what the join authorized still holds (the claims are checked with every batch).
+    if (checked.claims.role === channel.claims.role || !context.extensions.some((extension) => extension.authorize)) return apply();
+    return authorize(channel, checked.claims).then((refusal) => {
+      if (closed || joined.get(channel.topic) !== channel) return;
+      if (refusal !== null) shutdown(channel, refusal);
+      else apply();
+    });
+  }
+
+  /** Handles one message now; a promise while its join or refresh is being authorized. */
+  function process(message: InboundMessage): Promise<void> | void {
+    if (message.event === EVENT.join) return join(message);
+    const channel = joined.get(message.topic);
+    if (!channel) {
+      if (message.ref !== null) peer.send(replyTo(message, 'error', { reason: 'unmatched topic' }));
+      return;
+    }
+    switch (message.event) {
+      case EVENT.leave:
+        peer.send(replyTo(message, 'ok', {}));
+        peer.send(channelLifecycle(EVENT.close, channel.joinRef, channel.topic));
+        return teardown(channel);
+      case EVENT.accessToken:
+        return refreshToken(channel, message);
+      case EVENT.broadcast: {
+        const reply = handleBroadcast(context.rooms, channel, message);
+        if (reply !== null) peer.send(reply);
+        return;
+      }
+      case EVENT.presence:
+        return peer.send(context.presence.handle(channel, message));
+      default:
+        if (message.ref !== null) peer.send(replyTo(message, 'error', { reason: `UnknownEvent: no handler for event on ${channel.topic}` }));
+    }
+  }
+
+  /** Messages that arrived while a join or refresh was being authorized, in order. */
+  const waiting: InboundMessage[] = [];
+  let busy = false;
+  let closed = false;
+
+  /** Processes `message`, then what waited behind it, stopping at the next one that must wait. */
+  function run(message: InboundMessage): void {
+    for (let next: InboundMessage | undefined = message; next; next = waiting.shift()) {
+      let pending: Promise<void> | void;
+      try {
+        pending = process(next);
+      } catch (error) {
+        pending = undefined;
+        // A bug of ours, triggered by this client only: answer it like Supabase's crashed channel does.
+        if (next.ref !== null) peer.send(replyTo(next, 'error', { reason: 'Unknown Error on Channel' }));
+      }
+      if (pending) {
+        busy = true;
+        void pending.finally(() => {
+          busy = false;
+          const after = waiting.shift();
+          if (after && !closed) run(after);
+        });
+        return;
+      }
+    }
   }
 
   return {
     handle(message) {
-      if (message.event === EVENT.join) return join(message);
-      const channel = joined.get(message.topic);
-      if (!channel) {
-        if (message.ref !== null) peer.send(replyTo(message, 'error', { reason: 'unmatched topic' }));
+      if (closed) return;
+      if (!busy) return run(message);
+      if (waiting.length >= MAX_WAITING_MESSAGES) {
+        if (message.ref !== null) peer.send(replyTo(message, 'error', { reason: `TooManyMessages: more than ${MAX_WAITING_MESSAGES} messages wait for a join to be authorized` }));
         return;
       }
-      switch (message.event) {
-        case EVENT.leave:
-          peer.send(replyTo(message, 'ok', {}));
-          peer.send(channelLifecycle(EVENT.close, channel.joinRef, channel.topic));
-          return teardown(channel);
-        case EVENT.accessToken:
-          return refreshToken(channel, message);
-        case EVENT.broadcast: {
-          const reply = handleBroadcast(context.rooms, channel, message);
-          if (reply !== null) peer.send(reply);
-          return;
-        }
-        case EVENT.presence:
-          return peer.send(context.presence.handle(channel, message));
-        default:
-          if (message.ref !== null) peer.send(replyTo(message, 'error', { reason: `UnknownEvent: no handler for event on ${channel.topic}` }));
-      }
+      waiting.push(message);
     },
 
     closeAll() {
+      closed = true;
+      waiting.length = 0;
       for (const channel of [...joined.values()]) teardown(channel);
     },
   };

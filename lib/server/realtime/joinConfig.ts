@@ -29,6 +29,11 @@ export interface JoinConfig {
    * of the last postgres_changes message the client applied; the server replays what came after.
    */
   resumeAfter?: StreamPosition;
+  /**
+   * Our extension: `config.leave_events`, hear LEAVE (the key only) when an UPDATE takes a row out
+   * of what this channel's role may see, so a client holding the row can drop it.
+   */
+  leaveEvents: boolean;
 }
 
 export type JoinConfigResult = { ok: true; config: JoinConfig } | { ok: false; message: string };
@@ -56,6 +61,7 @@ function readConfig(payload: Record<string, unknown>): JoinConfig {
     presence: { enabled: flexibleBoolean(presence.enabled, 'config.presence.enabled'), key: presenceKey(presence.key) },
     private: flexibleBoolean(config.private, 'config.private'),
     postgresChanges: readBindings(config.postgres_changes),
+    leaveEvents: flexibleBoolean(config.leave_events, 'config.leave_events'),
   };
   if (config.resume_after !== undefined && config.resume_after !== null) {
     if (!isStreamPosition(config.resume_after)) {

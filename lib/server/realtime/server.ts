@@ -7,7 +7,7 @@ import { createCodec, DEFAULT_MAX_FRAME_BYTES } from './codec.js';
 import type { ChannelContext, ChannelExtension } from './channels.js';
 import { serveConnection } from './connection.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './changes/dispatch.js';
-import { createPostgresChanges, DEFAULT_PUBLICATION, DEFAULT_RESUME_LOG_SIZE, type PostgresChanges } from './changes/extension.js';
+import { createPostgresChanges, DEFAULT_FILTER_TIMEOUT_MS, DEFAULT_PUBLICATION, DEFAULT_RESUME_LOG_SIZE, type PostgresChanges } from './changes/extension.js';
 import { createPresenceTracker } from './presence.js';
 import { createPresenceChannels } from './presenceChannel.js';
 import { createRooms } from './rooms.js';
@@ -41,6 +41,20 @@ export interface RealtimeServerOptions {
   maxRecordBytes?: number;
   /** A binding refused for a reason a migration can cure (table, column or schema missing, not published, database error) is retried after this many ms, jittered up to twice it. Default 5000 (Supabase retries every 5–10 s). */
   subscribeRetryMs?: number;
+  /**
+   * The role PostgREST logs in as. A token's role is used for postgres_changes only if this role may
+   * switch to it (is a member of it), as PostgREST's `SET ROLE` requires; other joins are refused.
+   * It must exist when the server starts. Default `authenticator` (the stack's, and Supabase's).
+   */
+  authenticator?: string;
+  /**
+   * A filter PostgreSQL evaluates (patterns, linguistic collations) whose query over one chunk of a
+   * batch's rows (at most 500) runs longer is refused for its subscribers with a `system` error; the
+   * batch goes on for everyone else. Default 250 ms.
+   */
+  filterTimeoutMs?: number;
+  /** postgres_changes bindings one connection's channels may hold together; a join past it is refused. Default 100. */
+  maxBindingsPerConnection?: number;
   /** Problems of postgres_changes no single channel can be told about. Default: console.warn. */
   onError?: (error: unknown) => void;
 }
@@ -53,6 +67,8 @@ export interface RealtimeServer {
 }
 
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 60_000;
+/** Supabase caps channels per client at 100 by default; a channel of ours rarely holds more than a few bindings. */
+export const DEFAULT_MAX_BINDINGS_PER_CONNECTION = 100;
 export const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
 /** Starts a realtime server speaking the Supabase Realtime protocol (broadcast and presence). */
@@ -76,10 +92,23 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
   const resumeLogSize = positive(options.resumeLogSize, DEFAULT_RESUME_LOG_SIZE, 'resumeLogSize');
   const maxRecordBytes = positive(options.maxRecordBytes, DEFAULT_MAX_RECORD_BYTES, 'maxRecordBytes');
   const subscribeRetryMs = positive(options.subscribeRetryMs, 5000, 'subscribeRetryMs');
+  const filterTimeoutMs = positive(options.filterTimeoutMs, DEFAULT_FILTER_TIMEOUT_MS, 'filterTimeoutMs');
+  const maxBindingsPerConnection = positive(options.maxBindingsPerConnection, DEFAULT_MAX_BINDINGS_PER_CONNECTION, 'maxBindingsPerConnection');
+  const authenticator = options.authenticator ?? 'authenticator';
+  if (typeof authenticator !== 'string' || authenticator.length === 0) throw new TypeError('createRealtimeServer: authenticator must be a non-empty role name');
 
   let changes: PostgresChanges | undefined;
   if (options.databaseUrl !== undefined) {
-    changes = createPostgresChanges({ databaseUrl: options.databaseUrl, publication, resumeLogSize, maxRecordBytes, subscribeRetryMs, ...(options.onError && { onError: options.onError }) });
+    changes = createPostgresChanges({
+      databaseUrl: options.databaseUrl,
+      publication,
+      resumeLogSize,
+      maxRecordBytes,
+      subscribeRetryMs,
+      authenticator,
+      filterTimeoutMs,
+      ...(options.onError && { onError: options.onError }),
+    });
     try {
       await changes.start();
     } catch (error) {
@@ -94,6 +123,7 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
     rooms,
     presence: createPresenceChannels(rooms, createPresenceTracker()),
     extensions: [...(options.extensions ?? []), ...(changes ? [changes.extension] : [])],
+    maxBindingsPerConnection,
   };
   let transport: Awaited<ReturnType<typeof startTransport>>;
   try {

@@ -54,7 +54,7 @@ export function verifyJwt(secret: string, token: string, nowSeconds = Math.floor
   if (header.alg !== 'HS256') throw new JwtError('JWT_ALGORITHM', `unsupported algorithm ${JSON.stringify(header.alg)}; only HS256 is accepted`);
 
   const expected = sign(secret, `${headerPart}.${payloadPart}`);
-  const actual = Buffer.from(signaturePart, 'base64url');
+  const actual = strictBase64url(signaturePart, 'signature');
   if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
     throw new JwtError('JWT_SIGNATURE', 'signature does not match');
   }
@@ -87,10 +87,23 @@ function encodeSegment(value: object): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
+/**
+ * A segment's bytes, read strictly (RFC 7515 §2): only the base64url alphabet, no padding, and the
+ * canonical spelling (unused trailing bits zero). Node's decoder skips what it doesn't know, so
+ * `sig==` or `sig!!` would otherwise read as `sig`: another token verifying as this one.
+ */
+function strictBase64url(segment: string, what: string): Buffer {
+  if (!/^[A-Za-z0-9_-]*$/.test(segment) || segment.length % 4 === 1) throw new JwtError('JWT_MALFORMED', `${what} is not base64url without padding`);
+  const bytes = Buffer.from(segment, 'base64url');
+  if (bytes.toString('base64url') !== segment) throw new JwtError('JWT_MALFORMED', `${what} is not canonical base64url`);
+  return bytes;
+}
+
 function decodeSegment(segment: string, what: string): Record<string, unknown> {
+  const bytes = strictBase64url(segment, what);
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    value = JSON.parse(bytes.toString('utf8'));
   } catch {
     throw new JwtError('JWT_MALFORMED', `${what} is not base64url-encoded JSON`);
   }

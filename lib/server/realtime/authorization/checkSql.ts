@@ -1,24 +1,29 @@
 /**
- * The SQL of visibility checks: which of a batch of rows each subscriber group may SELECT.
+ * The SQL of visibility checks: which of a batch of changed rows each subscriber group may SELECT,
+ * judged on the rows' own values (the table's policies applied to them, policies.ts), never on what
+ * the table holds when the check runs.
  *
- * ## Why literals, and why that is safe
- * Switching role cannot happen inside the statement that reads the table: PostgreSQL checks
- * privileges and adds RLS policies when it plans a statement, as the role current *then*. So a
- * group's check is two statements, and to keep a whole batch to one round trip they travel in one
- * simple-protocol message, which allows no bind parameters. PostgreSQL runs such a message as one
- * implicit transaction and plans each statement only after the previous one ran: a group's first
- * statement switches role and claims with `set_config(..., is_local => true)`, its second reads as
+ * ## Why two statements per group, in one message
+ * The policies must run as the subscriber's role with its claims, as in PostgREST: functions they
+ * call and tables their subqueries read are subject to that role's privileges and RLS. Switching role
+ * cannot happen inside the statement it applies to (PostgreSQL checks privileges and adds RLS when
+ * it plans a statement). So a group's check is two statements, and to keep a whole batch to one
+ * round trip they travel in one simple-protocol message: PostgreSQL runs such a message as one
+ * implicit transaction and plans each statement only after the previous one ran. A group's first
+ * statement switches role and claims with `set_config(..., is_local => true)`, its second checks as
  * that role, the next group's first switches again, and the transaction's end (commit, or rollback
  * on any error) restores the pooled session untouched.
- * Untrusted text (role, claims, key values) enters only as string literals made by pg's
+ *
+ * ## Why that is safe
+ * Untrusted text (role, claims, row values) enters only as string literals made by pg's
  * escapeLiteral, which doubles quotes and backslashes and uses E'' syntax, so it is correct
- * whatever standard_conforming_strings says; key values are also quoted array elements.
- * Identifiers are quoted with escapeIdentifier; cast types come from the catalog, schema-qualified,
- * and functions are pg_catalog-qualified, so a schema named after the role (`"$user"` in the
- * search_path) cannot shadow them.
+ * whatever standard_conforming_strings says; row values are also quoted array elements. Identifiers
+ * are quoted with escapeIdentifier; cast types and policy expressions come from the catalog,
+ * deparsed schema-qualified (policies.ts), and functions are pg_catalog-qualified, so a schema named
+ * after the role (`"$user"` in the search_path) cannot shadow them.
  */
 import { escapeIdentifier, escapeLiteral } from 'pg';
-import type { TableColumn, TableInfo } from './catalog.js';
+import type { TableInfo } from './catalog.js';
 
 /** Claim names PostgreSQL accepts in a setting name `request.jwt.claim.<name>`. */
 const CLAIM_SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -42,42 +47,69 @@ export function claimSettingNames(groups: readonly GroupCheck[]): string[] {
   return [...names].sort();
 }
 
-/**
- * The FROM item holding the batch's keys, already of each key column's type (`k0`, `k1` ...,
- * `ord` 1-based). `keys[c][r]` is the text of key column `keyColumns[c]` for row `r`.
- * Typed constants keep `t.id = k.k0` a plain, leakproof equality that RLS lets the planner use as
- * an index condition; a cast inside the condition is not leakproof, so the policies would run
- * first, on every row of the table.
- */
-export function keyRowsSql(keyColumns: readonly TableColumn[], keys: ReadonlyArray<readonly string[]>): string {
-  // ROWS FROM, not unnest(a, b): the multi-array unnest is syntax PostgreSQL only knows unqualified.
-  const arrays = keyColumns.map(
-    (column, index) => `pg_catalog.unnest(${escapeLiteral(textArrayLiteral(keys[index] ?? []))}::${column.typeSql}[])`,
-  );
-  return `rows from (${arrays.join(', ')}) with ordinality as k(${keyColumns.map((_, index) => `k${index}`).join(', ')}, ord)`;
+/** A check of rows under one set of policies: what every group those policies apply to runs. */
+export interface RowCheck {
+  /** `(parameter types) as body`: what a pooled session PREPAREs (prepared.ts). */
+  definition: string;
+  /** The same query with its arguments inline (for a checker without pooled sessions). */
+  literal: string;
+  /** The arguments as EXECUTE takes them. */
+  arguments: string;
+}
+
+/** What rowCheck needs of a policy column. */
+export interface CheckColumn {
+  name: string;
+  /** A cast target of the column's exact type (format_type, schema-qualified). */
+  castSql: string;
 }
 
 /**
- * A message checking every group in `groups` against the same keys: two statements per group, the
- * second returning `i`, the 0-based positions of the visible keys.
+ * The check of `rows` (by position) under `predicate`, a policy expression over `columns` of
+ * `table`: it returns `i`, the positions whose values pass. The values are text (what pgoutput
+ * sends), one text array per column, cast to each column's type in a subquery named like the table,
+ * so the deparsed policy's column references (plain, or qualified by the table's name inside its
+ * subqueries) read the change's values and nothing else. `positions[r]` is row r's position, and
+ * `values[c][r]` its text of `columns[c]` (null for NULL).
  */
-export function visibilityCheckSql(
+export function rowCheck(
   table: TableInfo,
-  keyColumns: readonly TableColumn[],
-  keyRows: string,
-  groups: readonly GroupCheck[],
-  statementTimeoutMs: number,
-): string {
+  columns: readonly CheckColumn[],
+  predicate: string,
+  positions: readonly number[],
+  values: ReadonlyArray<ReadonlyArray<string | null>>,
+): RowCheck {
+  const taken = new Set(columns.map((column) => column.name));
+  let position = '__rtk_position';
+  while (taken.has(position)) position += '_';
+  const alias = escapeIdentifier(table.name);
+  const body = (arg: (index: number, type: string) => string) => {
+    const arrays = [`pg_catalog.unnest(${arg(0, 'pg_catalog.int4[]')})`, ...columns.map((_, index) => `pg_catalog.unnest(${arg(index + 1, 'pg_catalog.text[]')})`)];
+    const names = ['i', ...columns.map((_, index) => `v${index}`)];
+    const typed = [`k.i as ${escapeIdentifier(position)}`, ...columns.map((column, index) => `k.v${index}::${column.castSql} as ${escapeIdentifier(column.name)}`)];
+    return (
+      `select ${alias}.${escapeIdentifier(position)} as i from (select ${typed.join(', ')}` +
+      ` from rows from (${arrays.join(', ')}) as k(${names.join(', ')})) as ${alias} where (${predicate})`
+    );
+  };
+  const literals = [
+    escapeLiteral(`{${positions.join(',')}}`),
+    ...columns.map((_, index) => escapeLiteral(textArrayLiteral(values[index] ?? []))),
+  ];
+  return {
+    definition: `(${['pg_catalog.int4[]', ...columns.map(() => 'pg_catalog.text[]')].join(', ')}) as ${body((index) => `$${index + 1}`)}`,
+    literal: body((index, type) => `${literals[index]}::${type}`),
+    arguments: literals.join(', '),
+  };
+}
+
+/**
+ * A message checking every group in `groups`, each with its own check: two statements per group,
+ * the second returning `i`, the positions of the rows the group may see.
+ */
+export function visibilityCheckSql(groups: ReadonlyArray<GroupCheck & { check: RowCheck }>, statementTimeoutMs: number): string {
   const names = escapeLiteral(textArrayLiteral(claimSettingNames(groups)));
   const timeout = Math.max(0, Math.floor(statementTimeoutMs));
-  const matches = keyColumns.map((column, index) => `t.${escapeIdentifier(column.name)} = k.k${index}`).join(' and ');
-  // A scalar subquery, not EXISTS: EXISTS becomes a join the planner may run as a scan of the whole
-  // table, evaluating the policies on every row; this stays one index probe per key, so the cost
-  // grows with the batch, never with the table.
-  const check =
-    `select (k.ord operator(pg_catalog.-) 1)::pg_catalog.int4 as i from ${keyRows}` +
-    ` where (select true from ${escapeIdentifier(table.schema)}.${escapeIdentifier(table.name)} t where ${matches} limit 1)`;
-
   return groups
     .map((group) => {
       const claims = escapeLiteral(group.claimsJson);
@@ -88,20 +120,20 @@ export function visibilityCheckSql(
         ` (select pg_catalog.count(pg_catalog.set_config('request.jwt.claim.' operator(pg_catalog.||) n.name,` +
         ` coalesce(${claims}::pg_catalog.json operator(pg_catalog.->>) n.name, ''), true))` +
         ` from pg_catalog.unnest(${names}::pg_catalog.text[]) n(name))`;
-      return `${prelude};\n${check}`;
+      return `${prelude};\n${group.check.literal}`;
     })
     .join(';\n');
 }
 
-/** A PostgreSQL array literal with every element quoted (so "NULL" stays a string). */
-export function textArrayLiteral(values: readonly string[]): string {
-  return `{${values.map((value) => `"${value.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
+/** A PostgreSQL array literal with every element quoted (so "NULL" stays a string); null is NULL. */
+export function textArrayLiteral(values: ReadonlyArray<string | null>): string {
+  return `{${values.map((value) => (value === null ? 'NULL' : `"${value.replace(/["\\]/g, '\\$&')}"`)).join(',')}}`;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Prepared form (prepared.ts): the same two statements per group, planned once per session.
 //
-// A pooled session PREPAREs the prelude and each table's check once; a batch's message is then
+// A pooled session PREPAREs the prelude and each policy set's check once; a batch's message is then
 // `EXECUTE <claims>(...); EXECUTE <check>(...)` pairs, so PostgreSQL parses and plans neither per
 // group. Still correct under RLS: a cached plan that depends on RLS is rewritten again whenever it
 // runs as another role than it was rewritten for (plancache.c, rewriteRoleId), and the policies read
@@ -119,38 +151,22 @@ export const CLAIMS_STATEMENT =
   ` from pg_catalog.unnest($4) n(name))`;
 
 /**
- * Parameters and body of `table`'s check: one array parameter per key column, of its type, and the
- * same query as visibilityCheckSql's. The text names the table and the key's types, so a table
- * created again with other key types gets a statement of its own.
+ * The message running prepared `claimsName` and each group's prepared check (`checkNames` by its
+ * definition) for every group, two statements each.
  */
-export function checkStatement(table: TableInfo, keyColumns: readonly TableColumn[]): string {
-  const types = keyColumns.map((column) => `${column.typeSql}[]`).join(', ');
-  const arrays = keyColumns.map((_, index) => `pg_catalog.unnest($${index + 1})`).join(', ');
-  const matches = keyColumns.map((column, index) => `t.${escapeIdentifier(column.name)} = k.k${index}`).join(' and ');
-  return (
-    `(${types}) as select (k.ord operator(pg_catalog.-) 1)::pg_catalog.int4 as i` +
-    ` from rows from (${arrays}) with ordinality as k(${keyColumns.map((_, index) => `k${index}`).join(', ')}, ord)` +
-    ` where (select true from ${escapeIdentifier(table.schema)}.${escapeIdentifier(table.name)} t where ${matches} limit 1)`
-  );
-}
-
-/** The key arrays as EXECUTE arguments: one quoted array literal per key column. */
-export function keyArgumentsSql(keys: ReadonlyArray<readonly string[]>, columnCount: number): string {
-  return Array.from({ length: columnCount }, (_, index) => escapeLiteral(textArrayLiteral(keys[index] ?? []))).join(', ');
-}
-
-/** The message running prepared `claimsName` and `checkName` for every group, two statements each. */
 export function preparedCheckSql(
   claimsName: string,
-  checkName: string,
-  keyArguments: string,
-  groups: readonly GroupCheck[],
+  checkNames: ReadonlyMap<string, string>,
+  groups: ReadonlyArray<GroupCheck & { check: RowCheck }>,
   statementTimeoutMs: number,
 ): string {
   const names = escapeLiteral(textArrayLiteral(claimSettingNames(groups)));
   const timeout = `'${Math.max(0, Math.floor(statementTimeoutMs))}'`;
-  const check = `execute ${checkName}(${keyArguments})`;
   return groups
-    .map((group) => `execute ${claimsName}(${escapeLiteral(group.role)}, ${escapeLiteral(group.claimsJson)}, ${timeout}, ${names});\n${check}`)
+    .map(
+      (group) =>
+        `execute ${claimsName}(${escapeLiteral(group.role)}, ${escapeLiteral(group.claimsJson)}, ${timeout}, ${names});\n` +
+        `execute ${checkNames.get(group.check.definition)!}(${group.check.arguments})`,
+    )
     .join(';\n');
 }

@@ -4,7 +4,9 @@
  * required. Messages never quote the token or its claims: they go back to the client and into logs.
  */
 import { JwtError, verifyJwt, type JwtClaims, type JwtErrorCode } from '../../stack/jwt.js';
+import { invalidRoleName } from './catalog.js';
 import { AuthorizationError, type TokenErrorCode } from './errors.js';
+import { canonicalJson } from './groupKey.js';
 
 /** Supabase's text for a token without `role` or integer `exp` (clients may match on it). */
 export const CLAIMS_REQUIRED_MESSAGE = 'Fields `role` and `exp` are required in JWT';
@@ -68,4 +70,28 @@ function failure(code: keyof typeof MESSAGES): ClaimsResult {
 
 function authenticPayload(token: string): JwtClaims {
   return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as JwtClaims;
+}
+
+/** Claims larger than this (as canonical JSON) are not a real token's: every check would carry them. */
+export const MAX_CLAIMS_BYTES = 32 * 1024;
+
+/**
+ * Why the server can't use these (verified) claims to check rows, or null: the role can't name a
+ * PostgreSQL role, the claims are nested too deep or too large to set as `request.jwt.claims`, or
+ * hold a NUL character PostgreSQL's text can't. Such tokens are refused at join (and refresh), never
+ * found out at delivery time, where they would cost every subscriber of the table their changes.
+ */
+export function unusableClaims(claims: Readonly<Record<string, unknown>>): string | null {
+  const roleProblem = invalidRoleName(claims.role);
+  if (roleProblem !== null) return `the token's role can't be used: ${roleProblem}`;
+  let json: string;
+  try {
+    json = canonicalJson(claims);
+  } catch (error) {
+    return error instanceof AuthorizationError ? error.message : 'the claims are not JSON';
+  }
+  if (json.length > MAX_CLAIMS_BYTES || Buffer.byteLength(json) > MAX_CLAIMS_BYTES) return `the claims are larger than ${MAX_CLAIMS_BYTES} bytes`;
+  // An escape \u0000 not itself escaped (a NUL in a key or string); PostgreSQL's json ->> rejects it.
+  if (/(?:^|[^\\])(?:\\\\)*\\u0000/.test(json)) return 'the claims contain a NUL character';
+  return null;
 }

@@ -22,13 +22,13 @@ export type AuthorizationErrorCode =
   /** The role cannot name a PostgreSQL role: empty, longer than 63 bytes (PostgreSQL would truncate it), or containing NUL. */
   | 'ROLE_INVALID_NAME'
   | 'ROLE_NOT_FOUND'
-  /** The role exists but the checker's database user may not switch to it (not a member). */
+  /** The role exists but PostgREST's authenticator (or the checker's database user) may not switch to it (not a member). */
   | 'ROLE_NOT_ALLOWED'
-  /** The role lacks USAGE on the schema or SELECT on a primary key column. */
+  /** The role lacks USAGE on the schema or SELECT on every column of the table. */
   | 'NOT_SELECTABLE'
   | 'TABLE_NOT_FOUND'
-  /** A `primaryKey` column the caller named is not a column of the table. */
-  | 'PRIMARY_KEY_MISMATCH'
+  /** A policy that applies to the role can't be evaluated on a change's row (it reads the whole row or a system column). */
+  | 'POLICY_UNEVALUABLE'
   /** Reading the catalog (table or role privileges) failed. */
   | 'CATALOG_FAILED'
   /** The visibility query failed: a policy raised, the statement timed out, the connection broke. */

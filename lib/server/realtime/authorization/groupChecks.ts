@@ -4,13 +4,15 @@
  * A failing message fails only its groups, and each is then retried alone to find the culprit;
  * culprits stay alone for a while, so one broken policy doesn't make its neighbours pay twice.
  */
-import type { Queryable, TableColumn, TableInfo } from './catalog.js';
-import { CLAIMS_STATEMENT, checkStatement, keyArgumentsSql, keyRowsSql, preparedCheckSql, visibilityCheckSql, type GroupCheck } from './checkSql.js';
+import type { Queryable } from './catalog.js';
+import { CLAIMS_STATEMENT, preparedCheckSql, visibilityCheckSql, type GroupCheck, type RowCheck } from './checkSql.js';
 import type { Limiter } from './limiter.js';
 import { prepared, withSession, type ConnectablePool } from './prepared.js';
 
 export interface CheckedGroup extends GroupCheck {
   groupKey: string;
+  /** The rows and policies this group is checked against (shared by groups under the same policies). */
+  check: RowCheck;
 }
 
 export interface GroupChecksInput {
@@ -18,10 +20,6 @@ export interface GroupChecksInput {
   /** When set (a pg.Pool), checks run as statements prepared once per pooled session (prepared.ts). */
   sessions?: ConnectablePool;
   limiter: Limiter;
-  table: TableInfo;
-  keyColumns: readonly TableColumn[];
-  /** `keys[c][r]`: text of key column c for key position r. */
-  keys: ReadonlyArray<readonly string[]>;
   groups: readonly CheckedGroup[];
   statementTimeoutMs: number;
   maxMessages: number;
@@ -30,30 +28,29 @@ export interface GroupChecksInput {
   isolateForMs: number;
 }
 
-/** Visible key positions per group, or the error that left the group seeing nothing. */
+/** Visible row positions per group, or the error that left the group's rows undecided. */
 export type GroupCheckResults = Map<string, number[] | Error>;
 
 /** Groups remembered as failing; past this the memory starts over. */
 const MAX_ISOLATED = 1000;
 
 export async function runGroupChecks(input: GroupChecksInput): Promise<GroupCheckResults> {
-  const { db, limiter, table, keyColumns, groups, statementTimeoutMs, isolated } = input;
+  const { db, limiter, groups, statementTimeoutMs, isolated } = input;
   const results: GroupCheckResults = new Map();
   const sessions = input.sessions;
-  const keyRows = sessions ? '' : keyRowsSql(keyColumns, input.keys);
-  const keyArguments = sessions ? keyArgumentsSql(input.keys, keyColumns.length) : '';
-  const definitions = sessions ? [CLAIMS_STATEMENT, checkStatement(table, keyColumns)] : [];
   const now = Date.now();
 
   const query = (chunk: readonly CheckedGroup[]): Promise<unknown> => {
     if (!sessions) {
-      const text = visibilityCheckSql(table, keyColumns, keyRows, chunk, statementTimeoutMs);
+      const text = visibilityCheckSql(chunk, statementTimeoutMs);
       return limiter.run(() => db.query(text));
     }
+    const checks = [...new Set(chunk.map((group) => group.check.definition))];
     return limiter.run(() =>
       withSession(sessions, async (client) => {
-        const [claimsName, checkName] = await prepared(client, definitions);
-        return client.query(preparedCheckSql(claimsName!, checkName!, keyArguments, chunk, statementTimeoutMs));
+        const [claimsName, ...checkNames] = await prepared(client, [CLAIMS_STATEMENT, ...checks]);
+        const names = new Map(checks.map((definition, index) => [definition, checkNames[index]!]));
+        return client.query(preparedCheckSql(claimsName!, names, chunk, statementTimeoutMs));
       }),
     );
   };

@@ -31,7 +31,8 @@ export function subscriberGroupKey(claims: Readonly<Record<string, unknown>>, op
   const ignored = options.ignoreClaims;
   if (!ignored || ignored.length === 0) return canonicalJson(claims);
   const kept: Record<string, unknown> = {};
-  for (const key of Object.keys(claims)) if (!ignored.includes(key)) kept[key] = claims[key];
+  // defineProperty: a claim named `__proto__` stays a claim (an assignment would set the prototype).
+  for (const key of Object.keys(claims)) if (!ignored.includes(key)) Object.defineProperty(kept, key, { value: claims[key], enumerable: true, writable: true, configurable: true });
   return canonicalJson(kept);
 }
 

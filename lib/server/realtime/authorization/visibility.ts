@@ -1,22 +1,27 @@
 /**
- * Which changed rows each subscriber group may SELECT, under the table's grants and RLS policies.
+ * Which changed rows each subscriber group may SELECT, under the table's grants and RLS policies,
+ * judged as of the change: the table's SELECT policies are applied to the values the change carries
+ * (policies.ts, checkSql.ts), never to the row as the table holds it when the check runs. A row
+ * inserted by one user and handed to another a moment later is the first user's in its INSERT and
+ * the second's in its UPDATE, whoever asks and whenever.
  *
  * Supabase runs one query per subscriber per change (protocol notes §5). Here a batch of changed
- * rows costs at most one round trip per group whose reads RLS actually filters (checkSql.ts), and
- * nothing at all when it doesn't: whether RLS applies to a role, and what the role may read, come
- * from a short-lived catalog cache, so streaming a table without RLS queries only to refill it.
+ * rows costs at most one round trip per group whose reads RLS actually filters, and nothing at all
+ * when it doesn't: whether RLS applies to a role, what the role may read and which policies apply
+ * to it come from the catalog (read once per batch by the server, `cacheTtlMs: 0`).
  *
- * As in Supabase, a row is checked as it is in the table at check time, not as the change left it:
- * a row deleted or changed again since is judged by its newest state (or is invisible when gone).
- * DELETE events can't be checked that way at all; the server delivers them without a check and,
- * when `isRlsEnabled`, restricts `old_record` to the key (§2.8).
+ * A row whose visibility can't be decided (a policy reads a value the change lacks, such as an
+ * unchanged TOASTed column; a policy reads the whole row or a system column; the group's check
+ * failed) is `undecided`: never delivered, and the caller tells the group to refetch.
  *
  * Checks on a pg.Pool run as statements each pooled session prepared once (prepared.ts): per group,
  * PostgreSQL then neither parses nor plans, which was most of a small batch's cost.
  */
 import { canonicalJson } from './groupKey.js';
-import { invalidRoleName, loadAccess, loadFacts, loadTable, type Queryable, type RoleAccess, type TableColumn, type TableInfo } from './catalog.js';
+import { invalidRoleName, loadAccess, loadFacts, loadTable, type Queryable, type RoleAccess, type TableInfo } from './catalog.js';
+import { rowCheck, type RowCheck } from './checkSql.js';
 import { runGroupChecks, type CheckedGroup } from './groupChecks.js';
+import { loadPolicySet, type PolicySet, type TablePolicy } from './policies.js';
 import { AuthorizationError, type AuthorizationErrorCode } from './errors.js';
 import { createLimiter } from './limiter.js';
 import { createTtlCache } from './ttlCache.js';
@@ -28,7 +33,7 @@ export interface TableRef {
 }
 
 export interface KeyedTable extends TableRef {
-  /** The columns identifying a row (the primary key, as pgoutput's relation flags it). */
+  /** The columns identifying a row (the primary key, as pgoutput's relation flags it; empty without one). */
   primaryKey: readonly string[];
 }
 
@@ -39,8 +44,14 @@ export interface SubscriberGroup {
   claims: Readonly<Record<string, unknown>>;
 }
 
-/** A changed row's key columns as PostgreSQL text (what pgoutput sends). */
-export type KeyRow = Readonly<Record<string, string | null | undefined>>;
+/**
+ * A row image of a change as PostgreSQL text (what pgoutput sends): null is NULL, a missing column
+ * is a value the change doesn't carry (an unchanged TOASTed value, the non-key columns of an old row
+ * under the default replica identity).
+ */
+export type RowText = Readonly<Record<string, string | null | undefined>>;
+/** @deprecated the name before rows were judged by their values: a RowText. */
+export type KeyRow = RowText;
 
 export interface VisibilityCheckerOptions {
   /**
@@ -58,32 +69,45 @@ export interface VisibilityCheckerOptions {
   maxConcurrentQueries?: number;
   /** Cancels a check whose policies run longer. Default 5000 ms; 0 disables. */
   statementTimeoutMs?: number;
+  /**
+   * The role PostgREST logs in as. A token's role is used only if this role may switch to it (is a
+   * member of it), as PostgREST's `SET ROLE` requires; others see nothing. Default `authenticator`.
+   */
+  authenticator?: string;
   /** Told once per (problem, table, role) why a group sees nothing. Default: console.warn. */
   onError?: (error: AuthorizationError) => void;
 }
 
 export interface VisibilityChecker {
   /**
-   * For every group, the indexes of `rows` it may SELECT. Never rejects for a group's problem: that
-   * group sees nothing. The sets are read-only: groups that see every row (or none) share one.
+   * For every group, the indexes of `rows` it may SELECT, judged on each row's own values. Never
+   * rejects for a group's problem: that group sees nothing. The sets are read-only: groups that see
+   * every row (or none) share one. Undecided rows count as invisible here (checkBatch tells them).
    */
-  checkVisible(table: KeyedTable, groups: readonly SubscriberGroup[], rows: readonly KeyRow[]): Promise<Map<string, ReadonlySet<number>>>;
+  checkVisible(table: KeyedTable, groups: readonly SubscriberGroup[], rows: readonly RowText[]): Promise<Map<string, ReadonlySet<number>>>;
   /** Columns `role` may SELECT, in table order; empty for roles that can't read the table. Rejects TABLE_NOT_FOUND. */
   visibleColumns(table: TableRef, role: string): Promise<readonly string[]>;
-  /** Whether the table has RLS enabled (then DELETE old_record keeps only the key). Rejects TABLE_NOT_FOUND. */
+  /** Whether the table has RLS enabled. Rejects TABLE_NOT_FOUND. */
   isRlsEnabled(table: TableRef): Promise<boolean>;
   /**
-   * One batch's worth of facts with one read of the catalog: `checkVisible`'s sets, the columns each
-   * of `roles` may SELECT (empty when it can't read the table), and whether RLS is enabled. Rejects
-   * TABLE_NOT_FOUND or a failed catalog read; group problems only blank that group, as in checkVisible.
+   * One batch's worth of facts with one read of the catalog: `checkVisible`'s sets, the rows each
+   * group's visibility could not be decided for, the columns each of `roles` may SELECT (empty when
+   * it can't read the table), and whether RLS is enabled. Rejects TABLE_NOT_FOUND or a failed
+   * catalog read; group problems only blank that group, as in checkVisible.
    */
-  checkBatch(table: KeyedTable, groups: readonly SubscriberGroup[], rows: readonly KeyRow[], roles: readonly string[]): Promise<BatchFacts>;
+  checkBatch(table: KeyedTable, groups: readonly SubscriberGroup[], rows: readonly RowText[], roles: readonly string[]): Promise<BatchFacts>;
   /** Forgets cached catalog facts (of one table, or all) and which problems were already reported. */
   invalidate(table?: TableRef): void;
 }
 
 export interface BatchFacts {
   visible: Map<string, ReadonlySet<number>>;
+  /**
+   * Per group, rows neither visible nor invisible as far as the checker can tell: a policy reads a
+   * value the row lacks or can't be evaluated on a change, or the group's check failed. Groups with
+   * none are absent.
+   */
+  undecided: Map<string, ReadonlySet<number>>;
   columns: Map<string, readonly string[]>;
   rlsEnabled: boolean;
 }
@@ -103,6 +127,11 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
   if (concurrency < 1) throw new AuthorizationError('INVALID_ARGUMENT', 'createVisibilityChecker: maxConcurrentQueries must be at least 1');
   const onError = options.onError ?? ((error: AuthorizationError) => console.warn(`[realtime authorization] ${error.code}: ${error.message}`));
 
+  const authenticator = options.authenticator ?? 'authenticator';
+  if (typeof authenticator !== 'string' || invalidRoleName(authenticator) !== null) {
+    throw new AuthorizationError('INVALID_ARGUMENT', 'createVisibilityChecker: authenticator must be a role name');
+  }
+
   const limiter = createLimiter(concurrency);
   // A pg.Pool: checks run as statements each pooled session prepares once (prepared.ts).
   const sessions = canConnect(pool) ? pool : undefined;
@@ -111,6 +140,8 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
   const claimsText = new WeakMap<object, string>();
   const reported = new Set<string>();
   const isolated = new Map<string, number>();
+  /** Deparsed policies per table oid, read again when the fingerprint (policies or columns) changes. */
+  const policySets = new Map<string, { fingerprint: string; set: Promise<PolicySet> }>();
 
   const report = (code: AuthorizationErrorCode, message: string, table: TableRef, role?: string, cause?: unknown) => {
     const causeText = code === 'CHECK_FAILED' || code === 'CATALOG_FAILED' ? String((cause as Error | undefined)?.message) : '';
@@ -144,11 +175,25 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
     const byKey = await access.getMany(
       roles.map((role) => prefix + role),
       async (missing) => {
-        const loaded = await limiter.run(() => loadAccess(pool, info, missing.map((key) => key.slice(prefix.length))));
+        const loaded = await limiter.run(() => loadAccess(pool, info, missing.map((key) => key.slice(prefix.length)), authenticator));
         return new Map([...loaded].map(([role, value]) => [prefix + role, value]));
       },
     );
     return new Map([...byKey].map(([key, value]) => [key.slice(prefix.length), value]));
+  };
+
+  const policySetOf = (info: TableInfo): Promise<PolicySet> => {
+    const fingerprint = `${info.policyFingerprint}\0${JSON.stringify(info.columns)}`;
+    const cached = policySets.get(info.oid);
+    if (cached && cached.fingerprint === fingerprint) return cached.set;
+    if (policySets.size >= 10_000) policySets.clear();
+    const set = limiter.run(() => loadPolicySet(pool, info.oid));
+    const entry = { fingerprint, set };
+    policySets.set(info.oid, entry);
+    set.catch(() => {
+      if (policySets.get(info.oid) === entry) policySets.delete(info.oid);
+    });
+    return set;
   };
 
   const claimsJson = (claims: Readonly<Record<string, unknown>>): string => {
@@ -157,7 +202,7 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
     return text;
   };
 
-  const validateCheck = (table: KeyedTable, groups: readonly SubscriberGroup[], rows: readonly KeyRow[]) => {
+  const validateCheck = (table: KeyedTable, groups: readonly SubscriberGroup[], rows: readonly RowText[]) => {
     validateTableRef(table);
     if (!Array.isArray(table.primaryKey) || table.primaryKey.some((column) => typeof column !== 'string')) {
       throw new AuthorizationError('INVALID_ARGUMENT', 'checkVisible: table.primaryKey must be an array of column names');
@@ -199,7 +244,8 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
       else report('CATALOG_FAILED', `subscribers see nothing on ${label(table)}: reading the catalog failed: ${(error as Error).message}`, table, undefined, error);
       return visible;
     }
-    return checkWith(table, info, accessByRole, pending, rows, visible);
+    await checkWith(table, info, accessByRole, pending, rows, visible, new Map());
+    return visible;
   };
 
   const checkBatch: VisibilityChecker['checkBatch'] = async (table, groups, rows, roles) => {
@@ -212,7 +258,7 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
     if (sessions && ttl === 0) {
       // Nothing is cached: the table and its roles in one statement, prepared once per pooled session.
       validateTableRef(table);
-      const facts = await limiter.run(() => withSession(sessions, (client) => loadFacts(client, table.schema, table.name, validRoles)));
+      const facts = await limiter.run(() => withSession(sessions, (client) => loadFacts(client, table.schema, table.name, validRoles, authenticator)));
       if (!facts) throw new AuthorizationError('TABLE_NOT_FOUND', `no table ${label(table)}`, { schema: table.schema, table: table.name });
       ({ table: info, access: accessByRole } = facts);
     } else {
@@ -220,13 +266,14 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
       accessByRole = validRoles.length > 0 ? await accessOf(info, validRoles) : new Map<string, RoleAccess>();
     }
     const { visible, pending } = startCheck(table, groups);
+    const undecided = new Map<string, ReadonlySet<number>>();
     const columns = new Map<string, readonly string[]>();
     for (const role of roles) {
       const roleAccess = invalidRoleName(role) ? undefined : accessByRole.get(role);
       columns.set(role, roleAccess && roleAccess.exists && roleAccess.canBecome && roleAccess.schemaUsage ? roleAccess.columns : []);
     }
-    if (pending.length > 0 && rows.length > 0) await checkWith(table, info, accessByRole, pending, rows, visible);
-    return { visible, columns, rlsEnabled: info.rlsEnabled };
+    if (pending.length > 0 && rows.length > 0) await checkWith(table, info, accessByRole, pending, rows, visible, undecided);
+    return { visible, undecided, columns, rlsEnabled: info.rlsEnabled };
   };
 
   const checkWith = async (
@@ -234,48 +281,74 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
     info: TableInfo,
     accessByRole: Map<string, RoleAccess>,
     pending: readonly SubscriberGroup[],
-    rows: readonly KeyRow[],
+    rows: readonly RowText[],
     visible: Map<string, ReadonlySet<number>>,
-  ): Promise<Map<string, ReadonlySet<number>>> => {
-    const keyColumns = table.primaryKey.map((name) => info.columns.find((column) => column.name === name));
+    undecided: Map<string, ReadonlySet<number>>,
+  ): Promise<void> => {
     let allRows: ReadonlySet<number> | undefined;
-    const needQuery: CheckedGroup[] = [];
+    const filtered: Array<{ group: SubscriberGroup; policies: readonly string[] }> = [];
     for (const group of pending) {
       const role = group.role;
       const roleAccess = accessByRole.get(role);
-      const denied = whyDenied(roleAccess, keyColumns);
+      const denied = whyDenied(roleAccess);
       if (denied) {
         report(denied.code, `subscribers with role ${JSON.stringify(role)} see nothing on ${label(table)}: ${denied.reason}`, table, role);
       } else if (!info.rlsEnabled || roleAccess!.bypassesRls) {
         visible.set(group.groupKey, (allRows ??= new Set(rows.keys())));
       } else {
-        try {
-          needQuery.push({ groupKey: group.groupKey, role, claims: group.claims, claimsJson: claimsJson(group.claims) });
-        } catch (error) {
-          report('INVALID_ARGUMENT', `subscribers with role ${JSON.stringify(role)} see nothing on ${label(table)}: ${(error as Error).message}`, table, role);
-        }
+        filtered.push({ group, policies: roleAccess!.policies });
       }
     }
-    if (needQuery.length === 0) return visible;
+    if (filtered.length === 0) return;
 
-    if (keyColumns.length === 0 || keyColumns.some((column) => column === undefined)) {
-      const reason = keyColumns.length === 0 ? 'it has no primary key to check rows by' : 'a primaryKey column is not a column of the table';
-      for (const group of needQuery) report('PRIMARY_KEY_MISMATCH', `subscribers see nothing on ${label(table)}: ${reason}`, table, group.role);
-      return visible;
+    let policySet: PolicySet;
+    try {
+      policySet = await policySetOf(info);
+    } catch (error) {
+      for (const { group } of filtered) undecided.set(group.groupKey, (allRows ??= new Set(rows.keys())));
+      report('CATALOG_FAILED', `subscribers with RLS see nothing of this batch on ${label(table)}: reading its policies failed: ${(error as Error).message}`, table, undefined, error);
+      return;
     }
-    const { keys, rowIndexes } = keyArrays(table.primaryKey, rows);
-    if (rowIndexes.length === 0) return visible;
+
+    // One check per distinct set of applicable policies, shared by every group under it.
+    const checks = new Map<string, ReturnType<typeof planCheck>>();
+    const needQuery: CheckedGroup[] = [];
+    for (const { group, policies } of filtered) {
+      const key = policies.join(',');
+      let plan = checks.get(key);
+      if (plan === undefined) checks.set(key, (plan = planCheck(info, policySet, policies, rows)));
+      if (plan === 'none') continue;
+      if ('undecided' in plan) {
+        undecided.set(group.groupKey, (allRows ??= new Set(rows.keys())));
+        report('POLICY_UNEVALUABLE', `subscribers with role ${JSON.stringify(group.role)} can't be sent changes of ${label(table)} as of the change (they are told to refetch): ${plan.undecided}`, table, group.role);
+        if (plan.reread) policySets.delete(info.oid);
+        continue;
+      }
+      if (plan.skipped.size > 0) undecided.set(group.groupKey, plan.skipped);
+      try {
+        needQuery.push({ groupKey: group.groupKey, role: group.role, claims: group.claims, claimsJson: claimsJson(group.claims), check: plan.check });
+      } catch (error) {
+        report('INVALID_ARGUMENT', `subscribers with role ${JSON.stringify(group.role)} see nothing on ${label(table)}: ${(error as Error).message}`, table, group.role);
+      }
+    }
+    if (needQuery.length === 0) return;
 
     const results = await runGroupChecks({
-      db: pool, sessions, limiter, table: info, keyColumns: keyColumns as TableColumn[], keys, groups: needQuery,
-      statementTimeoutMs: timeout, maxMessages: concurrency, isolated, isolateForMs: ttl,
+      db: pool, sessions, limiter, groups: needQuery, statementTimeoutMs: timeout, maxMessages: concurrency, isolated, isolateForMs: ttl,
     });
+    let stale = false;
     for (const group of needQuery) {
       const result = results.get(group.groupKey);
-      if (Array.isArray(result)) visible.set(group.groupKey, new Set(result.map((position) => rowIndexes[position]!)));
-      else report('CHECK_FAILED', `subscribers with role ${JSON.stringify(group.role)} see nothing of this batch on ${label(table)}: ${result?.message}`, table, group.role, result);
+      if (Array.isArray(result)) {
+        visible.set(group.groupKey, new Set(result));
+        continue;
+      }
+      stale ||= mayBeStale(result);
+      undecided.set(group.groupKey, (allRows ??= new Set(rows.keys())));
+      report('CHECK_FAILED', `subscribers with role ${JSON.stringify(group.role)} get nothing of this batch on ${label(table)} (they are told to refetch): ${result?.message}`, table, group.role, result);
     }
-    return visible;
+    // The deparsed policies may be what failed (an object they name was renamed since): read them again.
+    if (stale) policySets.delete(info.oid);
   };
 
   return {
@@ -292,6 +365,7 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
     },
     invalidate(table) {
       isolated.clear();
+      policySets.clear();
       if (table === undefined) {
         tables.delete();
         access.delete();
@@ -307,30 +381,66 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
   };
 }
 
-/** Why a role may not read the table at all, or null when it may read the key columns. */
-function whyDenied(access: RoleAccess | undefined, keyColumns: ReadonlyArray<TableColumn | undefined>): { code: AuthorizationErrorCode; reason: string } | null {
+/**
+ * Whether a check's failure may come from deparsed policies gone stale: PostgreSQL could not find
+ * something they name (SQLSTATE class 42 but a privilege error, or 3F, invalid schema). A policy
+ * that raises or times out for one subscriber is not that, and costs no catalog read.
+ */
+function mayBeStale(error: Error | undefined): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && ((code.startsWith('42') && code !== '42501') || code.startsWith('3F'));
+}
+
+/** Why a role may not read the table at all, or null when it may read some column of it. */
+function whyDenied(access: RoleAccess | undefined): { code: AuthorizationErrorCode; reason: string } | null {
   if (!access || !access.exists) return { code: 'ROLE_NOT_FOUND', reason: 'no such role' };
-  if (!access.canBecome) return { code: 'ROLE_NOT_ALLOWED', reason: 'the server\'s database user is not a member of that role' };
+  if (!access.canBecome) return { code: 'ROLE_NOT_ALLOWED', reason: 'PostgREST\'s authenticator (and so the server) may not switch to that role' };
   if (!access.schemaUsage) return { code: 'NOT_SELECTABLE', reason: 'no USAGE privilege on the schema' };
   if (access.columns.length === 0) return { code: 'NOT_SELECTABLE', reason: 'no SELECT privilege on the table' };
-  // Like Supabase (its error 401): a role that can't read the key can't be told which row changed.
-  if (keyColumns.some((column) => column !== undefined && !access.columns.includes(column.name))) {
-    return { code: 'NOT_SELECTABLE', reason: 'no SELECT privilege on the primary key columns' };
-  }
   return null;
 }
 
-/** One text array per key column, skipping rows with a missing key value (no row has a NULL key). */
-function keyArrays(primaryKey: readonly string[], rows: readonly KeyRow[]): { keys: string[][]; rowIndexes: number[] } {
-  const keys: string[][] = primaryKey.map(() => []);
-  const rowIndexes: number[] = [];
+/**
+ * How groups under `policyOids` are checked: 'none' when no permissive policy applies (RLS then
+ * shows no row), 'undecided' when one can't be evaluated on a change, else the check of the rows that
+ * carry every column the policies read (the others are `skipped`: undecided).
+ */
+function planCheck(
+  table: TableInfo,
+  set: PolicySet,
+  policyOids: readonly string[],
+  rows: readonly RowText[],
+): { check: RowCheck; skipped: ReadonlySet<number> } | 'none' | { undecided: string; reread?: boolean } {
+  const policies: TablePolicy[] = [];
+  for (const oid of policyOids) {
+    const policy = set.policies.get(oid);
+    // Created after the policies were read (the catalog moved on meanwhile): read them again.
+    if (!policy) return { undecided: 'its policies changed while they were read', reread: true };
+    policies.push(policy);
+  }
+  const permissive = policies.filter((policy) => policy.permissive);
+  if (permissive.length === 0) return 'none';
+  const unevaluable = policies.find((policy) => policy.unevaluable);
+  if (unevaluable) return { undecided: `policy ${JSON.stringify(unevaluable.name)} reads the whole row or a system column` };
+  const attnums = [...new Set(policies.flatMap((policy) => policy.attnums))].sort((a, b) => a - b);
+  const columns = attnums.map((attnum) => set.columns.get(attnum));
+  if (columns.some((column) => column === undefined)) return { undecided: 'its columns changed while they were read', reread: true };
+  // RLS: the permissive policies OR'ed, each restrictive one AND'ed to that (rowsecurity.c).
+  const restrictive = policies.filter((policy) => !policy.permissive);
+  const predicate = [`(${permissive.map((policy) => `(${policy.qual})`).join(' or ')})`, ...restrictive.map((policy) => `(${policy.qual})`)].join(' and ');
+  const positions: number[] = [];
+  const values: Array<Array<string | null>> = columns.map(() => []);
+  const skipped = new Set<number>();
   rows.forEach((row, index) => {
-    const values = primaryKey.map((column) => row?.[column]);
-    if (values.some((value) => typeof value !== 'string')) return;
-    values.forEach((value, column) => keys[column]!.push(value as string));
-    rowIndexes.push(index);
+    const row_ = row ?? {};
+    if (columns.some((column) => row_[column!.name] === undefined)) {
+      skipped.add(index);
+      return;
+    }
+    positions.push(index);
+    columns.forEach((column, c) => values[c]!.push(row_[column!.name] as string | null));
   });
-  return { keys, rowIndexes };
+  return { check: rowCheck(table, columns as NonNullable<(typeof columns)[number]>[], predicate, positions, values), skipped };
 }
 
 function validateTableRef(table: TableRef): void {

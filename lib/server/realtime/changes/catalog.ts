@@ -11,13 +11,17 @@ export interface PublishedTable {
   exists: boolean;
   /** In the publication the server streams: changes of an unpublished table never arrive. */
   published: boolean;
-  columns: FilterColumn[];
+  /** Every column (filters compile against them), with whether the subscriber's role may read it. */
+  columns: Array<FilterColumn & { readable: boolean }>;
+  /** The primary key's columns. */
+  primaryKey: string[];
   /** Each column's base type and collation as SQL casts spell them (quoted by PostgreSQL). */
   sqlTypes: Map<string, SqlColumnType>;
   /**
-   * Each column's base typname and, for collatable types, the collation it compares under (the
-   * database default resolved), as clients are told in "Subscribed to PostgreSQL" so they can
-   * order text themselves where the collation allows (docs/realtime-protocol-extensions.md).
+   * Each column the role may read, with its base typname and, for collatable types, the collation it
+   * compares under (the database default resolved), as clients are told in "Subscribed to
+   * PostgreSQL" so they can order text themselves where the collation allows
+   * (docs/realtime-protocol-extensions.md). Columns it may not read are not described.
    */
   described: ColumnDescription[];
 }
@@ -56,8 +60,12 @@ const DEFAULT_CTYPE_SQL = `
      from pg_catalog.pg_database d where d.datname = current_database())`;
 
 // A domain's filter compares as its base type (one level of domain, which covers the usual case).
+// $2 is the subscriber's role: what it may SELECT (with USAGE on the schema), as PostgREST would let it.
 const COLUMNS_SQL = `
   select a.attname::text as name,
+         coalesce(pg_catalog.has_schema_privilege(r.oid, c.relnamespace, 'USAGE')
+                  and pg_catalog.has_column_privilege(r.oid, a.attrelid, a.attnum, 'SELECT'), false) as readable,
+         exists (select from pg_catalog.pg_index i where i.indrelid = a.attrelid and i.indisprimary and a.attnum = any (i.indkey)) as is_key,
          (case when t.typtype = 'd' then bt.typname else t.typname end)::text as typname,
          coalesce(case when a.attcollation = 100 then ${DEFAULT_COLLATION_SQL}
                        else co.collname end, '')::text as collation,
@@ -68,6 +76,8 @@ const COLUMNS_SQL = `
          case when a.attcollation not in (0, 100)
               then pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) end as sqlcollation
     from pg_catalog.pg_attribute a
+    join pg_catalog.pg_class c on c.oid = a.attrelid
+    left join pg_catalog.pg_roles r on r.rolname::text = $2
     join pg_catalog.pg_type t on t.oid = a.atttypid
     left join pg_catalog.pg_type bt on bt.oid = t.typbasetype
     left join pg_catalog.pg_collation co on co.oid = a.attcollation
@@ -75,28 +85,30 @@ const COLUMNS_SQL = `
    where a.attrelid = $1 and a.attnum > 0 and not a.attisdropped
    order by a.attnum`;
 
-/** Reads `schema.table`'s publication membership and filterable columns. */
-export async function loadPublishedTable(db: Queryable, schema: string, table: string, publication: string): Promise<PublishedTable> {
+/** Reads `schema.table`'s publication membership and filterable columns, and which of them `role` may read. */
+export async function loadPublishedTable(db: Queryable, schema: string, table: string, publication: string, role: string): Promise<PublishedTable> {
   const found = rows(await db.query(TABLE_SQL, [schema, table, publication]));
   const row = found[0];
-  if (!row) return { exists: false, published: false, columns: [], sqlTypes: new Map(), described: [] };
-  const catalogColumns = rows(await db.query(COLUMNS_SQL, [row.oid]));
-  const columns = catalogColumns.map((column): FilterColumn => ({
+  if (!row) return { exists: false, published: false, columns: [], primaryKey: [], sqlTypes: new Map(), described: [] };
+  const catalogColumns = rows(await db.query(COLUMNS_SQL, [row.oid, role]));
+  const columns = catalogColumns.map((column) => ({
     name: String(column.name),
     typname: String(column.typname),
     textOrderIsCodepoint: CODEPOINT_COLLATIONS.has(String(column.collation)),
     nondeterministicCollation: column.deterministic === false,
+    readable: column.readable === true,
   }));
   const sqlTypes = new Map(
     catalogColumns.map((column) => [String(column.name), { type: String(column.sqltype), collation: column.sqlcollation == null ? null : String(column.sqlcollation) }] as const),
   );
-  const described = catalogColumns.map((column): ColumnDescription => ({
+  const described = catalogColumns.filter((column) => column.readable === true).map((column): ColumnDescription => ({
     name: String(column.name),
     type: String(column.typname),
     ...(column.collation ? { collation: String(column.collation) } : {}),
     ...(column.ctype && column.ctype !== column.collation ? { ctype: String(column.ctype) } : {}),
   }));
-  return { exists: true, published: row.published === true, columns, sqlTypes, described };
+  const primaryKey = catalogColumns.filter((column) => column.is_key === true).map((column) => String(column.name));
+  return { exists: true, published: row.published === true, columns, primaryKey, sqlTypes, described };
 }
 
 /** True when `schema` exists. */

@@ -1,9 +1,23 @@
 /**
  * Committed changes → `postgres_changes` messages. Per batch: match each change against the
- * subscriptions of its table (event and filter), ask the visibility checker once per table for all
- * subscriber groups and rows, strip columns each role can't SELECT, and send one message per
- * channel per change, in stream order. A change's `data` is serialized once per column set and its
- * frame once per (topic, ids, column set, vsn).
+ * subscriptions of its table (event and filter, targets.ts), ask the visibility checker once per
+ * table for all subscriber groups and row images, and send each channel what its group may see of
+ * each change (payloads.ts), one message per channel per change, in stream order. A change's `data`
+ * is serialized once per (type, column set) and its frame once per (topic, ids, data, vsn).
+ *
+ * ## What a subscriber gets, judged as of the change
+ * Visibility is decided on the change's own row images, never on the table as it is later
+ * (authorization/visibility.ts). For a group whose reads RLS filters:
+ * - INSERT: sent when the new row is visible.
+ * - UPDATE: sent when the new row is visible; `old_record` carries the old row's readable columns
+ *   only when the old row (REPLICA IDENTITY FULL) was visible too, else its key. When the new row is
+ *   hidden, channels that asked for leave events hear LEAVE (the key only) if the old row was
+ *   visible or can't be known (default replica identity): the row left their view.
+ * - DELETE: sent to every matching binding, with the old row's readable columns when it was visible,
+ *   else the key only; a binding whose filter reads other columns than the key matches only what the
+ *   subscriber could see, so a filter is never an oracle on a hidden old row.
+ * - A row whose visibility can't be decided (a policy reads a value the change lacks, or the check
+ *   failed) is not sent; the channel is told to resync after the batch (`visibility_unknown`).
  *
  * Jobs run one at a time, in the order they were queued: change batches and control jobs (a join's
  * replay and registration, a resync notice). Batches queued while an earlier job runs are merged
@@ -11,26 +25,18 @@
  * one check query per subscriber group) are paid once per burst instead of once per transaction.
  */
 import { encodeFanout, rawJson, type FanoutFrames } from '../codec.js';
-import { subscriberGroupKey, type KeyRow, type KeyedTable, type SubscriberGroup, type VisibilityChecker } from '../authorization/index.js';
+import type { RowText, SubscriberGroup, VisibilityChecker } from '../authorization/index.js';
 import { EVENT } from '../messages.js';
 import type { ChangeEvent } from '../replication/index.js';
 import type { StreamPosition } from '../resumeLog.js';
 import type { JoinedChannel } from '../rooms.js';
-import type { RowText } from '../filters.js';
+import { dataJson, UNAUTHORIZED_ERROR, withheldJson, type DeliveredType, type Visible } from './payloads.js';
 import type { SqlFilter } from './sqlFilter.js';
-import type { Subscription } from './subscriptions.js';
+import { FilterTimeoutError } from './sqlFilter.js';
+import { createTargetFinder, NO_TARGETS, type SqlPassed, type SubscriberLookup, type Target, type Targets } from './targets.js';
 
-/** Where a dispatch finds its subscribers: the live registry, or one joining channel's replay. */
-export interface SubscriberLookup {
-  forTable(schema: string, table: string): readonly Subscription[];
-  /** False once the channel left: nothing more is sent to it. */
-  has(channel: JoinedChannel): boolean;
-  /**
-   * Changes whenever a subscription or a subscriber's claims change. With it, the channels of
-   * bindings without a filter are worked out once per table and event type, not once per change.
-   */
-  readonly version?: number;
-}
+export type { SubscriberLookup } from './targets.js';
+export { PAYLOAD_TOO_LARGE_ERROR, UNAUTHORIZED_ERROR } from './payloads.js';
 
 export interface ChangeDispatcher {
   /** Queues a batch; batches are dispatched one after another, in order. */
@@ -54,96 +60,68 @@ export interface DispatcherOptions {
   onTruncate?: (channel: JoinedChannel, event: ChangeEvent) => void;
   /**
    * `channel` may have missed changes up to `position`: its filter's SQL evaluation failed
-   * (`filter_failed`), or reading the table's authorization facts did (`check_failed`).
+   * (`filter_failed`), reading the table's authorization facts did (`check_failed`), or whether it
+   * may see a change could not be decided (`visibility_unknown`).
    */
   onMissed?: (channel: JoinedChannel, position: StreamPosition, reason: MissedReason) => void;
+  /** A SQL filter took longer than its time limit: the bindings using it are refused (`filter` is their filter text). */
+  onFilterRefused?: (channel: JoinedChannel, filter: SqlFilter, error: FilterTimeoutError) => void;
   onError?: (error: unknown) => void;
 }
 
 /** Supabase's `max_record_bytes` default. */
 export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
 
-export type MissedReason = 'filter_failed' | 'check_failed';
+export type MissedReason = 'filter_failed' | 'check_failed' | 'visibility_unknown';
 
 /** At most this many changes go into one merged dispatch. */
 export const MAX_MERGED_EVENTS = 20_000;
-
-/** What one channel gets of one change. */
-interface Target {
-  /** Its matching binding ids, in binding order. */
-  ids: number[];
-  /** Columns its matching bindings `select` (with the key); null when one of them selects all. */
-  select: Set<string> | null;
-}
-
-/** The channels of one subscriber group among a change's targets. */
-interface GroupTargets {
-  group: SubscriberGroup;
-  entries: Array<[JoinedChannel, Target]>;
-}
-
-/** A change's targets, also grouped by subscriber group (one visibility answer per group). */
-interface Targets {
-  channels: Map<JoinedChannel, Target>;
-  byGroup: GroupTargets[];
-}
-
-/** Targets of one table's bindings without a filter, per registry version. */
-interface StaticTargets {
-  version: number;
-  /** Bindings with a filter: matched per change. */
-  filtered: Subscription[];
-  unfiltered: Subscription[];
-  /** Per change type; shared by every change of that type: never mutated. */
-  byType: Map<string, Targets>;
-}
 
 interface MatchedChange {
   event: ChangeEvent;
   /** Its table's key in the batch's `tables` and `facts` (empty for TRUNCATE, which needs no facts). */
   tableKey: string;
   targets: Targets;
-  /** Index of the event's key row in its table's check, when it is checked. */
-  rowIndex: number;
+  /** UPDATE: channels that asked for leave events whose bindings match the old row. */
+  leaveTargets: Targets;
+  /** Index of the new row image in its table's check (-1: none). */
+  newIndex: number;
+  /** Index of the old row image in its table's check (-1: not checked: only the key is known). */
+  oldIndex: number;
 }
 
 interface TableBatch {
-  table: KeyedTable;
+  table: { schema: string; name: string; primaryKey: readonly string[] };
   groups: Map<string, SubscriberGroup>;
-  rows: KeyRow[];
+  rows: RowText[];
   roles: Set<string>;
-  hasDelete: boolean;
 }
 
 interface TableFacts {
   visible: Map<string, ReadonlySet<number>>;
+  undecided: Map<string, ReadonlySet<number>>;
   columns: Map<string, readonly string[]>;
   rlsEnabled: boolean;
   /** Reading them failed: nothing of the table goes out in this batch. */
   failed?: boolean;
 }
 
+type Visibility = 'visible' | 'hidden' | 'unknown';
+
 type Job = { kind: 'batch'; events: readonly ChangeEvent[] } | { kind: 'run'; job: () => Promise<void> | void };
+
+/** Rows sent to PostgreSQL per SQL filter query: each query is bounded by the filter time limit. */
+const SQL_FILTER_CHUNK = 500;
 
 /** Creates the dispatcher; see the module notes. */
 export function createChangeDispatcher(options: DispatcherOptions): ChangeDispatcher {
   const { registry, checker } = options;
   const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   const onError = options.onError ?? ((error: unknown) => console.warn(`[realtime postgres_changes] ${(error as Error)?.message ?? String(error)}`));
-  const groupKeys = new WeakMap<object, SubscriberGroup>();
+  const finder = createTargetFinder(onError);
   const jobs: Job[] = [];
   let running: Promise<void> | null = null;
   let position: StreamPosition | undefined;
-
-  /** One group object per claims object (a token refresh replaces the claims, and so the group). */
-  const groupOf = (channel: JoinedChannel): SubscriberGroup => {
-    let group = groupKeys.get(channel.claims);
-    if (group === undefined) {
-      const claims = channel.claims as Record<string, unknown>;
-      groupKeys.set(channel.claims, (group = { groupKey: subscriberGroupKey(claims), role: String(claims.role), claims }));
-    }
-    return group;
-  };
 
   async function dispatch(lookup: SubscriberLookup, events: readonly ChangeEvent[]): Promise<void> {
     if (events.length === 0) return;
@@ -158,41 +136,39 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
     }
   }
 
-  async function send(
-    lookup: SubscriberLookup,
-    events: readonly ChangeEvent[],
-    sqlPassed: ReadonlyMap<string, ReadonlySet<number>>,
-    missed: Map<JoinedChannel, MissedReason>,
-  ): Promise<void> {
+  async function send(lookup: SubscriberLookup, events: readonly ChangeEvent[], sqlPassed: SqlPassed, missed: Map<JoinedChannel, MissedReason>): Promise<void> {
     const matched: MatchedChange[] = [];
     const tables = new Map<string, TableBatch>();
     for (const [eventIndex, event] of events.entries()) {
       if (event.type === 'TRUNCATE') {
         const channels = new Map<JoinedChannel, Target>();
-        for (const subscription of lookup.forTable(event.schema, event.table)) channels.set(subscription.channel, { ids: [], select: null });
-        if (channels.size > 0) matched.push({ event, targets: { channels, byGroup: [] }, rowIndex: -1, tableKey: '' });
+        for (const subscription of lookup.forTable(event.schema, event.table)) channels.set(subscription.channel, { ids: [], keyOnly: [], select: null });
+        if (channels.size > 0) matched.push({ event, targets: { channels, byGroup: [] }, leaveTargets: NO_TARGETS, newIndex: -1, oldIndex: -1, tableKey: '' });
         continue;
       }
-      const targets = targetsOf(lookup, event, eventIndex, sqlPassed);
-      if (targets.channels.size === 0) continue;
+      const targets = finder.targetsOf(lookup, event, eventIndex, sqlPassed);
+      const leaveTargets = finder.leaveTargetsOf(lookup, event);
+      if (targets.channels.size === 0 && leaveTargets.channels.size === 0) continue;
       const key = JSON.stringify([event.schema, event.table]);
       let batch = tables.get(key);
       if (!batch) {
-        batch = { table: { schema: event.schema, name: event.table, primaryKey: event.primaryKey }, groups: new Map(), rows: [], roles: new Set(), hasDelete: false };
+        batch = { table: { schema: event.schema, name: event.table, primaryKey: event.primaryKey }, groups: new Map(), rows: [], roles: new Set() };
         tables.set(key, batch);
       }
-      let rowIndex = -1;
-      // DELETEs can't be checked (the row is gone) and keyless rows can't be found: Supabase skips both.
-      if (event.type !== 'DELETE' && event.errors === null && event.recordText) {
-        rowIndex = batch.rows.length;
-        batch.rows.push(keyRow(event.recordText, event.primaryKey));
-      }
-      if (event.type === 'DELETE') batch.hasDelete = true;
-      for (const { group } of targets.byGroup) {
-        if (rowIndex >= 0) batch.groups.set(group.groupKey, group);
+      const image = (row: RowText | undefined) => {
+        if (row === undefined) return -1;
+        batch!.rows.push(row);
+        return batch!.rows.length - 1;
+      };
+      const newIndex = event.type === 'DELETE' ? -1 : image(event.recordText);
+      // The old row is worth checking only when it says more than its key (REPLICA IDENTITY FULL),
+      // or when a LEAVE depends on it.
+      const oldIndex = event.type === 'INSERT' || !(leaveTargets.channels.size > 0 || hasMoreThanKey(event)) ? -1 : image(event.oldRecordText);
+      for (const { group } of [...targets.byGroup, ...leaveTargets.byGroup]) {
+        batch.groups.set(group.groupKey, group);
         batch.roles.add(group.role);
       }
-      matched.push({ event, targets, rowIndex, tableKey: key });
+      matched.push({ event, targets, leaveTargets, newIndex, oldIndex, tableKey: key });
     }
     if (matched.length === 0) return;
 
@@ -205,112 +181,141 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
           // The table is gone or the catalog unreadable: nobody gets this batch's changes of it, and
           // the channels that would have are told to resync.
           onError(error);
-          facts.set(key, { visible: new Map(), columns: new Map(), rlsEnabled: true, failed: true });
+          facts.set(key, { visible: new Map(), undecided: new Map(), columns: new Map(), rlsEnabled: true, failed: true });
           for (const change of matched) {
             if (change.tableKey !== key) continue;
-            for (const channel of change.targets.channels.keys()) if (!missed.has(channel)) missed.set(channel, 'check_failed');
+            for (const channel of [...change.targets.channels.keys(), ...change.leaveTargets.channels.keys()]) if (!missed.has(channel)) missed.set(channel, 'check_failed');
           }
         }
       }),
     );
 
-    for (const { event, targets, rowIndex, tableKey } of matched) {
-      if (event.type === 'TRUNCATE') {
-        for (const channel of targets.channels.keys()) if (lookup.has(channel)) options.onTruncate?.(channel, event);
+    for (const change of matched) {
+      if (change.event.type === 'TRUNCATE') {
+        for (const channel of change.targets.channels.keys()) if (lookup.has(channel)) options.onTruncate?.(channel, change.event);
         continue;
       }
-      const tableFacts = facts.get(tableKey)!;
+      const tableFacts = facts.get(change.tableKey)!;
       if (tableFacts.failed) continue;
-      const dataTexts = new Map<string, string>();
-      const frames = new Map<string, FanoutFrames>();
-      const shapes = shapesOf(tableFacts, event.primaryKey);
-      for (const { group, entries } of targets.byGroup) {
-        const shape = shapes.get(group.role) ?? UNAUTHORIZED_SHAPE;
-        // Supabase's answer to a role that may not read the row's key: the change, withheld, with 401.
-        const unauthorized = shape === UNAUTHORIZED_SHAPE;
-        if (!unauthorized && rowIndex >= 0 && !tableFacts.visible.get(group.groupKey)?.has(rowIndex)) continue;
-        for (const [channel, { ids, select }] of entries) {
-          // Left, or its token was refreshed, while the checks ran.
-          if (!lookup.has(channel) || groupOf(channel).groupKey !== group.groupKey) continue;
-          let columns = shape.columns;
-          let columnsKey = shape.key;
-          let dataText: string | undefined;
-          if (unauthorized) {
-            dataText = dataTexts.get(columnsKey);
-            if (dataText === undefined) dataTexts.set(columnsKey, (dataText = JSON.stringify(withheldData(event, UNAUTHORIZED_ERROR))));
-          } else {
-            if (select !== null) {
-              columns = columns.filter((column) => select.has(column) || event.primaryKey.includes(column));
-              columnsKey = columns.join('\u0000');
-            }
-            dataText = dataTexts.get(columnsKey);
-            if (dataText === undefined) dataTexts.set(columnsKey, (dataText = dataJson(event, columns, tableFacts.rlsEnabled, maxRecordBytes)));
-          }
-          const frameKey = `${channel.topic}\u0001${ids.length === 1 ? ids[0] : ids.join(',')}\u0001${columnsKey}`;
-          let frame = frames.get(frameKey);
-          if (!frame) {
-            const payload = `{"ids":${JSON.stringify(ids)},"data":${dataText},"position":${JSON.stringify(event.position)}}`;
-            frames.set(frameKey, (frame = encodeFanout(channel.topic, EVENT.postgresChanges, rawJson(payload))));
-          }
-          const bytes = frame.frameFor(channel.peer.vsn);
-          if (bytes !== null) channel.peer.sendFrame(bytes);
-        }
+      try {
+        deliver(lookup, change, tableFacts, missed);
+      } catch (error) {
+        // A bug of ours with this change must not cost the rest of the batch.
+        onError(error);
       }
     }
   }
 
-  /** `channels` grouped by subscriber group. */
-  function grouped(channels: Map<JoinedChannel, Target>): Targets {
-    const byKey = new Map<string, GroupTargets>();
-    for (const entry of channels) {
-      const group = groupOf(entry[0]);
-      let targets = byKey.get(group.groupKey);
-      if (!targets) byKey.set(group.groupKey, (targets = { group, entries: [] }));
-      targets.entries.push(entry);
-    }
-    return { channels, byGroup: [...byKey.values()] };
-  }
+  /** Sends one change to every group it reaches, as that group may see it. */
+  function deliver(lookup: SubscriberLookup, change: MatchedChange, facts: TableFacts, missed: Map<JoinedChannel, MissedReason>): void {
+    const { event } = change;
+    const key = event.primaryKey;
+    const dataTexts = new Map<string, string>();
+    const frames = new Map<string, FanoutFrames>();
+    const visibility = (group: SubscriberGroup, index: number): Visibility => {
+      if (index < 0) return 'unknown';
+      if (facts.visible.get(group.groupKey)?.has(index)) return 'visible';
+      return facts.undecided.get(group.groupKey)?.has(index) ? 'unknown' : 'hidden';
+    };
+    const emit = (entries: ReadonlyArray<[JoinedChannel, Target]>, group: SubscriberGroup, what: Visible | 'withheld', keyFiltersOnly: boolean) => {
+      for (const [channel, target] of entries) {
+        // Left, or its token was refreshed, while the checks ran.
+        if (!lookup.has(channel) || finder.groupOf(channel).groupKey !== group.groupKey) continue;
+        let ids = target.ids;
+        if (keyFiltersOnly && target.keyOnly.includes(false)) ids = ids.filter((_, index) => target.keyOnly[index]);
+        if (ids.length === 0) continue;
+        let dataKey: string;
+        let dataText: string | undefined;
+        if (what === 'withheld') {
+          dataKey = 'withheld';
+          dataText = dataTexts.get(dataKey);
+          if (dataText === undefined) dataTexts.set(dataKey, (dataText = withheldJson(event, UNAUTHORIZED_ERROR)));
+        } else {
+          let visible = what;
+          if (target.select !== null && what.type !== 'LEAVE') {
+            const select = target.select;
+            const keep = (column: string) => select.has(column) || key.includes(column);
+            visible = { type: what.type, columns: what.columns.filter(keep), oldColumns: what.oldColumns.filter(keep) };
+          }
+          dataKey = `${visible.type}\u0001${visible.columns.join('\u0000')}\u0001${visible.oldColumns.join('\u0000')}`;
+          dataText = dataTexts.get(dataKey);
+          if (dataText === undefined) dataTexts.set(dataKey, (dataText = dataJson(event, visible, maxRecordBytes)));
+        }
+        const frameKey = `${channel.topic}\u0001${ids.length === 1 ? ids[0] : ids.join(',')}\u0001${dataKey}`;
+        let frame = frames.get(frameKey);
+        if (!frame) {
+          const payload = `{"ids":${JSON.stringify(ids)},"data":${dataText},"position":${JSON.stringify(event.position)}}`;
+          frames.set(frameKey, (frame = encodeFanout(channel.topic, EVENT.postgresChanges, rawJson(payload))));
+        }
+        const bytes = frame.frameFor(channel.peer.vsn);
+        if (bytes !== null) channel.peer.sendFrame(bytes);
+      }
+    };
+    const resync = (entries: ReadonlyArray<[JoinedChannel, Target]>) => {
+      for (const [channel] of entries) if (!missed.has(channel)) missed.set(channel, 'visibility_unknown');
+    };
+    const leaveGroups = new Map(change.leaveTargets.byGroup.map((targets) => [targets.group.groupKey, targets]));
 
-  const staticTargets = new WeakMap<SubscriberLookup, Map<string, StaticTargets>>();
-
-  /** The channels `event` reaches and their binding ids: cached for unfiltered bindings, matched for filtered ones. */
-  function targetsOf(lookup: SubscriberLookup, event: ChangeEvent, eventIndex: number, sqlPassed: ReadonlyMap<string, ReadonlySet<number>>): Targets {
-    const version = lookup.version;
-    if (version === undefined) return grouped(match(event, lookup.forTable(event.schema, event.table), eventIndex, sqlPassed));
-    let perTable = staticTargets.get(lookup);
-    if (!perTable) staticTargets.set(lookup, (perTable = new Map()));
-    const key = `${event.schema}\u0000${event.table}`;
-    let cached = perTable.get(key);
-    if (!cached || cached.version !== version) {
-      if (cached === undefined && perTable.size > 10_000) perTable.clear();
-      const subscriptions = lookup.forTable(event.schema, event.table);
-      const filtered = subscriptions.filter((subscription) => subscription.matches !== null || subscription.sql !== null);
-      const unfiltered = subscriptions.filter((subscription) => subscription.matches === null && subscription.sql === null);
-      perTable.set(key, (cached = { version, filtered, unfiltered, byType: new Map() }));
+    for (const { group, entries } of change.targets.byGroup) {
+      const leaveEntries = leaveGroups.get(group.groupKey)?.entries;
+      leaveGroups.delete(group.groupKey);
+      const columns = facts.columns.get(group.role) ?? [];
+      if (columns.length === 0) continue; // no privilege on the table at all (any more)
+      const readsKey = key.every((column) => columns.includes(column));
+      const keyColumns = key.filter((column) => columns.includes(column));
+      if (event.type === 'DELETE') {
+        const old = visibility(group, change.oldIndex);
+        const hiddenOld = old !== 'visible' && facts.rlsEnabled;
+        emit(entries, group, readsKey ? { type: 'DELETE', columns, oldColumns: hiddenOld ? keyColumns : columns } : 'withheld', hiddenOld);
+        continue;
+      }
+      const seen = visibility(group, change.newIndex);
+      if (seen === 'unknown') {
+        resync(entries);
+        continue;
+      }
+      if (seen === 'hidden') {
+        if (event.type === 'UPDATE') leave(group, leaveEntries);
+        continue;
+      }
+      if (!readsKey) {
+        // Supabase's answer to a role that may not read the row's key: the change, withheld, with 401.
+        emit(entries, group, 'withheld', false);
+        continue;
+      }
+      const oldColumns = event.type === 'UPDATE' && visibility(group, change.oldIndex) === 'visible' ? columns : keyColumns;
+      emit(entries, group, { type: event.type as DeliveredType, columns, oldColumns }, false);
     }
-    let shared = cached.byType.get(event.type);
-    if (!shared) cached.byType.set(event.type, (shared = grouped(match(event, cached.unfiltered, eventIndex, sqlPassed))));
-    if (cached.filtered.length === 0) return shared;
-    // Copies: the shared targets must stay as they are for the next change.
-    const channels = new Map<JoinedChannel, Target>();
-    for (const [channel, target] of shared.channels) channels.set(channel, { ids: [...target.ids], select: target.select && new Set(target.select) });
-    return grouped(match(event, cached.filtered, eventIndex, sqlPassed, channels));
+    // Groups that only asked for leave events (their bindings matched the old row, not the new one).
+    for (const { group, entries } of leaveGroups.values()) {
+      const seen = visibility(group, change.newIndex);
+      if (seen === 'hidden') leave(group, entries);
+      else if (seen === 'unknown') resync(entries);
+    }
+
+    /** LEAVE to `entries` when the old row was visible, or may have been. */
+    function leave(group: SubscriberGroup, entries: ReadonlyArray<[JoinedChannel, Target]> | undefined): void {
+      if (!entries || !facts.rlsEnabled) return;
+      const old = visibility(group, change.oldIndex);
+      if (old === 'hidden') return;
+      const columns = facts.columns.get(group.role) ?? [];
+      if (!key.every((column) => columns.includes(column))) return; // it can't be told which row left
+      emit(entries, group, { type: 'LEAVE', columns: key, oldColumns: key }, old !== 'visible');
+    }
   }
 
   /**
-   * Runs each SQL filter once for the batch's rows that pass its in-memory part; returns, per filter
-   * key, the indexes of the events that pass. A failed query is reported and its channels are told
-   * to resync (never a silent miss).
+   * Runs each SQL filter for the batch's rows that pass its in-memory part, in chunks whose queries
+   * are each bounded by the filter time limit; returns, per filter key, the indexes of the events
+   * that pass. A filter that runs out of time is refused for its subscribers (the batch goes on for
+   * everyone else); any other failure is reported and its channels are told to resync (never a
+   * silent miss).
    */
-  async function evaluateSqlFilters(
-    lookup: SubscriberLookup,
-    events: readonly ChangeEvent[],
-    missed: Map<JoinedChannel, MissedReason>,
-  ): Promise<Map<string, Set<number>>> {
+  async function evaluateSqlFilters(lookup: SubscriberLookup, events: readonly ChangeEvent[], missed: Map<JoinedChannel, MissedReason>): Promise<Map<string, Set<number>>> {
     const pending = new Map<string, { filter: SqlFilter; rows: RowText[]; eventIndexes: number[]; channels: Set<JoinedChannel> }>();
     for (const [eventIndex, event] of events.entries()) {
       if (event.type === 'TRUNCATE') continue;
-      const row = rowOf(event);
+      const row = event.type === 'DELETE' ? event.oldRecordText : event.recordText;
       if (!row) continue;
       for (const subscription of lookup.forTable(event.schema, event.table)) {
         const filter = subscription.sql;
@@ -327,10 +332,18 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
     const passed = new Map<string, Set<number>>();
     await Promise.all(
       [...pending].map(async ([key, job]) => {
+        const passing = new Set<number>();
         try {
-          const rows = await job.filter.evaluate(job.rows);
-          passed.set(key, new Set([...rows].map((index) => job.eventIndexes[index]!)));
+          for (let start = 0; start < job.rows.length; start += SQL_FILTER_CHUNK) {
+            const rows = await job.filter.evaluate(job.rows.slice(start, start + SQL_FILTER_CHUNK));
+            for (const index of rows) passing.add(job.eventIndexes[start + index]!);
+          }
+          passed.set(key, passing);
         } catch (error) {
+          if (error instanceof FilterTimeoutError) {
+            for (const channel of job.channels) if (lookup.has(channel)) options.onFilterRefused?.(channel, job.filter, error);
+            return;
+          }
           onError(error);
           for (const channel of job.channels) missed.set(channel, 'filter_failed');
         }
@@ -389,125 +402,10 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
   };
 }
 
-/** Filters see the new row, DELETE's the old one (§2.7). */
-const rowOf = (event: ChangeEvent): RowText | undefined => (event.type === 'DELETE' ? event.oldRecordText : event.recordText);
-
-/** The matching binding ids of each channel, in binding order. */
-function match(
-  event: ChangeEvent,
-  subscriptions: readonly Subscription[],
-  eventIndex: number,
-  sqlPassed: ReadonlyMap<string, ReadonlySet<number>>,
-  targets = new Map<JoinedChannel, Target>(),
-): Map<JoinedChannel, Target> {
-  if (subscriptions.length === 0) return targets;
-  const row = rowOf(event);
-  for (const subscription of subscriptions) {
-    if (subscription.event !== null && subscription.event !== event.type) continue;
-    if (subscription.matches !== null && !(row && subscription.matches(row))) continue;
-    if (subscription.sql !== null && !sqlPassed.get(subscription.sql.key)?.has(eventIndex)) continue;
-    const target = targets.get(subscription.channel);
-    if (!target) {
-      targets.set(subscription.channel, { ids: [subscription.id], select: subscription.select === null ? null : new Set(subscription.select) });
-      continue;
-    }
-    if (!target.ids.includes(subscription.id)) target.ids.push(subscription.id);
-    if (subscription.select === null) target.select = null;
-    else if (target.select !== null) for (const column of subscription.select) target.select.add(column);
-  }
-  return targets;
-}
-
-function keyRow(row: Readonly<Record<string, string | null>>, primaryKey: readonly string[]): KeyRow {
-  const key: Record<string, string | null> = {};
-  for (const column of primaryKey) key[column] = row[column] ?? null;
-  return key;
-}
-
-/** What a role gets of a table's changes: its readable columns and their cache key. */
-interface Shape {
-  columns: readonly string[];
-  key: string;
-}
-const UNAUTHORIZED_SHAPE: Shape = { columns: [], key: '\u0002401' };
-const shapeCache = new WeakMap<TableFacts, Map<string, Shape>>();
-
-/** Per role, once per table and batch: the columns it may read, or UNAUTHORIZED_SHAPE when that excludes the key. */
-function shapesOf(facts: TableFacts, primaryKey: readonly string[]): Map<string, Shape> {
-  let shapes = shapeCache.get(facts);
-  if (shapes) return shapes;
-  shapes = new Map();
-  for (const [role, columns] of facts.columns) {
-    const authorized = columns.length > 0 && primaryKey.every((column) => columns.includes(column));
-    shapes.set(role, authorized ? { columns, key: columns.join('\u0000') } : UNAUTHORIZED_SHAPE);
-  }
-  shapeCache.set(facts, shapes);
-  return shapes;
-}
-
-/** Supabase's error for a subscriber whose role may not SELECT the table's key (its data is withheld). */
-export const UNAUTHORIZED_ERROR = 'Error 401: Unauthorized';
-
-/** A change with its row withheld and `error` (Supabase's shape for 400/401, §2.4). */
-function withheldData(event: ChangeEvent, error: string): Record<string, unknown> {
-  const data: Record<string, unknown> = { schema: event.schema, table: event.table, commit_timestamp: null, type: event.type, columns: [] };
-  if (event.record) data.record = {};
-  if (event.oldRecord) data.old_record = {};
-  data.errors = [error];
-  return data;
-}
-
-/** Supabase's error for a row over `max_record_bytes`; only values of at most 64 bytes are kept then. */
-export const PAYLOAD_TOO_LARGE_ERROR = 'Error 413: Payload Too Large';
-const SMALL_VALUE_BYTES = 64;
-
-/** `data` as JSON text; over `maxRecordBytes`, Supabase's 413 form (small values only). */
-function dataJson(event: ChangeEvent, columns: readonly string[], rlsEnabled: boolean, maxRecordBytes: number): string {
-  const data = changeData(event, columns, rlsEnabled);
-  const text = JSON.stringify(data);
-  // UTF-8 takes at most 3 bytes per UTF-16 unit: measure only when it could be over.
-  if (text.length * 3 <= maxRecordBytes || Buffer.byteLength(text) <= maxRecordBytes) return text;
-  const small = (row: unknown) => {
-    if (row === undefined) return undefined;
-    const kept: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(row as Record<string, unknown>)) {
-      if (Buffer.byteLength(JSON.stringify(value) ?? '') <= SMALL_VALUE_BYTES) kept[name] = value;
-    }
-    return kept;
-  };
-  const record = small(data.record);
-  const oldRecord = small(data.old_record);
-  return JSON.stringify({
-    ...data,
-    ...(record && { record }),
-    ...(oldRecord && { old_record: oldRecord }),
-    errors: [...((data.errors as string[] | null) ?? []), PAYLOAD_TOO_LARGE_ERROR],
-  });
-}
-
-/** Supabase's `data`, limited to `columns` (those the role may SELECT); see protocol notes §2.4, §2.8. */
-function changeData(event: ChangeEvent, columns: readonly string[], rlsEnabled: boolean): Record<string, unknown> {
-  const allowed = new Set(columns);
-  const withheld = event.errors !== null;
-  const data: Record<string, unknown> = {
-    schema: event.schema,
-    table: event.table,
-    commit_timestamp: withheld ? null : event.commitTimestamp,
-    type: event.type,
-    columns: withheld ? [] : event.columns.filter((column) => allowed.has(column.name)),
-  };
-  if (event.record) data.record = withheld ? {} : pick(event.record, allowed);
-  if (event.oldRecord) {
-    // With RLS on, a DELETE's old row is not checked, so only its key goes out (apply_rls.sql).
-    const oldAllowed = event.type === 'DELETE' && rlsEnabled ? new Set(event.primaryKey.filter((name) => allowed.has(name))) : allowed;
-    data.old_record = withheld ? {} : pick(event.oldRecord, oldAllowed);
-  }
-  data.errors = event.errors;
-  return data;
-}
-
-function pick(row: Readonly<Record<string, unknown>>, allowed: ReadonlySet<string>): Record<string, unknown> {
-  const picked: Record<string, unknown> = {};
-  for (const name of Object.keys(row)) if (allowed.has(name)) picked[name] = row[name];
-  return picked;
+/** The old row image has columns besides the key (REPLICA IDENTITY FULL), so its visibility matters. */
+function hasMoreThanKey(event: ChangeEvent): boolean {
+  const old = event.oldRecordText;
+  if (!old) return false;
+  for (const column in old) if (!event.primaryKey.includes(column)) return true;
+  return false;
 }

@@ -4,7 +4,7 @@
  * is live, so a write committed after that message always reaches it (protocol notes §2.5, §8.9).
  */
 import pg from 'pg';
-import { createVisibilityChecker } from '../authorization/index.js';
+import { createVisibilityChecker, roleExists, roleIsUsable } from '../authorization/index.js';
 import type { ChannelExtension } from '../channels.js';
 import { channelPush, EVENT } from '../messages.js';
 import { createReplicationStream, type ReplicationStream } from '../replication/index.js';
@@ -12,7 +12,8 @@ import type { JoinedChannel } from '../rooms.js';
 import { createResumeLog, type StreamPosition } from '../resumeLog.js';
 import type { ChangeEvent } from '../replication/index.js';
 import { createChangeDispatcher } from './dispatch.js';
-import { createSubscriptionRegistry, validateBindings, type Subscription } from './subscriptions.js';
+import { createSubscriptionRegistry, validateBindings, ABANDONED, type Subscription } from './subscriptions.js';
+import type { ChannelPeer } from '../rooms.js';
 import type { ColumnDescription } from './catalog.js';
 
 export const DEFAULT_PUBLICATION = 'rtk_postgrest_realtime';
@@ -29,6 +30,10 @@ export interface PostgresChangesOptions {
   maxRecordBytes?: number;
   /** A refused binding that may become valid (missing table or column) is retried after this many ms, jittered up to twice it. Default 5000 (Supabase: 5–10 s). */
   subscribeRetryMs?: number;
+  /** The role PostgREST logs in as: a token's role is used only if it may switch to it. Default `authenticator`. */
+  authenticator?: string;
+  /** A filter PostgreSQL evaluates (patterns, collations) whose query runs longer is refused for its subscribers. Default DEFAULT_FILTER_TIMEOUT_MS. */
+  filterTimeoutMs?: number;
   /** Problems no single channel can be told about (replication, authorization, dispatch). */
   onError?: (error: unknown) => void;
 }
@@ -41,9 +46,14 @@ export interface PostgresChanges {
 }
 
 export const DEFAULT_RESUME_LOG_SIZE = 10_000;
+/**
+ * A SQL filter's query over at most 500 rows (one chunk) may take this long: far more than any sane
+ * pattern needs (microseconds per row), far less than a backtracking one can take.
+ */
+export const DEFAULT_FILTER_TIMEOUT_MS = 250;
 
 /** Why a channel must refetch what it holds: the `reason` of a resync `system` message. */
-export type ResyncReason = 'resume_too_old' | 'resume_unknown_position' | 'connection_lost' | 'transaction_too_large' | 'truncate' | 'filter_failed' | 'check_failed';
+export type ResyncReason = 'resume_too_old' | 'resume_unknown_position' | 'connection_lost' | 'transaction_too_large' | 'truncate' | 'filter_failed' | 'check_failed' | 'visibility_unknown';
 
 export const RESYNC_MESSAGE: Record<ResyncReason, string> = {
   resume_too_old: 'Resync needed: the server no longer holds the changes after that position',
@@ -53,19 +63,29 @@ export const RESYNC_MESSAGE: Record<ResyncReason, string> = {
   truncate: 'Resync needed: the table was truncated',
   filter_failed: 'Resync needed: evaluating the filter in PostgreSQL failed, changes may have been missed',
   check_failed: 'Resync needed: reading the table\'s privileges and policies failed, changes may have been missed',
+  visibility_unknown: 'Resync needed: whether you may see a change could not be decided from the change alone, and it was not sent',
 };
+
+/** Supabase's prefix for a refused authorization; the rest never quotes the token's claims. */
+export const ROLE_REFUSED_MESSAGE = 'Unauthorized: the token\'s role can\'t be used: PostgREST\'s authenticator may not switch to it';
 
 const TOPIC_PREFIX = 'realtime:';
 
 /** Wires replication, authorization and dispatch behind one ChannelExtension. */
 export function createPostgresChanges(options: PostgresChangesOptions): PostgresChanges {
   const onError = options.onError ?? ((error: unknown) => console.warn(`[realtime postgres_changes] ${(error as Error)?.message ?? String(error)}`));
+  const authenticator = options.authenticator ?? 'authenticator';
+  const filterTimeoutMs = options.filterTimeoutMs ?? DEFAULT_FILTER_TIMEOUT_MS;
+  // Three pools, so that what clients can make busy (joins to validate; patterns to evaluate) never
+  // takes the sessions that deliver everyone's changes (visibility checks).
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4 });
-  pool.on('error', onError); // idle clients dropped by the server; the next query reconnects
+  const catalogPool = new pg.Pool({ connectionString: options.databaseUrl, max: 2 });
+  const filterPool = new pg.Pool({ connectionString: options.databaseUrl, max: 2, statement_timeout: filterTimeoutMs });
+  for (const each of [pool, catalogPool, filterPool]) each.on('error', onError); // idle clients dropped by the server; the next query reconnects
   // No caching of catalog facts (RLS on/off, grants) across batches: a cached "RLS off" would send
   // rows to everyone for the cache's lifetime after `enable row level security`. Reading them once
-  // per (table, batch) costs two catalog queries per batch, not per subscriber.
-  const checker = createVisibilityChecker({ pool, onError, cacheTtlMs: 0 });
+  // per (table, batch) costs one catalog query per batch, not per subscriber.
+  const checker = createVisibilityChecker({ pool, onError, cacheTtlMs: 0, authenticator });
   const registry = createSubscriptionRegistry();
   // Everything the stream delivered, bounded, for joins that resume (read only inside dispatcher jobs).
   const log = createResumeLog<ChangeEvent>({ maxEntries: options.resumeLogSize ?? DEFAULT_RESUME_LOG_SIZE });
@@ -83,6 +103,14 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
     onError,
     onTruncate: (channel, event) => resync(channel, 'truncate', event.position, { schema: event.schema, table: event.table }),
     onMissed: (channel, position, reason) => resync(channel, reason, position),
+    onFilterRefused: (channel, filter, error) => {
+      const subscriptions = registry.get(channel);
+      if (!subscriptions) return;
+      const refused = subscriptions.filter((subscription) => subscription.sql?.key === filter.key);
+      registry.set(channel, subscriptions.filter((subscription) => subscription.sql?.key !== filter.key));
+      const which = refused.map((subscription) => JSON.stringify(subscription.filterText)).join(', ');
+      system(channel, 'error', `Filter ${which} took longer than ${filterTimeoutMs} ms to evaluate and was removed (${error.message}); subscribe again with a cheaper filter`);
+    },
   });
   /** Channels whose bindings are being validated or replayed. */
   const joining = new Set<JoinedChannel>();
@@ -91,6 +119,10 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
   const retryMs = options.subscribeRetryMs ?? 5000;
   /** Registered channels still waiting for the stream to be live. */
   const waiting = new Map<JoinedChannel, Record<string, unknown>>();
+  /** The role each channel's bindings were validated for (what filters and columns were checked against). */
+  const validatedRole = new WeakMap<JoinedChannel, unknown>();
+  /** Per socket, its channels' validations run one after another: one socket can't occupy the catalog sessions. */
+  const validations = new WeakMap<ChannelPeer, Promise<void>>();
   let live = false;
   let closed = false;
 
@@ -132,9 +164,11 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
     if (registry.has(channel)) system(channel, 'ok', SUBSCRIBED_MESSAGE, { ...extra, position: dispatcher.position ?? null });
   }
 
-  /** Runs as a dispatcher job: every change before it was sent to the registered channels, none after. */
-  async function register(channel: JoinedChannel, subscriptions: Subscription[]): Promise<void> {
-    const resumeAfter = channel.config.resumeAfter;
+  /**
+   * Runs as a dispatcher job: every change before it was sent to the registered channels, none after.
+   * `resumeAfter`: the join's own, or where a channel re-validated for a new role stopped hearing changes.
+   */
+  async function register(channel: JoinedChannel, subscriptions: Subscription[], resumeAfter: StreamPosition | undefined): Promise<void> {
     let extra: Record<string, unknown> = {};
     if (resumeAfter !== undefined) {
       const held = log.since(resumeAfter);
@@ -151,7 +185,13 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
         extra = { resumed: false };
       }
     }
-    if (!joining.delete(channel) || closed) return; // left meanwhile
+    if (!joining.has(channel) || closed) return; // left meanwhile
+    if (channel.claims.role !== validatedRole.get(channel)) {
+      // Its token changed role while it was validated: validate again, resuming from here.
+      void subscribe(channel, dispatcher.position);
+      return;
+    }
+    joining.delete(channel);
     const tables = describeTables(subscriptions);
     if (tables.length > 0) extra = { ...extra, tables };
     registry.set(channel, subscriptions);
@@ -159,14 +199,24 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
     else waiting.set(channel, extra);
   }
 
-  async function subscribe(channel: JoinedChannel): Promise<void> {
+  /** Validates the channel's bindings (after its socket's earlier validations), then registers them. */
+  function subscribe(channel: JoinedChannel, resumeAfter: StreamPosition | undefined): Promise<void> {
+    const previous = validations.get(channel.peer) ?? Promise.resolve();
+    const next = previous.then(() => validate(channel, resumeAfter));
+    validations.set(channel.peer, next);
+    return next;
+  }
+
+  async function validate(channel: JoinedChannel, resumeAfter: StreamPosition | undefined): Promise<void> {
+    if (!joining.has(channel) || closed) return; // left meanwhile: its work ends with it
+    const role = channel.claims.role;
     let result;
     try {
-      result = await validateBindings(pool, channel, options.publication);
+      result = await validateBindings(catalogPool, channel, { publication: options.publication, filterSessions: filterPool, wanted: () => joining.has(channel) && !closed });
     } catch (error) {
       result = { ok: false as const, message: `Unable to subscribe to changes: ${(error as Error).message}`, retry: true };
     }
-    if (!joining.has(channel) || closed) return; // left meanwhile
+    if (result === ABANDONED || !joining.has(channel) || closed) return; // left meanwhile
     // Supabase reports a refused subscription without closing the channel (§2.5), and tries again
     // later unless the binding is malformed.
     if (!result.ok) {
@@ -177,15 +227,16 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
       }
       const timer = setTimeout(() => {
         retries.delete(channel);
-        if (joining.has(channel) && !closed) void subscribe(channel);
+        if (joining.has(channel) && !closed) void subscribe(channel, resumeAfter);
       }, retryMs + Math.random() * retryMs);
       timer.unref();
       retries.set(channel, timer);
       return;
     }
     const { subscriptions } = result;
+    validatedRole.set(channel, role);
     dispatcher.run(() =>
-      register(channel, subscriptions).catch((error: unknown) => {
+      register(channel, subscriptions, resumeAfter).catch((error: unknown) => {
         // A bug of ours; the channel must hear about it rather than wait for a "Subscribed" that never comes.
         onError(error);
         if (!joining.delete(channel)) return;
@@ -196,15 +247,31 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
   }
 
   const extension: ChannelExtension = {
+    // Roles as PostgREST takes them: only one its authenticator may switch to. Checked before the
+    // join is answered; a channel without postgres_changes uses no role.
+    async authorize(channel, claims) {
+      if (channel.config.postgresChanges.length === 0) return null;
+      return (await roleIsUsable(catalogPool, String(claims.role), authenticator)) ? null : ROLE_REFUSED_MESSAGE;
+    },
     onJoin(channel) {
       if (channel.config.postgresChanges.length === 0 || closed) return;
       joining.add(channel);
-      void subscribe(channel);
+      void subscribe(channel, channel.config.resumeAfter);
     },
     // Claims are read from the channel at every dispatch; the registry's version drops what was
-    // worked out per subscriber group under the old ones.
-    onClaimsChanged() {
+    // worked out per subscriber group under the old ones. A new role may read other columns, so
+    // the bindings are validated again (filters, select, described columns), resuming where the
+    // channel stopped hearing changes.
+    onClaimsChanged(channel) {
       registry.touch();
+      if (!registry.has(channel) || channel.claims.role === validatedRole.get(channel)) return;
+      dispatcher.run(() => {
+        if (!registry.has(channel) || closed) return;
+        const from = dispatcher.position;
+        registry.remove(channel);
+        joining.add(channel);
+        void subscribe(channel, from);
+      });
     },
     onLeave(channel) {
       clearTimeout(retries.get(channel));
@@ -218,6 +285,11 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
   return {
     extension,
     async start() {
+      if (!(await roleExists(catalogPool, authenticator))) {
+        throw new Error(
+          `authenticator role ${JSON.stringify(authenticator)} does not exist: the realtime server uses a token's role only if the role PostgREST logs in as may switch to it; create it or set the authenticator option`,
+        );
+      }
       const { startPosition } = await stream.start();
       log.reset(startPosition);
       dispatcher.position = startPosition;
@@ -230,7 +302,7 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
       retries.clear();
       await stream.stop();
       await dispatcher.idle();
-      await pool.end();
+      await Promise.all([pool.end(), catalogPool.end(), filterPool.end()]);
     },
   };
 }

@@ -6,6 +6,11 @@
  * Safety: the client's values are bind parameters, always. What is spliced into the query text comes
  * from the catalog (PostgreSQL's own `format_type` and quoted collation names) and from the fixed
  * operator table, never from the client.
+ *
+ * Isolation: a client chooses its patterns, and a regular expression with backreferences can take
+ * seconds per row. Filters are evaluated on their own pool whose sessions carry a short
+ * `statement_timeout` (the server's `filterTimeoutMs`), in chunks of rows; a filter that runs out
+ * of time throws FilterTimeoutError, and the server refuses it for its subscribers.
  */
 import type { Queryable } from '../authorization/index.js';
 import { SQL_OPERATORS, type FilterCondition, type RowPredicate, type RowText, type SqlCondition } from '../filters.js';
@@ -18,6 +23,12 @@ export interface SqlColumnType {
   collation: string | null;
 }
 
+/** A filter's query ran longer than the evaluation sessions' statement_timeout (SQLSTATE 57014). */
+export class FilterTimeoutError extends Error {
+  override readonly name = 'FilterTimeoutError';
+  readonly code = 'FILTER_TIMEOUT';
+}
+
 /** The SQL part of one binding's filter. */
 export interface SqlFilter {
   /** Equal keys evaluate equally: one query per key and batch. */
@@ -26,7 +37,7 @@ export interface SqlFilter {
   readonly prefilter: RowPredicate;
   /** Columns the SQL conditions read: a row lacking one (unchanged TOAST) does not pass. */
   readonly columns: readonly string[];
-  /** The indexes of `rows` that pass the SQL conditions. */
+  /** The indexes of `rows` that pass the SQL conditions. Rejects FilterTimeoutError when the query ran out of time. */
   evaluate(rows: readonly RowText[]): Promise<Set<number>>;
 }
 
@@ -39,6 +50,8 @@ export async function compileSqlFilter(
   conditions: readonly SqlCondition[],
   prefilter: RowPredicate,
   types: ReadonlyMap<string, SqlColumnType>,
+  /** Where evaluations run (sessions with a statement_timeout); default `db`. */
+  evaluateOn: Queryable = db,
 ): Promise<SqlFilter | string> {
   const columns = [...new Set(conditions.map((condition) => condition.condition.column))];
   const slot = new Map(columns.map((column, index) => [column, index]));
@@ -81,7 +94,13 @@ export async function compileSqlFilter(
     async evaluate(rows) {
       const indexes = rows.map((_, index) => index);
       const columnValues = columns.map((column) => rows.map((row) => row[column] ?? null));
-      const result = (await db.query(text, [indexes, ...columnValues, ...filterValues])) as { rows: Array<{ i: number }> };
+      let result: { rows: Array<{ i: number }> };
+      try {
+        result = (await evaluateOn.query(text, [indexes, ...columnValues, ...filterValues])) as { rows: Array<{ i: number }> };
+      } catch (error) {
+        if ((error as { code?: unknown })?.code === '57014') throw new FilterTimeoutError((error as Error).message);
+        throw error;
+      }
       return new Set(result.rows.map((row) => row.i));
     },
   };
