@@ -3,7 +3,7 @@
  * against the shared stack's PostgreSQL. The tables live in a database of this file's own: DDL in
  * the main database would make PostgREST reload its schema under the other test files.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import pg from 'pg';
 import {
@@ -82,6 +82,32 @@ describe('claimsFromToken', () => {
     ['a string exp in the past (not "expired")', { role: 'anon', exp: '12' }],
   ])('a token with %s lacks the required fields', (_, claims) => {
     expect(claimsFromToken(sign(claims), SECRET, NOW)).toEqual({ ok: false, code: 'TOKEN_CLAIMS_MISSING', message: CLAIMS_REQUIRED_MESSAGE });
+  });
+
+  test('segments are strict base64url: padding, stray characters or a non-canonical last character make another token', () => {
+    const token = sign({ role: 'anon', exp: NOW + 60 });
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    // The last character of a 32-byte signature carries 2 unused bits: flipping one spells the same bytes.
+    const last = signature.at(-1)!;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const sibling = alphabet[alphabet.indexOf(last) ^ 1]!;
+    expect(Buffer.from(signature.slice(0, -1) + sibling, 'base64url')).toEqual(Buffer.from(signature, 'base64url'));
+    for (const forged of [`${token}=`, `${token}!!`, `${token}==`, `${header}.${payload}.${signature.slice(0, -1)}${sibling}`, `${header}=.${payload}.${signature}`, `${header}.${payload}!.${signature}`, `${header}.${payload}.${signature} `]) {
+      expect({ forged, result: claimsFromToken(forged, SECRET, NOW) }).toMatchObject({ forged, result: { ok: false, code: 'TOKEN_MALFORMED' } });
+    }
+    expect(claimsFromToken(token, SECRET, NOW)).toMatchObject({ ok: true });
+  });
+
+  test('claims named __proto__ or constructor are claims like any other', () => {
+    const payload = '{"role":"authenticated","exp":' + (NOW + 60) + ',"__proto__":{"admin":true},"constructor":"x","sub":"u1"}';
+    const unsigned = `${Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')}.${Buffer.from(payload).toString('base64url')}`;
+    const token = `${unsigned}.${createHmac('sha256', SECRET).update(unsigned).digest('base64url')}`;
+    const result = claimsFromToken(token, SECRET, NOW);
+    if (!result.ok) throw new Error(result.message);
+    expect(Object.keys(result.claims)).toEqual(['role', 'exp', '__proto__', 'constructor', 'sub']);
+    expect((result.claims as { admin?: unknown }).admin).toBeUndefined(); // not the prototype
+    expect(subscriberGroupKey(result.claims)).toContain('"__proto__":{"admin":true}');
+    expect(subscriberGroupKey(result.claims, { ignoreClaims: ['exp'] })).toContain('"__proto__":{"admin":true}');
   });
 
   test('a token whose nbf is in the future is not valid yet', () => {

@@ -204,6 +204,28 @@ describe('roles as PostgREST takes them', () => {
     expect(change.data.record).toEqual({ id, owner: 'bob', body: 'b', secret: 'top' });
   });
 
+  it('a refresh to another role validates the bindings again: what the new role may not read is refused', async () => {
+    const refresh = (channel: JoinedChannel, token: string) =>
+      channel.socket.send(JSON.stringify({ topic: channel.topic, event: 'access_token', ref: 'r', join_ref: channel.topic, payload: { access_token: token } }));
+    const filtered = await raw.join({ bindings: [{ event: '*', schema: 'public', table: 'diary', filter: 'secret=eq.s-b' }], accessToken: stack.serviceKey });
+    const plain = await raw.join({ table: 'diary', accessToken: stack.serviceKey });
+    await Promise.all([filtered.subscribed(), plain.subscribed()]);
+    refresh(filtered, alice());
+    refresh(plain, alice());
+    expect((await filtered.refused()).message).toContain('invalid column for filter secret');
+    // The other one goes on under the new role, resumed where it stopped (nothing missed meanwhile).
+    const again = await waitFor(() => (plain.systems().filter((message) => message.message === 'Subscribed to PostgreSQL').length === 2 ? plain.systems().at(-1) : undefined));
+    expect(again).toMatchObject({ resumed: true });
+    expect(again.tables!.map((table) => table.columns.map((column) => column.name))).toEqual([['id', 'owner', 'body']]);
+    const [hers, bobs] = [++nextId, ++nextId];
+    await db.query(`insert into diary values ($1, 'alice', 'a', 's-b'), ($2, 'bob', 'b', 's-b')`, [hers, bobs]);
+    await waitFor(() => byId(plain, 'INSERT', hers));
+    expect(byId(plain, 'INSERT', hers)!.data.record).toEqual({ id: hers, owner: 'alice', body: 'a' });
+    await settle(plain, 'diary', 'alice');
+    expect(byId(plain, 'INSERT', bobs)).toBeUndefined();
+    expect(changeIds(filtered.changes()).filter((id) => id === hers || id === bobs)).toEqual([]);
+  });
+
   it('refuses an access_token refresh to an unusable role by closing the channel', async () => {
     const channel = await raw.join({ table: 'diary', accessToken: alice() });
     await channel.subscribed();

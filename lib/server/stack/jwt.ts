@@ -49,6 +49,7 @@ export function verifyJwt(secret: string, token: string, nowSeconds = Math.floor
   const parts = token.split('.');
   if (parts.length !== 3) throw new JwtError('JWT_MALFORMED', 'token does not have three dot-separated parts');
   const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
+  for (const [part, what] of [[headerPart, 'header'], [payloadPart, 'payload']] as const) strictBase64url(part, what);
 
   const header = decodeSegment(headerPart, 'header');
   if (header.alg !== 'HS256') throw new JwtError('JWT_ALGORITHM', `unsupported algorithm ${JSON.stringify(header.alg)}; only HS256 is accepted`);
