@@ -71,6 +71,12 @@ export interface CheckColumn {
  * so the deparsed policy's column references (plain, or qualified by the table's name inside its
  * subqueries) read the change's values and nothing else. `positions[r]` is row r's position, and
  * `values[c][r]` its text of `columns[c]` (null for NULL).
+ *
+ * The predicate is applied to each changed row in a LATERAL subquery the planner may not flatten
+ * (`offset 0`), with `is true` around it: over the whole batch, the planner would turn a policy's
+ * EXISTS into a join or a hashed subplan that reads the other table whole for every group (cost
+ * growing with that table); per row, it stays an index probe per changed row, as under RLS's own
+ * security quals. Same answer: a row is kept only when its condition is true.
  */
 export function rowCheck(
   table: TableInfo,
@@ -86,10 +92,12 @@ export function rowCheck(
   const body = (arg: (index: number, type: string) => string) => {
     const arrays = [`pg_catalog.unnest(${arg(0, 'pg_catalog.int4[]')})`, ...columns.map((_, index) => `pg_catalog.unnest(${arg(index + 1, 'pg_catalog.text[]')})`)];
     const names = ['i', ...columns.map((_, index) => `v${index}`)];
-    const typed = [`k.i as ${escapeIdentifier(position)}`, ...columns.map((column, index) => `k.v${index}::${column.castSql} as ${escapeIdentifier(column.name)}`)];
+    const typed = columns.map((column, index) => `k.v${index}::${column.castSql} as ${escapeIdentifier(column.name)}`);
+    // One row per changed row: the policy runs per row, as RLS runs it per scanned row.
+    const row = typed.length > 0 ? `(select ${typed.join(', ')}) as ${alias}` : `(select) as ${alias}`;
     return (
-      `select ${alias}.${escapeIdentifier(position)} as i from (select ${typed.join(', ')}` +
-      ` from rows from (${arrays.join(', ')}) as k(${names.join(', ')})) as ${alias} where (${predicate})`
+      `select k.i from rows from (${arrays.join(', ')}) as k(${names.join(', ')})` +
+      ` cross join lateral (select from ${row} where ((${predicate}) is true) offset 0) as ${escapeIdentifier(position)}`
     );
   };
   const literals = [
