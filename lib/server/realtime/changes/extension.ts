@@ -169,6 +169,12 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
    * `resumeAfter`: the join's own, or where a channel re-validated for a new role stopped hearing changes.
    */
   async function register(channel: JoinedChannel, subscriptions: Subscription[], resumeAfter: StreamPosition | undefined): Promise<void> {
+    if (!joining.has(channel) || closed) return; // left meanwhile
+    if (channel.claims.role !== validatedRole.get(channel)) {
+      // Its token changed role while it was validated: validate again (nothing was sent to it yet).
+      void subscribe(channel, resumeAfter);
+      return;
+    }
     let extra: Record<string, unknown> = {};
     if (resumeAfter !== undefined) {
       const held = log.since(resumeAfter);
@@ -179,6 +185,11 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
         const single = createSubscriptionRegistry();
         single.set(channel, subscriptions);
         await dispatcher.dispatchTo({ forTable: single.forTable, has: (c) => joining.has(c) }, events);
+        if (joining.has(channel) && channel.claims.role !== validatedRole.get(channel)) {
+          // Its role changed during the replay: validate for the new one, resuming after what was sent.
+          void subscribe(channel, upTo ?? resumeAfter);
+          return;
+        }
         extra = { resumed: true };
       } else {
         resync(channel, held.reason === 'too_old' ? 'resume_too_old' : 'resume_unknown_position', upTo);
@@ -186,11 +197,6 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
       }
     }
     if (!joining.has(channel) || closed) return; // left meanwhile
-    if (channel.claims.role !== validatedRole.get(channel)) {
-      // Its token changed role while it was validated: validate again, resuming from here.
-      void subscribe(channel, dispatcher.position);
-      return;
-    }
     joining.delete(channel);
     const tables = describeTables(subscriptions);
     if (tables.length > 0) extra = { ...extra, tables };
