@@ -21,6 +21,9 @@
  *   else is refetched, once per batch: entries the client can't evaluate, offset and counted
  *   windows, single-row results, rows without every selected, key or order column, and every entry
  *   of a table after a resync notice or a rejoin that did not resume.
+ * - A row leaving what this client may SELECT (an UPDATE under RLS) comes as a LEAVE of its key:
+ *   live channels ask for them (`leaveEvents` → the join's `leave_events`) and get them as DELETEs
+ *   (changes.ts), so they are patched or refetched like one.
  * Only entries whose fetch really runs in this store are followed, so actions replayed into another
  * store subscribe to nothing.
  */
