@@ -1,8 +1,10 @@
 /**
- * Rows leaving visibility (issue 9, the client's part). Live channels join with `leave_events`; our
- * server then sends a LEAVE (a `postgres_changes` of type "LEAVE", `old_record` the key only) when an
- * UPDATE takes a row out of what the subscriber may SELECT. A live entry treats it as a DELETE of
- * that key; other channels never asked for it, and listeners never see one.
+ * Rows leaving visibility and keys of the wrong type (issue 9, the client's part). Live channels join
+ * with `leave_events`; our server then sends a LEAVE (a `postgres_changes` of type "LEAVE",
+ * `old_record` the key only) when an UPDATE takes a row out of what the subscriber may SELECT. A
+ * live entry treats it as a DELETE of that key; other channels never asked for it, and listeners
+ * never see one. A change whose key value doesn't fit the key column's type is ignored with one
+ * warning per channel and column, instead of becoming a second row.
  *
  * A unit test of the sync middleware: fake realtime socket, in-memory PostgREST (the real server
  * sending LEAVE is for a test against the stack).
@@ -155,4 +157,55 @@ test('a live channel joins with leave_events; a useRealtime channel does not, un
   notes.unsubscribe();
   commentEntry.unsubscribe();
   store.dispatch(sync.actions.disconnect());
+});
+
+describe('a change whose key does not fit the key column\'s type', () => {
+  const uuid = (n: number) => `00000000-0000-4000-8000-00000000000${n}`;
+  const uuidColumns = [{ name: 'id', type: 'uuid' }, { name: 'title', type: 'text' }];
+  test.each([
+    { name: '"2" for an int4 id', rows: [{ id: 1, title: 'a' }, { id: 2, title: 'b' }], bad: '2', columns: undefined, expected: /key column "id" of public\.notes is int4, so its value must be an integer number; got a string/, good: { id: 2, title: 'B' } },
+    { name: '2 for a uuid id', rows: [{ id: uuid(1), title: 'a' }, { id: uuid(2), title: 'b' }], bad: 2, columns: uuidColumns, expected: /key column "id" of public\.notes is uuid, so its value must be a string; got an integer number/, good: { id: uuid(2), title: 'B' } },
+    { name: 'null for an int4 id', rows: [{ id: 1, title: 'a' }, { id: 2, title: 'b' }], bad: null, columns: undefined, expected: /key column "id" of public\.notes is int4, so its value must be an integer number; got null/, good: { id: 2, title: 'B' } },
+  ])('$name: ignored (every event type) with exactly one warning; the entry keeps its rows', async ({ rows: initial, bad, columns, expected, good }) => {
+    const { rows, socket, postgrest, warnings, done } = await liveEntry(initial.map((row) => ({ ...row })));
+    const before = rows();
+    socket.change(TOPIC, 'notes', 'UPDATE', { id: bad, title: 'x' }, 1, columns);
+    socket.change(TOPIC, 'notes', 'INSERT', { id: bad, title: 'y' }, 2, columns);
+    socket.change(TOPIC, 'notes', 'DELETE', { id: bad }, 3, columns);
+    socket.leave(TOPIC, 'notes', { id: bad }, 4, columns);
+    await tick();
+    socket.change(TOPIC, 'notes', 'UPDATE', { id: bad, title: 'z' }, 5, columns); // a later burst: no second warning
+    await tick();
+    expect(rows()).toBe(before);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(expected);
+    expect(warnings[0]).toContain('live:public.notes');
+    // Good changes after them still apply, and nothing was refetched.
+    socket.change(TOPIC, 'notes', 'UPDATE', good, 6, columns);
+    expect(await until(() => JSON.stringify(rows()) === JSON.stringify([initial[0], good]))).toBe(true);
+    expect(postgrest.gets()).toBe(1);
+    done();
+  });
+
+  test('the server\'s description of the table decides the key\'s type, over the change\'s own column list', async () => {
+    FakeSocket.autoSubscribe = false;
+    const postgrest = memoryPostgrest();
+    postgrest.tables.notes = [{ id: 'a', title: 'a' }];
+    const { api, store, sync, warnings } = storeOf(postgrest.fetchFn);
+    const subscription = store.dispatch(api.endpoints.live.initiate(list as never));
+    const select = () => api.endpoints.live.select(list as never)(store.getState() as never);
+    expect(await until(() => FakeSocket.last?.joins.has(TOPIC) === true)).toBe(true);
+    const socket = FakeSocket.last;
+    socket.subscribed(TOPIC, [{ schema: 'public', table: 'notes', columns: [{ name: 'id', type: 'text', collation: 'C' }, { name: 'title', type: 'text', collation: 'C' }] }]);
+    expect(await until(() => select().status === 'fulfilled')).toBe(true);
+    // The changes list id as int4 (a misbehaving server); the description says text.
+    socket.change(TOPIC, 'notes', 'INSERT', { id: 5, title: 'number' }, 1);
+    socket.change(TOPIC, 'notes', 'INSERT', { id: 'b', title: 'text' }, 2);
+    expect(await until(() => JSON.stringify(select().data) === JSON.stringify([{ id: 'a', title: 'a' }, { id: 'b', title: 'text' }]))).toBe(true);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/key column "id" of public\.notes is text, so its value must be a string; got an integer number/);
+    expect(postgrest.gets()).toBe(1);
+    subscription.unsubscribe();
+    store.dispatch(sync.actions.disconnect());
+  });
 });
