@@ -1,4 +1,11 @@
-/** Incoming `postgres_changes` payloads, read defensively into plain change objects. */
+/**
+ * Incoming `postgres_changes` payloads, read defensively into plain change objects.
+ *
+ * A `LEAVE` (our server's signal, sent only to channels whose join asked with `leave_events`: an
+ * UPDATE took the row out of what the subscriber may SELECT) becomes a DELETE of `old_record`'s key
+ * marked `leave`: to a live entry it is exactly that, so nothing downstream learns a new event type.
+ * Listeners keep Supabase's semantics and never get one (middleware.ts keeps them out).
+ */
 
 /** A change as realtime-js hands it to `postgres_changes` callbacks, plus the stream position. */
 export interface RealtimeChange {
@@ -14,6 +21,8 @@ export interface RealtimeChange {
   /** The table's columns and their types (`int4`, `timestamptz` ...), as the server lists them. */
   columns: Array<{ name: string; type: string }>;
   position: string | null;
+  /** A LEAVE signal read as a DELETE of its key (only live entries see these). */
+  leave?: true;
 }
 
 /** A `postgres_changes` payload as a RealtimeChange; null when malformed. */
@@ -22,10 +31,10 @@ export function toChange(body: Record<string, unknown>): RealtimeChange | null {
   const ids = body.ids;
   if (!data || typeof data !== 'object' || !Array.isArray(ids)) return null;
   const type = data.type;
-  if (type !== 'INSERT' && type !== 'UPDATE' && type !== 'DELETE') return null;
+  if (type !== 'INSERT' && type !== 'UPDATE' && type !== 'DELETE' && type !== 'LEAVE') return null;
   if (typeof data.schema !== 'string' || typeof data.table !== 'string') return null;
   return {
-    eventType: type,
+    eventType: type === 'LEAVE' ? 'DELETE' : type,
     schema: data.schema,
     table: data.table,
     commit_timestamp: typeof data.commit_timestamp === 'string' ? data.commit_timestamp : null,
@@ -35,5 +44,6 @@ export function toChange(body: Record<string, unknown>): RealtimeChange | null {
     ids: ids.filter((id): id is number => typeof id === 'number'),
     columns: Array.isArray(data.columns) ? (data.columns as Array<{ name: string; type: string }>) : [],
     position: typeof body.position === 'string' ? body.position : null,
+    ...(type === 'LEAVE' && { leave: true as const }),
   };
 }

@@ -1,8 +1,9 @@
 /**
  * What a channel's joins carry and what their replies say: the join payload built from the mirror
- * (with `resume_after` the last position), whether the last join is out of date with the channel's
- * config (a binding or setting added, a binding released), the server's binding ids from a join
- * reply, and listeners that take only the changes of their own binding.
+ * (with `resume_after` the last position, `leave_events` for live channels), whether the last join
+ * is out of date with the channel's config (a binding or setting added, a binding released), the
+ * server's binding ids from a join reply, and listeners that take only the changes of their own
+ * binding.
  */
 import type { RealtimeChange } from './changes.js';
 import type { ChannelListener } from './middleware.js';
@@ -25,6 +26,8 @@ export function createJoins(mirror: () => SyncState, warn: (message: string) => 
         postgres_changes: config.postgresChanges ?? [],
         private: config.private ?? false,
         ...(channel?.position && (config.postgresChanges?.length ?? 0) > 0 && { resume_after: channel.position }),
+        // Only on request: other channels keep Supabase's semantics (a row leaving visibility says nothing).
+        ...(config.leaveEvents === true && { leave_events: true }),
       },
     };
   }
@@ -88,7 +91,7 @@ export function createJoins(mirror: () => SyncState, warn: (message: string) => 
 
 /** A channel's settings besides its bindings as its join payload sends them, as one comparable string. */
 function settingsOf(config: ChannelConfig): string {
-  return JSON.stringify([config.presenceKey ?? null, config.broadcast?.self ?? false, config.broadcast?.ack ?? false, config.private ?? false]);
+  return JSON.stringify([config.presenceKey ?? null, config.broadcast?.self ?? false, config.broadcast?.ack ?? false, config.private ?? false, config.leaveEvents === true]);
 }
 
 function safeJson(value: unknown): string {

@@ -21,6 +21,10 @@
  *   else is refetched, once per batch: entries the client can't evaluate, offset and counted
  *   windows, single-row results, rows without every selected, key or order column, and every entry
  *   of a table after a resync notice or a rejoin that did not resume.
+ * - A row leaving what this client may SELECT (an UPDATE under RLS) comes as a LEAVE of its key:
+ *   live channels ask for them (`leaveEvents` → the join's `leave_events`) and get them as DELETEs
+ *   (changes.ts), so they are patched or refetched like one. Changes whose key values don't fit their
+ *   columns' types are ignored, with a warning, before anything reads them (keys.ts).
  * Only entries whose fetch really runs in this store are followed, so actions replayed into another
  * store subscribe to nothing.
  */
@@ -30,6 +34,7 @@ import { compileRequest, type ColumnType, type ColumnTypes, type CompiledQuery, 
 import { toPostgrestRequest } from '../postgrest/request.js';
 import type { PostgrestRequest } from '../postgrest/types.js';
 import type { RealtimeChange } from './changes.js';
+import { createKeyCheck } from './keys.js';
 import { patchRows, touches, type KeyIndex, type Row } from './patch.js';
 
 /** The parts of an RTK Query api (from createPostgrestApi) this module uses. */
@@ -125,6 +130,9 @@ export function createLiveQueries(context: LiveContext) {
   const entries = new Map<string, LiveEntry>();
   const byChannel = new Map<string, Set<string>>();
   const columnTypes = new Map<string, ColumnTypes>();
+  /** The columns the server described per channel ("Subscribed to PostgreSQL" `tables`), which key checks trust over a change's own list. */
+  const declaredTypes = new Map<string, ColumnTypes>();
+  const validKeys = createKeyCheck(context.warn);
   const refetching = new Set<string>();
   /** Fetches waiting for their table's changes to be live, per channel. */
   const gates = new Map<string, Array<() => void>>();
@@ -403,8 +411,10 @@ export function createLiveQueries(context: LiveContext) {
       const keys = byChannel.get(channel);
       if (!keys) return;
       // A live channel binds one table: a change of another one (a misbehaving server) is no entry's.
-      const changes = batch.filter((change) => `live:${change.schema}.${change.table}` === channel);
-      if (changes.length < batch.length) context.warn(`[rtk-postgrest sync] ${batch.length - changes.length} change(s) on ${channel} for another table: ignored`);
+      const ofTable = batch.filter((change) => `live:${change.schema}.${change.table}` === channel);
+      if (ofTable.length < batch.length) context.warn(`[rtk-postgrest sync] ${batch.length - ofTable.length} change(s) on ${channel} for another table: ignored`);
+      // A key of the wrong type would match no cached row (a second row, a row never removed): before anything reads it.
+      const changes = validKeys(channel, ofTable, primaryKeyOf, declaredTypes.get(channel));
       if (changes.length === 0) return;
       // Types from the changes only when the server did not describe the table (Supabase doesn't).
       const types = changes[changes.length - 1]?.columns;
@@ -430,7 +440,10 @@ export function createLiveQueries(context: LiveContext) {
      */
     onLive(channel: string, resumed: boolean, tables?: unknown): void {
       const declared = declaredColumns(tables, channel);
-      if (declared) columnTypes.set(channel, declared);
+      if (declared) {
+        columnTypes.set(channel, declared);
+        declaredTypes.set(channel, declared);
+      }
       const waiting = gates.get(channel) ?? [];
       gates.delete(channel);
       for (const key of byChannel.get(channel) ?? []) {

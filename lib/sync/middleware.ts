@@ -84,7 +84,7 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
         commit: (patches) => store!.dispatch(actions.changesApplied({ positions: [], entries: patches, at: Date.now() }, apiPath)),
         isLive: (channel) => mirror().channels[channel]?.changesLive === true,
         subscribe: (channel, schema, table) =>
-          store!.dispatch(actions.subscribe({ channel, config: { postgresChanges: [{ event: '*', schema, table }] } })),
+          store!.dispatch(actions.subscribe({ channel, config: { postgresChanges: [{ event: '*', schema, table }], leaveEvents: true } })),
         unsubscribe: (channel) => store!.dispatch(actions.unsubscribe({ channel })),
         warn,
       })
@@ -195,6 +195,8 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
       case 'postgres_changes': {
         const change = toChange(body);
         if (!change) return warn(`[rtk-postgrest sync] malformed postgres_changes on ${JSON.stringify(name)}: ignored`);
+        // A server sends LEAVE only where the join asked for it: elsewhere its listeners must not read it as a DELETE.
+        if (change.leave && channel.config.leaveEvents !== true) return warn(`[rtk-postgrest sync] LEAVE on ${JSON.stringify(name)}, whose join did not ask for leave_events: ignored`);
         const list = pendingChanges.get(name) ?? [];
         // Positions increase along the stream: one not above the last received is a change the
         // previous join was still sending when a rejoin (new binding) asked to resume before it.
@@ -288,8 +290,13 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
         live?.committed();
       }
     }
-    for (const [name, changes] of batches) {
-      for (const listener of listeners.get(name) ?? []) if (listener.kind === 'postgres_changes') safely(() => listener.handler(changes));
+    for (const [name, batch] of batches) {
+      const channelListeners = listeners.get(name);
+      if (!channelListeners) continue;
+      // Listeners keep Supabase's semantics: LEAVE signals are for live entries only.
+      const changes = batch.some((change) => change.leave) ? batch.filter((change) => !change.leave) : batch;
+      if (changes.length === 0) continue;
+      for (const listener of channelListeners) if (listener.kind === 'postgres_changes') safely(() => listener.handler(changes));
     }
   }
 

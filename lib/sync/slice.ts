@@ -12,6 +12,8 @@
  * - `presenceKey`, `broadcast` and `private`: the first subscriber that sets one wins; a later
  *   subscriber may set one still unset (presence on a channel opened by `useRealtime`), never
  *   change it, and it stays until the channel is left.
+ * - `leaveEvents`: on once any subscriber asks (live entries' channels do), until the channel is
+ *   left; listeners of a channel shared with live entries never see the signals it brings.
  * `serverBindings` are the bindings the server confirmed in the current join's reply, with the ids
  * its `postgres_changes` messages name; one is `live` once a join holding it was answered "Subscribed
  * to PostgreSQL" (its changes before that, replayed when a join resumes, happened before it existed).
@@ -53,6 +55,11 @@ export interface ChannelConfig {
   presenceKey?: string;
   broadcast?: { self?: boolean; ack?: boolean };
   private?: boolean;
+  /**
+   * Ask the server for LEAVE signals (`leave_events`: a row left what this client may SELECT), which
+   * live entries need and Supabase's semantics lack; set by the sync middleware for live channels.
+   */
+  leaveEvents?: boolean;
 }
 
 /** What `changesApplied` carries. */
@@ -307,6 +314,8 @@ function addSubscriberConfig(channel: ChannelMirror, config: ChannelConfig | und
   if (channel.config.presenceKey === undefined && typeof config.presenceKey === 'string') channel.config.presenceKey = config.presenceKey;
   if (channel.config.broadcast === undefined && config.broadcast !== null && typeof config.broadcast === 'object') channel.config.broadcast = { ...config.broadcast };
   if (channel.config.private === undefined && typeof config.private === 'boolean') channel.config.private = config.private;
+  // Not first-wins: a live entry on a channel a hook opened under the same name still needs them.
+  if (config.leaveEvents === true) channel.config.leaveEvents = true;
 }
 
 /** Releases a leaving subscriber's bindings; a binding nobody else holds leaves the union. */

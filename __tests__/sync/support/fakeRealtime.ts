@@ -15,6 +15,8 @@ export class FakeSocket {
   static all: FakeSocket[] = [];
   /** Send "Subscribed to PostgreSQL" right after each join (else the test calls `subscribed`). */
   static autoSubscribe = true;
+  /** The `tables` (column descriptions) "Subscribed to PostgreSQL" carries; none unless set. */
+  static tables: unknown = undefined;
   static get last(): FakeSocket {
     return FakeSocket.all[FakeSocket.all.length - 1]!;
   }
@@ -26,6 +28,8 @@ export class FakeSocket {
   onmessage: ((event: { data: unknown }) => void) | null = null;
   /** Join ref per topic. */
   joins = new Map<string, string>();
+  /** Every frame the client sent, parsed. */
+  sent: Frame[] = [];
   constructor(readonly url: string) {
     FakeSocket.all.push(this);
     setTimeout(() => {
@@ -38,6 +42,7 @@ export class FakeSocket {
   }
   send(data: string): void {
     const frame = JSON.parse(data) as Frame;
+    this.sent.push(frame);
     queueMicrotask(() => {
       if (frame.event === 'phx_join') {
         this.joins.set(frame.topic, frame.join_ref!);
@@ -49,17 +54,32 @@ export class FakeSocket {
       }
     });
   }
-  subscribed(topic: string): void {
-    this.receive({ topic, event: 'system', ref: null, join_ref: this.joins.get(topic), payload: { extension: 'postgres_changes', status: 'ok', message: 'Subscribed to PostgreSQL', position: '0000000000000001:00000000' } });
+  /** "Subscribed to PostgreSQL", with `tables` (our server's description of the columns) when given. */
+  subscribed(topic: string, tables: unknown = FakeSocket.tables): void {
+    this.receive({ topic, event: 'system', ref: null, join_ref: this.joins.get(topic), payload: { extension: 'postgres_changes', status: 'ok', message: 'Subscribed to PostgreSQL', position: '0000000000000001:00000000', ...(tables !== undefined && { tables }) } });
   }
-  change(topic: string, table: string, type: 'INSERT' | 'UPDATE' | 'DELETE', record: Record<string, unknown>, seq: number): void {
-    const data = { schema: 'public', table, commit_timestamp: '2026-11-25T10:00:00Z', type, columns: [{ name: 'id', type: 'int4' }, { name: 'title', type: 'text' }], errors: null, record: type === 'DELETE' ? {} : record, old_record: { id: record.id } };
-    this.receive({ topic, event: 'postgres_changes', ref: null, join_ref: this.joins.get(topic), payload: { ids: [1], data, position: `0000000000000001:${seq.toString(16).toUpperCase().padStart(8, '0')}` } });
+  /** A change of `table` whose columns are `id int4, title text` unless `columns` says otherwise. */
+  change(topic: string, table: string, type: 'INSERT' | 'UPDATE' | 'DELETE', record: Record<string, unknown>, seq: number, columns: Array<{ name: string; type: string }> = NOTE_COLUMNS): void {
+    const data = { schema: 'public', table, commit_timestamp: '2026-11-25T10:00:00Z', type, columns, errors: null, record: type === 'DELETE' ? {} : record, old_record: { id: record.id } };
+    this.receive({ topic, event: 'postgres_changes', ref: null, join_ref: this.joins.get(topic), payload: { ids: [1], data, position: position(seq) } });
+  }
+  /** Our server's LEAVE signal: the row with key `key` is no longer visible to this client (no `record`). */
+  leave(topic: string, table: string, key: Record<string, unknown>, seq: number, columns: Array<{ name: string; type: string }> = NOTE_COLUMNS): void {
+    const data = { schema: 'public', table, commit_timestamp: '2026-11-25T10:00:00Z', type: 'LEAVE', columns, old_record: key, errors: null };
+    this.receive({ topic, event: 'postgres_changes', ref: null, join_ref: this.joins.get(topic), payload: { ids: [1], data, position: position(seq) } });
+  }
+  /** The config of the last join the client sent for `topic`. */
+  joinConfig(topic: string): Record<string, unknown> | undefined {
+    const joins = this.sent.filter((frame) => frame.topic === topic && frame.event === 'phx_join');
+    return joins[joins.length - 1]?.payload.config as Record<string, unknown> | undefined;
   }
   close(): void {
     this.readyState = 3;
   }
 }
+
+const NOTE_COLUMNS = [{ name: 'id', type: 'int4' }, { name: 'title', type: 'text' }];
+const position = (seq: number) => `0000000000000001:${seq.toString(16).toUpperCase().padStart(8, '0')}`;
 
 export const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
 
