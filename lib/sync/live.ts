@@ -416,8 +416,9 @@ export function createLiveQueries(context: LiveContext) {
       // A key of the wrong type would match no cached row (a second row, a row never removed): before anything reads it.
       const changes = validKeys(channel, ofTable, primaryKeyOf, declaredTypes.get(channel));
       if (changes.length === 0) return;
-      // Types from the changes only when the server did not describe the table (Supabase doesn't).
-      const types = changes[changes.length - 1]?.columns;
+      // Types from the changes only when the server did not describe the table (Supabase doesn't);
+      // never from a LEAVE, which lists the key's columns only.
+      const types = [...changes].reverse().find((change) => !change.leave)?.columns;
       if (types && !columnTypes.has(channel)) columnTypes.set(channel, Object.fromEntries(types.map((column) => [column.name, column.type])));
       for (const key of keys) {
         const entry = entries.get(key)!;
