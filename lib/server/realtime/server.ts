@@ -8,7 +8,7 @@ import type { ChannelContext, ChannelExtension } from './channels.js';
 import { serveConnection } from './connection.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './changes/dispatch.js';
 import { createPostgresChanges, DEFAULT_PUBLICATION, DEFAULT_RESUME_LOG_SIZE, type PostgresChanges } from './changes/extension.js';
-import { createPresenceTracker } from './presence.js';
+import { createPresenceTracker, DEFAULT_MAX_PRESENCE_BYTES_PER_CONNECTION } from './presence.js';
 import { createPresenceChannels } from './presenceChannel.js';
 import { createRooms } from './rooms.js';
 import { startTransport } from './transport.js';
@@ -26,6 +26,11 @@ export interface RealtimeServerOptions {
   heartbeatTimeoutMs?: number;
   /** A socket with more queued outgoing bytes than this is closed with 1008. Default 16 MiB. */
   maxBufferedBytes?: number;
+  /**
+   * A presence track that would make the JSON of all one socket's presences (every channel, every
+   * key) exceed this many bytes gets an error reply; the channel and its earlier presence stay. Default 1 MiB.
+   */
+  maxPresenceBytesPerConnection?: number;
   /** Followers of channel lifecycles, besides postgres_changes. */
   extensions?: readonly ChannelExtension[];
   /**
@@ -66,6 +71,7 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
   const maxFrameBytes = positive(options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 'maxFrameBytes');
   const heartbeatTimeoutMs = positive(options.heartbeatTimeoutMs, DEFAULT_HEARTBEAT_TIMEOUT_MS, 'heartbeatTimeoutMs');
   const maxBufferedBytes = positive(options.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES, 'maxBufferedBytes');
+  const maxPresenceBytesPerConnection = positive(options.maxPresenceBytesPerConnection, DEFAULT_MAX_PRESENCE_BYTES_PER_CONNECTION, 'maxPresenceBytesPerConnection');
 
   if (options.databaseUrl !== undefined && (typeof options.databaseUrl !== 'string' || options.databaseUrl.length === 0)) {
     throw new TypeError('createRealtimeServer: databaseUrl must be a non-empty string');
@@ -92,7 +98,7 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
   const context: ChannelContext = {
     jwtSecret,
     rooms,
-    presence: createPresenceChannels(rooms, createPresenceTracker()),
+    presence: createPresenceChannels(rooms, createPresenceTracker({ maxBytesPerConnection: maxPresenceBytesPerConnection })),
     extensions: [...(options.extensions ?? []), ...(changes ? [changes.extension] : [])],
   };
   let transport: Awaited<ReturnType<typeof startTransport>>;
