@@ -11,6 +11,7 @@ import { createPostgresChanges, DEFAULT_PUBLICATION, DEFAULT_RESUME_LOG_SIZE, ty
 import { createPresenceTracker, DEFAULT_MAX_PRESENCE_BYTES_PER_CONNECTION } from './presence.js';
 import { createPresenceChannels } from './presenceChannel.js';
 import { createRooms } from './rooms.js';
+import { createSendBudget, DEFAULT_MAX_TOTAL_BUFFERED_BYTES } from './sendBudget.js';
 import { startTransport } from './transport.js';
 
 export interface RealtimeServerOptions {
@@ -26,6 +27,11 @@ export interface RealtimeServerOptions {
   heartbeatTimeoutMs?: number;
   /** A socket with more queued outgoing bytes than this is closed with 1008. Default 16 MiB. */
   maxBufferedBytes?: number;
+  /**
+   * Past this many queued outgoing bytes over all sockets, the sockets slow the longest are closed
+   * with 1008 until the total is under it again. Default 256 MiB (sixteen sockets at `maxBufferedBytes`).
+   */
+  maxTotalBufferedBytes?: number;
   /**
    * A presence track that would make the JSON of all one socket's presences (every channel, every
    * key) exceed this many bytes gets an error reply; the channel and its earlier presence stay. Default 1 MiB.
@@ -71,6 +77,7 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
   const maxFrameBytes = positive(options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 'maxFrameBytes');
   const heartbeatTimeoutMs = positive(options.heartbeatTimeoutMs, DEFAULT_HEARTBEAT_TIMEOUT_MS, 'heartbeatTimeoutMs');
   const maxBufferedBytes = positive(options.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES, 'maxBufferedBytes');
+  const maxTotalBufferedBytes = positive(options.maxTotalBufferedBytes, DEFAULT_MAX_TOTAL_BUFFERED_BYTES, 'maxTotalBufferedBytes');
   const maxPresenceBytesPerConnection = positive(options.maxPresenceBytesPerConnection, DEFAULT_MAX_PRESENCE_BYTES_PER_CONNECTION, 'maxPresenceBytesPerConnection');
 
   if (options.databaseUrl !== undefined && (typeof options.databaseUrl !== 'string' || options.databaseUrl.length === 0)) {
@@ -101,10 +108,11 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
     presence: createPresenceChannels(rooms, createPresenceTracker({ maxBytesPerConnection: maxPresenceBytesPerConnection })),
     extensions: [...(options.extensions ?? []), ...(changes ? [changes.extension] : [])],
   };
+  const sendBudget = createSendBudget(maxTotalBufferedBytes);
   let transport: Awaited<ReturnType<typeof startTransport>>;
   try {
     transport = await startTransport({ jwtSecret, port, host, maxFrameBytes, heartbeatTimeoutMs }, ({ socket, vsn, token }) => {
-      serveConnection(socket, { id: randomUUID(), codec: createCodec(vsn, { maxFrameBytes }), socketToken: token, context, maxBufferedBytes });
+      serveConnection(socket, { id: randomUUID(), codec: createCodec(vsn, { maxFrameBytes }), socketToken: token, context, maxBufferedBytes, sendBudget });
     });
   } catch (error) {
     await changes?.close().catch(() => undefined);
