@@ -1,14 +1,16 @@
 /**
  * One WebSocket connection: frames in through the codec, heartbeats answered on topic `phoenix`,
- * everything else to the socket's channels; messages out through the codec, with a bounded send
- * buffer. Nothing a client sends may throw out of here: a bad frame gets an error reply, or the
- * socket is closed, and no other socket is touched.
+ * everything else to the socket's channels; messages out through the codec, with a send buffer
+ * bounded per socket and, through the server's send budget, over all sockets. Nothing a client
+ * sends may throw out of here: a bad frame gets an error reply, or the socket is closed, and no
+ * other socket is touched.
  */
 import type { WebSocket } from 'ws';
 import { decodeErrorReply, type RealtimeCodec } from './codec.js';
 import { createSocketChannels, type ChannelContext } from './channels.js';
 import { EVENT, PHOENIX_TOPIC, replyTo, type InboundMessage, type PhoenixMessage } from './messages.js';
 import type { ChannelPeer } from './rooms.js';
+import type { SendBudget } from './sendBudget.js';
 import { rawSocketOf, wireFrame } from './transport.js';
 
 /** Close codes (RFC 6455 §7.4.1). */
@@ -53,6 +55,8 @@ export interface ConnectionOptions {
   context: ChannelContext;
   /** Past this many queued outgoing bytes the socket is closed (1008) instead of growing memory. */
   maxBufferedBytes: number;
+  /** The server-wide bound on queued outgoing bytes, shared by every socket. */
+  sendBudget: SendBudget;
 }
 
 /** Serves one socket until it closes. */
@@ -63,8 +67,14 @@ export function serveConnection(socket: WebSocket, options: ConnectionOptions): 
   let isCorked = false;
   /** Bytes written since the socket was last uncorked. */
   let corkedBytes = 0;
+  let graceTimer: NodeJS.Timeout | undefined;
+  const account = options.sendBudget.open({
+    measure: () => socket.bufferedAmount,
+    closeForBudget: (reason) => close(CLOSE_CODE.policyViolation, reason),
+    terminate: () => socket.terminate(),
+  });
 
-  /** Ends this tick's batch: the batch goes out, then what the kernel didn't take is held against the bound. */
+  /** Ends this tick's batch: the batch goes out, then what the kernel didn't take is held against the bounds. */
   function flush(): void {
     isCorked = false;
     corkedBytes = 0;
@@ -72,20 +82,31 @@ export function serveConnection(socket: WebSocket, options: ConnectionOptions): 
     checkBuffered();
   }
 
+  /** One sample per batch serves both bounds: this socket's, then the server-wide budget. */
   function checkBuffered(): void {
-    if (!closing && socket.bufferedAmount > maxBufferedBytes) {
-      close(CLOSE_CODE.policyViolation, `slow consumer: more than ${maxBufferedBytes} bytes waiting to be sent`);
-    }
+    if (closing) return;
+    const buffered = socket.bufferedAmount;
+    if (buffered > maxBufferedBytes) close(CLOSE_CODE.policyViolation, `slow consumer: more than ${maxBufferedBytes} bytes waiting to be sent`);
+    else account.update(buffered);
   }
 
   function close(code: number, reason: string): void {
     if (closing) return;
     closing = true;
+    // Nothing more is queued from here, and what is queued goes with the socket within the grace period.
+    account.release();
     // A close reason is limited to 123 bytes; our reasons are ASCII.
     socket.close(code, reason.slice(0, 123));
     // A slow or dead peer may never answer the close handshake: don't keep its buffers waiting.
-    setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+    graceTimer = setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
   }
+
+  // A drain empties the buffer, but only after a write found it past the net socket's highWaterMark;
+  // smaller rests are found by the next batch's sample (below) or by the budget's re-measure.
+  const onDrain = () => {
+    if (!closing) account.update(socket.bufferedAmount);
+  };
+  raw?.on('drain', onDrain);
 
   function sendFrame(frame: string | Buffer): void {
     if (closing || socket.readyState !== socket.OPEN) return;
@@ -95,6 +116,13 @@ export function serveConnection(socket: WebSocket, options: ConnectionOptions): 
       return;
     }
     if (!isCorked) {
+      // Slow since the last sample? Only if nothing drained in between: an emptied buffer ends the
+      // stretch, so a socket that keeps up between bursts never counts as slow the longest.
+      if (account.slow) {
+        account.update(socket.bufferedAmount);
+        // The budget may have closed this very socket: nothing may follow its close frame.
+        if (closing) return;
+      }
       isCorked = true;
       raw.cork();
       corked.push(flush);
@@ -164,6 +192,9 @@ export function serveConnection(socket: WebSocket, options: ConnectionOptions): 
 
   socket.on('close', () => {
     closing = true;
+    account.closed();
+    clearTimeout(graceTimer);
+    raw?.off('drain', onDrain);
     channels.closeAll();
   });
   // 'error' precedes 'close' (e.g. ws closes with 1009 on an oversized frame); without a listener it would throw.

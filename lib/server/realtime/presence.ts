@@ -15,20 +15,25 @@ export type PresenceErrorCode =
   | 'PRESENCE_PAYLOAD_NOT_MAP'
   | 'PRESENCE_PAYLOAD_NOT_JSON'
   | 'PRESENCE_PAYLOAD_TOO_LARGE'
+  | 'PRESENCE_CONNECTION_BUDGET_EXCEEDED'
   | 'PRESENCE_BAD_ARGUMENT'
   | 'PRESENCE_BAD_OPTION';
 
 /**
  * Why a presence call was refused. For the two client-caused codes the message is Supabase's own
  * text, so the channel layer can forward it: NOT_MAP as the reply's `reason`, TOO_LARGE as the
- * shutdown message (Supabase closes the channel on it).
+ * shutdown message (Supabase closes the channel on it). CONNECTION_BUDGET_EXCEEDED is ours: its
+ * message names the server option, since the operator is the one who can change it.
  */
 export class PresenceError extends Error {
   override readonly name = 'PresenceError';
   constructor(
     readonly code: PresenceErrorCode,
     message: string,
-    /** For PRESENCE_PAYLOAD_TOO_LARGE: the payload's JSON size and the limit, in bytes. */
+    /**
+     * For PRESENCE_PAYLOAD_TOO_LARGE: the payload's JSON size and the limit; for
+     * PRESENCE_CONNECTION_BUDGET_EXCEEDED: what the connection's presences would take and the budget. In bytes.
+     */
     readonly details: { bytes?: number; limit?: number } = {},
   ) {
     super(message);
@@ -38,6 +43,11 @@ export class PresenceError extends Error {
 export interface PresenceTrackerOptions {
   /** Largest tracked payload, in bytes of its JSON (UTF-8). Default 256 KiB. */
   maxPayloadBytes?: number;
+  /**
+   * Largest sum of the JSON sizes of every presence one connection tracks, over all its topics and
+   * keys. Default 1 MiB. The payload limit alone bounds one call, not a socket tracking in 1,000 rooms.
+   */
+  maxBytesPerConnection?: number;
   /** Makes `phx_ref`s; inject a deterministic one in tests. Must never repeat. */
   generateRef?: () => string;
 }
@@ -57,10 +67,18 @@ export interface PresenceTracker {
   untrackConnection(connectionId: string): TopicPresenceDiff[];
   /** The `presence_state` snapshot of a topic (a fresh object; metas are frozen and shared). */
   state(topic: string): PresenceState;
+  /** The bytes `connectionId`'s presences take against `maxBytesPerConnection` (0 once it tracks nothing). */
+  bytesOf(connectionId: string): number;
 }
 
 /** Default payload limit: Supabase's smallest plan allows 256 KB messages. */
 export const DEFAULT_MAX_PRESENCE_PAYLOAD_BYTES = 256 * 1024;
+/**
+ * Default per-connection budget: four presences of the largest default payload, or thousands of the
+ * usual few hundred bytes (a user id, a name, a status), which is more channels with presence than
+ * a client joins; and one socket can no longer hold 1,000 rooms × 256 KiB (260 MB) of the server.
+ */
+export const DEFAULT_MAX_PRESENCE_BYTES_PER_CONNECTION = 1024 * 1024;
 
 /** Supabase's reply reason for a non-object payload. */
 export const PAYLOAD_NOT_MAP_MESSAGE = 'Presence track payload must be a map';
@@ -73,6 +91,14 @@ const RESERVED_FIELDS = ['phx_ref', 'phx_ref_prev'] as const;
 interface Tracked {
   readonly payload: Readonly<Record<string, unknown>>;
   readonly meta: PresenceMeta;
+  /** The payload's JSON size, as counted against the connection's budget. */
+  readonly bytes: number;
+}
+
+/** One connection's presences: topic → keys (so a closing socket leaves without a scan), and their bytes. */
+interface ConnectionPresences {
+  readonly topics: Map<string, Set<string>>;
+  bytes: number;
 }
 
 /** topic → key → connectionId → presence. Map order is join order, which the metas arrays keep. */
@@ -87,10 +113,14 @@ export function createPresenceTracker(options: PresenceTrackerOptions = {}): Pre
   if (options.generateRef !== undefined && typeof options.generateRef !== 'function') {
     throw new PresenceError('PRESENCE_BAD_OPTION', 'generateRef must be a function');
   }
+  const maxBytesPerConnection = options.maxBytesPerConnection ?? DEFAULT_MAX_PRESENCE_BYTES_PER_CONNECTION;
+  if (!Number.isSafeInteger(maxBytesPerConnection) || maxBytesPerConnection < 1) {
+    throw new PresenceError('PRESENCE_BAD_OPTION', `maxBytesPerConnection must be a positive integer, got ${String(maxBytesPerConnection)}`);
+  }
   const generateRef = options.generateRef ?? defaultRefGenerator();
   const topics: Topics = new Map();
-  // connectionId → topic → keys: lets a closing socket leave without scanning every topic.
-  const byConnection = new Map<string, Map<string, Set<string>>>();
+  // Deleted with the connection's last presence: a closed socket leaves no entry behind.
+  const byConnection = new Map<string, ConnectionPresences>();
 
   function remove(topic: string, connectionId: string, key: string, leaves: PresenceState): void {
     const keys = topics.get(topic);
@@ -100,11 +130,14 @@ export function createPresenceTracker(options: PresenceTrackerOptions = {}): Pre
     byConn.delete(connectionId);
     if (byConn.size === 0) keys.delete(key);
     if (keys.size === 0) topics.delete(topic);
-    const connTopics = byConnection.get(connectionId);
-    const connKeys = connTopics?.get(topic);
-    connKeys?.delete(key);
-    if (connKeys?.size === 0) connTopics?.delete(topic);
-    if (connTopics?.size === 0) byConnection.delete(connectionId);
+    const connection = byConnection.get(connectionId);
+    if (connection) {
+      connection.bytes -= tracked.bytes;
+      const connKeys = connection.topics.get(topic);
+      connKeys?.delete(key);
+      if (connKeys?.size === 0) connection.topics.delete(topic);
+      if (connection.topics.size === 0) byConnection.delete(connectionId);
+    }
     addMeta(leaves, key, tracked.meta);
   }
 
@@ -113,10 +146,19 @@ export function createPresenceTracker(options: PresenceTrackerOptions = {}): Pre
       checkName('topic', topic);
       checkName('connectionId', connectionId);
       checkName('key', key);
-      const clean = normalizePayload(payload, maxPayloadBytes);
+      const { payload: clean, bytes } = normalizePayload(payload, maxPayloadBytes);
       let keys = topics.get(topic);
       const previous = keys?.get(key)?.get(connectionId);
       if (previous && jsonEqual(previous.payload, clean)) return null;
+      // An update replaces its key's bytes; refused before anything changes, so the earlier presence stays.
+      const connectionBytes = (byConnection.get(connectionId)?.bytes ?? 0) - (previous?.bytes ?? 0) + bytes;
+      if (connectionBytes > maxBytesPerConnection) {
+        throw new PresenceError(
+          'PRESENCE_CONNECTION_BUDGET_EXCEEDED',
+          `PresenceBudgetExceeded: this connection's presences would take ${connectionBytes} bytes, more than maxPresenceBytesPerConnection (${maxBytesPerConnection})`,
+          { bytes: connectionBytes, limit: maxBytesPerConnection },
+        );
+      }
 
       const meta: PresenceMeta = Object.freeze(
         previous ? { ...clean, phx_ref: generateRef(), phx_ref_prev: previous.meta.phx_ref } : { ...clean, phx_ref: generateRef() },
@@ -126,11 +168,12 @@ export function createPresenceTracker(options: PresenceTrackerOptions = {}): Pre
       if (!byConn) keys.set(key, (byConn = new Map()));
       // Delete first so an update moves to the end, where phoenix's syncDiff puts a joined meta.
       byConn.delete(connectionId);
-      byConn.set(connectionId, { payload: clean, meta });
-      let connTopics = byConnection.get(connectionId);
-      if (!connTopics) byConnection.set(connectionId, (connTopics = new Map()));
-      let connKeys = connTopics.get(topic);
-      if (!connKeys) connTopics.set(topic, (connKeys = new Set()));
+      byConn.set(connectionId, { payload: clean, meta, bytes });
+      let connection = byConnection.get(connectionId);
+      if (!connection) byConnection.set(connectionId, (connection = { topics: new Map(), bytes: 0 }));
+      connection.bytes = connectionBytes;
+      let connKeys = connection.topics.get(topic);
+      if (!connKeys) connection.topics.set(topic, (connKeys = new Set()));
       connKeys.add(key);
 
       const diff = emptyDiff();
@@ -143,7 +186,7 @@ export function createPresenceTracker(options: PresenceTrackerOptions = {}): Pre
       checkName('topic', topic);
       checkName('connectionId', connectionId);
       if (key !== undefined) checkName('key', key);
-      const keys = key === undefined ? [...(byConnection.get(connectionId)?.get(topic) ?? [])] : [key];
+      const keys = key === undefined ? [...(byConnection.get(connectionId)?.topics.get(topic) ?? [])] : [key];
       const diff = emptyDiff();
       for (const k of keys) remove(topic, connectionId, k, diff.leaves);
       return isEmpty(diff.leaves) ? null : diff;
@@ -152,7 +195,7 @@ export function createPresenceTracker(options: PresenceTrackerOptions = {}): Pre
     untrackConnection(connectionId) {
       checkName('connectionId', connectionId);
       const result: TopicPresenceDiff[] = [];
-      for (const [topic, keys] of [...(byConnection.get(connectionId) ?? [])]) {
+      for (const [topic, keys] of [...(byConnection.get(connectionId)?.topics ?? [])]) {
         const diff = emptyDiff();
         for (const key of [...keys]) remove(topic, connectionId, key, diff.leaves);
         if (!isEmpty(diff.leaves)) result.push({ topic, diff });
@@ -167,6 +210,11 @@ export function createPresenceTracker(options: PresenceTrackerOptions = {}): Pre
         state[key] = { metas: [...byConn.values()].map((t) => t.meta) };
       }
       return state;
+    },
+
+    bytesOf(connectionId) {
+      checkName('connectionId', connectionId);
+      return byConnection.get(connectionId)?.bytes ?? 0;
     },
   };
 }
@@ -196,8 +244,8 @@ export function applyDiff(state: PresenceState, diff: PresenceDiff): PresenceSta
   return next;
 }
 
-/** Validates a track payload and returns a frozen, JSON-normalized copy without reserved fields. */
-function normalizePayload(payload: unknown, maxBytes: number): Readonly<Record<string, unknown>> {
+/** Validates a track payload and returns a frozen, JSON-normalized copy without reserved fields, and that copy's JSON size. */
+function normalizePayload(payload: unknown, maxBytes: number): { payload: Readonly<Record<string, unknown>>; bytes: number } {
   if (!isPlainObject(payload)) throw new PresenceError('PRESENCE_PAYLOAD_NOT_MAP', PAYLOAD_NOT_MAP_MESSAGE);
   let json: string;
   try {
@@ -212,8 +260,15 @@ function normalizePayload(payload: unknown, maxBytes: number): Readonly<Record<s
   }
   // A JSON round trip is what every client will see anyway, and it gives us a private copy to freeze.
   const copy = JSON.parse(json) as Record<string, unknown>;
-  for (const field of RESERVED_FIELDS) delete copy[field];
-  return deepFreeze(copy);
+  let stripped = false;
+  for (const field of RESERVED_FIELDS) {
+    if (Object.prototype.hasOwnProperty.call(copy, field)) {
+      delete copy[field];
+      stripped = true;
+    }
+  }
+  // The budget counts what is kept; measuring again is needed only in the rare case something was dropped.
+  return { payload: deepFreeze(copy), bytes: stripped ? Buffer.byteLength(JSON.stringify(copy)) : bytes };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

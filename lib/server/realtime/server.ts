@@ -8,9 +8,10 @@ import type { ChannelContext, ChannelExtension } from './channels.js';
 import { serveConnection } from './connection.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './changes/dispatch.js';
 import { createPostgresChanges, DEFAULT_FILTER_TIMEOUT_MS, DEFAULT_PUBLICATION, DEFAULT_RESUME_LOG_SIZE, type PostgresChanges } from './changes/extension.js';
-import { createPresenceTracker } from './presence.js';
+import { createPresenceTracker, DEFAULT_MAX_PRESENCE_BYTES_PER_CONNECTION } from './presence.js';
 import { createPresenceChannels } from './presenceChannel.js';
 import { createRooms } from './rooms.js';
+import { createSendBudget, DEFAULT_MAX_TOTAL_BUFFERED_BYTES } from './sendBudget.js';
 import { startTransport } from './transport.js';
 
 export interface RealtimeServerOptions {
@@ -26,6 +27,16 @@ export interface RealtimeServerOptions {
   heartbeatTimeoutMs?: number;
   /** A socket with more queued outgoing bytes than this is closed with 1008. Default 16 MiB. */
   maxBufferedBytes?: number;
+  /**
+   * Past this many queued outgoing bytes over all sockets, the sockets slow the longest are closed
+   * with 1008 until the total is under it again. Default 256 MiB (sixteen sockets at `maxBufferedBytes`).
+   */
+  maxTotalBufferedBytes?: number;
+  /**
+   * A presence track that would make the JSON of all one socket's presences (every channel, every
+   * key) exceed this many bytes gets an error reply; the channel and its earlier presence stay. Default 1 MiB.
+   */
+  maxPresenceBytesPerConnection?: number;
   /** Followers of channel lifecycles, besides postgres_changes. */
   extensions?: readonly ChannelExtension[];
   /**
@@ -82,6 +93,8 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
   const maxFrameBytes = positive(options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 'maxFrameBytes');
   const heartbeatTimeoutMs = positive(options.heartbeatTimeoutMs, DEFAULT_HEARTBEAT_TIMEOUT_MS, 'heartbeatTimeoutMs');
   const maxBufferedBytes = positive(options.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES, 'maxBufferedBytes');
+  const maxTotalBufferedBytes = positive(options.maxTotalBufferedBytes, DEFAULT_MAX_TOTAL_BUFFERED_BYTES, 'maxTotalBufferedBytes');
+  const maxPresenceBytesPerConnection = positive(options.maxPresenceBytesPerConnection, DEFAULT_MAX_PRESENCE_BYTES_PER_CONNECTION, 'maxPresenceBytesPerConnection');
 
   if (options.databaseUrl !== undefined && (typeof options.databaseUrl !== 'string' || options.databaseUrl.length === 0)) {
     throw new TypeError('createRealtimeServer: databaseUrl must be a non-empty string');
@@ -121,14 +134,15 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
   const context: ChannelContext = {
     jwtSecret,
     rooms,
-    presence: createPresenceChannels(rooms, createPresenceTracker()),
+    presence: createPresenceChannels(rooms, createPresenceTracker({ maxBytesPerConnection: maxPresenceBytesPerConnection })),
     extensions: [...(options.extensions ?? []), ...(changes ? [changes.extension] : [])],
     maxBindingsPerConnection,
   };
+  const sendBudget = createSendBudget(maxTotalBufferedBytes);
   let transport: Awaited<ReturnType<typeof startTransport>>;
   try {
     transport = await startTransport({ jwtSecret, port, host, maxFrameBytes, heartbeatTimeoutMs }, ({ socket, vsn, token }) => {
-      serveConnection(socket, { id: randomUUID(), codec: createCodec(vsn, { maxFrameBytes }), socketToken: token, context, maxBufferedBytes });
+      serveConnection(socket, { id: randomUUID(), codec: createCodec(vsn, { maxFrameBytes }), socketToken: token, context, maxBufferedBytes, sendBudget });
     });
   } catch (error) {
     await changes?.close().catch(() => undefined);

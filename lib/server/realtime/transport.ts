@@ -101,11 +101,13 @@ export async function startTransport(options: TransportOptions, onSocket: (accep
   };
 }
 
-/** The net socket under a ws `WebSocket`, as the connection layer writes to it. */
+/** The net socket under a ws `WebSocket`, as the connection layer writes to it and follows its drains. */
 export interface RawSocket {
   cork(): void;
   uncork(): void;
   write(chunk: Buffer): boolean;
+  on(event: 'drain', listener: () => void): unknown;
+  off(event: 'drain', listener: () => void): unknown;
 }
 
 /**
@@ -116,7 +118,7 @@ export interface RawSocket {
 export function rawSocketOf(socket: WebSocket): RawSocket | null {
   if (socket.extensions !== '') return null;
   const raw = (socket as unknown as { _socket?: RawSocket | null })._socket;
-  return raw && typeof raw.cork === 'function' && typeof raw.write === 'function' ? raw : null;
+  return raw && typeof raw.cork === 'function' && typeof raw.write === 'function' && typeof raw.on === 'function' && typeof raw.off === 'function' ? raw : null;
 }
 
 let lastData: string | Buffer | undefined;
