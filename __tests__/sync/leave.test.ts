@@ -86,6 +86,28 @@ test('a LEAVE of a row in a live top-N window is filled from its spare rows, wit
   done();
 });
 
+test('column types a LEAVE gave (its key only) give way to the next change that lists every column', async () => {
+  // No `tables` from the server (as Supabase): types come from the changes, and our LEAVE lists the key only.
+  const columns = [{ name: 'id', type: 'int4' }, { name: 'rank', type: 'int4' }];
+  const byRank = from('notes').select('id,rank').order('rank').order('id').toRequest();
+  const { postgrest, rows, socket, done } = await liveEntry([{ id: 1, rank: 5 }, { id: 2, rank: 7 }], byRank);
+  socket.leave(TOPIC, 'notes', { id: 9 }, 1, [{ name: 'id', type: 'int4' }]);
+  // Not knowing `rank`'s type, the entry can't be ordered here: the LEAVE refetches it.
+  expect(await until(() => postgrest.gets() === 2)).toBe(true);
+  postgrest.tables.notes!.push({ id: 3, rank: 6 });
+  socket.change(TOPIC, 'notes', 'INSERT', { id: 3, rank: 6 }, 2, columns);
+  expect(await until(() => JSON.stringify(ids(rows())) === '[1,3,2]')).toBe(true);
+  await tick();
+  // The INSERT listed every column: from then on patched, not refetched.
+  expect(postgrest.gets()).toBe(2);
+  postgrest.tables.notes!.push({ id: 4, rank: 1 });
+  socket.change(TOPIC, 'notes', 'INSERT', { id: 4, rank: 1 }, 3, columns);
+  expect(await until(() => JSON.stringify(ids(rows())) === '[4,1,3,2]')).toBe(true);
+  await tick();
+  expect(postgrest.gets()).toBe(2);
+  done();
+});
+
 test('a LEAVE makes a live entry the client cannot patch (an offset window) refetch, once per burst', async () => {
   const offset = from('notes').select('id,title').order('id').range(1, 2).toRequest();
   const { postgrest, socket, done } = await liveEntry([{ id: 1, title: 'a' }, { id: 2, title: 'b' }, { id: 3, title: 'c' }], offset);

@@ -130,6 +130,8 @@ export function createLiveQueries(context: LiveContext) {
   const entries = new Map<string, LiveEntry>();
   const byChannel = new Map<string, Set<string>>();
   const columnTypes = new Map<string, ColumnTypes>();
+  /** Channels whose column types came from a LEAVE (its key only). */
+  const keyOnlyTypes = new Set<string>();
   /** The columns the server described per channel ("Subscribed to PostgreSQL" `tables`), which key checks trust over a change's own list. */
   const declaredTypes = new Map<string, ColumnTypes>();
   const validKeys = createKeyCheck(context.warn);
@@ -416,10 +418,15 @@ export function createLiveQueries(context: LiveContext) {
       // A key of the wrong type would match no cached row (a second row, a row never removed): before anything reads it.
       const changes = validKeys(channel, ofTable, primaryKeyOf, declaredTypes.get(channel));
       if (changes.length === 0) return;
-      // Types from the changes only when the server did not describe the table (Supabase doesn't);
-      // never from a LEAVE, which lists the key's columns only.
-      const types = [...changes].reverse().find((change) => !change.leave)?.columns;
-      if (types && !columnTypes.has(channel)) columnTypes.set(channel, Object.fromEntries(types.map((column) => [column.name, column.type])));
+      // Types from the changes only when the server did not describe the table (Supabase doesn't). A
+      // LEAVE lists the key's columns only: its types serve until a change lists them all.
+      const complete = [...changes].reverse().find((change) => !change.leave)?.columns;
+      const types = complete ?? changes[changes.length - 1]?.columns;
+      if (types && (!columnTypes.has(channel) || (complete && keyOnlyTypes.has(channel)))) {
+        columnTypes.set(channel, Object.fromEntries(types.map((column) => [column.name, column.type])));
+        if (complete) keyOnlyTypes.delete(channel);
+        else keyOnlyTypes.add(channel);
+      }
       for (const key of keys) {
         const entry = entries.get(key)!;
         if (entry.fetching) {
@@ -443,6 +450,7 @@ export function createLiveQueries(context: LiveContext) {
       const declared = declaredColumns(tables, channel);
       if (declared) {
         columnTypes.set(channel, declared);
+        keyOnlyTypes.delete(channel);
         declaredTypes.set(channel, declared);
       }
       const waiting = gates.get(channel) ?? [];
