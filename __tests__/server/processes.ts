@@ -53,15 +53,7 @@ export function processesMentioning(text: string): number[] {
   });
 }
 
-/** Polls `check` until it returns true or `ms` pass; returns its last answer. */
-export async function eventually(check: () => boolean | Promise<boolean>, ms = 5000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+export { eventually } from '../support/eventually.js';
 
 /** True when a TCP listener can bind `port` on 127.0.0.1. */
 export function canListen(port: number): Promise<boolean> {

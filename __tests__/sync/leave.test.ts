@@ -11,7 +11,7 @@
  */
 import { findNonSerializableValue } from '@reduxjs/toolkit';
 import { from } from '../../lib/postgrest';
-import { FakeSocket, fakeStore, memoryPostgrest, tick, until } from './support/fakeRealtime';
+import { FakeSocket, fakeStore, memoryPostgrest, startLive, tick, until } from './support/fakeRealtime';
 
 const TOPIC = 'realtime:live:public.notes';
 const list = from('notes').select('id,title').order('id').toRequest();
@@ -41,15 +41,8 @@ async function liveEntry(rows: Array<Record<string, unknown>>, request: unknown 
     return Promise.resolve(new Response(body, { status: 200, headers: { 'content-type': 'application/json' } }));
   });
   const made = storeOf(postgrest.fetchFn);
-  const { api, sync, store } = made;
-  const subscription = store.dispatch(api.endpoints.live.initiate(request as never));
-  const select = () => api.endpoints.live.select(request as never)(store.getState() as never);
-  expect(await until(() => select().status === 'fulfilled')).toBe(true);
-  const done = () => {
-    subscription.unsubscribe();
-    store.dispatch(sync.actions.disconnect());
-  };
-  return { ...made, postgrest, select, rows: () => select().data, socket: FakeSocket.last, done };
+  const { select, socket, done } = await startLive(made, request);
+  return { ...made, postgrest, select, rows: () => select().data, socket, done };
 }
 
 const ids = (rows: unknown) => (rows as Array<{ id: unknown }>).map((row) => row.id);

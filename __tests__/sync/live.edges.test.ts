@@ -5,7 +5,7 @@
  */
 import { configureStore } from '@reduxjs/toolkit';
 import { from, rpc } from '../../lib/postgrest';
-import { FakeSocket, fakeApiAndSync, fakeStore, memoryPostgrest, tick, until } from './support/fakeRealtime';
+import { FakeSocket, fakeApiAndSync, fakeStore, memoryPostgrest, startLive, tick, until } from './support/fakeRealtime';
 
 const TOPIC = 'realtime:live:public.notes';
 const request = from('notes').select('id,title').order('id').toRequest();
@@ -29,15 +29,8 @@ function heldGet(postgrest: ReturnType<typeof memoryPostgrest>) {
 }
 
 async function liveEntry(postgrest: ReturnType<typeof memoryPostgrest>) {
-  const { api, sync, store, warnings, actions } = fakeStore(postgrest.fetchFn);
-  const subscription = store.dispatch(api.endpoints.live.initiate(request as never));
-  const select = () => api.endpoints.live.select(request as never)(store.getState() as never);
-  expect(await until(() => select().status === 'fulfilled')).toBe(true);
-  const done = () => {
-    subscription.unsubscribe();
-    store.dispatch(sync.actions.disconnect());
-  };
-  return { api, sync, store, warnings, actions, select, socket: FakeSocket.last, done };
+  const made = fakeStore(postgrest.fetchFn);
+  return { ...made, ...(await startLive(made, request)) };
 }
 
 test('a refetch that fails keeps the changes that arrived during it', async () => {

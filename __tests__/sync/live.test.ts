@@ -12,6 +12,7 @@ import { postgrestBaseQuery } from '../../lib/postgrest/baseQuery.js';
 import type { PostgrestRequest } from '../../lib/postgrest/types.js';
 import { createSyncMiddleware } from '../../lib/sync/index.js';
 import { closeSql, sql, testStack } from '../support/stack.js';
+import { eventually as eventuallyWithin } from '../support/eventually.js';
 import { actionRecorder } from '../support/store.js';
 
 const cleanups: Array<() => void> = [];
@@ -55,14 +56,8 @@ async function fresh(request: { toRequest(): PostgrestRequest }): Promise<unknow
   return (result as { data?: unknown }).data;
 }
 
-async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return false;
-}
+/** The stack's realtime server under the whole suite's load: allow more than the default. */
+const eventually = (check: () => Promise<boolean> | boolean, ms = 15_000) => eventuallyWithin(check, ms);
 
 let roomCounter = 0;
 

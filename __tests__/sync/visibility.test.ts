@@ -10,6 +10,7 @@ import { createPostgrestApi } from '../../lib/api/index.js';
 import { from } from '../../lib/postgrest/index.js';
 import { postgrestBaseQuery } from '../../lib/postgrest/baseQuery.js';
 import { createSyncMiddleware } from '../../lib/sync/index.js';
+import { eventually } from '../support/eventually.js';
 import { closeSql, sql, testStack } from '../support/stack.js';
 
 const cleanups: Array<() => void> = [];
@@ -17,15 +18,6 @@ afterAll(async () => {
   for (const cleanup of cleanups) cleanup();
   await closeSql();
 });
-
-async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return false;
-}
 
 describe('live entries under row level security', () => {
   it('drop a row an UPDATE hands to another user, and stay equal to a fresh query as their user, without a refetch', async () => {
@@ -46,17 +38,17 @@ describe('live entries under row level security', () => {
     const read = () => api.endpoints.live.select(request.toRequest())(store.getState() as never).data as Array<{ id: number }> | undefined;
     const fresh = async () =>
       ((await postgrestBaseQuery({ url: stack.postgrestUrl, apiKey: stack.anonKey, getToken: () => token })(request.toRequest(), { signal: new AbortController().signal } as never, {})) as { data?: unknown }).data;
-    expect(await eventually(() => Array.isArray(read()))).toBe(true);
+    expect(await eventually(() => Array.isArray(read()), 15_000)).toBe(true);
 
     const [kept, handed] = (await sql<{ id: number }>(
       `insert into posts (author_id, title, published) values ($1, $2, false), ($1, $3, false) returning id`,
       [alice, `${tag} kept`, `${tag} handed`],
     )).map((row) => Number(row.id));
-    expect(await eventually(() => read()?.length === 2)).toBe(true);
+    expect(await eventually(() => read()?.length === 2, 15_000)).toBe(true);
     const requestsBefore = store.getState()[api.reducerPath].queries;
     await sql('update posts set author_id = $2 where id = $1', [handed, bob]);
     await sql(`update posts set title = $2 where id = $1`, [kept, `${tag} kept, renamed`]);
-    expect(await eventually(async () => JSON.stringify(read()) === JSON.stringify(await fresh()))).toBe(true);
+    expect(await eventually(async () => JSON.stringify(read()) === JSON.stringify(await fresh()), 15_000)).toBe(true);
     expect(read()!.map((row) => row.id)).toEqual([kept]);
     // Patched from the changes, not refetched: the entry's fetch is still the one it started with.
     expect(store.getState()[api.reducerPath].queries).toEqual(expect.objectContaining(Object.fromEntries(Object.entries(requestsBefore).map(([key, value]) => [key, expect.objectContaining({ requestId: value!.requestId })]))));

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { WebSocket } from 'ws';
 import { createRealtimeServer, type RealtimeServer } from '../../../lib/server/realtime/server.js';
 import { startStack, type Stack } from '../../../lib/server/stack/index.js';
+import { changeIds as ids, type ChangePayload, type Frame, type SystemPayload } from './rawChannels';
 import { waitFor } from './realtimeHarness';
 
 const SQL = `
@@ -18,28 +19,6 @@ const SQL = `
   grant select on secrets to authenticated;
   create policy own on secrets for select to authenticated using (owner = auth.uid()::text);
 `;
-
-interface Frame {
-  topic: string;
-  event: string;
-  ref: string | null;
-  payload: Record<string, unknown>;
-}
-interface ChangePayload {
-  ids: number[];
-  data: { type: string; table: string; record?: { id: number }; old_record?: { id: number } };
-  position: string;
-}
-interface SystemPayload {
-  extension: string;
-  status: string;
-  message: string;
-  position?: string | null;
-  resumed?: boolean;
-  resync?: boolean;
-  reason?: string;
-  table?: string;
-}
 
 let stack: Stack;
 let db: pg.Client;
@@ -107,7 +86,6 @@ async function join(
   };
 }
 
-const ids = (changes: ChangePayload[]) => changes.map((change) => change.data.record?.id ?? change.data.old_record?.id);
 
 async function insertEvents(count: number, kind = 'a'): Promise<number[]> {
   const inserted: number[] = [];

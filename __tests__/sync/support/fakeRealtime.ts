@@ -151,3 +151,19 @@ export function fakeStore(fetchFn: typeof fetch) {
   });
   return { api, sync, store, warnings, actions };
 }
+
+/**
+ * Starts a live entry of `request` in a store made by fakeStore and waits for its first fetch;
+ * `done` unsubscribes it and disconnects the store.
+ */
+export async function startLive(made: ReturnType<typeof fakeStore>, request: unknown) {
+  const { api, sync, store } = made;
+  const subscription = store.dispatch(api.endpoints.live.initiate(request as never));
+  const select = () => api.endpoints.live.select(request as never)(store.getState() as never);
+  expect(await until(() => select().status === 'fulfilled')).toBe(true);
+  const done = () => {
+    subscription.unsubscribe();
+    store.dispatch(sync.actions.disconnect());
+  };
+  return { select, socket: FakeSocket.last, done };
+}
