@@ -13,6 +13,7 @@ import {
   CLAIMS_REQUIRED_MESSAGE,
   createVisibilityChecker,
   subscriberGroupKey,
+  unusableClaims,
   type KeyedTable,
   type RowText,
   type Queryable,
@@ -98,6 +99,15 @@ describe('claimsFromToken', () => {
     expect(claimsFromToken(token, SECRET, NOW)).toMatchObject({ ok: true });
   });
 
+  test('claims the server could not pass on exactly or set are refused before use', () => {
+    expect(unusableClaims({ role: 'authenticated', sub: 'u', exp: NOW, org: 2 ** 53 + 2 })).toMatch(/integer beyond 2\^53/);
+    expect(unusableClaims({ role: 'authenticated', nested: { list: [1, 9007199254740993] } })).toMatch(/integer beyond 2\^53/);
+    expect(unusableClaims({ role: 'authenticated', name: 'a\u0000b' })).toMatch(/NUL/);
+    expect(unusableClaims({ role: 'x'.repeat(64) })).toMatch(/longer than 63 bytes/);
+    expect(unusableClaims({ role: 'authenticated', blob: 'x'.repeat(40_000) })).toMatch(/larger than/);
+    expect(unusableClaims({ role: 'authenticated', sub: 'u', exp: NOW, ratio: 0.5, big: Number.MAX_SAFE_INTEGER, text: '\\u0000' })).toBeNull();
+  });
+
   test('claims named __proto__ or constructor are claims like any other', () => {
     const payload = '{"role":"authenticated","exp":' + (NOW + 60) + ',"__proto__":{"admin":true},"constructor":"x","sub":"u1"}';
     const unsigned = `${Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')}.${Buffer.from(payload).toString('base64url')}`;
@@ -171,6 +181,7 @@ const DATABASE = `rt_auth_${suffix}`;
 const ODD_ROLE = `rt auth ${suffix} '"; drop table x; --`;
 /** Exists, bypasses RLS, may read everything, but PostgREST's authenticator may not switch to it. */
 const UNGRANTED_ROLE = `rt_ungranted_${suffix}`;
+const NO_SET_ROLE = `rt_no_set_${suffix}`;
 const USERS = Array.from({ length: 50 }, (_, index) => `user${index}`);
 const NOTE_COUNT = 1000;
 /** Row `id` is owned by USERS[id % 50] and public when id % 10 === 0. */
@@ -197,6 +208,8 @@ beforeAll(async () => {
   // PostgREST could switch to it: its authenticator is a member, as of the stack's own roles.
   await admin.query(`grant ${pg.escapeIdentifier(ODD_ROLE)} to authenticator`);
   await admin.query(`create role ${UNGRANTED_ROLE} nologin noinherit bypassrls`);
+  // A member PostgREST's authenticator may not SET ROLE to (PostgreSQL 16's WITH SET FALSE).
+  await admin.query(`create role ${NO_SET_ROLE} nologin noinherit bypassrls; grant ${NO_SET_ROLE} to authenticator with set false`);
   const url = new URL(stack.databaseUrl);
   url.pathname = `/${DATABASE}`;
   databaseUrl = url.toString();
@@ -209,7 +222,7 @@ beforeAll(async () => {
     alter table notes enable row level security;
     create policy notes_read on notes for select
       using (is_public or owner = current_setting('request.jwt.claims', true)::jsonb ->> 'sub');
-    grant select on notes to authenticated, service_role, ${pg.escapeIdentifier(ODD_ROLE)}, ${UNGRANTED_ROLE};
+    grant select on notes to authenticated, service_role, ${pg.escapeIdentifier(ODD_ROLE)}, ${UNGRANTED_ROLE}, ${NO_SET_ROLE};
     grant select (id, owner, is_public, body) on notes to anon;
     insert into notes select i, 'user' || (i % 50), i % 10 = 0, 'body ' || i, 'secret ' || i from generate_series(0, ${NOTE_COUNT - 1}) i;
     insert into notes values (${NOTE_COUNT}, ${pg.escapeLiteral(SQL_SUB)}, false, 'odd', null);
@@ -270,6 +283,28 @@ beforeAll(async () => {
     create policy docs_not_hidden on docs as restrictive for select using (not hidden);
     create policy docs_anon on docs for select to anon using (org_id = 0);
     create policy docs_write on docs for all to authenticated with check (true); -- WITH CHECK only: adds nothing to reads
+    -- Collations decide: case-insensitive equality, linguistic order.
+    create collation ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+    create table tagged (id int primary key, tag text collate ci, name text collate "en-x-icu");
+    alter table tagged enable row level security;
+    create policy tagged_read on tagged for select using (tag <> 'secret');
+    create policy tagged_names on tagged as restrictive for select using (name < 'm');
+    grant select on tagged to authenticated;
+    -- A policy helper caching its answer in a transaction-local setting (it must not outlive the group).
+    create table tenants (member text primary key, tenant int not null);
+    insert into tenants values ('t1', 1), ('t2', 2);
+    grant select on tenants to authenticated;
+    create function my_tenant() returns int language plpgsql stable as $$
+      begin
+        if coalesce(current_setting('app.tenant', true), '') = '' then
+          perform set_config('app.tenant', (select tenant from public.tenants where member = current_setting('request.jwt.claims', true)::jsonb ->> 'sub')::text, true);
+        end if;
+        return current_setting('app.tenant', true)::int;
+      end $$;
+    create table tenant_rows (id int primary key, tenant int);
+    alter table tenant_rows enable row level security;
+    create policy tenant_read on tenant_rows for select using (tenant = my_tenant());
+    grant select on tenant_rows to authenticated;
     create table whole (id int primary key, v int);
     alter table whole enable row level security;
     create function whole_ok(whole) returns boolean language sql stable as $$ select $1.v > 0 $$;
@@ -296,6 +331,7 @@ afterAll(async () => {
   await admin?.query(`drop database if exists ${DATABASE}`);
   await admin?.query(`drop role if exists ${pg.escapeIdentifier(ODD_ROLE)}`);
   await admin?.query(`drop role if exists ${UNGRANTED_ROLE}`);
+  await admin?.query(`drop role if exists ${NO_SET_ROLE}`);
   await admin?.end();
 });
 
@@ -454,7 +490,7 @@ describe('checkVisible', () => {
 
   test('a role PostgREST\'s authenticator may not switch to sees nothing, however privileged, reported once', async () => {
     const { visibility, errors } = checker();
-    for (const role of [UNGRANTED_ROLE, 'postgres']) {
+    for (const role of [UNGRANTED_ROLE, NO_SET_ROLE, 'postgres']) {
       const group: SubscriberGroup = { groupKey: role, role, claims: { role, sub: 'user1' } };
       const visible = await visibility.checkVisible(NOTES, [group, user('user1')], noteRows(range(12)));
       expect(sorted(visible.get(role))).toEqual([]);
@@ -462,6 +498,7 @@ describe('checkVisible', () => {
     }
     expect(errors.map((error) => [error.code, error.details.role])).toEqual([
       ['ROLE_NOT_ALLOWED', UNGRANTED_ROLE],
+      ['ROLE_NOT_ALLOWED', NO_SET_ROLE],
       ['ROLE_NOT_ALLOWED', 'postgres'],
     ]);
   });
@@ -697,6 +734,30 @@ describe('policies applied to a change\'s own row', () => {
       expect(sorted(visible.get(u1.groupKey))).toEqual([0]);
     } finally {
       await pool.query(`delete from org_members where org_id = 2 and user_id = 'user1'`);
+    }
+    expect(errors).toEqual([]);
+  });
+
+  test.each([
+    ['one query at a time', false],
+    ['statements prepared on pooled sessions', true],
+  ])('a column\'s collation decides as on the table: case-insensitive equality, linguistic order (%s)', async (_, onPool) => {
+    const { visibility, errors } = onPool ? onSessions(pool) : checker({ cacheTtlMs: 0 });
+    const group = user('user1');
+    const rows = [{ id: '1', tag: 'SECRET', name: 'a' }, { id: '2', tag: 'open', name: 'Z' }, { id: '3', tag: 'open', name: 'b' }];
+    const visible = await visibility.checkVisible({ schema: 'public', name: 'tagged', primaryKey: ['id'] }, [group], rows);
+    // Under the table's collations 'SECRET' = 'secret' and 'Z' > 'm' (en-x-icu), unlike byte order.
+    expect(sorted(visible.get(group.groupKey))).toEqual([2]);
+    expect(errors).toEqual([]);
+  });
+
+  test('what a policy\'s function sets for its transaction never reaches the next group\'s check', async () => {
+    const { visibility, errors } = checker({ cacheTtlMs: 0, maxConcurrentQueries: 1 });
+    const [t1, t2] = [user('t1'), user('t2')];
+    const rows = [{ id: '1', tenant: '1' }, { id: '2', tenant: '2' }];
+    for (const order of [[t1, t2], [t2, t1]]) {
+      const visible = await visibility.checkVisible({ schema: 'public', name: 'tenant_rows', primaryKey: ['id'] }, order, rows);
+      expect([sorted(visible.get(t1.groupKey)), sorted(visible.get(t2.groupKey))]).toEqual([[0], [1]]);
     }
     expect(errors).toEqual([]);
   });

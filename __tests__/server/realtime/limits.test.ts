@@ -38,6 +38,8 @@ async function join(raw: RawSocket, topic: string, config: Record<string, unknow
 
 /** A presence payload whose JSON is exactly `bytes` long (`{"blob":"…"}` is 11 bytes plus the blob). */
 const sized = (bytes: number, fill = 'x') => ({ blob: fill.repeat(bytes - 11) });
+/** A payload whose presence on public `topic` under `key` takes `bytes` of the budget (payload, key and room key count). */
+const takes = (topic: string, key: string, bytes: number, fill = 'x') => sized(bytes - Buffer.byteLength(key) - Buffer.byteLength(`public|${topic}`), fill);
 
 const track = (raw: RawSocket, joinRef: string, topic: string, payload: unknown) =>
   request(raw, joinRef, topic, 'presence', { type: 'presence', event: 'track', payload });
@@ -92,23 +94,24 @@ describe('presence budget per connection', () => {
     for (const name of names) joinRefs.push(await join(greedy, `realtime:${name}`, presenceConfig('greedy')));
 
     // 4 × 1000 bytes fit in 4096; the fifth room's track would make it 5000.
-    for (let i = 0; i < 4; i++) expect((await track(greedy, joinRefs[i]!, `realtime:${names[i]}`, sized(1000))).status).toBe('ok');
-    const refused = await track(greedy, joinRefs[4]!, `realtime:${names[4]}`, sized(1000));
+    const room = (i: number) => `realtime:${names[i]}`;
+    for (let i = 0; i < 4; i++) expect((await track(greedy, joinRefs[i]!, room(i), takes(room(i), 'greedy', 1000))).status).toBe('ok');
+    const refused = await track(greedy, joinRefs[4]!, room(4), takes(room(4), 'greedy', 1000));
     expect(refused).toEqual({
       status: 'error',
       response: { reason: "PresenceBudgetExceeded: this connection's presences would take 5000 bytes, more than maxPresenceBytesPerConnection (4096)" },
     });
     // The refused room's channel stays joined: a track that fits (4000 + 96) is accepted there.
-    expect((await track(greedy, joinRefs[4]!, `realtime:${names[4]}`, sized(96))).status).toBe('ok');
-    expect((await track(greedy, joinRefs[5]!, `realtime:${names[5]}`, sized(11))).status).toBe('error');
+    expect((await track(greedy, joinRefs[4]!, room(4), takes(room(4), 'greedy', 96))).status).toBe('ok');
+    expect((await track(greedy, joinRefs[5]!, room(5), sized(11))).status).toBe('error');
 
     // Another socket has its own budget, and sees the greedy socket's earlier presences unchanged.
     const other = h.client('2.0.0').channel(names[3]!, { config: { presence: { key: 'other' } } });
     other.on('presence', { event: 'sync' }, () => undefined);
     expect((await subscribe(other)).status).toBe('SUBSCRIBED');
-    expect(await other.track(sized(4000))).toBe('ok');
+    expect(await other.track(takes(room(3), 'other', 4000))).toBe('ok');
     await waitFor(() => (other.presenceState().other ? true : undefined));
-    expect(other.presenceState().greedy?.[0]).toMatchObject(sized(1000));
+    expect(other.presenceState().greedy?.[0]).toMatchObject(takes(room(3), 'greedy', 1000));
   });
 
   it('re-tracking the same key replaces its bytes instead of adding to them', async () => {
@@ -128,14 +131,14 @@ describe('presence budget per connection', () => {
     const [a, b] = [`realtime:${uniqueName('retrack')}`, `realtime:${uniqueName('retrack')}`];
     const [joinA, joinB] = [await join1(a), await join1(b)];
 
-    expect(await request1(a, joinA, sized(3000, 'x'))).toBe('ok');
+    expect(await request1(a, joinA, takes(a, 'me', 3000, 'x'))).toBe('ok');
     // Added, the update would need 6000 bytes.
-    expect(await request1(a, joinA, sized(3000, 'y'))).toBe('ok');
-    expect(await request1(b, joinB, sized(1500))).toBe('error');
-    expect(await request1(a, joinA, sized(1000))).toBe('ok');
-    expect(await request1(b, joinB, sized(1500))).toBe('ok');
-    expect(await request1(b, joinB, sized(3096))).toBe('ok');
-    expect(await request1(b, joinB, sized(3097))).toBe('error');
+    expect(await request1(a, joinA, takes(a, 'me', 3000, 'y'))).toBe('ok');
+    expect(await request1(b, joinB, takes(b, 'me', 1500))).toBe('error');
+    expect(await request1(a, joinA, takes(a, 'me', 1000))).toBe('ok');
+    expect(await request1(b, joinB, takes(b, 'me', 1500))).toBe('ok');
+    expect(await request1(b, joinB, takes(b, 'me', 3096))).toBe('ok');
+    expect(await request1(b, joinB, takes(b, 'me', 3097))).toBe('error');
   });
 
   it('untracking and leaving give a channel\'s bytes back', async () => {
@@ -154,18 +157,26 @@ describe('presence budget per connection', () => {
   });
 
   it('the tracker gives back every byte of a closed socket and keeps no entry for it', () => {
-    const tracker = createPresenceTracker({ maxBytesPerConnection: 100 });
+    // A presence counts its payload, its key and its topic (here 1 + 2 bytes).
+    const tracker = createPresenceTracker({ maxBytesPerConnection: 206 });
     tracker.track('t1', 'c1', 'k', sized(40));
     tracker.track('t2', 'c1', 'k', sized(40));
     tracker.track('t2', 'c1', 'k', sized(50));
     tracker.track('t1', 'c2', 'k', sized(60));
-    expect(tracker.bytesOf('c1')).toBe(90);
-    expect(() => tracker.track('t3', 'c1', 'k', sized(11))).toThrow(expect.objectContaining({ code: 'PRESENCE_CONNECTION_BUDGET_EXCEEDED', details: { bytes: 101, limit: 100 } }));
+    expect(tracker.bytesOf('c1')).toBe(96);
+    expect(() => tracker.track('t3', 'c1', 'k', sized(108))).toThrow(expect.objectContaining({ code: 'PRESENCE_CONNECTION_BUDGET_EXCEEDED', details: { bytes: 207, limit: 206 } }));
     expect(tracker.untrackConnection('c1')).toHaveLength(2);
     expect(tracker.bytesOf('c1')).toBe(0);
-    expect(tracker.bytesOf('c2')).toBe(60);
+    expect(tracker.bytesOf('c2')).toBe(63);
     // Back to a full budget: nothing of the old presences is still counted.
-    expect(tracker.track('t3', 'c1', 'k', sized(100))).not.toBeNull();
+    expect(tracker.track('t3', 'c1', 'k', sized(203))).not.toBeNull();
+  });
+
+  it('a long presence key or topic counts against the budget like a payload', () => {
+    const tracker = createPresenceTracker({ maxBytesPerConnection: 1000 });
+    expect(() => tracker.track('t', 'c1', 'k'.repeat(2000), {})).toThrow(expect.objectContaining({ code: 'PRESENCE_CONNECTION_BUDGET_EXCEEDED' }));
+    expect(() => tracker.track('t'.repeat(2000), 'c1', 'k', {})).toThrow(expect.objectContaining({ code: 'PRESENCE_CONNECTION_BUDGET_EXCEEDED' }));
+    expect(tracker.bytesOf('c1')).toBe(0);
   });
 });
 

@@ -50,12 +50,13 @@ export interface ChannelContext {
   maxBindingsPerConnection: number;
 }
 
-/** Messages a socket may send while a join (or refresh) is being authorized; later ones are refused. */
+/** Messages (and their frames' bytes) a socket may send while a join or refresh is being authorized; later ones are refused. */
 export const MAX_WAITING_MESSAGES = 1000;
+export const MAX_WAITING_BYTES = 1024 * 1024;
 
 export interface SocketChannels {
-  /** Handles one decoded message whose topic is not `phoenix`. */
-  handle(message: InboundMessage): void;
+  /** Handles one decoded message whose topic is not `phoenix`; `bytes` is its frame's size (what it may hold while waiting). */
+  handle(message: InboundMessage, bytes?: number): void;
   /** The socket closed: every channel leaves without sending anything. */
   closeAll(): void;
 }
@@ -228,14 +229,20 @@ export function createSocketChannels(peer: ChannelPeer, socketToken: string, con
     }
   }
 
-  /** Messages that arrived while a join or refresh was being authorized, in order. */
+  /** Messages that arrived while a join or refresh was being authorized, in order, with their sizes. */
   const waiting: InboundMessage[] = [];
+  const waitingSizes: number[] = [];
+  let waitingBytes = 0;
   let busy = false;
+  const nextWaiting = (): InboundMessage | undefined => {
+    waitingBytes -= waitingSizes.shift() ?? 0;
+    return waiting.shift();
+  };
   let closed = false;
 
   /** Processes `message`, then what waited behind it, stopping at the next one that must wait. */
   function run(message: InboundMessage): void {
-    for (let next: InboundMessage | undefined = message; next; next = waiting.shift()) {
+    for (let next: InboundMessage | undefined = message; next; next = nextWaiting()) {
       let pending: Promise<void> | void;
       try {
         pending = process(next);
@@ -248,7 +255,7 @@ export function createSocketChannels(peer: ChannelPeer, socketToken: string, con
         busy = true;
         void pending.finally(() => {
           busy = false;
-          const after = waiting.shift();
+          const after = nextWaiting();
           if (after && !closed) run(after);
         });
         return;
@@ -257,19 +264,25 @@ export function createSocketChannels(peer: ChannelPeer, socketToken: string, con
   }
 
   return {
-    handle(message) {
+    handle(message, bytes = 0) {
       if (closed) return;
       if (!busy) return run(message);
-      if (waiting.length >= MAX_WAITING_MESSAGES) {
-        if (message.ref !== null) peer.send(replyTo(message, 'error', { reason: `TooManyMessages: more than ${MAX_WAITING_MESSAGES} messages wait for a join to be authorized` }));
+      if (waiting.length >= MAX_WAITING_MESSAGES || waitingBytes + bytes > MAX_WAITING_BYTES) {
+        if (message.ref !== null) {
+          peer.send(replyTo(message, 'error', { reason: `TooManyMessages: more than ${MAX_WAITING_MESSAGES} messages or ${MAX_WAITING_BYTES} bytes would wait for a join to be authorized` }));
+        }
         return;
       }
       waiting.push(message);
+      waitingSizes.push(bytes);
+      waitingBytes += bytes;
     },
 
     closeAll() {
       closed = true;
       waiting.length = 0;
+      waitingSizes.length = 0;
+      waitingBytes = 0;
       for (const channel of [...joined.values()]) teardown(channel);
     },
   };

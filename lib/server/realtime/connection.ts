@@ -154,13 +154,13 @@ export function serveConnection(socket: WebSocket, options: ConnectionOptions): 
   };
   const channels = createSocketChannels(peer, options.socketToken, options.context);
 
-  function dispatch(message: InboundMessage): void {
+  function dispatch(message: InboundMessage, bytes: number): void {
     if (message.topic === PHOENIX_TOPIC) {
       if (message.event === EVENT.heartbeat) peer.send(replyTo(message, 'ok', {}));
       else if (message.ref !== null) peer.send(replyTo(message, 'error', { reason: 'unmatched topic' }));
       return;
     }
-    channels.handle(message);
+    channels.handle(message, bytes);
   }
 
   function receive(data: Buffer, isBinary: boolean): void {
@@ -173,7 +173,7 @@ export function serveConnection(socket: WebSocket, options: ConnectionOptions): 
       return;
     }
     try {
-      dispatch(decoded.message);
+      dispatch(decoded.message, data.length);
     } catch {
       // A bug of ours, triggered by this client only: answer it like Supabase's crashed channel does.
       if (decoded.message.ref !== null) peer.send(replyTo(decoded.message, 'error', { reason: 'Unknown Error on Channel' }));

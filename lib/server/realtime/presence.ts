@@ -146,7 +146,9 @@ export function createPresenceTracker(options: PresenceTrackerOptions = {}): Pre
       checkName('topic', topic);
       checkName('connectionId', connectionId);
       checkName('key', key);
-      const { payload: clean, bytes } = normalizePayload(payload, maxPayloadBytes);
+      const { payload: clean, bytes: payloadBytes } = normalizePayload(payload, maxPayloadBytes);
+      // The key and topic are held (and sent in every state) too: a megabyte key must count.
+      const bytes = payloadBytes + Buffer.byteLength(key) + Buffer.byteLength(topic);
       let keys = topics.get(topic);
       const previous = keys?.get(key)?.get(connectionId);
       if (previous && jsonEqual(previous.payload, clean)) return null;

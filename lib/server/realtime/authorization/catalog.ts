@@ -79,6 +79,14 @@ const FROM_TABLE = `
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
  where n.nspname::pg_catalog.text = $1 and c.relname::pg_catalog.text = $2 and c.relkind in ('r', 'p')`;
 
+/**
+ * Whether `member` may `SET ROLE` to `role`: from PostgreSQL 16 a membership granted `WITH SET
+ * FALSE` doesn't allow it, so the SET privilege is what counts there; before, membership.
+ */
+const maySetRole = (member: string, role: string) =>
+  `(case when pg_catalog.current_setting('server_version_num')::pg_catalog.int4 >= 160000` +
+  ` then pg_catalog.pg_has_role(${member}, ${role}, 'SET') else pg_catalog.pg_has_role(${member}, ${role}, 'MEMBER') end)`;
+
 /** The table `c`'s policies as one string that changes with any CREATE, ALTER or DROP POLICY on it. */
 const POLICY_FINGERPRINT = `
        coalesce((select pg_catalog.string_agg(p.oid::pg_catalog.text operator(pg_catalog.||) '.' operator(pg_catalog.||) p.xmin::pg_catalog.text, ',' order by p.oid)
@@ -93,7 +101,7 @@ const POLICY_FINGERPRINT = `
  * filter reads (a WITH CHECK-only ALL policy adds nothing to a SELECT).
  */
 const roleAccessSql = (role: string, auth: string) => ({
-  canBecome: `coalesce(pg_catalog.pg_has_role(session_user, ${role}.oid, 'MEMBER') and pg_catalog.pg_has_role(${auth}.oid, ${role}.oid, 'MEMBER'), false)`,
+  canBecome: `coalesce(${maySetRole('session_user', `${role}.oid`)} and ${maySetRole(`${auth}.oid`, `${role}.oid`)}, false)`,
   bypassesRls: `coalesce(${role}.rolsuper or ${role}.rolbypassrls
                 or (pg_catalog.pg_has_role(${role}.oid, c.relowner, 'USAGE') and not c.relforcerowsecurity), false)`,
   schemaUsage: `coalesce(pg_catalog.has_schema_privilege(${role}.oid, c.relnamespace, 'USAGE'), false)`,
@@ -213,7 +221,7 @@ export async function loadFacts(
 }
 
 const ROLE_USABLE_SQL = `
-select pg_catalog.pg_has_role(session_user, r.oid, 'MEMBER') and pg_catalog.pg_has_role(auth.oid, r.oid, 'MEMBER') as usable
+select ${maySetRole('session_user', 'r.oid')} and ${maySetRole('auth.oid', 'r.oid')} as usable
   from pg_catalog.pg_roles r
   join pg_catalog.pg_roles auth on auth.rolname::pg_catalog.text = $2
  where r.rolname::pg_catalog.text = $1`;

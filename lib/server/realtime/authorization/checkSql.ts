@@ -8,11 +8,12 @@
  * call and tables their subqueries read are subject to that role's privileges and RLS. Switching role
  * cannot happen inside the statement it applies to (PostgreSQL checks privileges and adds RLS when
  * it plans a statement). So a group's check is two statements, and to keep a whole batch to one
- * round trip they travel in one simple-protocol message: PostgreSQL runs such a message as one
- * implicit transaction and plans each statement only after the previous one ran. A group's first
- * statement switches role and claims with `set_config(..., is_local => true)`, its second checks as
- * that role, the next group's first switches again, and the transaction's end (commit, or rollback
- * on any error) restores the pooled session untouched.
+ * round trip they travel in one simple-protocol message: PostgreSQL runs a message as an implicit
+ * transaction and plans each statement only after the previous one ran. A group's first statement
+ * switches role and claims with `set_config(..., is_local => true)`, its second checks as that role,
+ * and a `commit` ends its transaction: whatever the group's check left behind (a policy function's
+ * own `set_config(..., true)` included) is gone before the next group's starts, and a failure
+ * (rolled back) restores the pooled session untouched.
  *
  * ## Why that is safe
  * Untrusted text (role, claims, row values) enters only as string literals made by pg's
@@ -27,6 +28,15 @@ import type { TableInfo } from './catalog.js';
 
 /** Claim names PostgreSQL accepts in a setting name `request.jwt.claim.<name>`. */
 const CLAIM_SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Ends a group's implicit transaction: what its check set (role, claims, and anything a policy's
+ * function set with `set_config(..., true)`) is gone before the next group's check begins.
+ */
+const GROUP_END = 'commit';
+
+/** Statements each group's part of a message holds (prelude, check, end); the check's result is the second. */
+export const STATEMENTS_PER_GROUP = 3;
 
 /** One group's part of a check message. */
 export interface GroupCheck {
@@ -62,6 +72,8 @@ export interface CheckColumn {
   name: string;
   /** A cast target of the column's exact type (format_type, schema-qualified). */
   castSql: string;
+  /** The column's collation, schema-qualified and quoted; absent for types without one. */
+  collateSql?: string;
 }
 
 /**
@@ -92,7 +104,9 @@ export function rowCheck(
   const body = (arg: (index: number, type: string) => string) => {
     const arrays = [`pg_catalog.unnest(${arg(0, 'pg_catalog.int4[]')})`, ...columns.map((_, index) => `pg_catalog.unnest(${arg(index + 1, 'pg_catalog.text[]')})`)];
     const names = ['i', ...columns.map((_, index) => `v${index}`)];
-    const typed = columns.map((column, index) => `k.v${index}::${column.castSql} as ${escapeIdentifier(column.name)}`);
+    // The column's collation too: a case-insensitive or linguistic one changes what `=` and `<` say.
+    // Set inside the subquery, it reaches the policy as the column's own (implicit), as on the table.
+    const typed = columns.map((column, index) => `k.v${index}::${column.castSql}${column.collateSql ? ` collate ${column.collateSql}` : ''} as ${escapeIdentifier(column.name)}`);
     // One row per changed row: the policy runs per row, as RLS runs it per scanned row.
     const row = typed.length > 0 ? `(select ${typed.join(', ')}) as ${alias}` : `(select) as ${alias}`;
     return (
@@ -128,7 +142,7 @@ export function visibilityCheckSql(groups: ReadonlyArray<GroupCheck & { check: R
         ` (select pg_catalog.count(pg_catalog.set_config('request.jwt.claim.' operator(pg_catalog.||) n.name,` +
         ` coalesce(${claims}::pg_catalog.json operator(pg_catalog.->>) n.name, ''), true))` +
         ` from pg_catalog.unnest(${names}::pg_catalog.text[]) n(name))`;
-      return `${prelude};\n${group.check.literal}`;
+      return `${prelude};\n${group.check.literal};\n${GROUP_END}`;
     })
     .join(';\n');
 }
@@ -174,7 +188,7 @@ export function preparedCheckSql(
     .map(
       (group) =>
         `execute ${claimsName}(${escapeLiteral(group.role)}, ${escapeLiteral(group.claimsJson)}, ${timeout}, ${names});\n` +
-        `execute ${checkNames.get(group.check.definition)!}(${group.check.arguments})`,
+        `execute ${checkNames.get(group.check.definition)!}(${group.check.arguments});\n${GROUP_END}`,
     )
     .join(';\n');
 }

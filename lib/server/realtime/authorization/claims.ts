@@ -93,5 +93,16 @@ export function unusableClaims(claims: Readonly<Record<string, unknown>>): strin
   if (json.length > MAX_CLAIMS_BYTES || Buffer.byteLength(json) > MAX_CLAIMS_BYTES) return `the claims are larger than ${MAX_CLAIMS_BYTES} bytes`;
   // An escape \u0000 not itself escaped (a NUL in a key or string); PostgreSQL's json ->> rejects it.
   if (/(?:^|[^\\])(?:\\\\)*\\u0000/.test(json)) return 'the claims contain a NUL character';
+  if (hasInexactInteger(claims)) return 'the claims hold an integer beyond 2^53, which the server can\'t pass on exactly';
   return null;
+}
+
+/**
+ * An integer JavaScript rounded when it read the token (beyond ±2^53): policies would see another
+ * number than PostgREST passes them, and two tokens differing only there would share a group.
+ */
+function hasInexactInteger(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isInteger(value) && !Number.isSafeInteger(value);
+  if (value === null || typeof value !== 'object') return false;
+  return Object.values(value).some(hasInexactInteger);
 }

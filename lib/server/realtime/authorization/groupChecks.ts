@@ -5,7 +5,7 @@
  * culprits stay alone for a while, so one broken policy doesn't make its neighbours pay twice.
  */
 import type { Queryable } from './catalog.js';
-import { CLAIMS_STATEMENT, preparedCheckSql, visibilityCheckSql, type GroupCheck, type RowCheck } from './checkSql.js';
+import { CLAIMS_STATEMENT, preparedCheckSql, STATEMENTS_PER_GROUP, visibilityCheckSql, type GroupCheck, type RowCheck } from './checkSql.js';
 import type { Limiter } from './limiter.js';
 import { prepared, withSession, type ConnectablePool } from './prepared.js';
 
@@ -58,9 +58,9 @@ export async function runGroupChecks(input: GroupChecksInput): Promise<GroupChec
   const run = async (chunk: readonly CheckedGroup[]): Promise<void> => {
     try {
       const answer = await query(chunk);
-      if (!Array.isArray(answer) || answer.length !== chunk.length * 2) throw new Error('the database answered a different number of statements than were sent');
+      if (!Array.isArray(answer) || answer.length !== chunk.length * STATEMENTS_PER_GROUP) throw new Error('the database answered a different number of statements than were sent');
       chunk.forEach((group, index) => {
-        const rows = (answer[index * 2 + 1] as { rows?: Array<{ i: unknown }> }).rows ?? [];
+        const rows = (answer[index * STATEMENTS_PER_GROUP + 1] as { rows?: Array<{ i: unknown }> }).rows ?? [];
         results.set(group.groupKey, rows.map((row) => Number(row.i)));
       });
     } catch (error) {

@@ -45,6 +45,8 @@ export interface PolicyColumn {
   name: string;
   /** `format_type` with the column's typmod, deparsed like the policies: a cast target. */
   castSql: string;
+  /** The column's collation (`"pg_catalog"."default"`, `"public"."ci"` ...): the policy compares under it, as on the table. */
+  collateSql?: string;
 }
 
 export interface PolicySet {
@@ -62,8 +64,11 @@ select p.oid::pg_catalog.text as oid, p.polname::pg_catalog.text as name, p.polp
        pg_catalog.pg_get_expr(p.polqual, p.polrelid) as qual, p.polqual::pg_catalog.text as tree
   from pg_catalog.pg_policy p
  where p.polrelid = ${oid}::pg_catalog.oid and p.polcmd in ('r', '*') and p.polqual is not null;
-select a.attnum, a.attname::pg_catalog.text as name, pg_catalog.format_type(a.atttypid, a.atttypmod) as cast_sql
+select a.attnum, a.attname::pg_catalog.text as name, pg_catalog.format_type(a.atttypid, a.atttypmod) as cast_sql,
+       case when a.attcollation <> 0 then pg_catalog.quote_ident(cn.nspname) operator(pg_catalog.||) '.' operator(pg_catalog.||) pg_catalog.quote_ident(co.collname) end as collate_sql
   from pg_catalog.pg_attribute a
+  left join pg_catalog.pg_collation co on co.oid = a.attcollation
+  left join pg_catalog.pg_namespace cn on cn.oid = co.collnamespace
  where a.attrelid = ${oid}::pg_catalog.oid and a.attnum > 0 and not a.attisdropped
  order by a.attnum`;
 
@@ -87,7 +92,7 @@ export async function loadPolicySet(db: Queryable, tableOid: string): Promise<Po
   const columns = new Map<number, PolicyColumn>();
   for (const row of rowsOf(results[2])) {
     const attnum = Number(row.attnum);
-    columns.set(attnum, { attnum, name: String(row.name), castSql: String(row.cast_sql) });
+    columns.set(attnum, { attnum, name: String(row.name), castSql: String(row.cast_sql), ...(row.collate_sql ? { collateSql: String(row.collate_sql) } : {}) });
   }
   return { policies, columns };
 }

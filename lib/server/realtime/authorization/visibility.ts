@@ -112,6 +112,9 @@ export interface BatchFacts {
   rlsEnabled: boolean;
 }
 
+/** A group whose check failed is checked alone this long, so its neighbours in a message don't pay for it. */
+const ISOLATE_MS = 5000;
+
 /** Distinct problems remembered for "report once"; past this the memory starts over. */
 const MAX_REPORTED = 1000;
 
@@ -334,7 +337,7 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
     if (needQuery.length === 0) return;
 
     const results = await runGroupChecks({
-      db: pool, sessions, limiter, groups: needQuery, statementTimeoutMs: timeout, maxMessages: concurrency, isolated, isolateForMs: ttl,
+      db: pool, sessions, limiter, groups: needQuery, statementTimeoutMs: timeout, maxMessages: concurrency, isolated, isolateForMs: Math.max(ttl, ISOLATE_MS),
     });
     let stale = false;
     for (const group of needQuery) {

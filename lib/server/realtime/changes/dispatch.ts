@@ -33,7 +33,7 @@ import type { JoinedChannel } from '../rooms.js';
 import { dataJson, UNAUTHORIZED_ERROR, withheldJson, type DeliveredType, type Visible } from './payloads.js';
 import type { SqlFilter } from './sqlFilter.js';
 import { FilterTimeoutError } from './sqlFilter.js';
-import { createTargetFinder, NO_TARGETS, type SqlPassed, type SubscriberLookup, type Target, type Targets } from './targets.js';
+import { createTargetFinder, NO_TARGETS, type SubscriberLookup, type Target, type Targets } from './targets.js';
 
 export type { SubscriberLookup } from './targets.js';
 export { PAYLOAD_TOO_LARGE_ERROR, UNAUTHORIZED_ERROR } from './payloads.js';
@@ -108,6 +108,45 @@ interface TableFacts {
 
 type Visibility = 'visible' | 'hidden' | 'unknown';
 
+/** One SQL filter's work for one subscriber group in a batch. */
+interface SqlJob {
+  filter: SqlFilter;
+  /** The group's channels whose bindings use it. */
+  channels: Set<JoinedChannel>;
+  rows: RowText[];
+  /** Per row: the index of its change in the batch. */
+  changeIndexes: number[];
+  failed?: boolean;
+}
+
+/** Per job key (sqlJobKey): the indexes of the batch's changes that passed. */
+type SqlVerdicts = ReadonlyMap<string, ReadonlySet<number>>;
+const NO_VERDICTS: SqlVerdicts = new Map();
+
+const sqlJobKey = (filter: SqlFilter, group: SubscriberGroup) => `${filter.key}\u0001${group.groupKey}`;
+
+/** What `group` may see of row image `index` of a table's check (-1: no image checked, unknown). */
+function visibilityOf(facts: TableFacts, group: SubscriberGroup, index: number): Visibility {
+  if (index < 0) return 'unknown';
+  if (facts.visible.get(group.groupKey)?.has(index)) return 'visible';
+  return facts.undecided.get(group.groupKey)?.has(index) ? 'unknown' : 'hidden';
+}
+
+/**
+ * The row a filter of `group` may be evaluated on for `change`: the new row when the group may see
+ * it; a DELETE's old row when it may see it, or (for a filter on key columns) the old row's key,
+ * which every DELETE reveals; undefined when the filter must not look at the row at all.
+ */
+function visibleImage(change: MatchedChange, facts: TableFacts, group: SubscriberGroup, keyOnlyFilter: boolean): RowText | undefined {
+  const { event } = change;
+  if (event.type !== 'DELETE') return visibilityOf(facts, group, change.newIndex) === 'visible' ? event.recordText : undefined;
+  if (!facts.rlsEnabled || visibilityOf(facts, group, change.oldIndex) === 'visible') return event.oldRecordText;
+  if (!keyOnlyFilter || !event.oldRecordText) return undefined;
+  const key: Record<string, string | null | undefined> = {};
+  for (const column of event.primaryKey) key[column] = event.oldRecordText[column];
+  return key;
+}
+
 type Job = { kind: 'batch'; events: readonly ChangeEvent[] } | { kind: 'run'; job: () => Promise<void> | void };
 
 /** Rows sent to PostgreSQL per SQL filter query: each query is bounded by the filter time limit. */
@@ -126,9 +165,8 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
   async function dispatch(lookup: SubscriberLookup, events: readonly ChangeEvent[]): Promise<void> {
     if (events.length === 0) return;
     const missed = new Map<JoinedChannel, MissedReason>();
-    const sqlPassed = await evaluateSqlFilters(lookup, events, missed);
     try {
-      await send(lookup, events, sqlPassed, missed);
+      await send(lookup, events, missed);
     } finally {
       // After the batch's frames: a refetch prompted by the notice must not be followed by older changes.
       const position = events[events.length - 1]!.position;
@@ -136,17 +174,17 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
     }
   }
 
-  async function send(lookup: SubscriberLookup, events: readonly ChangeEvent[], sqlPassed: SqlPassed, missed: Map<JoinedChannel, MissedReason>): Promise<void> {
+  async function send(lookup: SubscriberLookup, events: readonly ChangeEvent[], missed: Map<JoinedChannel, MissedReason>): Promise<void> {
     const matched: MatchedChange[] = [];
     const tables = new Map<string, TableBatch>();
-    for (const [eventIndex, event] of events.entries()) {
+    for (const event of events) {
       if (event.type === 'TRUNCATE') {
         const channels = new Map<JoinedChannel, Target>();
-        for (const subscription of lookup.forTable(event.schema, event.table)) channels.set(subscription.channel, { ids: [], keyOnly: [], select: null });
+        for (const subscription of lookup.forTable(event.schema, event.table)) channels.set(subscription.channel, { ids: [], keyOnly: [], sql: [], select: null });
         if (channels.size > 0) matched.push({ event, targets: { channels, byGroup: [] }, leaveTargets: NO_TARGETS, newIndex: -1, oldIndex: -1, tableKey: '' });
         continue;
       }
-      const targets = finder.targetsOf(lookup, event, eventIndex, sqlPassed);
+      const targets = finder.targetsOf(lookup, event);
       const leaveTargets = finder.leaveTargetsOf(lookup, event);
       if (targets.channels.size === 0 && leaveTargets.channels.size === 0) continue;
       const key = JSON.stringify([event.schema, event.table]);
@@ -190,39 +228,64 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
       }),
     );
 
-    for (const change of matched) {
-      if (change.event.type === 'TRUNCATE') {
-        for (const channel of change.targets.channels.keys()) if (lookup.has(channel)) options.onTruncate?.(channel, change.event);
-        continue;
+    // Filters PostgreSQL evaluates run only over rows their subscriber may see (never an oracle on a
+    // hidden row, not even through how long they take), per subscriber group. Channels without such
+    // a filter in this batch don't wait for them.
+    const waitsForSql = new Set<JoinedChannel>();
+    const sql = planSqlFilters(matched, facts, waitsForSql);
+    const verdicts = evaluateSqlFilters(lookup, sql, missed);
+    const deliverAll = (include: (channel: JoinedChannel) => boolean, passed: SqlVerdicts) => {
+      for (const [index, change] of matched.entries()) {
+        if (change.event.type === 'TRUNCATE') {
+          for (const channel of change.targets.channels.keys()) if (include(channel) && lookup.has(channel)) options.onTruncate?.(channel, change.event);
+          continue;
+        }
+        const tableFacts = facts.get(change.tableKey)!;
+        if (tableFacts.failed) continue;
+        try {
+          deliver(lookup, change, index, tableFacts, missed, include, passed);
+        } catch (error) {
+          // A bug of ours with this change must not cost the rest of the batch.
+          onError(error);
+        }
       }
-      const tableFacts = facts.get(change.tableKey)!;
-      if (tableFacts.failed) continue;
-      try {
-        deliver(lookup, change, tableFacts, missed);
-      } catch (error) {
-        // A bug of ours with this change must not cost the rest of the batch.
-        onError(error);
-      }
-    }
+    };
+    deliverAll((channel) => !waitsForSql.has(channel), NO_VERDICTS);
+    if (waitsForSql.size === 0) return;
+    const passed = await verdicts;
+    deliverAll((channel) => waitsForSql.has(channel), passed);
   }
 
-  /** Sends one change to every group it reaches, as that group may see it. */
-  function deliver(lookup: SubscriberLookup, change: MatchedChange, facts: TableFacts, missed: Map<JoinedChannel, MissedReason>): void {
+  /** Sends one change to every group it reaches (among channels `include` accepts), as that group may see it. */
+  function deliver(
+    lookup: SubscriberLookup,
+    change: MatchedChange,
+    changeIndex: number,
+    facts: TableFacts,
+    missed: Map<JoinedChannel, MissedReason>,
+    include: (channel: JoinedChannel) => boolean,
+    passed: SqlVerdicts,
+  ): void {
     const { event } = change;
     const key = event.primaryKey;
     const dataTexts = new Map<string, string>();
     const frames = new Map<string, FanoutFrames>();
-    const visibility = (group: SubscriberGroup, index: number): Visibility => {
-      if (index < 0) return 'unknown';
-      if (facts.visible.get(group.groupKey)?.has(index)) return 'visible';
-      return facts.undecided.get(group.groupKey)?.has(index) ? 'unknown' : 'hidden';
-    };
     const emit = (entries: ReadonlyArray<[JoinedChannel, Target]>, group: SubscriberGroup, what: Visible | 'withheld', keyFiltersOnly: boolean) => {
       for (const [channel, target] of entries) {
-        // Left, or its token was refreshed, while the checks ran.
-        if (!lookup.has(channel) || finder.groupOf(channel).groupKey !== group.groupKey) continue;
+        if (!include(channel) || !lookup.has(channel)) continue;
+        // Its token was refreshed while the checks ran: what it may see wasn't checked. Refetch.
+        if (finder.groupOf(channel).groupKey !== group.groupKey) {
+          if (!missed.has(channel)) missed.set(channel, 'visibility_unknown');
+          continue;
+        }
         let ids = target.ids;
-        if (keyFiltersOnly && target.keyOnly.includes(false)) ids = ids.filter((_, index) => target.keyOnly[index]);
+        if ((keyFiltersOnly && target.keyOnly.includes(false)) || target.sql.some((filter) => filter !== null)) {
+          ids = ids.filter((_, index) => {
+            if (keyFiltersOnly && !target.keyOnly[index]) return false;
+            const filter = target.sql[index];
+            return filter === null || filter === undefined || passed.get(sqlJobKey(filter, group))?.has(changeIndex) === true;
+          });
+        }
         if (ids.length === 0) continue;
         let dataKey: string;
         let dataText: string | undefined;
@@ -252,7 +315,7 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
       }
     };
     const resync = (entries: ReadonlyArray<[JoinedChannel, Target]>) => {
-      for (const [channel] of entries) if (!missed.has(channel)) missed.set(channel, 'visibility_unknown');
+      for (const [channel] of entries) if (include(channel) && !missed.has(channel)) missed.set(channel, 'visibility_unknown');
     };
     const leaveGroups = new Map(change.leaveTargets.byGroup.map((targets) => [targets.group.groupKey, targets]));
 
@@ -264,12 +327,14 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
       const readsKey = key.every((column) => columns.includes(column));
       const keyColumns = key.filter((column) => columns.includes(column));
       if (event.type === 'DELETE') {
-        const old = visibility(group, change.oldIndex);
+        const old = visibilityOf(facts, group, change.oldIndex);
         const hiddenOld = old !== 'visible' && facts.rlsEnabled;
+        // Whether its filters on other columns than the key would match can't be told: refetch.
+        if (old === 'unknown' && change.oldIndex >= 0 && facts.rlsEnabled) resync(entries.filter(([, target]) => target.keyOnly.includes(false)));
         emit(entries, group, readsKey ? { type: 'DELETE', columns, oldColumns: hiddenOld ? keyColumns : columns } : 'withheld', hiddenOld);
         continue;
       }
-      const seen = visibility(group, change.newIndex);
+      const seen = visibilityOf(facts, group, change.newIndex);
       if (seen === 'unknown') {
         resync(entries);
         continue;
@@ -283,12 +348,12 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
         emit(entries, group, 'withheld', false);
         continue;
       }
-      const oldColumns = event.type === 'UPDATE' && visibility(group, change.oldIndex) === 'visible' ? columns : keyColumns;
+      const oldColumns = event.type === 'UPDATE' && visibilityOf(facts, group, change.oldIndex) === 'visible' ? columns : keyColumns;
       emit(entries, group, { type: event.type as DeliveredType, columns, oldColumns }, false);
     }
     // Groups that only asked for leave events (their bindings matched the old row, not the new one).
     for (const { group, entries } of leaveGroups.values()) {
-      const seen = visibility(group, change.newIndex);
+      const seen = visibilityOf(facts, group, change.newIndex);
       if (seen === 'hidden') leave(group, entries);
       else if (seen === 'unknown') resync(entries);
     }
@@ -296,7 +361,7 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
     /** LEAVE to `entries` when the old row was visible, or may have been. */
     function leave(group: SubscriberGroup, entries: ReadonlyArray<[JoinedChannel, Target]> | undefined): void {
       if (!entries || !facts.rlsEnabled) return;
-      const old = visibility(group, change.oldIndex);
+      const old = visibilityOf(facts, group, change.oldIndex);
       if (old === 'hidden') return;
       const columns = facts.columns.get(group.role) ?? [];
       if (!key.every((column) => columns.includes(column))) return; // it can't be told which row left
@@ -305,50 +370,67 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
   }
 
   /**
-   * Runs each SQL filter for the batch's rows that pass its in-memory part, in chunks whose queries
-   * are each bounded by the filter time limit; returns, per filter key, the indexes of the events
-   * that pass. A filter that runs out of time is refused for its subscribers (the batch goes on for
-   * everyone else); any other failure is reported and its channels are told to resync (never a
-   * silent miss).
+   * The SQL filter work of a batch: per (filter, subscriber group), the changes to evaluate it on,
+   * each with the row image the group may see (the new row when visible; a DELETE's old row when
+   * visible, or its key alone for a filter on key columns). Rows the group may not see are never
+   * sent to PostgreSQL for its filters. `waits` collects the channels that have such a filter.
    */
-  async function evaluateSqlFilters(lookup: SubscriberLookup, events: readonly ChangeEvent[], missed: Map<JoinedChannel, MissedReason>): Promise<Map<string, Set<number>>> {
-    const pending = new Map<string, { filter: SqlFilter; rows: RowText[]; eventIndexes: number[]; channels: Set<JoinedChannel> }>();
-    for (const [eventIndex, event] of events.entries()) {
-      if (event.type === 'TRUNCATE') continue;
-      const row = event.type === 'DELETE' ? event.oldRecordText : event.recordText;
-      if (!row) continue;
-      for (const subscription of lookup.forTable(event.schema, event.table)) {
-        const filter = subscription.sql;
-        if (filter === null || (subscription.event !== null && subscription.event !== event.type)) continue;
-        if (!filter.prefilter(row) || filter.columns.some((column) => row[column] === undefined)) continue;
-        let job = pending.get(filter.key);
-        if (!job) pending.set(filter.key, (job = { filter, rows: [], eventIndexes: [], channels: new Set() }));
-        job.channels.add(subscription.channel);
-        if (job.eventIndexes[job.eventIndexes.length - 1] === eventIndex) continue;
-        job.rows.push(row);
-        job.eventIndexes.push(eventIndex);
+  function planSqlFilters(matched: readonly MatchedChange[], facts: ReadonlyMap<string, TableFacts>, waits: Set<JoinedChannel>): Map<string, SqlJob> {
+    const jobs = new Map<string, SqlJob>();
+    for (const [changeIndex, change] of matched.entries()) {
+      if (change.event.type === 'TRUNCATE') continue;
+      const tableFacts = facts.get(change.tableKey)!;
+      if (tableFacts.failed) continue;
+      for (const { group, entries } of change.targets.byGroup) {
+        for (const [channel, target] of entries) {
+          if (!target.sql.some((filter) => filter !== null)) continue;
+          waits.add(channel);
+          target.sql.forEach((filter, index) => {
+            if (filter === null || filter === undefined) return;
+            const row = visibleImage(change, tableFacts, group, target.keyOnly[index]!);
+            if (row === undefined) return;
+            const jobKey = sqlJobKey(filter, group);
+            let job = jobs.get(jobKey);
+            if (!job) jobs.set(jobKey, (job = { filter, channels: new Set(), rows: [], changeIndexes: [] }));
+            job.channels.add(channel);
+            if (job.changeIndexes[job.changeIndexes.length - 1] === changeIndex) return;
+            job.rows.push(row);
+            job.changeIndexes.push(changeIndex);
+          });
+        }
       }
     }
+    return jobs;
+  }
+
+  /**
+   * Runs each job in chunks whose queries are each bounded by the filter time limit; resolves, per
+   * job, the indexes of the changes that pass. A filter that runs out of time is refused for its
+   * subscribers; any other failure is reported and its channels are told to resync.
+   */
+  async function evaluateSqlFilters(lookup: SubscriberLookup, jobs: ReadonlyMap<string, SqlJob>, missed: Map<JoinedChannel, MissedReason>): Promise<SqlVerdicts> {
     const passed = new Map<string, Set<number>>();
     await Promise.all(
-      [...pending].map(async ([key, job]) => {
+      [...jobs].map(async ([key, job]) => {
         const passing = new Set<number>();
+        passed.set(key, passing);
         try {
           for (let start = 0; start < job.rows.length; start += SQL_FILTER_CHUNK) {
             const rows = await job.filter.evaluate(job.rows.slice(start, start + SQL_FILTER_CHUNK));
-            for (const index of rows) passing.add(job.eventIndexes[start + index]!);
+            for (const index of rows) passing.add(job.changeIndexes[start + index]!);
           }
-          passed.set(key, passing);
         } catch (error) {
+          passing.clear();
           if (error instanceof FilterTimeoutError) {
             for (const channel of job.channels) if (lookup.has(channel)) options.onFilterRefused?.(channel, job.filter, error);
             return;
           }
           onError(error);
-          for (const channel of job.channels) missed.set(channel, 'filter_failed');
+          job.failed = true;
         }
       }),
     );
+    for (const job of jobs.values()) if (job.failed) for (const channel of job.channels) missed.set(channel, 'filter_failed');
     return passed;
   }
 

@@ -104,10 +104,15 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
     onTruncate: (channel, event) => resync(channel, 'truncate', event.position, { schema: event.schema, table: event.table }),
     onMissed: (channel, position, reason) => resync(channel, reason, position),
     onFilterRefused: (channel, filter, error) => {
-      const subscriptions = registry.get(channel);
+      // Registered, or still joining (its replay ran the filter): either way the binding goes.
+      const pending = replaying.get(channel);
+      const subscriptions = registry.get(channel) ?? pending;
       if (!subscriptions) return;
       const refused = subscriptions.filter((subscription) => subscription.sql?.key === filter.key);
-      registry.set(channel, subscriptions.filter((subscription) => subscription.sql?.key !== filter.key));
+      if (refused.length === 0) return;
+      const kept = subscriptions.filter((subscription) => subscription.sql?.key !== filter.key);
+      if (registry.has(channel)) registry.set(channel, kept);
+      else replaying.set(channel, kept);
       const which = refused.map((subscription) => JSON.stringify(subscription.filterText)).join(', ');
       system(channel, 'error', `Filter ${which} took longer than ${filterTimeoutMs} ms to evaluate and was removed (${error.message}); subscribe again with a cheaper filter`);
     },
@@ -119,6 +124,8 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
   const retryMs = options.subscribeRetryMs ?? 5000;
   /** Registered channels still waiting for the stream to be live. */
   const waiting = new Map<JoinedChannel, Record<string, unknown>>();
+  /** The subscriptions of channels whose resume replay runs (a filter refused meanwhile is dropped here). */
+  const replaying = new Map<JoinedChannel, Subscription[]>();
   /** The role each channel's bindings were validated for (what filters and columns were checked against). */
   const validatedRole = new WeakMap<JoinedChannel, unknown>();
   /** Per socket, its channels' validations run one after another: one socket can't occupy the catalog sessions. */
@@ -168,7 +175,8 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
    * Runs as a dispatcher job: every change before it was sent to the registered channels, none after.
    * `resumeAfter`: the join's own, or where a channel re-validated for a new role stopped hearing changes.
    */
-  async function register(channel: JoinedChannel, subscriptions: Subscription[], resumeAfter: StreamPosition | undefined): Promise<void> {
+  async function register(channel: JoinedChannel, validated: Subscription[], resumeAfter: StreamPosition | undefined): Promise<void> {
+    let subscriptions = validated;
     if (!joining.has(channel) || closed) return; // left meanwhile
     if (channel.claims.role !== validatedRole.get(channel)) {
       // Its token changed role while it was validated: validate again (nothing was sent to it yet).
@@ -184,7 +192,13 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
         const events = upTo === undefined ? [] : held.entries.filter((event) => event.position <= upTo);
         const single = createSubscriptionRegistry();
         single.set(channel, subscriptions);
-        await dispatcher.dispatchTo({ forTable: single.forTable, has: (c) => joining.has(c) }, events);
+        replaying.set(channel, subscriptions);
+        try {
+          await dispatcher.dispatchTo({ forTable: single.forTable, has: (c) => joining.has(c) }, events);
+        } finally {
+          subscriptions = replaying.get(channel) ?? subscriptions;
+          replaying.delete(channel);
+        }
         if (joining.has(channel) && channel.claims.role !== validatedRole.get(channel)) {
           // Its role changed during the replay: validate for the new one, resuming after what was sent.
           void subscribe(channel, upTo ?? resumeAfter);

@@ -7,10 +7,14 @@
  * Two kinds of targets: a change's own (its new row for INSERT and UPDATE, its old row for DELETE)
  * and, for an UPDATE, the channels that asked for leave events (`config.leave_events`) whose
  * bindings match the old row: those that must hear LEAVE if the new row is hidden from them.
+ *
+ * A binding whose filter PostgreSQL must evaluate matches here on its in-memory part; its id carries
+ * the filter, which the dispatcher evaluates later, only over rows the subscriber may see.
  */
 import { subscriberGroupKey, type SubscriberGroup } from '../authorization/index.js';
 import type { ChangeEvent } from '../replication/index.js';
 import type { JoinedChannel } from '../rooms.js';
+import type { SqlFilter } from './sqlFilter.js';
 import type { Subscription } from './subscriptions.js';
 
 /** Where a dispatch finds its subscribers: the live registry, or one joining channel's replay. */
@@ -31,6 +35,8 @@ export interface Target {
   ids: number[];
   /** Per id: its binding's filter reads only key columns (or there is none), so it still matches the key alone. */
   keyOnly: boolean[];
+  /** Per id: the filter PostgreSQL must still evaluate for it, or null. */
+  sql: Array<SqlFilter | null>;
   /** Columns its matching bindings `select` (with the key); null when one of them selects all. */
   select: Set<string> | null;
 }
@@ -61,12 +67,9 @@ interface StaticTargets {
   byType: Map<string, Targets>;
 }
 
-/** Per change index: which SQL filters (by key) it passed. */
-export type SqlPassed = ReadonlyMap<string, ReadonlySet<number>>;
-
 export interface TargetFinder {
-  /** The channels `event` reaches as itself, and their binding ids. */
-  targetsOf(lookup: SubscriberLookup, event: ChangeEvent, eventIndex: number, sqlPassed: SqlPassed): Targets;
+  /** The channels `event` reaches as itself, and their binding ids (SQL filters not evaluated yet). */
+  targetsOf(lookup: SubscriberLookup, event: ChangeEvent): Targets;
   /** For an UPDATE: the channels that asked for leave events whose bindings match its old row. */
   leaveTargetsOf(lookup: SubscriberLookup, event: ChangeEvent): Targets;
   /** The channel's subscriber group (one object per claims object). */
@@ -139,18 +142,18 @@ export function createTargetFinder(onError: (error: unknown) => void): TargetFin
     if (filtered.length === 0) return shared;
     // Copies: the shared targets must stay as they are for the next change.
     const channels = new Map<JoinedChannel, Target>();
-    for (const [channel, target] of shared.channels) channels.set(channel, { ids: [...target.ids], keyOnly: [...target.keyOnly], select: target.select && new Set(target.select) });
+    for (const [channel, target] of shared.channels) channels.set(channel, { ids: [...target.ids], keyOnly: [...target.keyOnly], sql: [...target.sql], select: target.select && new Set(target.select) });
     return grouped(match(filtered, matchOne, channels));
   }
 
   return {
     groupOf,
-    targetsOf(lookup, event, eventIndex, sqlPassed) {
+    targetsOf(lookup, event) {
       const row = event.type === 'DELETE' ? event.oldRecordText : event.recordText;
       const matchOne: MatchOne = (subscription) =>
         (subscription.event === null || subscription.event === event.type) &&
         (subscription.matches === null || (row !== undefined && subscription.matches(row))) &&
-        (subscription.sql === null || sqlPassed.get(subscription.sql.key)?.has(eventIndex) === true);
+        (subscription.sql === null || (row !== undefined && subscription.sql.columns.every((column) => row[column] !== undefined)));
       const version = lookup.version;
       if (version === undefined) return grouped(match(lookup.forTable(event.schema, event.table), matchOne));
       const cached = cachedFor(lookup, event, version);
@@ -187,12 +190,13 @@ function match(subscriptions: readonly Subscription[], matchOne: MatchOne, targe
     if (!matchOne(subscription)) continue;
     const target = targets.get(subscription.channel);
     if (!target) {
-      targets.set(subscription.channel, { ids: [subscription.id], keyOnly: [subscription.keyOnlyFilter], select: subscription.select === null ? null : new Set(subscription.select) });
+      targets.set(subscription.channel, { ids: [subscription.id], keyOnly: [subscription.keyOnlyFilter], sql: [subscription.sql], select: subscription.select === null ? null : new Set(subscription.select) });
       continue;
     }
     if (!target.ids.includes(subscription.id)) {
       target.ids.push(subscription.id);
       target.keyOnly.push(subscription.keyOnlyFilter);
+      target.sql.push(subscription.sql);
     }
     if (subscription.select === null) target.select = null;
     else if (target.select !== null) for (const column of subscription.select) target.select.add(column);

@@ -173,5 +173,10 @@ function readRow(
       text[name] = value;
     }
   }
+  for (const name of relation.inheritedNames) {
+    if (Object.prototype.hasOwnProperty.call(text, name)) continue;
+    Object.defineProperty(record, name, { value: undefined, enumerable: false, writable: true, configurable: true });
+    Object.defineProperty(text, name, { value: undefined, enumerable: false, writable: true, configurable: true });
+  }
   return [record, text];
 }

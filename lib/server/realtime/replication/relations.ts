@@ -35,6 +35,12 @@ export interface RelationShape {
   primaryKey: readonly string[];
   /** A column named `__proto__` needs defineProperty to stay an own key of a record. */
   hasProtoColumn: boolean;
+  /**
+   * Column names an object inherits (`constructor`, `toString` ...): a row lacking such a column
+   * (an unchanged TOASTed value, an old row's non-key columns) gets it as an own `undefined`, so
+   * `row[name]` says "not in the change" instead of handing out Object.prototype's function.
+   */
+  inheritedNames: readonly string[];
 }
 
 interface TypeRow {
@@ -118,6 +124,7 @@ export class RelationCatalog {
       isIdentity,
       primaryKey,
       hasProtoColumn: names.includes('__proto__'),
+      inheritedNames: names.filter((name) => name in Object.prototype),
     };
   }
 
