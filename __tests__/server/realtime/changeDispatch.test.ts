@@ -255,6 +255,43 @@ describe('createChangeDispatcher', () => {
     expect(sent.map((message) => message.topic)).toEqual(['realtime:stays']);
   });
 
+  it('tells a channel whose token was refreshed while its batch was being checked to resync, instead of sending it unchecked', async () => {
+    const fake = fakeChecker();
+    const registry = createSubscriptionRegistry();
+    const sent: Sent[] = [];
+    const missed: Array<[string, string]> = [];
+    const [stays, refreshed] = [channel('stays', { role: 'authenticated', sub: 'a' }, sent), channel('refreshed', { role: 'authenticated', sub: 'b' }, sent)];
+    registry.set(stays, [sub(stays, 1)]);
+    registry.set(refreshed, [sub(refreshed, 1)]);
+    const dispatcher = createChangeDispatcher({ registry, checker: fake.checker, onMissed: (on, _position, reason) => missed.push([on.topic, reason]) });
+    fake.hold();
+    dispatcher.enqueue([change('INSERT', 1)]);
+    while (fake.calls.length === 0) await Promise.resolve();
+    refreshed.claims = { role: 'authenticated', sub: 'b', exp: 2 };
+    registry.touch();
+    fake.release();
+    await dispatcher.idle();
+    expect(sent.map((message) => message.topic)).toEqual(['realtime:stays']);
+    expect(missed).toEqual([['realtime:refreshed', 'visibility_unknown']]);
+  });
+
+  it('tells a channel to resync when a DELETE\'s whole old row could not be judged and its binding filters on other columns', async () => {
+    const fake = fakeChecker();
+    const registry = createSubscriptionRegistry();
+    const sent: Sent[] = [];
+    const missed: Array<[string, string]> = [];
+    const ch = channel('undecided-delete', { role: 'anon' }, sent);
+    registry.set(ch, [sub(ch, 1, { event: 'DELETE', matches: (row) => row.secret !== undefined, keyOnlyFilter: false }), sub(ch, 2, { event: 'DELETE' })]);
+    const dispatcher = createChangeDispatcher({ registry, checker: fake.checker, onMissed: (on, _position, reason) => missed.push([on.topic, reason]) });
+    const deleted = change('DELETE', 4);
+    delete (deleted.oldRecordText as Record<string, unknown>).name; // the fake checker can't decide it
+    dispatcher.enqueue([deleted]);
+    await dispatcher.idle();
+    // The key-only binding hears it (key only); whether the filtered one should can't be told.
+    expect(sent.map((message) => [message.payload.ids, message.payload.data.old_record])).toEqual([[[2], { id: 4 }]]);
+    expect(missed).toEqual([['realtime:undecided-delete', 'visibility_unknown']]);
+  });
+
   it('merges the batches queued while a dispatch runs into one check, keeping their order', async () => {
     const fake = fakeChecker();
     const registry = createSubscriptionRegistry();

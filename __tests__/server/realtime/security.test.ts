@@ -39,6 +39,20 @@ const SQL = `
   alter table prop_full enable row level security;
   create table barrier (id int4 primary key);
   create table protos (id int4 primary key, "__proto__" text, "constructor" text);
+
+  -- Notes everyone may read a column of, but RLS shows each their own rows only.
+  create table shared_notes (id int4 primary key, owner text not null, body text);
+  alter table shared_notes enable row level security;
+  grant select on shared_notes to authenticated;
+  create policy own on shared_notes for select to authenticated
+    using (owner = current_setting('request.jwt.claims', true)::json ->> 'sub');
+
+  -- A policy reading a column whose large value the WAL leaves out when an UPDATE doesn't change it.
+  create table toasted (id int4 primary key, owner text not null, "constructor" text, n int4);
+  alter table toasted enable row level security;
+  grant select on toasted to authenticated;
+  create policy own on toasted for select to authenticated
+    using (owner = current_setting('request.jwt.claims', true)::json ->> 'sub' and "constructor" is not null);
 `;
 
 let stack: Stack;
@@ -276,6 +290,30 @@ describe('no subscriber can stall or blind the others', () => {
     }
   });
 
+  it('a filter PostgreSQL evaluates never runs on a row its subscriber may not see (no timing oracle)', async () => {
+    const server = await createRealtimeServer({ jwtSecret: stack.jwtSecret, databaseUrl: stack.databaseUrl, filterTimeoutMs: 100, onError: () => undefined });
+    servers.push(server);
+    const local = rawChannels(() => server.url, () => stack.anonKey);
+    try {
+      const slow = 'body=match.^(.*)(.*)(.*)(.*)(.*)\\5\\4\\3\\2\\1$';
+      const attacker = await local.join({ bindings: [{ event: 'INSERT', schema: 'public', table: 'shared_notes', filter: slow }], accessToken: alice() });
+      const witness = await local.join({ table: 'shared_notes', accessToken: alice() });
+      await Promise.all([attacker.subscribed(), witness.subscribed()]);
+      // Bob's row would take seconds to match: it is never evaluated for alice, so nothing is refused.
+      const [bobs, marker] = [++nextId, ++nextId];
+      await db.query(`insert into shared_notes values ($1, 'bob', $2)`, [bobs, 'ab'.repeat(300) + 'x']);
+      await db.query(`insert into shared_notes values ($1, 'alice', 'short')`, [marker]);
+      await waitFor(() => byId(witness, 'INSERT', marker), 10_000);
+      expect(attacker.systems().filter((message) => message.status === 'error')).toEqual([]);
+      // The same value in her own row is evaluated, runs out of time, and the filter is refused.
+      const hers = ++nextId;
+      await db.query(`insert into shared_notes values ($1, 'alice', $2)`, [hers, 'ab'.repeat(300) + 'x']);
+      expect((await attacker.refused()).message).toMatch(/took longer than 100 ms/);
+    } finally {
+      local.closeAll();
+    }
+  });
+
   it('refuses a join past the per-connection binding budget, naming it', async () => {
     const server = await createRealtimeServer({ jwtSecret: stack.jwtSecret, databaseUrl: stack.databaseUrl, maxBindingsPerConnection: 5, onError: () => undefined });
     servers.push(server);
@@ -294,6 +332,24 @@ describe('no subscriber can stall or blind the others', () => {
     } finally {
       local.closeAll();
     }
+  });
+});
+
+describe('what a change does not carry', () => {
+  it('a policy reading an unchanged TOASTed value can\'t be judged: not sent, and the channel is told to resync', async () => {
+    const asAlice = await raw.join({ table: 'toasted', accessToken: alice() });
+    await asAlice.subscribed();
+    const id = ++nextId;
+    // Large and not compressible to under 2 kB: stored out of line, left out of an UPDATE's WAL record.
+    await db.query(`insert into toasted values ($1::int4, 'alice', (select string_agg(md5(i::text || $1::text), '') from generate_series(1, 400) i), 0)`, [id]);
+    await waitFor(() => byId(asAlice, 'INSERT', id));
+    await db.query('update toasted set n = 1 where id = $1', [id]);
+    const resync = await waitFor(() => asAlice.systems().find((message) => message.resync));
+    expect(resync).toMatchObject({ reason: 'visibility_unknown', resync: true });
+    expect(byId(asAlice, 'UPDATE', id)).toBeUndefined();
+    // A change that carries the value is judged as usual.
+    await db.query(`update toasted set n = 2, "constructor" = 'short' where id = $1`, [id]);
+    await waitFor(() => byId(asAlice, 'UPDATE', id));
   });
 });
 

@@ -1,8 +1,10 @@
 /**
  * Committed changes → `postgres_changes` messages. Per batch: match each change against the
- * subscriptions of its table (event and filter, targets.ts), ask the visibility checker once per
- * table for all subscriber groups and row images, and send each channel what its group may see of
- * each change (payloads.ts), one message per channel per change, in stream order. A change's `data`
+ * subscriptions of its table (event and in-memory filter, targets.ts), ask the visibility checker
+ * once per table for all subscriber groups and row images, evaluate the filters PostgreSQL must
+ * evaluate per group over only the rows that group may see, and send each channel what its group
+ * may see of each change (payloads.ts), one message per channel per change, in stream order;
+ * channels without such filters first, without waiting for them. A change's `data`
  * is serialized once per (type, column set) and its frame once per (topic, ids, data, vsn).
  *
  * ## What a subscriber gets, judged as of the change

@@ -1,7 +1,8 @@
 /**
  * Filter conditions only PostgreSQL can evaluate exactly (text order under a linguistic collation,
  * a nondeterministic collation's equality, like / ilike / match / imatch, types without an exact
- * comparison here): evaluated in SQL, for all candidate rows of a batch in one query per filter.
+ * comparison here): evaluated in SQL, one query per filter, subscriber group and chunk of a batch's
+ * rows (only rows that group may see: dispatch.ts).
  *
  * Safety: the client's values are bind parameters, always. What is spliced into the query text comes
  * from the catalog (PostgreSQL's own `format_type` and quoted collation names) and from the fixed
