@@ -87,7 +87,7 @@ async function main() {
     const checker = createVisibilityChecker({ pool, cacheTtlMs: 0, maxConcurrentQueries: SESSIONS });
     for (const table of ['bench_owned', 'bench_team']) {
       const oid = (await pool.query<{ oid: string }>(`select $1::regclass::oid::text as oid`, [`public.${table}`])).rows[0]!.oid;
-      const set = await loadPolicySet(pool, oid);
+      const set = await loadPolicySet(pool, oid, 'public');
       const policy = [...set.policies.values()][0]!;
       const columns = policy.attnums.map((attnum) => set.columns.get(attnum)!);
       const info = { schema: 'public', name: table, oid, rlsEnabled: true, columns: [], policyFingerprint: '' };
@@ -109,7 +109,7 @@ async function main() {
           for (const name of order) {
             const checked: CheckedGroup[] = groups.map((group) => ({ ...group, claimsJson: canonicalJson(group.claims), check: checks[name]! }));
             const began = performance.now();
-            const result = await runGroupChecks({ db: pool, sessions: pool, limiter, groups: checked, statementTimeoutMs: 5000, maxMessages: SESSIONS, isolated: new Map(), isolateForMs: 0 });
+            const result = await runGroupChecks({ db: pool, sessions: pool, limiter, groups: checked, statementTimeoutMs: 5000, searchPath: 'public', maxMessages: SESSIONS, isolated: new Map(), isolateForMs: 0 });
             samples[name]!.push(performance.now() - began);
             answers[name] = JSON.stringify(groups.map((group) => [...((result.get(group.groupKey) as number[] | undefined) ?? [])].sort((a, b) => a - b)));
           }

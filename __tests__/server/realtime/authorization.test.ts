@@ -305,6 +305,10 @@ beforeAll(async () => {
     alter table tenant_rows enable row level security;
     create policy tenant_read on tenant_rows for select using (tenant = my_tenant());
     grant select on tenant_rows to authenticated;
+    create table counted (id int primary key, tags int[]);
+    alter table counted enable row level security;
+    create policy counted_read on counted for select using (array_length(tags, 1) > 2);
+    grant select on counted to authenticated;
     create table whole (id int primary key, v int);
     alter table whole enable row level security;
     create function whole_ok(whole) returns boolean language sql stable as $$ select $1.v > 0 $$;
@@ -758,6 +762,23 @@ describe('policies applied to a change\'s own row', () => {
     for (const order of [[t1, t2], [t2, t1]]) {
       const visible = await visibility.checkVisible({ schema: 'public', name: 'tenant_rows', primaryKey: ['id'] }, order, rows);
       expect([sorted(visible.get(t1.groupKey)), sorted(visible.get(t2.groupKey))]).toEqual([[0], [1]]);
+    }
+    expect(errors).toEqual([]);
+  });
+
+  test('a better-matching function created later on the search path does not take over a policy\'s call', async () => {
+    // Unprepared, so every check is parsed anew (a prepared one keeps the function it resolved).
+    const { visibility, errors } = checker({ cacheTtlMs: 0 });
+    const group = user('user1');
+    const counted = { schema: 'public', name: 'counted', primaryKey: ['id'] };
+    const rows = [{ id: '1', tags: '{1,2,3}' }, { id: '2', tags: '{1}' }];
+    expect(sorted((await visibility.checkVisible(counted, [group], rows)).get(group.groupKey))).toEqual([0]);
+    // An exact match for (int[], int) beats pg_catalog's polymorphic one wherever it is on the path.
+    await pool.query('create function public.array_length(int[], int) returns int language sql immutable as $$ select 99 $$');
+    try {
+      expect(sorted((await visibility.checkVisible(counted, [group], rows)).get(group.groupKey))).toEqual([0]);
+    } finally {
+      await pool.query('drop function public.array_length(int[], int)');
     }
     expect(errors).toEqual([]);
   });

@@ -292,6 +292,18 @@ describe('createChangeDispatcher', () => {
     expect(missed).toEqual([['realtime:undecided-delete', 'visibility_unknown']]);
   });
 
+  it('a binding validated for another role than its channel\'s token holds now matches nothing (until validated again)', async () => {
+    const fake = fakeChecker();
+    const registry = createSubscriptionRegistry();
+    const sent: Sent[] = [];
+    const ch = channel('downgraded', { role: 'authenticated', sub: 'a' }, sent);
+    registry.set(ch, [sub(ch, 1, { role: 'service_role', matches: (row) => row.secret === 's2' }), sub(ch, 2, { role: 'authenticated' })]);
+    const dispatcher = createChangeDispatcher({ registry, checker: fake.checker });
+    dispatcher.enqueue([change('INSERT', 2)]);
+    await dispatcher.idle();
+    expect(sent.map((message) => message.payload.ids)).toEqual([[2]]);
+  });
+
   it('merges the batches queued while a dispatch runs into one check, keeping their order', async () => {
     const fake = fakeChecker();
     const registry = createSubscriptionRegistry();

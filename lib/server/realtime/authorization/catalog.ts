@@ -87,10 +87,17 @@ const maySetRole = (member: string, role: string) =>
   `(case when pg_catalog.current_setting('server_version_num')::pg_catalog.int4 >= 160000` +
   ` then pg_catalog.pg_has_role(${member}, ${role}, 'SET') else pg_catalog.pg_has_role(${member}, ${role}, 'MEMBER') end)`;
 
-/** The table `c`'s policies as one string that changes with any CREATE, ALTER or DROP POLICY on it. */
+/**
+ * The table `c`'s policies as one string that changes with any CREATE, ALTER or DROP POLICY on it,
+ * and with any function, operator, type or relation created since (their newest oid): a new object
+ * can change what a name in the deparsed policies resolves to (policies.ts).
+ */
 const POLICY_FINGERPRINT = `
        coalesce((select pg_catalog.string_agg(p.oid::pg_catalog.text operator(pg_catalog.||) '.' operator(pg_catalog.||) p.xmin::pg_catalog.text, ',' order by p.oid)
-                   from pg_catalog.pg_policy p where p.polrelid = c.oid), '')`;
+                   from pg_catalog.pg_policy p where p.polrelid = c.oid), '')
+       operator(pg_catalog.||) ';' operator(pg_catalog.||) pg_catalog.concat_ws('.',
+         (select pg_catalog.max(oid) from pg_catalog.pg_proc), (select pg_catalog.max(oid) from pg_catalog.pg_operator),
+         (select pg_catalog.max(oid) from pg_catalog.pg_type), (select pg_catalog.max(oid) from pg_catalog.pg_class))`;
 
 /**
  * What role `role` (a pg_roles row, or NULLs for a missing role) may do with table `c`, `auth`

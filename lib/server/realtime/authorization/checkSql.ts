@@ -129,9 +129,10 @@ export function rowCheck(
  * A message checking every group in `groups`, each with its own check: two statements per group,
  * the second returning `i`, the positions of the rows the group may see.
  */
-export function visibilityCheckSql(groups: ReadonlyArray<GroupCheck & { check: RowCheck }>, statementTimeoutMs: number): string {
+export function visibilityCheckSql(groups: ReadonlyArray<GroupCheck & { check: RowCheck }>, statementTimeoutMs: number, searchPath: string): string {
   const names = escapeLiteral(textArrayLiteral(claimSettingNames(groups)));
   const timeout = Math.max(0, Math.floor(statementTimeoutMs));
+  const path = escapeLiteral(searchPath);
   return groups
     .map((group) => {
       const claims = escapeLiteral(group.claimsJson);
@@ -139,6 +140,7 @@ export function visibilityCheckSql(groups: ReadonlyArray<GroupCheck & { check: R
         `select pg_catalog.set_config('role', ${escapeLiteral(group.role)}, true),` +
         ` pg_catalog.set_config('request.jwt.claims', ${claims}, true),` +
         ` pg_catalog.set_config('statement_timeout', '${timeout}', true),` +
+        ` pg_catalog.set_config('search_path', ${path}, true),` +
         ` (select pg_catalog.count(pg_catalog.set_config('request.jwt.claim.' operator(pg_catalog.||) n.name,` +
         ` coalesce(${claims}::pg_catalog.json operator(pg_catalog.->>) n.name, ''), true))` +
         ` from pg_catalog.unnest(${names}::pg_catalog.text[]) n(name))`;
@@ -162,12 +164,13 @@ export function textArrayLiteral(values: ReadonlyArray<string | null>): string {
 // the claims when they run, not when planned. Arguments are literals made by escapeLiteral, as above;
 // statement names are generated (`rtk_rls_<n>`), never taken from input.
 
-/** Parameters and body of the prelude: $1 role, $2 claims JSON, $3 statement_timeout, $4 claim names. */
+/** Parameters and body of the prelude: $1 role, $2 claims JSON, $3 statement_timeout, $4 claim names, $5 search_path. */
 export const CLAIMS_STATEMENT =
-  `(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text[]) as` +
+  `(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text[], pg_catalog.text) as` +
   ` select pg_catalog.set_config('role', $1, true),` +
   ` pg_catalog.set_config('request.jwt.claims', $2, true),` +
   ` pg_catalog.set_config('statement_timeout', $3, true),` +
+  ` pg_catalog.set_config('search_path', $5, true),` +
   ` (select pg_catalog.count(pg_catalog.set_config('request.jwt.claim.' operator(pg_catalog.||) n.name,` +
   ` coalesce($2::pg_catalog.json operator(pg_catalog.->>) n.name, ''), true))` +
   ` from pg_catalog.unnest($4) n(name))`;
@@ -181,13 +184,15 @@ export function preparedCheckSql(
   checkNames: ReadonlyMap<string, string>,
   groups: ReadonlyArray<GroupCheck & { check: RowCheck }>,
   statementTimeoutMs: number,
+  searchPath: string,
 ): string {
   const names = escapeLiteral(textArrayLiteral(claimSettingNames(groups)));
   const timeout = `'${Math.max(0, Math.floor(statementTimeoutMs))}'`;
+  const path = escapeLiteral(searchPath);
   return groups
     .map(
       (group) =>
-        `execute ${claimsName}(${escapeLiteral(group.role)}, ${escapeLiteral(group.claimsJson)}, ${timeout}, ${names});\n` +
+        `execute ${claimsName}(${escapeLiteral(group.role)}, ${escapeLiteral(group.claimsJson)}, ${timeout}, ${names}, ${path});\n` +
         `execute ${checkNames.get(group.check.definition)!}(${group.check.arguments});\n${GROUP_END}`,
     )
     .join(';\n');

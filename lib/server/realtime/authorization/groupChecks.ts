@@ -22,6 +22,8 @@ export interface GroupChecksInput {
   limiter: Limiter;
   groups: readonly CheckedGroup[];
   statementTimeoutMs: number;
+  /** The search_path checks run under: the one the policies were deparsed under (policies.ts). */
+  searchPath: string;
   maxMessages: number;
   /** groupKey → until when (ms) that group is checked alone. Shared by the checker's batches. */
   isolated: Map<string, number>;
@@ -42,7 +44,7 @@ export async function runGroupChecks(input: GroupChecksInput): Promise<GroupChec
 
   const query = (chunk: readonly CheckedGroup[]): Promise<unknown> => {
     if (!sessions) {
-      const text = visibilityCheckSql(chunk, statementTimeoutMs);
+      const text = visibilityCheckSql(chunk, statementTimeoutMs, input.searchPath);
       return limiter.run(() => db.query(text));
     }
     const checks = [...new Set(chunk.map((group) => group.check.definition))];
@@ -50,7 +52,7 @@ export async function runGroupChecks(input: GroupChecksInput): Promise<GroupChec
       withSession(sessions, async (client) => {
         const [claimsName, ...checkNames] = await prepared(client, [CLAIMS_STATEMENT, ...checks]);
         const names = new Map(checks.map((definition, index) => [definition, checkNames[index]!]));
-        return client.query(preparedCheckSql(claimsName!, names, chunk, statementTimeoutMs));
+        return client.query(preparedCheckSql(claimsName!, names, chunk, statementTimeoutMs, input.searchPath));
       }),
     );
   };

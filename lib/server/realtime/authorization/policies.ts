@@ -9,10 +9,14 @@
  * into SQL whose references to the table's columns are plain column names (qualified by the table's
  * name inside subqueries), so the check can put a FROM item named like the table, with those columns
  * typed as the table's, under it: every reference then reads the change's value. Everything else in
- * the expression (functions, operators, other tables in subqueries) is printed schema-qualified,
- * because it is deparsed with only pg_catalog on the search_path, so it names the same objects
- * whatever the checking session's search_path is. Subqueries still read other tables (and this one)
- * as they are now, as they would in PostgREST's query at that moment.
+ * the expression (functions, operators, other tables in subqueries) is printed schema-qualified
+ * where needed, so it names the same objects when the check runs under the same search_path it was
+ * deparsed under (PostgREST's for the table:
+ * its schema, then the extra search path): PostgreSQL prints a name unqualified only when that path
+ * resolves it to the very object the policy stores (a better-matching overload elsewhere on the path
+ * gets its schema printed). Functions the policies call run under that path too, as in PostgREST.
+ * Subqueries still read other tables (and this one) as they are now, as they would in PostgREST's
+ * query at that moment.
  *
  * ## Which columns a policy reads
  * From the stored node tree (`polqual::text`): every Var of the policy's own table (varno 1 at the
@@ -23,8 +27,11 @@
  * refetch (documented in docs/realtime-protocol-extensions.md).
  *
  * The deparsed text comes from the catalog, never from a client, and is read again whenever the
- * table's policy fingerprint or columns change (or a check using it failed).
+ * table's policy fingerprint (its policies, and the newest oid of functions, operators, types and
+ * relations: an object created since could resolve a printed name otherwise) or columns change, or
+ * a check using it failed for a name it could not resolve.
  */
+import { escapeLiteral } from 'pg';
 import type { Queryable } from './catalog.js';
 import { rowsOf } from './catalog.js';
 
@@ -32,7 +39,7 @@ export interface TablePolicy {
   oid: string;
   name: string;
   permissive: boolean;
-  /** The USING expression, deparsed with only pg_catalog on the search_path. */
+  /** The USING expression, deparsed under the search_path the checks run under. */
   qual: string;
   /** attnums of the table's columns the expression reads. */
   attnums: readonly number[];
@@ -58,8 +65,8 @@ export interface PolicySet {
 
 // One simple-protocol message: it runs as one implicit transaction, so the local search_path holds
 // for the two selects after it and is gone afterwards. The oid is a number checked by the caller.
-const policySetSql = (oid: string) => `
-select pg_catalog.set_config('search_path', 'pg_catalog', true);
+const policySetSql = (oid: string, searchPath: string) => `
+select pg_catalog.set_config('search_path', ${escapeLiteral(searchPath)}, true);
 select p.oid::pg_catalog.text as oid, p.polname::pg_catalog.text as name, p.polpermissive as permissive,
        pg_catalog.pg_get_expr(p.polqual, p.polrelid) as qual, p.polqual::pg_catalog.text as tree
   from pg_catalog.pg_policy p
@@ -72,10 +79,10 @@ select a.attnum, a.attname::pg_catalog.text as name, pg_catalog.format_type(a.at
  where a.attrelid = ${oid}::pg_catalog.oid and a.attnum > 0 and not a.attisdropped
  order by a.attnum`;
 
-/** Reads the table's SELECT policies and columns (one round trip). */
-export async function loadPolicySet(db: Queryable, tableOid: string): Promise<PolicySet> {
+/** Reads the table's SELECT policies (deparsed under `searchPath`, what the checks run under) and columns, in one round trip. */
+export async function loadPolicySet(db: Queryable, tableOid: string, searchPath: string): Promise<PolicySet> {
   if (!/^[0-9]+$/.test(tableOid)) throw new Error(`not a table oid: ${JSON.stringify(tableOid)}`);
-  const results = (await db.query(policySetSql(tableOid))) as unknown[];
+  const results = (await db.query(policySetSql(tableOid, searchPath))) as unknown[];
   if (!Array.isArray(results) || results.length !== 3) throw new Error('reading the table\'s policies answered an unexpected number of results');
   const policies = new Map<string, TablePolicy>();
   for (const row of rowsOf(results[1])) {

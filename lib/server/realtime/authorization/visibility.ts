@@ -17,6 +17,7 @@
  * Checks on a pg.Pool run as statements each pooled session prepared once (prepared.ts): per group,
  * PostgreSQL then neither parses nor plans, which was most of a small batch's cost.
  */
+import { escapeIdentifier } from 'pg';
 import { canonicalJson } from './groupKey.js';
 import { invalidRoleName, loadAccess, loadFacts, loadTable, type Queryable, type RoleAccess, type TableInfo } from './catalog.js';
 import { rowCheck, type RowCheck } from './checkSql.js';
@@ -74,6 +75,12 @@ export interface VisibilityCheckerOptions {
    * member of it), as PostgREST's `SET ROLE` requires; others see nothing. Default `authenticator`.
    */
   authenticator?: string;
+  /**
+   * PostgREST's `db-extra-search-path`: a table's checks run with `search_path` = its schema, then
+   * these (as PostgREST sets it for a request on that schema), and its policies are deparsed under
+   * the same path. Default `['public']`, PostgREST's default.
+   */
+  extraSearchPath?: readonly string[];
   /** Told once per (problem, table, role) why a group sees nothing. Default: console.warn. */
   onError?: (error: AuthorizationError) => void;
 }
@@ -135,6 +142,13 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
     throw new AuthorizationError('INVALID_ARGUMENT', 'createVisibilityChecker: authenticator must be a role name');
   }
 
+  const extraSearchPath = options.extraSearchPath ?? ['public'];
+  if (!Array.isArray(extraSearchPath) || extraSearchPath.some((schema) => typeof schema !== 'string' || schema === '')) {
+    throw new AuthorizationError('INVALID_ARGUMENT', 'createVisibilityChecker: extraSearchPath must be an array of schema names');
+  }
+  /** The search_path PostgREST would run a request on `schema` under. */
+  const searchPathOf = (schema: string) => [...new Set([schema, ...extraSearchPath])].map((name) => escapeIdentifier(name)).join(', ');
+
   const limiter = createLimiter(concurrency);
   // A pg.Pool: checks run as statements each pooled session prepares once (prepared.ts).
   const sessions = canConnect(pool) ? pool : undefined;
@@ -190,7 +204,7 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
     const cached = policySets.get(info.oid);
     if (cached && cached.fingerprint === fingerprint) return cached.set;
     if (policySets.size >= 10_000) policySets.clear();
-    const set = limiter.run(() => loadPolicySet(pool, info.oid));
+    const set = limiter.run(() => loadPolicySet(pool, info.oid, searchPathOf(info.schema)));
     const entry = { fingerprint, set };
     policySets.set(info.oid, entry);
     set.catch(() => {
@@ -337,7 +351,8 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
     if (needQuery.length === 0) return;
 
     const results = await runGroupChecks({
-      db: pool, sessions, limiter, groups: needQuery, statementTimeoutMs: timeout, maxMessages: concurrency, isolated, isolateForMs: Math.max(ttl, ISOLATE_MS),
+      db: pool, sessions, limiter, groups: needQuery, statementTimeoutMs: timeout, searchPath: searchPathOf(info.schema),
+      maxMessages: concurrency, isolated, isolateForMs: Math.max(ttl, ISOLATE_MS),
     });
     let stale = false;
     for (const group of needQuery) {

@@ -49,6 +49,11 @@ export interface ChangeDispatcher {
   dispatchTo(lookup: SubscriberLookup, events: readonly ChangeEvent[]): Promise<void>;
   /** The position of the last change dispatched (or what `position` was last set to). */
   position: StreamPosition | undefined;
+  /**
+   * The position of the last batch whose dispatch finished: every change up to it reached (or was
+   * judged for) every registered channel. Behind `position` while a batch is being dispatched.
+   */
+  readonly completedPosition: StreamPosition | undefined;
   /** Resolves once everything queued so far was sent. */
   idle(): Promise<void>;
 }
@@ -163,6 +168,7 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
   const jobs: Job[] = [];
   let running: Promise<void> | null = null;
   let position: StreamPosition | undefined;
+  let completedPosition: StreamPosition | undefined;
 
   async function dispatch(lookup: SubscriberLookup, events: readonly ChangeEvent[]): Promise<void> {
     if (events.length === 0) return;
@@ -457,7 +463,11 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
         if (events.length === 0) continue;
         // Advanced first: a job queued behind this batch must see it as dispatched even if sending failed.
         position = events[events.length - 1]!.position;
-        await dispatch(registry, events);
+        try {
+          await dispatch(registry, events);
+        } finally {
+          completedPosition = position;
+        }
       } catch (error) {
         onError(error);
       }
@@ -479,6 +489,10 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
     },
     set position(value) {
       position = value;
+      completedPosition = value;
+    },
+    get completedPosition() {
+      return completedPosition;
     },
     idle: async () => {
       while (running) await running;

@@ -253,7 +253,7 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
       retries.set(channel, timer);
       return;
     }
-    const { subscriptions } = result;
+    const subscriptions = result.subscriptions.map((subscription) => ({ ...subscription, role: String(role) }));
     validatedRole.set(channel, role);
     dispatcher.run(() =>
       register(channel, subscriptions, resumeAfter).catch((error: unknown) => {
@@ -285,9 +285,11 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
     onClaimsChanged(channel) {
       registry.touch();
       if (!registry.has(channel) || channel.claims.role === validatedRole.get(channel)) return;
+      // From now on its bindings (validated for the old role) match nothing (targets.ts); what it
+      // misses until they are validated again is replayed from where the last complete batch ended.
+      const from = dispatcher.completedPosition;
       dispatcher.run(() => {
         if (!registry.has(channel) || closed) return;
-        const from = dispatcher.position;
         registry.remove(channel);
         joining.add(channel);
         void subscribe(channel, from);

@@ -39,6 +39,11 @@ export interface Subscription {
   readonly sql: SqlFilter | null;
   /** The binding's `filter` as the client sent it (for messages about it). */
   readonly filterText?: string;
+  /**
+   * The role it was validated for (its filter's and select's columns are that role's). While the
+   * channel's token holds another role (a refresh, until validated again), it matches nothing.
+   */
+  readonly role?: string;
   /** The table's columns (base typname, collation) for the client; null for a whole-schema binding. */
   readonly columns?: readonly ColumnDescription[] | null;
 }

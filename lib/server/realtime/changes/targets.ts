@@ -151,6 +151,7 @@ export function createTargetFinder(onError: (error: unknown) => void): TargetFin
     targetsOf(lookup, event) {
       const row = event.type === 'DELETE' ? event.oldRecordText : event.recordText;
       const matchOne: MatchOne = (subscription) =>
+        validForRole(subscription) &&
         (subscription.event === null || subscription.event === event.type) &&
         (subscription.matches === null || (row !== undefined && subscription.matches(row))) &&
         (subscription.sql === null || (row !== undefined && subscription.sql.columns.every((column) => row[column] !== undefined)));
@@ -162,7 +163,7 @@ export function createTargetFinder(onError: (error: unknown) => void): TargetFin
     leaveTargetsOf(lookup, event) {
       if (event.type !== 'UPDATE') return NO_TARGETS;
       const row = event.oldRecordText;
-      const matchOne: MatchOne = (subscription) => subscription.matches === null || (row !== undefined && subscription.matches(row));
+      const matchOne: MatchOne = (subscription) => validForRole(subscription) && (subscription.matches === null || (row !== undefined && subscription.matches(row)));
       const version = lookup.version;
       if (version === undefined) {
         const leaves = lookup.forTable(event.schema, event.table).filter(hearsLeaves);
@@ -176,6 +177,9 @@ export function createTargetFinder(onError: (error: unknown) => void): TargetFin
 }
 
 type MatchOne = (subscription: Subscription) => boolean;
+
+/** Its channel's token still holds the role it was validated for (a filter on another role's columns would be an oracle). */
+const validForRole = (subscription: Subscription) => subscription.role === undefined || subscription.channel.claims.role === subscription.role;
 
 /**
  * A binding that may hear LEAVE: on a channel that asked for leave events, for UPDATEs, and without
