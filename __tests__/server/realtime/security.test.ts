@@ -209,6 +209,15 @@ describe('roles as PostgREST takes them', () => {
     expect(reply.response.reason).not.toContain(role); // claims are never echoed
   });
 
+  it('refuses to start without the authenticator role it takes roles for, and bad options, naming them', async () => {
+    await expect(createRealtimeServer({ jwtSecret: stack.jwtSecret, databaseUrl: stack.databaseUrl, authenticator: 'no_such_login' })).rejects.toThrow(
+      /authenticator role "no_such_login" does not exist/,
+    );
+    await expect(createRealtimeServer({ jwtSecret: stack.jwtSecret, extraSearchPath: 'public' as never })).rejects.toThrow(/extraSearchPath must be an array/);
+    await expect(createRealtimeServer({ jwtSecret: stack.jwtSecret, filterTimeoutMs: 0 })).rejects.toThrow(/filterTimeoutMs must be a positive integer/);
+    await expect(createRealtimeServer({ jwtSecret: stack.jwtSecret, maxBindingsPerConnection: 1.5 })).rejects.toThrow(/maxBindingsPerConnection must be a positive integer/);
+  });
+
   it('keeps service_role working: it bypasses RLS and reads every column', async () => {
     const asService = await raw.join({ table: 'diary', accessToken: stack.serviceKey });
     await asService.subscribed();

@@ -64,6 +64,12 @@ export interface RealtimeServerOptions {
    * batch goes on for everyone else. Default 250 ms.
    */
   filterTimeoutMs?: number;
+  /**
+   * PostgREST's `db-extra-search-path` (Supabase: `['public', 'extensions']`): row checks run with
+   * `search_path` = the table's schema, then these, as PostgREST's request on that schema would.
+   * Default `['public']` (PostgREST's default).
+   */
+  extraSearchPath?: readonly string[];
   /** postgres_changes bindings one connection's channels may hold together; a join past it is refused. Default 100. */
   maxBindingsPerConnection?: number;
   /** Problems of postgres_changes no single channel can be told about. Default: console.warn. */
@@ -109,6 +115,9 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
   const maxBindingsPerConnection = positive(options.maxBindingsPerConnection, DEFAULT_MAX_BINDINGS_PER_CONNECTION, 'maxBindingsPerConnection');
   const authenticator = options.authenticator ?? 'authenticator';
   if (typeof authenticator !== 'string' || authenticator.length === 0) throw new TypeError('createRealtimeServer: authenticator must be a non-empty role name');
+  if (options.extraSearchPath !== undefined && (!Array.isArray(options.extraSearchPath) || options.extraSearchPath.some((schema) => typeof schema !== 'string' || schema === ''))) {
+    throw new TypeError('createRealtimeServer: extraSearchPath must be an array of schema names');
+  }
 
   let changes: PostgresChanges | undefined;
   if (options.databaseUrl !== undefined) {
@@ -120,6 +129,7 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
       subscribeRetryMs,
       authenticator,
       filterTimeoutMs,
+      ...(options.extraSearchPath !== undefined && { extraSearchPath: options.extraSearchPath }),
       ...(options.onError && { onError: options.onError }),
     });
     try {

@@ -34,6 +34,8 @@ export interface PostgresChangesOptions {
   authenticator?: string;
   /** A filter PostgreSQL evaluates (patterns, collations) whose query runs longer is refused for its subscribers. Default DEFAULT_FILTER_TIMEOUT_MS. */
   filterTimeoutMs?: number;
+  /** PostgREST's db-extra-search-path, for the checks' search_path. Default `['public']`. */
+  extraSearchPath?: readonly string[];
   /** Problems no single channel can be told about (replication, authorization, dispatch). */
   onError?: (error: unknown) => void;
 }
@@ -85,7 +87,7 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
   // No caching of catalog facts (RLS on/off, grants) across batches: a cached "RLS off" would send
   // rows to everyone for the cache's lifetime after `enable row level security`. Reading them once
   // per (table, batch) costs one catalog query per batch, not per subscriber.
-  const checker = createVisibilityChecker({ pool, onError, cacheTtlMs: 0, authenticator });
+  const checker = createVisibilityChecker({ pool, onError, cacheTtlMs: 0, authenticator, ...(options.extraSearchPath && { extraSearchPath: options.extraSearchPath }) });
   const registry = createSubscriptionRegistry();
   // Everything the stream delivered, bounded, for joins that resume (read only inside dispatcher jobs).
   const log = createResumeLog<ChangeEvent>({ maxEntries: options.resumeLogSize ?? DEFAULT_RESUME_LOG_SIZE });
