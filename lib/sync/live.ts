@@ -130,10 +130,12 @@ export function createLiveQueries(context: LiveContext) {
   const entries = new Map<string, LiveEntry>();
   const byChannel = new Map<string, Set<string>>();
   const columnTypes = new Map<string, ColumnTypes>();
-  /** Channels whose column types came from a LEAVE (its key only). */
-  const keyOnlyTypes = new Set<string>();
-  /** The columns the server described per channel ("Subscribed to PostgreSQL" `tables`), which key checks trust over a change's own list. */
-  const declaredTypes = new Map<string, ColumnTypes>();
+  /**
+   * Where each channel's column types came from: the server's description ("Subscribed to
+   * PostgreSQL" `tables`, which key checks trust over a change's own list), a change's column list,
+   * or a LEAVE's (its key only: replaced by the next change that lists every column).
+   */
+  const typesFrom = new Map<string, 'declared' | 'change' | 'leave'>();
   const validKeys = createKeyCheck(context.warn);
   const refetching = new Set<string>();
   /** Fetches waiting for their table's changes to be live, per channel. */
@@ -416,16 +418,17 @@ export function createLiveQueries(context: LiveContext) {
       const ofTable = batch.filter((change) => `live:${change.schema}.${change.table}` === channel);
       if (ofTable.length < batch.length) context.warn(`[rtk-postgrest sync] ${batch.length - ofTable.length} change(s) on ${channel} for another table: ignored`);
       // A key of the wrong type would match no cached row (a second row, a row never removed): before anything reads it.
-      const changes = validKeys(channel, ofTable, primaryKeyOf, declaredTypes.get(channel));
+      const changes = validKeys(channel, ofTable, primaryKeyOf, typesFrom.get(channel) === 'declared' ? columnTypes.get(channel) : undefined);
       if (changes.length === 0) return;
       // Types from the changes only when the server did not describe the table (Supabase doesn't). A
       // LEAVE lists the key's columns only: its types serve until a change lists them all.
-      const complete = [...changes].reverse().find((change) => !change.leave)?.columns;
-      const types = complete ?? changes[changes.length - 1]?.columns;
-      if (types && (!columnTypes.has(channel) || (complete && keyOnlyTypes.has(channel)))) {
-        columnTypes.set(channel, Object.fromEntries(types.map((column) => [column.name, column.type])));
-        if (complete) keyOnlyTypes.delete(channel);
-        else keyOnlyTypes.add(channel);
+      let complete: RealtimeChange | undefined;
+      for (let index = changes.length - 1; index >= 0 && !complete; index--) if (!changes[index]!.leave) complete = changes[index];
+      const source = complete ?? changes[changes.length - 1]!;
+      const from = typesFrom.get(channel);
+      if (from === undefined || (complete && from === 'leave')) {
+        columnTypes.set(channel, Object.fromEntries(source.columns.map((column) => [column.name, column.type])));
+        typesFrom.set(channel, complete ? 'change' : 'leave');
       }
       for (const key of keys) {
         const entry = entries.get(key)!;
@@ -450,8 +453,7 @@ export function createLiveQueries(context: LiveContext) {
       const declared = declaredColumns(tables, channel);
       if (declared) {
         columnTypes.set(channel, declared);
-        keyOnlyTypes.delete(channel);
-        declaredTypes.set(channel, declared);
+        typesFrom.set(channel, 'declared');
       }
       const waiting = gates.get(channel) ?? [];
       gates.delete(channel);

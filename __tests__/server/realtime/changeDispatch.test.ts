@@ -4,7 +4,7 @@
  * carrying every matching binding id, stream order, column stripping per role, DELETE old rows
  * as far as the subscriber could see them, LEAVE, and resync for undecided rows.
  */
-import type { KeyedTable, KeyRow, SubscriberGroup, TableRef, VisibilityChecker } from '../../../lib/server/realtime/authorization/index.js';
+import type { KeyedTable, RowText, SubscriberGroup, TableRef, VisibilityChecker } from '../../../lib/server/realtime/authorization/index.js';
 import { createChangeDispatcher } from '../../../lib/server/realtime/changes/dispatch.js';
 import { createSubscriptionRegistry, type Subscription } from '../../../lib/server/realtime/changes/subscriptions.js';
 import { parseJoinConfig } from '../../../lib/server/realtime/joinConfig.js';
@@ -72,7 +72,7 @@ function sub(on: JoinedChannel, id: number, extra: Partial<Subscription> = {}): 
  * whose `name` is missing are undecided (as when a policy reads a value the change lacks).
  */
 function fakeChecker() {
-  const calls: Array<{ table: KeyedTable; groups: readonly SubscriberGroup[]; rows: readonly KeyRow[] }> = [];
+  const calls: Array<{ table: KeyedTable; groups: readonly SubscriberGroup[]; rows: readonly RowText[] }> = [];
   let release: (() => void) | undefined;
   let held: Promise<void> = Promise.resolve();
   const checker: VisibilityChecker = {

@@ -49,9 +49,9 @@ export function verifyJwt(secret: string, token: string, nowSeconds = Math.floor
   const parts = token.split('.');
   if (parts.length !== 3) throw new JwtError('JWT_MALFORMED', 'token does not have three dot-separated parts');
   const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
-  for (const [part, what] of [[headerPart, 'header'], [payloadPart, 'payload']] as const) strictBase64url(part, what);
-
-  const header = decodeSegment(headerPart, 'header');
+  const header = decodeSegment(strictBase64url(headerPart, 'header'), 'header');
+  // Read before the signature is checked, so a lenient spelling is malformed whatever it signs.
+  const payloadBytes = strictBase64url(payloadPart, 'payload');
   if (header.alg !== 'HS256') throw new JwtError('JWT_ALGORITHM', `unsupported algorithm ${JSON.stringify(header.alg)}; only HS256 is accepted`);
 
   const expected = sign(secret, `${headerPart}.${payloadPart}`);
@@ -60,7 +60,7 @@ export function verifyJwt(secret: string, token: string, nowSeconds = Math.floor
     throw new JwtError('JWT_SIGNATURE', 'signature does not match');
   }
 
-  const claims = decodeSegment(payloadPart, 'payload') as JwtClaims;
+  const claims = decodeSegment(payloadBytes, 'payload') as JwtClaims;
   if (claims.exp !== undefined && (typeof claims.exp !== 'number' || claims.exp <= nowSeconds)) {
     throw new JwtError('JWT_EXPIRED', 'token has expired');
   }
@@ -100,8 +100,8 @@ function strictBase64url(segment: string, what: string): Buffer {
   return bytes;
 }
 
-function decodeSegment(segment: string, what: string): Record<string, unknown> {
-  const bytes = strictBase64url(segment, what);
+/** A segment's bytes (strictBase64url) as a JSON object. */
+function decodeSegment(bytes: Buffer, what: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(bytes.toString('utf8'));

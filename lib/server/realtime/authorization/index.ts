@@ -4,7 +4,7 @@ export type { ClaimsResult } from './claims.js';
 export { subscriberGroupKey, canonicalJson } from './groupKey.js';
 export type { GroupKeyOptions } from './groupKey.js';
 export { createVisibilityChecker } from './visibility.js';
-export type { BatchFacts, KeyRow, KeyedTable, RowText, SubscriberGroup, TableRef, VisibilityChecker, VisibilityCheckerOptions } from './visibility.js';
+export type { BatchFacts, KeyedTable, RowText, SubscriberGroup, TableRef, VisibilityChecker, VisibilityCheckerOptions } from './visibility.js';
 export { roleIsUsable, roleExists } from './catalog.js';
 export type { Queryable } from './catalog.js';
 export { AuthorizationError, isAuthorizationError } from './errors.js';

@@ -51,8 +51,6 @@ export interface SubscriberGroup {
  * under the default replica identity).
  */
 export type RowText = Readonly<Record<string, string | null | undefined>>;
-/** @deprecated the name before rows were judged by their values: a RowText. */
-export type KeyRow = RowText;
 
 export interface VisibilityCheckerOptions {
   /**

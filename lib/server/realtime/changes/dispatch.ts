@@ -35,7 +35,7 @@ import type { JoinedChannel } from '../rooms.js';
 import { dataJson, UNAUTHORIZED_ERROR, withheldJson, type DeliveredType, type Visible } from './payloads.js';
 import type { SqlFilter } from './sqlFilter.js';
 import { FilterTimeoutError } from './sqlFilter.js';
-import { createTargetFinder, NO_TARGETS, type SubscriberLookup, type Target, type Targets } from './targets.js';
+import { createTargetFinder, NO_TARGETS, type GroupTargets, type SubscriberLookup, type Target, type Targets } from './targets.js';
 
 export type { SubscriberLookup } from './targets.js';
 export { PAYLOAD_TOO_LARGE_ERROR, UNAUTHORIZED_ERROR } from './payloads.js';
@@ -129,6 +129,7 @@ interface SqlJob {
 /** Per job key (sqlJobKey): the indexes of the batch's changes that passed. */
 type SqlVerdicts = ReadonlyMap<string, ReadonlySet<number>>;
 const NO_VERDICTS: SqlVerdicts = new Map();
+const NO_LEAVE_GROUPS: Map<string, GroupTargets> = new Map();
 
 const sqlJobKey = (filter: SqlFilter, group: SubscriberGroup) => `${filter.key}\u0001${group.groupKey}`;
 
@@ -325,7 +326,8 @@ export function createChangeDispatcher(options: DispatcherOptions): ChangeDispat
     const resync = (entries: ReadonlyArray<[JoinedChannel, Target]>) => {
       for (const [channel] of entries) if (include(channel) && !missed.has(channel)) missed.set(channel, 'visibility_unknown');
     };
-    const leaveGroups = new Map(change.leaveTargets.byGroup.map((targets) => [targets.group.groupKey, targets]));
+    // Most changes have no leave targets: no map to build for them.
+    const leaveGroups = change.leaveTargets.byGroup.length === 0 ? NO_LEAVE_GROUPS : new Map(change.leaveTargets.byGroup.map((targets) => [targets.group.groupKey, targets]));
 
     for (const { group, entries } of change.targets.byGroup) {
       const leaveEntries = leaveGroups.get(group.groupKey)?.entries;

@@ -128,8 +128,6 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
   const waiting = new Map<JoinedChannel, Record<string, unknown>>();
   /** The subscriptions of channels whose resume replay runs (a filter refused meanwhile is dropped here). */
   const replaying = new Map<JoinedChannel, Subscription[]>();
-  /** The role each channel's bindings were validated for (what filters and columns were checked against). */
-  const validatedRole = new WeakMap<JoinedChannel, unknown>();
   /** Per socket, its channels' validations run one after another: one socket can't occupy the catalog sessions. */
   const validations = new WeakMap<ChannelPeer, Promise<void>>();
   let live = false;
@@ -180,7 +178,7 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
   async function register(channel: JoinedChannel, validated: Subscription[], resumeAfter: StreamPosition | undefined): Promise<void> {
     let subscriptions = validated;
     if (!joining.has(channel) || closed) return; // left meanwhile
-    if (channel.claims.role !== validatedRole.get(channel)) {
+    if (channel.claims.role !== validatedRoleOf(validated)) {
       // Its token changed role while it was validated: validate again (nothing was sent to it yet).
       void subscribe(channel, resumeAfter);
       return;
@@ -201,7 +199,7 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
           subscriptions = replaying.get(channel) ?? subscriptions;
           replaying.delete(channel);
         }
-        if (joining.has(channel) && channel.claims.role !== validatedRole.get(channel)) {
+        if (joining.has(channel) && channel.claims.role !== validatedRoleOf(validated)) {
           // Its role changed during the replay: validate for the new one, resuming after what was sent.
           void subscribe(channel, upTo ?? resumeAfter);
           return;
@@ -256,7 +254,6 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
       return;
     }
     const subscriptions = result.subscriptions.map((subscription) => ({ ...subscription, role: String(role) }));
-    validatedRole.set(channel, role);
     dispatcher.run(() =>
       register(channel, subscriptions, resumeAfter).catch((error: unknown) => {
         // A bug of ours; the channel must hear about it rather than wait for a "Subscribed" that never comes.
@@ -286,7 +283,8 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
     // channel stopped hearing changes.
     onClaimsChanged(channel) {
       registry.touch();
-      if (!registry.has(channel) || channel.claims.role === validatedRole.get(channel)) return;
+      const registered = registry.get(channel);
+      if (!registered || channel.claims.role === validatedRoleOf(registered)) return;
       // From now on its bindings (validated for the old role) match nothing (targets.ts); what it
       // misses until they are validated again is replayed from where the last complete batch ended.
       const from = dispatcher.completedPosition;
@@ -341,4 +339,9 @@ function describeTables(subscriptions: readonly Subscription[]): Array<{ schema:
     if (table !== null && columns) tables.set(JSON.stringify([schema, table]), { schema, table, columns });
   }
   return [...tables.values()];
+}
+
+/** The role a channel's subscriptions were validated for (each carries it; undefined when none is left). */
+function validatedRoleOf(subscriptions: readonly Subscription[]): string | undefined {
+  return subscriptions[0]?.role;
 }
