@@ -7,3 +7,17 @@ export async function eventually(check: () => boolean | Promise<boolean>, ms = 5
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** Retries `assertion` every 50 ms until it stops throwing; after `ms`, throws its last error. */
+export async function expectEventually(assertion: () => unknown, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      await assertion();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

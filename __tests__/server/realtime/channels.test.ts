@@ -29,6 +29,8 @@ function setup() {
     presence: createPresenceChannels(rooms, createPresenceTracker()),
     extensions: [extension],
     maxBindingsPerConnection: 100,
+    joinHoldMs: 5000,
+    maxJoinWaitMs: 20_000,
   });
   const message = (topic: string, event: string, ref: string, payload: Record<string, unknown> = {}): InboundMessage =>
     ({ topic, event, ref, joinRef: ref, payload }) as InboundMessage;

@@ -110,3 +110,23 @@ export async function startHarness(options: Omit<RealtimeServerOptions, 'jwtSecr
     },
   };
 }
+
+/** Official realtime-js clients a test file opens against any server, all closed by `closeAll()`. */
+export function officialClients(apikey: string) {
+  const clients: RealtimeClient[] = [];
+  return {
+    open(url: string): RealtimeClient {
+      const c = new RealtimeClient(url, { params: { apikey }, transport: WebSocket as never, heartbeatIntervalMs: 500, timeout: 10_000 });
+      clients.push(c);
+      return c;
+    },
+    closeAll(): void {
+      for (const c of clients) {
+        c.removeAllChannels();
+        // realtime-js leaves a 10 s fallback timer behind here; nothing of ours stays open.
+        void c.disconnect();
+      }
+      clients.length = 0;
+    },
+  };
+}

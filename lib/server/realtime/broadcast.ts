@@ -2,9 +2,12 @@
  * Broadcast (docs/realtime-protocol.md §4): a client's `broadcast` push goes to every channel of the
  * room, the sender's own only with `self`, and is acknowledged only with `ack`.
  */
+import { writeRefusedMessage } from './authorization/channelPolicies.js';
 import { encodeFanout } from './codec.js';
 import { asUserBroadcast, EVENT, replyTo, type BroadcastEnvelope, type InboundMessage, type PhoenixMessage } from './messages.js';
-import type { JoinedChannel, Rooms } from './rooms.js';
+import { mayReadBroadcast, roomKey, type JoinedChannel, type Rooms } from './rooms.js';
+
+const TOPIC_PREFIX = 'realtime:';
 
 /** Fans out one broadcast push of `sender`; returns the reply to send it, if any. */
 export function handleBroadcast(rooms: Rooms, sender: JoinedChannel, message: InboundMessage): PhoenixMessage | null {
@@ -12,10 +15,25 @@ export function handleBroadcast(rooms: Rooms, sender: JoinedChannel, message: In
   if (broadcast === null) {
     return replyTo(message, 'error', { reason: 'MalformedBroadcast: payload must be {type: "broadcast", event: string, payload}' });
   }
+  // A private channel sends only what an INSERT policy on realtime.messages allows (Supabase drops
+  // the rest silently; we say so to a push that awaits a reply).
+  if (sender.policies && !sender.policies.broadcast.write) {
+    return message.ref === null ? null : replyTo(message, 'error', { reason: writeRefusedMessage(sender.topic.slice(TOPIC_PREFIX.length)) });
+  }
   // The client's `meta` is not forwarded: receivers read meta.id / meta.replayed as server facts.
   const envelope: BroadcastEnvelope = { type: 'broadcast', event: broadcast.event, payload: broadcast.payload };
   const frames = encodeFanout(sender.topic, EVENT.broadcast, envelope);
   const self = sender.config.broadcast.self;
-  rooms.fanout(sender.room, frames, (channel) => self || channel !== sender);
+  rooms.fanout(sender.room, frames, (channel) => (self || channel !== sender) && mayReadBroadcast(channel));
   return sender.config.broadcast.ack ? replyTo(message, 'ok', {}) : null;
+}
+
+/**
+ * A broadcast from the database (a row of realtime.messages: `realtime.send`, `realtime.broadcast_changes`)
+ * to every channel of its topic's room that may receive it.
+ */
+export function sendDatabaseBroadcast(rooms: Rooms, message: { topic: string; event: string; payload: unknown; private: boolean }): void {
+  const topic = TOPIC_PREFIX + message.topic;
+  const envelope: BroadcastEnvelope = { type: 'broadcast', event: message.event, payload: message.payload };
+  rooms.fanout(roomKey(topic, message.private), encodeFanout(topic, EVENT.broadcast, envelope), mayReadBroadcast);
 }

@@ -29,9 +29,20 @@ export interface ChannelExtension {
   /**
    * Before a join is answered, and before an `access_token` refresh that changes the role applies:
    * null to accept, or the reason to refuse (the join's error reply, or the refreshed channel's
-   * shutdown message). `claims` are the token's (on a refresh, the new ones).
+   * shutdown message). `claims` are the token's (on a refresh, the new ones). Called on a refresh
+   * when the role changes, and on every refresh of a private channel.
    */
   authorize?(channel: JoinedChannel, claims: JwtClaims): Promise<string | null> | string | null;
+  /**
+   * After the join is authorized, before it is answered: an extension that must be ready before the
+   * client hears `ok` (postgres_changes: its bindings live, so a write committed after the reply
+   * reaches the channel) returns true and then calls `ready` once: null to answer `ok`, or a reason
+   * to refuse the join with (only when the client asked to wait, `channel.config.postgresChangesOptions`).
+   * Meanwhile the channel is joined (a leave or close tears it down) but in no room, and the
+   * socket's other channels go on. `ready` may send the reply synchronously: an extension calls it
+   * where nothing can reach the channel between the reply and what must follow it.
+   */
+  prepare?(channel: JoinedChannel, ready: (refusal: string | null) => void): boolean;
   /** After the join reply (and `presence_state`) went out. */
   onJoin?(channel: JoinedChannel): void;
   /** After an `access_token` refresh replaced `channel.claims`. */
@@ -48,6 +59,10 @@ export interface ChannelContext {
   extensions: readonly ChannelExtension[];
   /** postgres_changes bindings one socket's channels may hold together. */
   maxBindingsPerConnection: number;
+  /** How long a join whose bindings aren't live yet is held before it is answered `ok` anyway (the client didn't ask to wait). */
+  joinHoldMs: number;
+  /** The longest a client asking to wait (`postgres_changes_options.wait`) is held; its `timeout` is clamped to this. */
+  maxJoinWaitMs: number;
 }
 
 /** Messages (and their frames' bytes) a socket may send while a join or refresh is being authorized; later ones are refused. */
@@ -65,7 +80,14 @@ interface ChannelState extends JoinedChannel {
   token: string;
   exp: number;
   timer: NodeJS.Timeout | undefined;
+  /** While the join is held (prepare): its timeout; the channel is in no room and gets nothing. */
+  hold: NodeJS.Timeout | undefined;
+  answered: boolean;
 }
+
+/** Supabase's reason for a `wait` join whose postgres_changes did not become live in time. */
+export const waitTimeoutMessage = (ms: number) =>
+  `PostgresChangesSubscribeTimeout: the postgres_changes subscription was not live within ${ms} ms; try again later`;
 
 /** Channels of one socket that connected with `socketToken` (its verified `apikey`). */
 export function createSocketChannels(peer: ChannelPeer, socketToken: string, context: ChannelContext): SocketChannels {
@@ -73,6 +95,7 @@ export function createSocketChannels(peer: ChannelPeer, socketToken: string, con
 
   function teardown(channel: ChannelState): void {
     clearTimeout(channel.timer);
+    clearTimeout(channel.hold);
     if (joined.get(channel.topic) === channel) joined.delete(channel.topic);
     context.rooms.remove(channel);
     context.presence.leave(channel);
@@ -162,15 +185,13 @@ export function createSocketChannels(peer: ChannelPeer, socketToken: string, con
       token,
       exp: checked.exp,
       timer: undefined,
+      hold: undefined,
+      answered: false,
     };
     const accept = () => {
       joined.set(topic, channel);
-      context.rooms.add(channel);
       scheduleExpiry(channel);
-      const postgresChanges = config.postgresChanges.map((binding) => ({ ...binding.params, id: binding.id }));
-      peer.send(replyTo({ joinRef, ref: message.ref, topic }, 'ok', { postgres_changes: postgresChanges }));
-      context.presence.afterJoin(channel);
-      for (const extension of context.extensions) extension.onJoin?.(channel);
+      hold(channel, message);
     };
     if (!context.extensions.some((extension) => extension.authorize)) return accept();
     return authorize(channel, checked.claims).then((refusal) => {
@@ -178,6 +199,53 @@ export function createSocketChannels(peer: ChannelPeer, socketToken: string, con
       if (refusal !== null) fail(refusal);
       else accept();
     });
+  }
+
+  /**
+   * Answers a joined channel's join once every extension that holds it is ready (prepare), or when
+   * the hold times out: `ok`, or for a client that asked to wait, the refusal. Later messages of
+   * this socket don't wait for it: the hold can last seconds (replication down).
+   */
+  function hold(channel: ChannelState, message: InboundMessage): void {
+    const holders = context.extensions.filter((extension) => extension.prepare);
+    const waitOptions = channel.config.postgresChangesOptions;
+    const wait = waitOptions?.wait === true;
+    const holdMs = wait ? Math.min(waitOptions!.timeoutMs ?? context.maxJoinWaitMs, context.maxJoinWaitMs) : context.joinHoldMs;
+    let pending = holders.length;
+    const settle = (refusal: string | null) => {
+      if (channel.answered) return;
+      channel.answered = true;
+      clearTimeout(channel.hold);
+      channel.hold = undefined;
+      if (closed || joined.get(channel.topic) !== channel) return;
+      if (refusal !== null && wait) {
+        peer.send(replyTo(message, 'error', { reason: refusal }));
+        teardown(channel);
+        return;
+      }
+      context.rooms.add(channel);
+      const postgresChanges = channel.config.postgresChanges.map((binding) => ({ ...binding.params, id: binding.id }));
+      peer.send(replyTo({ joinRef: channel.joinRef, ref: message.ref, topic: channel.topic }, 'ok', { postgres_changes: postgresChanges }));
+      context.presence.afterJoin(channel);
+      for (const extension of context.extensions) extension.onJoin?.(channel);
+    };
+    for (const extension of holders) {
+      let called = false;
+      const held = extension.prepare!(channel, (refusal) => {
+        if (called) return;
+        called = true;
+        if (refusal !== null) settle(refusal);
+        else if (--pending === 0) settle(null);
+      });
+      if (!held && !called) {
+        called = true;
+        pending--;
+      }
+    }
+    if (channel.answered) return;
+    if (pending === 0) return settle(null);
+    channel.hold = setTimeout(() => settle(wait ? waitTimeoutMessage(holdMs) : null), holdMs);
+    channel.hold.unref();
   }
 
   function refreshToken(channel: ChannelState, message: InboundMessage): Promise<void> | void {
@@ -193,8 +261,10 @@ export function createSocketChannels(peer: ChannelPeer, socketToken: string, con
       scheduleExpiry(channel);
       for (const extension of context.extensions) extension.onClaimsChanged?.(channel);
     };
-    // Same role: what the join authorized still holds (the claims are checked with every batch).
-    if (checked.claims.role === channel.claims.role || !context.extensions.some((extension) => extension.authorize)) return apply();
+    // Same role on a public channel: what the join authorized still holds (the claims are checked
+    // with every batch). A private channel's policies may read any claim: always checked again.
+    const reauthorize = checked.claims.role !== channel.claims.role || channel.config.private;
+    if (!reauthorize || !context.extensions.some((extension) => extension.authorize)) return apply();
     return authorize(channel, checked.claims).then((refusal) => {
       if (closed || joined.get(channel.topic) !== channel) return;
       if (refusal !== null) shutdown(channel, refusal);
@@ -208,6 +278,11 @@ export function createSocketChannels(peer: ChannelPeer, socketToken: string, con
     const channel = joined.get(message.topic);
     if (!channel) {
       if (message.ref !== null) peer.send(replyTo(message, 'error', { reason: 'unmatched topic' }));
+      return;
+    }
+    if (!channel.answered && message.event !== EVENT.leave && message.event !== EVENT.accessToken) {
+      // Stock clients buffer pushes until the join's `ok`; this one didn't wait for it.
+      if (message.ref !== null) peer.send(replyTo(message, 'error', { reason: `ChannelNotJoined: the join of ${channel.topic} is not answered yet` }));
       return;
     }
     switch (message.event) {

@@ -34,6 +34,12 @@ export interface JoinConfig {
    * of what this channel's role may see, so a client holding the row can drop it.
    */
   leaveEvents: boolean;
+  /**
+   * `config.postgres_changes_options` (realtime-js 2.11x+): with `wait`, the join is answered only
+   * once its postgres_changes bindings are live, and refused with the reason when they can't be
+   * within `timeoutMs` (absent: the server's default). Absent: not asked for.
+   */
+  postgresChangesOptions?: { wait: boolean; timeoutMs?: number };
 }
 
 export type JoinConfigResult = { ok: true; config: JoinConfig } | { ok: false; message: string };
@@ -63,6 +69,17 @@ function readConfig(payload: Record<string, unknown>): JoinConfig {
     postgresChanges: readBindings(config.postgres_changes),
     leaveEvents: flexibleBoolean(config.leave_events, 'config.leave_events'),
   };
+  const waitOptions = optionalObject(config.postgres_changes_options, 'config.postgres_changes_options');
+  if (config.postgres_changes_options !== undefined && config.postgres_changes_options !== null) {
+    const timeout = waitOptions.timeout;
+    if (timeout !== undefined && timeout !== null && (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0)) {
+      throw new JoinPayloadError(`config.postgres_changes_options.timeout must be a positive number of milliseconds, got ${describeValue(timeout)}`);
+    }
+    result.postgresChangesOptions = {
+      wait: flexibleBoolean(waitOptions.wait, 'config.postgres_changes_options.wait'),
+      ...(typeof timeout === 'number' && { timeoutMs: Math.ceil(timeout) }),
+    };
+  }
   if (config.resume_after !== undefined && config.resume_after !== null) {
     if (!isStreamPosition(config.resume_after)) {
       throw new JoinPayloadError(`config.resume_after must be a stream position like "00000016B374D848:00000002", got ${describeValue(config.resume_after)}`);

@@ -6,7 +6,8 @@
 import { encodeFanout } from './codec.js';
 import { channelPush, EVENT, replyTo, type InboundMessage, type PhoenixMessage } from './messages.js';
 import { PresenceError, type PresenceDiff, type PresenceTracker } from './presence.js';
-import type { JoinedChannel, Rooms } from './rooms.js';
+import { mayReadPresence, type JoinedChannel, type Rooms } from './rooms.js';
+import { trackRefusedMessage } from './authorization/channelPolicies.js';
 
 export interface PresenceChannels {
   /** Pushes `presence_state` to a channel that just joined with presence enabled. */
@@ -23,19 +24,21 @@ export function createPresenceChannels(rooms: Rooms, tracker: PresenceTracker): 
   function publish(channel: JoinedChannel, diff: PresenceDiff | null): void {
     if (diff === null) return;
     const frames = encodeFanout(channel.topic, EVENT.presenceDiff, diff);
-    rooms.fanout(channel.room, frames, (member) => member.config.presence.enabled);
+    rooms.fanout(channel.room, frames, (member) => member.config.presence.enabled && mayReadPresence(member));
   }
 
   return {
     afterJoin(channel) {
-      if (!channel.config.presence.enabled) return;
+      if (!channel.config.presence.enabled || !mayReadPresence(channel)) return;
       channel.peer.send(channelPush(channel.joinRef, channel.topic, EVENT.presenceState, tracker.state(channel.room)));
     },
 
     handle(channel, message) {
       const { event, payload } = message.payload;
       try {
-        if (event === 'track') {
+        if (event === 'track' && channel.policies && !channel.policies.presence.write) {
+          return replyTo(message, 'error', { reason: trackRefusedMessage(channel.topic.slice('realtime:'.length)) });
+        } else if (event === 'track') {
           publish(channel, tracker.track(channel.room, channel.peer.id, channel.config.presence.key, payload));
         } else if (event === 'untrack') {
           publish(channel, tracker.untrack(channel.room, channel.peer.id));

@@ -19,6 +19,15 @@ export interface ChannelPeer {
   sendFrame(frame: string | Buffer): void;
 }
 
+/**
+ * What row level security on `realtime.messages` lets a private channel's token do on its topic
+ * (Supabase's policies): receive (read) and send (write) broadcasts, see (read) and track (write) presence.
+ */
+export interface ChannelPolicies {
+  readonly broadcast: { readonly read: boolean; readonly write: boolean };
+  readonly presence: { readonly read: boolean; readonly write: boolean };
+}
+
 /** One joined channel (one `phx_join` of one socket). */
 export interface JoinedChannel {
   readonly peer: ChannelPeer;
@@ -30,7 +39,14 @@ export interface JoinedChannel {
   readonly config: JoinConfig;
   /** The claims of the token the channel is joined with; replaced by `access_token` refreshes. */
   claims: JwtClaims;
+  /** A private channel's authorization (replaced by a refresh); undefined on public channels, which may do everything. */
+  policies?: ChannelPolicies;
 }
+
+/** Whether `channel` may receive broadcasts on its topic. */
+export const mayReadBroadcast = (channel: JoinedChannel): boolean => channel.policies?.broadcast.read ?? true;
+/** Whether `channel` may see presence on its topic. */
+export const mayReadPresence = (channel: JoinedChannel): boolean => channel.policies?.presence.read ?? true;
 
 /** The room of a topic; private rooms are keyed apart so a public join can never reach them. */
 export function roomKey(topic: string, isPrivate: boolean): string {

@@ -8,7 +8,10 @@ import type { ChannelContext, ChannelExtension } from './channels.js';
 import { serveConnection } from './connection.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './changes/dispatch.js';
 import { createPostgresChanges, DEFAULT_FILTER_TIMEOUT_MS, DEFAULT_PUBLICATION, DEFAULT_RESUME_LOG_SIZE, type PostgresChanges } from './changes/extension.js';
+import { sendDatabaseBroadcast } from './broadcast.js';
+import { startMessageRetention, DEFAULT_MESSAGE_RETENTION_MS, type MessageRetention } from './messageRetention.js';
 import { createPresenceTracker, DEFAULT_MAX_PRESENCE_BYTES_PER_CONNECTION } from './presence.js';
+import { createPrivateChannels } from './privateChannels.js';
 import { createPresenceChannels } from './presenceChannel.js';
 import { createRooms } from './rooms.js';
 import { createSendBudget, DEFAULT_MAX_TOTAL_BUFFERED_BYTES } from './sendBudget.js';
@@ -70,8 +73,23 @@ export interface RealtimeServerOptions {
    * Default `['public']` (PostgREST's default).
    */
   extraSearchPath?: readonly string[];
+  /**
+   * A join with postgres_changes bindings is answered once they are live, so `SUBSCRIBED` means a
+   * write committed after it arrives. A client that didn't ask to wait gets `ok` after at most this
+   * many ms anyway ("Subscribed to PostgreSQL" follows when live). Default 5000.
+   */
+  joinHoldMs?: number;
+  /** A client asking to wait (`postgres_changes_options: { wait: true, timeout }`) waits at most this long, then is refused with PostgresChangesSubscribeTimeout. Default 20 000 (Supabase's). */
+  maxJoinWaitMs?: number;
   /** postgres_changes bindings one connection's channels may hold together; a join past it is refused. Default 100. */
   maxBindingsPerConnection?: number;
+  /**
+   * A private channel's authorization (row level security on realtime.messages) is reused for this
+   * many ms for the same topic and claims, so a burst of joins costs one check. Default 5000.
+   */
+  privateChannelCacheMs?: number;
+  /** Rows of realtime.messages (broadcasts from the database) older than this are deleted. Default 3 days. */
+  messageRetentionMs?: number;
   /** Problems of postgres_changes no single channel can be told about. Default: console.warn. */
   onError?: (error: unknown) => void;
 }
@@ -87,6 +105,8 @@ export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 60_000;
 /** Supabase caps channels per client at 100 by default; a channel of ours rarely holds more than a few bindings. */
 export const DEFAULT_MAX_BINDINGS_PER_CONNECTION = 100;
 export const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_JOIN_HOLD_MS = 5000;
+export const DEFAULT_MAX_JOIN_WAIT_MS = 20_000;
 
 /** Starts a realtime server speaking the Supabase Realtime protocol (broadcast and presence). */
 export async function createRealtimeServer(options: RealtimeServerOptions): Promise<RealtimeServer> {
@@ -113,13 +133,27 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
   const subscribeRetryMs = positive(options.subscribeRetryMs, 5000, 'subscribeRetryMs');
   const filterTimeoutMs = positive(options.filterTimeoutMs, DEFAULT_FILTER_TIMEOUT_MS, 'filterTimeoutMs');
   const maxBindingsPerConnection = positive(options.maxBindingsPerConnection, DEFAULT_MAX_BINDINGS_PER_CONNECTION, 'maxBindingsPerConnection');
+  const joinHoldMs = positive(options.joinHoldMs, DEFAULT_JOIN_HOLD_MS, 'joinHoldMs');
+  const maxJoinWaitMs = positive(options.maxJoinWaitMs, DEFAULT_MAX_JOIN_WAIT_MS, 'maxJoinWaitMs');
   const authenticator = options.authenticator ?? 'authenticator';
   if (typeof authenticator !== 'string' || authenticator.length === 0) throw new TypeError('createRealtimeServer: authenticator must be a non-empty role name');
   if (options.extraSearchPath !== undefined && (!Array.isArray(options.extraSearchPath) || options.extraSearchPath.some((schema) => typeof schema !== 'string' || schema === ''))) {
     throw new TypeError('createRealtimeServer: extraSearchPath must be an array of schema names');
   }
 
+  const privateChannelCacheMs = nonNegative(options.privateChannelCacheMs, 5000, 'privateChannelCacheMs');
+  const messageRetentionMs = positive(options.messageRetentionMs, DEFAULT_MESSAGE_RETENTION_MS, 'messageRetentionMs');
+  const onError = options.onError ?? ((error: unknown) => console.warn(`[realtime] ${(error as Error)?.message ?? String(error)}`));
+
+  const rooms = createRooms();
+  const privateChannels = createPrivateChannels({
+    ...(options.databaseUrl !== undefined && { databaseUrl: options.databaseUrl }),
+    authenticator,
+    cacheMs: privateChannelCacheMs,
+    onError,
+  });
   let changes: PostgresChanges | undefined;
+  let retention: MessageRetention | undefined;
   if (options.databaseUrl !== undefined) {
     changes = createPostgresChanges({
       databaseUrl: options.databaseUrl,
@@ -131,22 +165,27 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
       filterTimeoutMs,
       ...(options.extraSearchPath !== undefined && { extraSearchPath: options.extraSearchPath }),
       ...(options.onError && { onError: options.onError }),
+      onDatabaseBroadcast: (message) => sendDatabaseBroadcast(rooms, message),
     });
     try {
       await changes.start();
     } catch (error) {
       await changes.close().catch(() => undefined);
+      await privateChannels.close().catch(() => undefined);
       throw error;
     }
+    retention = startMessageRetention({ databaseUrl: options.databaseUrl, retentionMs: messageRetentionMs, onError });
   }
 
-  const rooms = createRooms();
   const context: ChannelContext = {
     jwtSecret,
     rooms,
     presence: createPresenceChannels(rooms, createPresenceTracker({ maxBytesPerConnection: maxPresenceBytesPerConnection })),
-    extensions: [...(options.extensions ?? []), ...(changes ? [changes.extension] : [])],
+    // Private channels are authorized first: postgres_changes then checks the same token's role.
+    extensions: [privateChannels.extension, ...(options.extensions ?? []), ...(changes ? [changes.extension] : [])],
     maxBindingsPerConnection,
+    joinHoldMs,
+    maxJoinWaitMs,
   };
   const sendBudget = createSendBudget(maxTotalBufferedBytes);
   let transport: Awaited<ReturnType<typeof startTransport>>;
@@ -156,6 +195,8 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
     });
   } catch (error) {
     await changes?.close().catch(() => undefined);
+    await retention?.stop().catch(() => undefined);
+    await privateChannels.close().catch(() => undefined);
     throw error;
   }
   const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -163,9 +204,17 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
   const close = () =>
     (closing ??= (async () => {
       await transport.close();
+      await retention?.stop();
       await changes?.close();
+      await privateChannels.close();
     })());
   return { url: `ws://${urlHost}:${transport.port}/realtime/v1`, port: transport.port, close };
+}
+
+function nonNegative(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`createRealtimeServer: ${name} must be a non-negative integer`);
+  return value;
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

@@ -12,6 +12,7 @@ import { validateOptions, type StackOptions, type ValidStackOptions } from './op
 import { assertPortFree, HOST } from './ports.js';
 import { startPostgres, type RunningPostgres } from './postgres.js';
 import { resolvePostgrestBinary, startPostgrest, type RunningPostgrest } from './postgrest.js';
+import { createRealtimeSchema } from './realtimeSchema.js';
 import { exposeSchemas, prepareDatabase } from './roles.js';
 import { createRealtimeServer, type RealtimeServer } from '../realtime/server.js';
 import { DEFAULT_PUBLICATION } from '../realtime/changes/extension.js';
@@ -167,6 +168,7 @@ async function setUpDatabase(
   try {
     await client.connect();
     await prepareDatabase(client, authenticatorPassword);
+    await createRealtimeSchema(client);
     await applySources(client, sources, log);
     await exposeSchemas(client, schemas);
     if (publication !== undefined) {

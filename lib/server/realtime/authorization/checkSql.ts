@@ -171,9 +171,19 @@ export const CLAIMS_STATEMENT =
   ` pg_catalog.set_config('request.jwt.claims', $2, true),` +
   ` pg_catalog.set_config('statement_timeout', $3, true),` +
   ` pg_catalog.set_config('search_path', $5, true),` +
-  ` (select pg_catalog.count(pg_catalog.set_config('request.jwt.claim.' operator(pg_catalog.||) n.name,` +
-  ` coalesce($2::pg_catalog.json operator(pg_catalog.->>) n.name, ''), true))` +
-  ` from pg_catalog.unnest($4) n(name))`;
+  ` ${claimSettings('$2', '$4')}`;
+
+/**
+ * A select-list item setting `request.jwt.claim.<name>` (transaction-local) for each name of the
+ * text[] parameter `names` from the claims JSON parameter `claims` (missing ones to '').
+ */
+export function claimSettings(claims: string, names: string): string {
+  return (
+    `(select pg_catalog.count(pg_catalog.set_config('request.jwt.claim.' operator(pg_catalog.||) n.name,` +
+    ` coalesce(${claims}::pg_catalog.json operator(pg_catalog.->>) n.name, ''), true))` +
+    ` from pg_catalog.unnest(${names}::pg_catalog.text[]) n(name))`
+  );
+}
 
 /**
  * The message running prepared `claimsName` and each group's prepared check (`checkNames` by its

@@ -1,7 +1,8 @@
 /**
  * postgres_changes as a ChannelExtension: a join's bindings are validated and registered, and the
- * channel hears "Subscribed to PostgreSQL" only once they are registered and the replication stream
- * is live, so a write committed after that message always reaches it (protocol notes §2.5, §8.9).
+ * join is answered (`ok`, then "Subscribed to PostgreSQL") only once they are registered and the
+ * replication stream is live, so a write committed after either message always reaches the channel
+ * (protocol notes §2.5, §8.9; docs/realtime-protocol-extensions.md, "Join semantics").
  */
 import pg from 'pg';
 import { createVisibilityChecker, roleExists, roleIsUsable } from '../authorization/index.js';
@@ -36,8 +37,21 @@ export interface PostgresChangesOptions {
   filterTimeoutMs?: number;
   /** PostgREST's db-extra-search-path, for the checks' search_path. Default `['public']`. */
   extraSearchPath?: readonly string[];
+  /**
+   * A broadcast inserted into realtime.messages (`realtime.send`, `realtime.broadcast_changes`),
+   * called in stream order with the changes around it. Those rows are never postgres_changes.
+   */
+  onDatabaseBroadcast?: (message: DatabaseBroadcast) => void;
   /** Problems no single channel can be told about (replication, authorization, dispatch). */
   onError?: (error: unknown) => void;
+}
+
+/** One row of realtime.messages as a broadcast. */
+export interface DatabaseBroadcast {
+  topic: string;
+  event: string;
+  payload: unknown;
+  private: boolean;
 }
 
 export interface PostgresChanges {
@@ -128,6 +142,17 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
   const waiting = new Map<JoinedChannel, Record<string, unknown>>();
   /** The subscriptions of channels whose resume replay runs (a filter refused meanwhile is dropped here). */
   const replaying = new Map<JoinedChannel, Subscription[]>();
+  /** Joins held until their bindings are live (ChannelExtension.prepare): how to answer each. */
+  const holds = new Map<JoinedChannel, (refusal: string | null) => void>();
+  /** Answers a held join (synchronously: call it where nothing can reach the channel before what must follow the reply). */
+  const release = (channel: JoinedChannel, refusal: string | null) => {
+    const ready = holds.get(channel);
+    if (!ready) return;
+    holds.delete(channel);
+    ready(refusal);
+  };
+  /** Whether a refusal ends a held join (its client asked to wait) rather than following its `ok`. */
+  const refusesJoin = (channel: JoinedChannel) => holds.has(channel) && channel.config.postgresChangesOptions?.wait === true;
   /** Per socket, its channels' validations run one after another: one socket can't occupy the catalog sessions. */
   const validations = new WeakMap<ChannelPeer, Promise<void>>();
   let live = false;
@@ -136,16 +161,25 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
   const stream: ReplicationStream = createReplicationStream({
     databaseUrl: options.databaseUrl,
     publication: options.publication,
-    onChanges: (events) => {
-      try {
-        for (const event of events) log.append(event.position, event);
-      } catch (error) {
-        // Can't happen while the stream keeps its promise of increasing positions; if it does, no
-        // client may resume across this batch, but its changes still go out live.
-        log.reset(events[events.length - 1]!.position);
-        onError(error);
+    onChanges: (all) => {
+      // Rows of realtime.messages are broadcasts, delivered in order between the changes around them.
+      for (const [events, messages] of splitMessages(all)) {
+        if (messages.length > 0) {
+          dispatcher.run(() => {
+            for (const message of messages) options.onDatabaseBroadcast?.(message);
+          });
+          continue;
+        }
+        try {
+          for (const event of events) log.append(event.position, event);
+        } catch (error) {
+          // Can't happen while the stream keeps its promise of increasing positions; if it does, no
+          // client may resume across this batch, but its changes still go out live.
+          log.reset(events[events.length - 1]!.position);
+          onError(error);
+        }
+        dispatcher.enqueue(events);
       }
-      dispatcher.enqueue(events);
     },
     onError,
     onStatus: (status) => {
@@ -168,7 +202,10 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
 
   function confirm(channel: JoinedChannel, extra: Record<string, unknown>): void {
     waiting.delete(channel);
-    if (registry.has(channel)) system(channel, 'ok', SUBSCRIBED_MESSAGE, { ...extra, position: dispatcher.position ?? null });
+    if (!registry.has(channel)) return;
+    // In a dispatcher job: the join's `ok` goes out with nothing dispatched between it and registration.
+    release(channel, null);
+    system(channel, 'ok', SUBSCRIBED_MESSAGE, { ...extra, position: dispatcher.position ?? null });
   }
 
   /**
@@ -185,6 +222,8 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
     }
     let extra: Record<string, unknown> = {};
     if (resumeAfter !== undefined) {
+      // The replay goes out after the join's `ok`, live changes after the replay.
+      release(channel, null);
       const held = log.since(resumeAfter);
       const upTo = dispatcher.position;
       if (held.ok) {
@@ -240,6 +279,8 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
     // Supabase reports a refused subscription without closing the channel (§2.5), and tries again
     // later unless the binding is malformed.
     if (!result.ok) {
+      if (refusesJoin(channel)) return release(channel, result.message);
+      release(channel, null);
       system(channel, 'error', result.message);
       if (!result.retry) {
         joining.delete(channel);
@@ -260,7 +301,10 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
         onError(error);
         if (!joining.delete(channel)) return;
         registry.remove(channel);
-        system(channel, 'error', `Unable to subscribe to changes: ${(error as Error)?.message ?? String(error)}`);
+        const message = `Unable to subscribe to changes: ${(error as Error)?.message ?? String(error)}`;
+        if (refusesJoin(channel)) return release(channel, message);
+        release(channel, null);
+        system(channel, 'error', message);
       }),
     );
   }
@@ -272,10 +316,14 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
       if (channel.config.postgresChanges.length === 0) return null;
       return (await roleIsUsable(catalogPool, String(claims.role), authenticator)) ? null : ROLE_REFUSED_MESSAGE;
     },
-    onJoin(channel) {
-      if (channel.config.postgresChanges.length === 0 || closed) return;
+    // The join is answered once its bindings are registered and the stream is live (confirm), or
+    // refused when they can't be and the client asked to wait.
+    prepare(channel, ready) {
+      if (channel.config.postgresChanges.length === 0 || closed) return false;
+      holds.set(channel, ready);
       joining.add(channel);
       void subscribe(channel, channel.config.resumeAfter);
+      return true;
     },
     // Claims are read from the channel at every dispatch; the registry's version drops what was
     // worked out per subscriber group under the old ones. A new role may read other columns, so
@@ -296,6 +344,7 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
       });
     },
     onLeave(channel) {
+      holds.delete(channel);
       clearTimeout(retries.get(channel));
       retries.delete(channel);
       joining.delete(channel);
@@ -344,4 +393,30 @@ function describeTables(subscriptions: readonly Subscription[]): Array<{ schema:
 /** The role a channel's subscriptions were validated for (each carries it; undefined when none is left). */
 function validatedRoleOf(subscriptions: readonly Subscription[]): string | undefined {
   return subscriptions[0]?.role;
+}
+
+/** Runs of a batch: `[changes, []]` of row changes, or `[[], broadcasts]` of realtime.messages inserts (other changes of that table are dropped). */
+function splitMessages(events: readonly ChangeEvent[]): Array<[ChangeEvent[], DatabaseBroadcast[]]> {
+  const runs: Array<[ChangeEvent[], DatabaseBroadcast[]]> = [];
+  let last: [ChangeEvent[], DatabaseBroadcast[]] | undefined;
+  for (const event of events) {
+    if (event.schema === 'realtime' && event.table === 'messages') {
+      const broadcast = databaseBroadcast(event);
+      if (broadcast === null) continue;
+      if (!last || last[0].length > 0) runs.push((last = [[], []]));
+      last[1].push(broadcast);
+    } else {
+      if (!last || last[1].length > 0) runs.push((last = [[], []]));
+      last[0].push(event);
+    }
+  }
+  return runs;
+}
+
+/** An INSERT of a broadcast row with a topic and event; null for anything else (cleanup deletes, presence rows). */
+function databaseBroadcast(event: ChangeEvent): DatabaseBroadcast | null {
+  const record = event.record;
+  if (event.type !== 'INSERT' || !record || record.extension !== 'broadcast') return null;
+  if (typeof record.topic !== 'string' || typeof record.event !== 'string') return null;
+  return { topic: record.topic, event: record.event, payload: record.payload ?? {}, private: record.private !== false };
 }
