@@ -174,6 +174,19 @@ test('a live channel joins with leave_events; a useRealtime channel does not, un
   store.dispatch(sync.actions.disconnect());
 });
 
+test('a channel with postgres_changes bindings joins asking the server to wait until they are live; one without does not', async () => {
+  const postgrest = memoryPostgrest();
+  const { sync, store } = storeOf(postgrest.fetchFn);
+  store.dispatch(sync.actions.subscribe({ channel: 'feed', config: { postgresChanges: [{ event: '*', schema: 'public', table: 'notes' }] } }));
+  store.dispatch(sync.actions.subscribe({ channel: 'chat', config: { broadcast: { self: true } } }));
+  expect(await until(() => FakeSocket.last?.joinConfig('realtime:chat') !== undefined && FakeSocket.last?.joinConfig('realtime:feed') !== undefined)).toBe(true);
+  const socket = FakeSocket.last!;
+  // 80 % of the default 10 s push timeout: the server's refusal arrives before our push would time out.
+  expect(socket.joinConfig('realtime:feed')).toMatchObject({ postgres_changes_options: { wait: true, timeout: 8000 } });
+  expect(socket.joinConfig('realtime:chat')).not.toHaveProperty('postgres_changes_options');
+  store.dispatch(sync.actions.disconnect());
+});
+
 describe('a change whose key does not fit the key column\'s type', () => {
   const uuid = (n: number) => `00000000-0000-4000-8000-00000000000${n}`;
   const uuidColumns = [{ name: 'id', type: 'uuid' }, { name: 'title', type: 'text' }];

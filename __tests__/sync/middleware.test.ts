@@ -176,7 +176,7 @@ describe('createSyncMiddleware against the realtime server', () => {
     expect(findNonSerializableValue(a.store.getState())).toBe(false);
   });
 
-  it('a binding the server refuses stops the channel\'s changes until its subscriber leaves; then a rejoin without it resumes and loses nothing', async () => {
+  it('a binding the server refuses fails the channel\'s join (it waits for live bindings) until its subscriber leaves; then a rejoin without it resumes and loses nothing', async () => {
     const name = room();
     const good = { event: '*' as const, schema: 'public', table: 'rt_bindings_items', filter: `room=eq.${name}` };
     const bad = { event: '*' as const, schema: 'public', table: 'rt_bindings_items', filter: 'id=eq.abc' };
@@ -191,7 +191,9 @@ describe('createSyncMiddleware against the realtime server', () => {
     await waitFor(() => heard.length === 1);
 
     a.store.dispatch(a.sync.actions.subscribe({ channel: name, config: { postgresChanges: [bad] } }));
-    await waitFor(() => (channel()?.status === 'joined' && channel()!.error) || undefined);
+    // The join waits for its bindings to be live (postgres_changes_options.wait): one refused binding
+    // refuses the join, with the server's reason, and the channel keeps retrying it.
+    await waitFor(() => (channel()?.status === 'errored' && channel()!.error) || undefined);
     expect(channel()!.error).toMatch(/abc/);
     expect(channel()!.changesLive).toBe(false);
     await sql('insert into rt_bindings_items (id, room) values ($1, $2)', [whileRefused, name]);

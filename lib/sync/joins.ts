@@ -9,7 +9,11 @@ import type { RealtimeChange } from './changes.js';
 import type { ChannelListener } from './middleware.js';
 import { bindingKey, bindingsOf, type ChannelConfig, type PostgresChangesBinding, type SyncState } from './slice.js';
 
-export function createJoins(mirror: () => SyncState, warn: (message: string) => void) {
+/**
+ * `waitMs`: how long the server may hold a join until its postgres_changes are live
+ * (`postgres_changes_options: { wait: true, timeout }`); less than the join push's own timeout.
+ */
+export function createJoins(mirror: () => SyncState, warn: (message: string) => void, waitMs: number) {
   /** What the last join payload built per channel holds: binding keys and the other settings. */
   const sentJoins = new Map<string, { keys: Set<string>; settings: string }>();
 
@@ -24,6 +28,9 @@ export function createJoins(mirror: () => SyncState, warn: (message: string) => 
         broadcast: { self: config.broadcast?.self ?? false, ack: config.broadcast?.ack ?? false },
         presence: { key: config.presenceKey ?? '', enabled: presenceEnabled },
         postgres_changes: config.postgresChanges ?? [],
+        // The join's `ok` then means live (hosted Supabase too, realtime 2.11x+), so "subscribe, then
+        // fetch" has no gap; a binding that can't be live fails the join with the server's reason.
+        ...((config.postgresChanges?.length ?? 0) > 0 && { postgres_changes_options: { wait: true, timeout: waitMs } }),
         private: config.private ?? false,
         ...(channel?.position && (config.postgresChanges?.length ?? 0) > 0 && { resume_after: channel.position }),
         // Only on request: other channels keep Supabase's semantics (a row leaving visibility says nothing).

@@ -8,7 +8,7 @@
  * into a fresh store, or DevTools time travel, never opens a socket or sends a frame.
  */
 import type { Middleware, MiddlewareAPI, UnknownAction } from '@reduxjs/toolkit';
-import { createPhoenixSocket } from './phoenix/socket.js';
+import { createPhoenixSocket, DEFAULT_TIMEOUT_MS } from './phoenix/socket.js';
 import { emptyPresenceSession, metasByKey, receivePresenceDiff, receivePresenceState, type PresenceDiff, type PresenceSession, type PresenceState as PhoenixPresenceState } from './phoenix/presence.js';
 import type { PhoenixSocket, PushResult, SocketEvent, WebSocketLike } from './phoenix/types.js';
 import { LIVE_FETCH_STARTING, liveEndpointsOf, markLiveEndpoints } from '../api/createPostgrestApi.js';
@@ -96,7 +96,8 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
   let flushQueued = false;
 
   const mirror = (): SyncState => (store!.getState() as Record<string, SyncState>)[reducerPath]!;
-  const joins = createJoins(mirror, warn);
+  // The server answers a waiting join before our push times out, with its own reason.
+  const joins = createJoins(mirror, warn, Math.max(1, Math.floor((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) * 0.8)));
   const own = (action: UnknownAction) => (action.meta as { instance?: string } | undefined)?.instance === instance;
 
   function ensureSocket(): PhoenixSocket {
