@@ -7,19 +7,24 @@ import { createSocketChannels, MAX_WAITING_BYTES, type ChannelExtension } from '
 import type { InboundMessage, PhoenixMessage } from '../../../lib/server/realtime/messages.js';
 import { createPresenceTracker } from '../../../lib/server/realtime/presence.js';
 import { createPresenceChannels } from '../../../lib/server/realtime/presenceChannel.js';
-import { createRooms } from '../../../lib/server/realtime/rooms.js';
+import { createRooms, type JoinedChannel } from '../../../lib/server/realtime/rooms.js';
 import { signJwt } from '../../../lib/server/stack/jwt.js';
 
 const SECRET = 'channels-test-secret-at-least-32-characters';
 const token = (claims: Record<string, unknown> = {}) => signJwt(SECRET, { role: 'authenticated', exp: Math.floor(Date.now() / 1000) + 600, ...claims });
 
-function setup() {
+function setup(options: { hold?: boolean; joinHoldMs?: number; maxJoinWaitMs?: number } = {}) {
   const sent: PhoenixMessage[] = [];
   const joined: string[] = [];
+  const left: string[] = [];
   let release: ((verdict: string | null) => void) | undefined;
+  /** Each held join's `ready`, by topic. */
+  const ready = new Map<string, (refusal: string | null) => void>();
   const extension: ChannelExtension = {
-    authorize: () => new Promise<string | null>((resolve) => (release = resolve)),
+    authorize: () => (options.hold ? null : new Promise<string | null>((resolve) => (release = resolve))),
+    ...(options.hold && { prepare: (channel: JoinedChannel, done: (refusal: string | null) => void) => (ready.set(channel.topic, done), true) }),
     onJoin: (channel) => joined.push(channel.topic),
+    onLeave: (channel) => left.push(channel.topic),
   };
   const rooms = createRooms();
   const peer = { id: 'p', vsn: '1.0.0' as const, send: (message: PhoenixMessage) => sent.push(message), sendFrame: () => undefined };
@@ -29,12 +34,12 @@ function setup() {
     presence: createPresenceChannels(rooms, createPresenceTracker()),
     extensions: [extension],
     maxBindingsPerConnection: 100,
-    joinHoldMs: 5000,
-    maxJoinWaitMs: 20_000,
+    joinHoldMs: options.joinHoldMs ?? 5000,
+    maxJoinWaitMs: options.maxJoinWaitMs ?? 20_000,
   });
   const message = (topic: string, event: string, ref: string, payload: Record<string, unknown> = {}): InboundMessage =>
     ({ topic, event, ref, joinRef: ref, payload }) as InboundMessage;
-  return { sent, joined, channels, message, release: (verdict: string | null) => release!(verdict) };
+  return { sent, joined, left, ready, channels, message, release: (verdict: string | null) => release!(verdict) };
 }
 
 const replies = (sent: PhoenixMessage[]) => sent.filter((message) => message.event === 'phx_reply').map((message) => [message.ref, (message.payload as { status: string }).status]);
@@ -84,4 +89,65 @@ test('a socket that closes while its join is authorized joins nothing', async ()
   await new Promise((resolve) => setTimeout(resolve, 0));
   expect(joined).toEqual([]);
   expect(replies(sent)).toEqual([]);
+});
+
+describe('a join held until an extension is ready (postgres_changes live)', () => {
+  const wait = (timeout?: number) => ({ config: { postgres_changes_options: { wait: true, ...(timeout !== undefined && { timeout }) } } });
+  const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  test('is answered ok when ready, while the socket\'s other channels go on meanwhile', async () => {
+    const { sent, joined, ready, channels, message } = setup({ hold: true });
+    channels.handle(message('realtime:a', 'phx_join', '1'));
+    channels.handle(message('realtime:a', 'broadcast', '2', { type: 'broadcast', event: 'e', payload: {} }));
+    channels.handle(message('realtime:b', 'phx_join', '3'));
+    await tick();
+    expect(replies(sent)).toEqual([['2', 'error']]);
+    expect((sent[0]!.payload as { response: { reason: string } }).response.reason).toBe('ChannelNotJoined: the join of realtime:a is not answered yet');
+    ready.get('realtime:b')!(null);
+    ready.get('realtime:a')!(null);
+    expect(replies(sent)).toEqual([['2', 'error'], ['3', 'ok'], ['1', 'ok']]);
+    expect(joined).toEqual(['realtime:b', 'realtime:a']);
+  });
+
+  test('a refusal refuses the join only for a client that asked to wait; others get ok', async () => {
+    const { sent, joined, left, ready, channels, message } = setup({ hold: true });
+    channels.handle(message('realtime:a', 'phx_join', '1', wait()));
+    channels.handle(message('realtime:b', 'phx_join', '2'));
+    await tick();
+    ready.get('realtime:a')!('Error parsing postgres_changes[0]: table "public.nope" does not exist');
+    ready.get('realtime:b')!('Error parsing postgres_changes[0]: table "public.nope" does not exist');
+    expect(sent.map((reply) => [reply.ref, reply.payload])).toEqual([
+      ['1', { status: 'error', response: { reason: 'Error parsing postgres_changes[0]: table "public.nope" does not exist' } }],
+      ['2', { status: 'ok', response: { postgres_changes: [] } }],
+    ]);
+    expect(joined).toEqual(['realtime:b']);
+    expect(left).toEqual(['realtime:a']); // the refused channel's extensions let go of it
+  });
+
+  test('times out: ok after joinHoldMs without wait; PostgresChangesSubscribeTimeout with wait, its timeout clamped to maxJoinWaitMs', async () => {
+    const { sent, left, channels, message } = setup({ hold: true, joinHoldMs: 20, maxJoinWaitMs: 30 });
+    channels.handle(message('realtime:a', 'phx_join', '1'));
+    channels.handle(message('realtime:b', 'phx_join', '2', wait(60_000)));
+    channels.handle(message('realtime:c', 'phx_join', '3', wait(5)));
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    const byRef = Object.fromEntries(sent.map((reply) => [reply.ref, reply.payload]));
+    expect(byRef['1']).toEqual({ status: 'ok', response: { postgres_changes: [] } });
+    expect(byRef['2']).toEqual({ status: 'error', response: { reason: 'PostgresChangesSubscribeTimeout: the postgres_changes subscription was not live within 30 ms; try again later' } });
+    expect(byRef['3']).toEqual({ status: 'error', response: { reason: 'PostgresChangesSubscribeTimeout: the postgres_changes subscription was not live within 5 ms; try again later' } });
+    expect(left.sort()).toEqual(['realtime:b', 'realtime:c']);
+  });
+
+  test('a leave or a close while held answers nothing more, and a late ready is ignored', async () => {
+    const { sent, joined, left, ready, channels, message } = setup({ hold: true });
+    channels.handle(message('realtime:a', 'phx_join', '1'));
+    channels.handle(message('realtime:b', 'phx_join', '2'));
+    await tick();
+    channels.handle(message('realtime:a', 'phx_leave', '3'));
+    channels.closeAll();
+    ready.get('realtime:a')!(null);
+    ready.get('realtime:b')!(null);
+    expect(sent.filter((reply) => reply.event === 'phx_reply').map((reply) => reply.ref)).toEqual(['3']);
+    expect(joined).toEqual([]);
+    expect(left.sort()).toEqual(['realtime:a', 'realtime:b']);
+  });
 });

@@ -48,6 +48,16 @@ describe('parseJoinConfig', () => {
     expect(Number.isSafeInteger(bindingId(bindings[0]!))).toBe(true);
   });
 
+  it('reads postgres_changes_options (wait, timeout in ms) and names what is wrong in it', () => {
+    expect(parseJoinConfig({ config: { postgres_changes_options: { wait: true, timeout: 1500.5 } } })).toMatchObject({ ok: true, config: { postgresChangesOptions: { wait: true, timeoutMs: 1501 } } });
+    expect(parseJoinConfig({ config: { postgres_changes_options: { wait: 'true' } } })).toMatchObject({ ok: true, config: { postgresChangesOptions: { wait: true } } });
+    const none = parseJoinConfig({ config: {} });
+    expect(none.ok && 'postgresChangesOptions' in none.config).toBe(false);
+    expect(parseJoinConfig({ config: { postgres_changes_options: { wait: true, timeout: -1 } } })).toEqual({ ok: false, message: 'config.postgres_changes_options.timeout must be a positive number of milliseconds, got a number' });
+    expect(parseJoinConfig({ config: { postgres_changes_options: { wait: 'soon' } } })).toMatchObject({ ok: false, message: expect.stringContaining('config.postgres_changes_options.wait must be a boolean') });
+    expect(parseJoinConfig({ config: { postgres_changes_options: [] } })).toMatchObject({ ok: false, message: expect.stringContaining('config.postgres_changes_options must be an object') });
+  });
+
   it('takes access_token, then user_token, and ignores sb_ keys', () => {
     expect(parseJoinConfig({ access_token: 'a.b.c' })).toMatchObject({ ok: true, config: { accessToken: 'a.b.c' } });
     expect(parseJoinConfig({ user_token: 'u.v.w' })).toMatchObject({ ok: true, config: { accessToken: 'u.v.w' } });

@@ -152,6 +152,36 @@ describe('joining a private channel', () => {
   });
 });
 
+describe('the cost of private joins', () => {
+  it('a burst of 20 joins with one token to one topic runs the policies once, and a new token runs them again', async () => {
+    const name = topic('burst');
+    // nextval survives the check's rollback: it counts how often the policy ran.
+    await sql(`
+      create sequence if not exists pc_policy_runs;
+      create or replace function pc_count_run() returns bool language sql volatile as $$ select nextval('pc_policy_runs') > 0 $$;
+      grant usage on sequence pc_policy_runs to authenticated;
+      create policy pc_burst on realtime.messages for select to authenticated using (realtime.topic() = '${name}' and pc_count_run());
+    `);
+    const runs = async () => Number((await sql<{ last_value: string }>('select last_value from pc_policy_runs'))[0]!.last_value);
+    try {
+      const token = member('erin');
+      const before = await runs();
+      // One socket holds one channel per topic: the burst is 20 sockets with one token.
+      const sockets = await Promise.all(Array.from({ length: 20 }, () => client(token)));
+      const results = await Promise.all(sockets.map((socket) => subscribe(privateChannel(socket, name))));
+      expect(results.map((r) => r.status)).toEqual(results.map(() => 'SUBSCRIBED'));
+      const afterBurst = await runs();
+      // Two probe rows (broadcast, presence): the policy runs at most twice for the whole burst.
+      expect(afterBurst - before).toBeGreaterThan(0);
+      expect(afterBurst - before).toBeLessThanOrEqual(2);
+      expect((await subscribe(privateChannel(await client(stack.signToken({ sub: 'erin', fresh: 1 })), name))).status).toBe('SUBSCRIBED');
+      expect(await runs()).toBeGreaterThan(afterBurst);
+    } finally {
+      await sql('drop policy pc_burst on realtime.messages');
+    }
+  });
+});
+
 describe('presence on a private topic', () => {
   it('is invisible to a member without presence read, and tracking needs an INSERT policy', async () => {
     const name = topic('presence');
