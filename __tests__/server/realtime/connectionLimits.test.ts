@@ -146,7 +146,7 @@ describe('maxChannelsPerConnection (official client)', () => {
     const fourth = client.channel(uniqueName('cap'));
     const refused = await subscribe(fourth);
     expect(refused.status).toBe('CHANNEL_ERROR');
-    expect(refused.err?.message).toBe(`${TOO_MANY_CHANNELS} (this connection holds 3, maxChannelsPerConnection; leave a channel first)`);
+    expect(refused.err?.message).toBe(`${TOO_MANY_CHANNELS} (this connection holds 3 = maxChannelsPerConnection; leave a channel first)`);
     await client.removeChannel(fourth);
 
     // Another connection has its own three.

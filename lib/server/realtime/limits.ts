@@ -143,7 +143,7 @@ export function createConnectionLimiter(
 
     checkJoin(channelsHeld, bindings) {
       const maxChannels = limits.maxChannelsPerConnection;
-      if (channelsHeld >= maxChannels) return `${TOO_MANY_CHANNELS} (this connection holds ${maxChannels}, maxChannelsPerConnection; leave a channel first)`;
+      if (channelsHeld >= maxChannels) return `${TOO_MANY_CHANNELS} (this connection holds ${maxChannels} = maxChannelsPerConnection; leave a channel first)`;
       if (bindings > limits.maxBindingsPerChannel) {
         return `${TOO_MANY_BINDINGS_IN_CHANNEL} (this join has ${bindings}, more than maxBindingsPerChannel = ${limits.maxBindingsPerChannel})`;
       }
