@@ -5,10 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { WebSocket } from 'ws';
-import { createRealtimeServer, type RealtimeServerOptions } from '../../../lib/server/realtime/server.js';
 import { createPresenceTracker } from '../../../lib/server/realtime/presence.js';
 import { createSendBudget, SendBudgetError, type SendBudget, type SendBudgetMember } from '../../../lib/server/realtime/sendBudget.js';
-import { SECRET, startHarness, subscribe, uniqueName, waitFor, type Harness, type RawSocket } from './realtimeHarness.js';
+import { startError, startHarness, subscribe, uniqueName, waitFor, type Harness, type RawSocket } from './realtimeHarness.js';
 
 const MiB = 1024 * 1024;
 
@@ -59,13 +58,7 @@ describe('option validation', () => {
     ['maxPresenceBytesPerConnection', Number.POSITIVE_INFINITY],
     ['maxPresenceBytesPerConnection', '1024'],
   ])('createRealtimeServer refuses %s = %p with a TypeError naming it', async (name, value) => {
-    let error: unknown;
-    try {
-      const server = await createRealtimeServer({ jwtSecret: SECRET, [name]: value } as unknown as RealtimeServerOptions);
-      await server.close();
-    } catch (caught) {
-      error = caught;
-    }
+    const error = await startError({ [name]: value });
     expect(error).toBeInstanceOf(TypeError);
     expect((error as TypeError).message).toBe(`createRealtimeServer: ${name} must be a positive integer`);
   });
@@ -289,8 +282,8 @@ describe('server-wide send budget: the accounting', () => {
 describe('server-wide send budget: paused sockets', () => {
   let h: Harness;
   beforeAll(async () => {
-    // The per-socket bound is out of the way: only the server-wide budget may close anyone here.
-    h = await startHarness({ maxTotalBufferedBytes: 16 * MiB, maxBufferedBytes: 256 * MiB });
+    // The per-socket bound and the message rate are out of the way: only the server-wide budget may close anyone here.
+    h = await startHarness({ maxTotalBufferedBytes: 16 * MiB, maxBufferedBytes: 256 * MiB, maxMessagesPerSecond: 100_000 });
   });
   afterAll(() => h.close());
 

@@ -12,6 +12,17 @@ export const now = () => Math.floor(Date.now() / 1000);
 /** A token signed with SECRET expiring `expInSeconds` from now (negative: already expired). */
 export const token = (expInSeconds = 3600, claims: Record<string, unknown> = { role: 'anon' }) => signJwt(SECRET, { ...claims, exp: now() + expInSeconds });
 
+/** What `createRealtimeServer` throws for `options` (bad ones on purpose); a server it starts anyway is closed. */
+export async function startError(options: Record<string, unknown>): Promise<unknown> {
+  try {
+    const server = await createRealtimeServer({ jwtSecret: SECRET, ...options } as unknown as RealtimeServerOptions);
+    await server.close();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
 export type TestVsn = '1.0.0' | '2.0.0';
 
 let topicCounter = 0;

@@ -11,6 +11,7 @@
 import { unusableClaims } from './authorization/claims.js';
 import { handleBroadcast } from './broadcast.js';
 import { parseJoinConfig } from './joinConfig.js';
+import { createConnectionLimiter, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './limits.js';
 import { channelLifecycle, channelPush, EVENT, replyTo, type InboundMessage } from './messages.js';
 import type { PresenceChannels } from './presenceChannel.js';
 import { roomKey, type ChannelPeer, type JoinedChannel, type Rooms } from './rooms.js';
@@ -63,6 +64,8 @@ export interface ChannelContext {
   joinHoldMs: number;
   /** The longest a client asking to wait (`postgres_changes_options.wait`) is held; its `timeout` is clamped to this. */
   maxJoinWaitMs: number;
+  /** Channels, joins and messages one connection may have (limits.ts). Default: DEFAULT_CONNECTION_LIMITS. */
+  limits?: Readonly<ConnectionLimits>;
 }
 
 /** Messages (and their frames' bytes) a socket may send while a join or refresh is being authorized; later ones are refused. */
@@ -89,9 +92,13 @@ interface ChannelState extends JoinedChannel {
 export const waitTimeoutMessage = (ms: number) =>
   `PostgresChangesSubscribeTimeout: the postgres_changes subscription was not live within ${ms} ms; try again later`;
 
-/** Channels of one socket that connected with `socketToken` (its verified `apikey`). */
-export function createSocketChannels(peer: ChannelPeer, socketToken: string, context: ChannelContext): SocketChannels {
+/**
+ * Channels of one socket that connected with `socketToken` (its verified `apikey`); `closeForPolicy`
+ * closes the socket (1008) when it keeps flooding past a rate limit.
+ */
+export function createSocketChannels(peer: ChannelPeer, socketToken: string, context: ChannelContext, closeForPolicy: (reason: string) => void = () => undefined): SocketChannels {
   const joined = new Map<string, ChannelState>();
+  const limiter = createConnectionLimiter(context.limits ?? DEFAULT_CONNECTION_LIMITS, closeForPolicy);
 
   function teardown(channel: ChannelState): void {
     clearTimeout(channel.timer);
@@ -166,6 +173,8 @@ export function createSocketChannels(peer: ChannelPeer, socketToken: string, con
     const parsed = parseJoinConfig(message.payload);
     if (!parsed.ok) return fail(`InvalidJoinPayload: ${parsed.message}`);
     const config = parsed.config;
+    const overLimit = limiter.checkJoin(joined.size, config.postgresChanges.length);
+    if (overLimit !== null) return fail(overLimit);
     const token = config.accessToken ?? socketToken;
     const checked = checkToken(token);
     if (!checked.ok) return fail(`InvalidJWTToken: ${checked.message}`);
@@ -341,6 +350,11 @@ export function createSocketChannels(peer: ChannelPeer, socketToken: string, con
   return {
     handle(message, bytes = 0) {
       if (closed) return;
+      const refusal = limiter.admit(message.event);
+      if (refusal !== null) {
+        if (message.ref !== null) peer.send(replyTo(message, 'error', { reason: refusal }));
+        return;
+      }
       if (!busy) return run(message);
       if (waiting.length >= MAX_WAITING_MESSAGES || waitingBytes + bytes > MAX_WAITING_BYTES) {
         if (message.ref !== null) {

@@ -152,7 +152,7 @@ export function serveConnection(socket: WebSocket, options: ConnectionOptions): 
     },
     sendFrame,
   };
-  const channels = createSocketChannels(peer, options.socketToken, options.context);
+  const channels = createSocketChannels(peer, options.socketToken, options.context, (reason) => close(CLOSE_CODE.policyViolation, reason));
 
   function dispatch(message: InboundMessage, bytes: number): void {
     if (message.topic === PHOENIX_TOPIC) {

@@ -46,7 +46,7 @@ export function createPresenceChannels(rooms: Rooms, tracker: PresenceTracker): 
           return replyTo(message, 'error', { reason: 'presence event must be "track" or "untrack"' });
         }
       } catch (error) {
-        if (error instanceof PresenceError) return replyTo(message, 'error', { reason: error.message });
+        if (error instanceof PresenceError) return replyTo(message, 'error', { reason: reasonOf(error) });
         throw error;
       }
       return replyTo(message, 'ok', {});
@@ -56,4 +56,10 @@ export function createPresenceChannels(rooms: Rooms, tracker: PresenceTracker): 
       publish(channel, tracker.untrack(channel.room, channel.peer.id));
     },
   };
+}
+
+/** Supabase's text first (clients match on it), then, for an oversized payload, the sizes and the option to raise. */
+function reasonOf(error: PresenceError): string {
+  if (error.code !== 'PRESENCE_PAYLOAD_TOO_LARGE') return error.message;
+  return `${error.message}: the payload's JSON is ${error.details.bytes} bytes, more than maxPresencePayloadBytes (${error.details.limit})`;
 }

@@ -10,7 +10,8 @@ import { DEFAULT_MAX_RECORD_BYTES } from './changes/dispatch.js';
 import { createPostgresChanges, DEFAULT_FILTER_TIMEOUT_MS, DEFAULT_PUBLICATION, DEFAULT_RESUME_LOG_SIZE, type PostgresChanges } from './changes/extension.js';
 import { sendDatabaseBroadcast } from './broadcast.js';
 import { startMessageRetention, DEFAULT_MESSAGE_RETENTION_MS, type MessageRetention } from './messageRetention.js';
-import { createPresenceTracker, DEFAULT_MAX_PRESENCE_BYTES_PER_CONNECTION } from './presence.js';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './limits.js';
+import { createPresenceTracker, DEFAULT_MAX_PRESENCE_BYTES_PER_CONNECTION, DEFAULT_MAX_PRESENCE_PAYLOAD_BYTES } from './presence.js';
 import { createPrivateChannels } from './privateChannels.js';
 import { createPresenceChannels } from './presenceChannel.js';
 import { createRooms } from './rooms.js';
@@ -40,6 +41,12 @@ export interface RealtimeServerOptions {
    * key) exceed this many bytes gets an error reply; the channel and its earlier presence stay. Default 1 MiB.
    */
   maxPresenceBytesPerConnection?: number;
+  /**
+   * A presence track whose payload's JSON exceeds this many bytes gets the error reply `Track message
+   * size exceeded` (Supabase's text; its `max_payload_size_in_kb`, 3,000 KB by default, would not fit
+   * `maxPresenceBytesPerConnection`). Default 256 KiB.
+   */
+  maxPresencePayloadBytes?: number;
   /** Followers of channel lifecycles, besides postgres_changes. */
   extensions?: readonly ChannelExtension[];
   /**
@@ -90,6 +97,33 @@ export interface RealtimeServerOptions {
   privateChannelCacheMs?: number;
   /** Rows of realtime.messages (broadcasts from the database) older than this are deleted. Default 3 days. */
   messageRetentionMs?: number;
+  /**
+   * postgres_changes bindings one join may carry; a join with more gets the error reply
+   * `TooManyBindings: too many postgres_changes bindings in one channel (...)`. Default 100.
+   */
+  maxBindingsPerChannel?: number;
+  /**
+   * Channels one connection may have joined at once; a join past it gets the error reply
+   * `ChannelRateLimitReached: Too many channels (...)` (Supabase's text and default). Default 100.
+   * A rejoin of a topic the connection holds replaces it and does not count twice.
+   */
+  maxChannelsPerConnection?: number;
+  /**
+   * Joins per second per connection (a token bucket whose burst is the larger of this and
+   * `maxChannelsPerConnection`, so a reconnected client rejoins everything at once); a join past it
+   * gets the error reply `ClientJoinRateLimitReached: Too many joins per second` (Supabase's text and
+   * default). Default 100.
+   */
+  maxJoinsPerSecond?: number;
+  /**
+   * `broadcast` and `presence` pushes per second per connection (a token bucket with one second's
+   * burst); a push past it is not forwarded and gets the error reply `MessagePerSecondRateLimitReached:
+   * Too many messages per second` (when it has a ref). Default 200 (limits.ts says why).
+   *
+   * Flooders: a connection refused by this or `maxJoinsPerSecond` more times than that rate within
+   * one second of its first refusal is closed with 1008 and a reason naming the limit.
+   */
+  maxMessagesPerSecond?: number;
   /** Problems of postgres_changes no single channel can be told about. Default: console.warn. */
   onError?: (error: unknown) => void;
 }
@@ -121,6 +155,15 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
   const maxBufferedBytes = positive(options.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES, 'maxBufferedBytes');
   const maxTotalBufferedBytes = positive(options.maxTotalBufferedBytes, DEFAULT_MAX_TOTAL_BUFFERED_BYTES, 'maxTotalBufferedBytes');
   const maxPresenceBytesPerConnection = positive(options.maxPresenceBytesPerConnection, DEFAULT_MAX_PRESENCE_BYTES_PER_CONNECTION, 'maxPresenceBytesPerConnection');
+  const maxPresencePayloadBytes = positive(options.maxPresencePayloadBytes, DEFAULT_MAX_PRESENCE_PAYLOAD_BYTES, 'maxPresencePayloadBytes');
+  // `{}` is the smallest payload (2 bytes).
+  if (maxPresencePayloadBytes < 2) throw new TypeError('createRealtimeServer: maxPresencePayloadBytes must be at least 2');
+  const limits: ConnectionLimits = {
+    maxChannelsPerConnection: positive(options.maxChannelsPerConnection, DEFAULT_CONNECTION_LIMITS.maxChannelsPerConnection, 'maxChannelsPerConnection'),
+    maxJoinsPerSecond: positive(options.maxJoinsPerSecond, DEFAULT_CONNECTION_LIMITS.maxJoinsPerSecond, 'maxJoinsPerSecond'),
+    maxMessagesPerSecond: positive(options.maxMessagesPerSecond, DEFAULT_CONNECTION_LIMITS.maxMessagesPerSecond, 'maxMessagesPerSecond'),
+    maxBindingsPerChannel: positive(options.maxBindingsPerChannel, DEFAULT_CONNECTION_LIMITS.maxBindingsPerChannel, 'maxBindingsPerChannel'),
+  };
 
   if (options.databaseUrl !== undefined && (typeof options.databaseUrl !== 'string' || options.databaseUrl.length === 0)) {
     throw new TypeError('createRealtimeServer: databaseUrl must be a non-empty string');
@@ -180,12 +223,13 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
   const context: ChannelContext = {
     jwtSecret,
     rooms,
-    presence: createPresenceChannels(rooms, createPresenceTracker({ maxBytesPerConnection: maxPresenceBytesPerConnection })),
+    presence: createPresenceChannels(rooms, createPresenceTracker({ maxBytesPerConnection: maxPresenceBytesPerConnection, maxPayloadBytes: maxPresencePayloadBytes })),
     // Private channels are authorized first: postgres_changes then checks the same token's role.
     extensions: [privateChannels.extension, ...(options.extensions ?? []), ...(changes ? [changes.extension] : [])],
     maxBindingsPerConnection,
     joinHoldMs,
     maxJoinWaitMs,
+    limits,
   };
   const sendBudget = createSendBudget(maxTotalBufferedBytes);
   let transport: Awaited<ReturnType<typeof startTransport>>;
