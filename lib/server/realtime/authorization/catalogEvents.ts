@@ -106,7 +106,7 @@ export const catalogVersionSql = (c: string) => `
 
 const CATALOG_VERSIONS_SQL = `
 select t.schema, t.name, ${catalogVersionSql('c')} as version, ${DDL_TRACKED_SQL} as tracked
-  from pg_catalog.unnest($1::pg_catalog.text[], $2::pg_catalog.text[]) as t(schema, name)
+  from rows from (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[])) as t(schema, name)
   join pg_catalog.pg_namespace n on n.nspname::pg_catalog.text = t.schema
   join pg_catalog.pg_class c on c.relnamespace = n.oid and c.relname::pg_catalog.text = t.name and c.relkind in ('r', 'p')`;
 

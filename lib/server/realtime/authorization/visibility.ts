@@ -289,7 +289,10 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
       if (kept && validRoles.every((role) => kept.access.has(role))) {
         // Checked with the kept facts while their version is read alongside (a snapshot taken after
         // this batch's changes arrived); used only if it still matches.
-        const current = versions.versionsOf(table).catch(() => null);
+        const current = versions.versionsOf(table).catch((error: unknown) => {
+          report('CATALOG_FAILED', `catalog facts of ${label(table)} are read again: reading their version failed: ${(error as Error).message}`, table, undefined, error);
+          return null;
+        });
         const checked = await checkBatchWith(table, groups, rows, roles, kept.table, kept.access);
         if ((await current)?.get(key) === kept.catalogVersion) return checked;
         if (keptFacts.get(key) === kept) keptFacts.delete(key);
