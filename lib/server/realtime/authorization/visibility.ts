@@ -214,7 +214,7 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
     const cached = policySets.get(info.oid);
     if (cached && cached.fingerprint === fingerprint) return cached.set;
     if (policySets.size >= 10_000) policySets.clear();
-    const set = limiter.run(() => loadPolicySet(pool, info.oid, searchPathOf(info.schema)));
+    const set = limiter.run(() => loadPolicySet(pool, info.oid, searchPathOf(info.schema), info.name));
     const entry = { fingerprint, set };
     policySets.set(info.oid, entry);
     set.catch(() => {
