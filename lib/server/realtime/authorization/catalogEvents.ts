@@ -110,6 +110,8 @@ select t.schema, t.name, ${catalogVersionSql('c')} as version, ${DDL_TRACKED_SQL
   join pg_catalog.pg_namespace n on n.nspname::pg_catalog.text = t.schema
   join pg_catalog.pg_class c on c.relnamespace = n.oid and c.relname::pg_catalog.text = t.name and c.relkind in ('r', 'p')`;
 
+const CATALOG_VERSIONS_STATEMENT = 'rtk_catalog_versions_1';
+
 /** Current catalog versions by table key (JSON [schema, name]); null when the DDL trigger can't be relied on. */
 export type CatalogVersionMap = ReadonlyMap<string, string> | null;
 
@@ -121,8 +123,13 @@ export interface CatalogVersions {
   versionsOf(table: { schema: string; name: string }): Promise<CatalogVersionMap>;
 }
 
+/** What createCatalogVersions needs: a pg.Pool or pg.Client, whose sessions can prepare a named statement. */
+export interface NamedQueryable {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<unknown>;
+}
+
 /** Versions read on `db` (best a pool of its own, so a batch's checks never wait for it). */
-export function createCatalogVersions(db: Queryable): CatalogVersions {
+export function createCatalogVersions(db: NamedQueryable): CatalogVersions {
   interface Pending {
     tables: Map<string, { schema: string; name: string }>;
     result: Promise<CatalogVersionMap>;
@@ -130,7 +137,9 @@ export function createCatalogVersions(db: Queryable): CatalogVersions {
   let pending: Pending | undefined;
   const read = async (tables: ReadonlyMap<string, { schema: string; name: string }>): Promise<CatalogVersionMap> => {
     const list = [...tables.values()];
-    const result = (await db.query(CATALOG_VERSIONS_SQL, [list.map((table) => table.schema), list.map((table) => table.name)])) as { rows: Array<Record<string, unknown>> };
+    const values = [list.map((table) => table.schema), list.map((table) => table.name)];
+    // Named: parsed and planned once per session (pg prepares it on first use).
+    const result = (await db.query({ name: CATALOG_VERSIONS_STATEMENT, text: CATALOG_VERSIONS_SQL, values })) as { rows: Array<Record<string, unknown>> };
     const rows = result.rows;
     const versions = new Map<string, string>();
     for (const row of rows) {
