@@ -6,7 +6,7 @@
  * right after the DDL, for several rounds: a missed or late invalidation leaks a row or loses one.
  */
 import pg from 'pg';
-import { createCatalogVersions, DDL_EVENT_TRIGGER, installDdlEventTrigger } from '../../../lib/server/realtime/authorization/catalogEvents.js';
+import { afterDdl, createCatalogVersions, DDL_EVENT_TRIGGER, installDdlEventTrigger } from '../../../lib/server/realtime/authorization/catalogEvents.js';
 import { createVisibilityChecker, type AuthorizationError } from '../../../lib/server/realtime/authorization/index.js';
 import type { ConnectablePool, PooledClient } from '../../../lib/server/realtime/authorization/prepared.js';
 import { createRealtimeServer, type RealtimeServer } from '../../../lib/server/realtime/server.js';
@@ -284,6 +284,28 @@ describe('the event trigger and the kept facts', () => {
       expect(factsReads()).toBe(4);
     } finally {
       await Promise.all([pool.end(), versionPool.end()]);
+    }
+  });
+
+  it('a DDL message drops the kept facts, then waits until its transaction is visible to new snapshots', async () => {
+    const other = new pg.Client({ connectionString: stack.databaseUrl });
+    await other.connect();
+    try {
+      // A transaction whose commit the stream could deliver before the session left the running list.
+      await other.query('begin');
+      const xid = String((await other.query('select pg_current_xact_id()::text as xid')).rows[0].xid);
+      let invalidated = 0;
+      let done = false;
+      const waiting = afterDdl(db, `${xid} CREATE POLICY`, () => invalidated++).then(() => (done = true));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect([invalidated, done]).toEqual([1, false]);
+      await other.query('commit');
+      await waiting;
+      expect(done).toBe(true);
+      await afterDdl(db, 'no transaction id', () => invalidated++);
+      expect(invalidated).toBe(2);
+    } finally {
+      await other.end();
     }
   });
 

@@ -5,12 +5,12 @@
  *
  * ## DDL, in stream order
  * The server installs (idempotently, at start; superuser only) an event trigger on
- * `ddl_command_end` whose function calls `pg_logical_emit_message(true, 'rtk_postgrest_ddl', tag)`.
+ * `ddl_command_end` whose function calls `pg_logical_emit_message(true, 'rtk_postgrest_ddl', '<xid> <tag>')`.
  * A transactional message is decoded at its transaction's commit, in WAL order, so pgoutput
  * delivers it after every change committed before the DDL and before any change committed after it
  * (and before its own transaction's changes). The server drops every cached fact when it arrives, as
- * a dispatcher job between batches: no change committed after a DDL is ever checked with facts read
- * before it. A NOTIFY (LISTEN) would not do: it travels on another connection, and a change
+ * a dispatcher job between batches, which also waits until the DDL's transaction is visible to new
+ * snapshots (afterDdl): no change committed after a DDL is ever checked with facts read before it. A NOTIFY (LISTEN) would not do: it travels on another connection, and a change
  * committed after the DDL can reach us through replication before the notification does.
  * `ddl_command_end` fires for DROP, GRANT, REVOKE and CREATE OR REPLACE FUNCTION too (sql_drop adds
  * nothing it doesn't), and ALTER DEFAULT PRIVILEGES changes no existing object's privileges.
@@ -52,7 +52,8 @@ begin
                       where c.schema_name is null or c.schema_name !~ '^pg_(toast_)?temp') then
     return;
   end if;
-  perform pg_catalog.pg_logical_emit_message(true, '${DDL_MESSAGE_PREFIX}', tg_tag);
+  perform pg_catalog.pg_logical_emit_message(true, '${DDL_MESSAGE_PREFIX}',
+    pg_catalog.pg_current_xact_id()::pg_catalog.text operator(pg_catalog.||) ' ' operator(pg_catalog.||) tg_tag);
 end`;
 
 const FUNCTION_BODY_MD5 = createHash('md5').update(FUNCTION_BODY).digest('hex');
@@ -80,6 +81,30 @@ export async function installDdlEventTrigger(db: Queryable): Promise<string | nu
     return null;
   } catch (error) {
     return (error as Error).message;
+  }
+}
+
+/** How long afterDdl waits for a DDL to become visible before it gives up (it never should). */
+const VISIBLE_WITHIN_MS = 2000;
+
+/**
+ * What a DDL message (content `<xid> <command tag>`) requires before the next batch is checked: the
+ * kept facts dropped, and the DDL visible to new snapshots. Its commit record reached the stream a
+ * moment before the committing session left PostgreSQL's list of running transactions; facts read
+ * in between would miss it, and be kept. Run it as a dispatcher job, between the batches.
+ */
+export async function afterDdl(db: Queryable, content: string, invalidate: () => void): Promise<void> {
+  invalidate();
+  const xid = /^([0-9]+) /.exec(content)?.[1];
+  if (xid === undefined) return;
+  const deadline = Date.now() + VISIBLE_WITHIN_MS;
+  for (;;) {
+    const result = (await db.query('select pg_catalog.pg_visible_in_snapshot($1::pg_catalog.xid8, pg_catalog.pg_current_snapshot()) as visible', [xid])) as {
+      rows: Array<{ visible: unknown }>;
+    };
+    if (result.rows[0]?.visible === true || result.rows[0]?.visible === 't') return;
+    if (Date.now() > deadline) throw new Error(`the DDL of transaction ${xid} was not visible ${VISIBLE_WITHIN_MS} ms after its commit arrived`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import pg from 'pg';
 import { createVisibilityChecker, roleExists, roleIsUsable } from '../authorization/index.js';
-import { createCatalogVersions, DDL_MESSAGE_PREFIX, installDdlEventTrigger } from '../authorization/catalogEvents.js';
+import { afterDdl, createCatalogVersions, DDL_MESSAGE_PREFIX, installDdlEventTrigger } from '../authorization/catalogEvents.js';
 import type { ChannelExtension } from '../channels.js';
 import { channelPush, EVENT } from '../messages.js';
 import { createReplicationStream, type ReplicationStream } from '../replication/index.js';
@@ -176,7 +176,7 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
     publication: options.publication,
     messagePrefixes: [DDL_MESSAGE_PREFIX],
     // Between the batches before and after the DDL: later changes are checked with facts read after it.
-    onMessage: () => dispatcher.run(() => checker.invalidate()),
+    onMessage: (message) => dispatcher.run(() => afterDdl(versionPool, message.content, () => checker.invalidate()).catch(onError)),
     onChanges: (all) => {
       // Rows of realtime.messages are broadcasts, delivered in order between the changes around them.
       for (const [events, messages] of splitMessages(all)) {
