@@ -173,8 +173,8 @@ async function main() {
         await db.query('alter table bench enable row level security');
         await db.query(`create policy bench_owner on bench for select using (owner = (current_setting('request.jwt.claims', true)::jsonb->>'sub')::uuid)`);
       } else await db.query('alter table bench disable row level security');
-      // The realtime server caches a table's catalog facts (RLS enabled or not) for 5 s (cacheTtlMs);
-      // rows committed within that time after the ALTER are checked with the stale facts.
+      // No wait needed: the realtime server drops kept catalog facts on the DDL's message, which the
+      // stream delivers before the rows below (messagesToWrongClients checks it).
       if (rls) await sleep(Number(process.env.RLS_SETTLE_MS ?? 0));
 
       // Clients: RLS off → all on the anon key; RLS on → client i is user i % USERS.
@@ -324,7 +324,7 @@ async function main() {
         processes: 'stack (PostgreSQL + PostgREST + realtime server) in a child Node process; raw ws clients (vsn 2.0.0) in a second child; writer (pg) in the parent; all on the same cores',
         latency: 'client receive time (performance.timeOrigin + now) − commit_timestamp; commit_timestamp is truncated to the ms, so figures read 0–1 ms high; every 7th frame sampled',
         messagesPerSecondDuringWrites: 'postgres_changes frames received by all clients while the writer ran / writer wall time',
-        rlsSettleMs: `waited ${Number(process.env.RLS_SETTLE_MS ?? 0)} ms after enabling RLS (the server reads RLS and grants per batch, so no wait is needed; messagesToWrongClients checks it)`,
+        rlsSettleMs: `waited ${Number(process.env.RLS_SETTLE_MS ?? 0)} ms after enabling RLS (the server drops kept catalog facts on DDL announced in the replication stream, so no wait is needed; messagesToWrongClients checks it)`,
         stepping: 'rates are stepped up; stepping stops after a step whose p99 > 2 s, drain > 5 s or delivery < 90%',
       },
       targets: { rlsOffMessagesPerSecond: 100_000, rlsOnMessagesPerSecond: 30_000, p99Ms: 50 },

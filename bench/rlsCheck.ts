@@ -87,7 +87,7 @@ async function main() {
     const checker = createVisibilityChecker({ pool, cacheTtlMs: 0, maxConcurrentQueries: SESSIONS });
     for (const table of ['bench_owned', 'bench_team']) {
       const oid = (await pool.query<{ oid: string }>(`select $1::regclass::oid::text as oid`, [`public.${table}`])).rows[0]!.oid;
-      const set = await loadPolicySet(pool, oid, 'public');
+      const set = await loadPolicySet(pool, oid, 'public', table);
       const policy = [...set.policies.values()][0]!;
       const columns = policy.attnums.map((attnum) => set.columns.get(attnum)!);
       const info = { schema: 'public', name: table, oid, rlsEnabled: true, columns: [], policyFingerprint: '' };

@@ -88,6 +88,13 @@ export interface RealtimeServerOptions {
   joinHoldMs?: number;
   /** A client asking to wait (`postgres_changes_options: { wait: true, timeout }`) waits at most this long, then is refused with PostgresChangesSubscribeTimeout. Default 20 000 (Supabase's). */
   maxJoinWaitMs?: number;
+  /**
+   * At start, install (idempotently) the event trigger `rtk_postgrest_realtime_ddl`, which announces
+   * DDL in the replication stream, and keep tables' authorization facts across batches until DDL or a
+   * role change (README, "Realtime authorization"). Needs a superuser; without one, or with false,
+   * the facts are read for every batch. Default true.
+   */
+  ddlEventTrigger?: boolean;
   /** postgres_changes bindings one connection's channels may hold together; a join past it is refused. Default 100. */
   maxBindingsPerConnection?: number;
   /**
@@ -207,6 +214,7 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
       authenticator,
       filterTimeoutMs,
       ...(options.extraSearchPath !== undefined && { extraSearchPath: options.extraSearchPath }),
+      ...(options.ddlEventTrigger !== undefined && { ddlEventTrigger: options.ddlEventTrigger }),
       ...(options.onError && { onError: options.onError }),
       onDatabaseBroadcast: (message) => sendDatabaseBroadcast(rooms, message),
     });

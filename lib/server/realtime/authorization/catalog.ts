@@ -6,6 +6,7 @@
  * text (`rolname::text = $1`): a `name` parameter would be truncated to 63 bytes and could match a
  * different role.
  */
+import { catalogVersionSql, DDL_TRACKED_SQL } from './catalogEvents.js';
 import { AuthorizationError } from './errors.js';
 
 /** The part of a pg.Pool the checker uses: each call runs on a session of its own. */
@@ -202,10 +203,21 @@ select c.oid::pg_catalog.text as oid, c.relrowsecurity as rls_enabled,${COLUMNS_
                           'columns', ${FACTS_ACCESS.columns}, 'policies', ${FACTS_ACCESS.policies}))
                    from pg_catalog.unnest($3::pg_catalog.text[]) as r(name)
                    left join pg_catalog.pg_roles ar on ar.rolname::pg_catalog.text = r.name
-                   ${authRow('auth', '$4')}), '[]')::pg_catalog.text as access${FROM_TABLE}`;
+                   ${authRow('auth', '$4')}), '[]')::pg_catalog.text as access,
+       ${catalogVersionSql('c')} as catalog_version, ${DDL_TRACKED_SQL} as ddl_tracked${FROM_TABLE}`;
 
 /** Name of FACTS_SQL as a statement prepared by pg (extended protocol) on each pooled session. */
-const FACTS_STATEMENT = 'rtk_rls_facts_2';
+const FACTS_STATEMENT = 'rtk_rls_facts_3';
+
+/** A table's facts and their roles' access, as of one snapshot. */
+export interface Facts {
+  table: TableInfo;
+  access: Map<string, RoleAccess>;
+  /** What catalogEvents.ts compares to decide whether the facts still hold (same snapshot). */
+  catalogVersion: string;
+  /** The DDL event trigger is installed and enabled: the facts may be kept while their version holds. */
+  ddlTracked: boolean;
+}
 
 /** A named query: what pg.Client.query takes to prepare a statement once per session. */
 export interface NamedQueryable {
@@ -219,12 +231,12 @@ export async function loadFacts(
   name: string,
   roles: readonly string[],
   authenticator: string,
-): Promise<{ table: TableInfo; access: Map<string, RoleAccess> } | null> {
+): Promise<Facts | null> {
   const row = rowsOf(await db.query({ name: FACTS_STATEMENT, text: FACTS_SQL, values: [schema, name, roles, authenticator] }))[0];
   if (!row) return null;
   const access = new Map<string, RoleAccess>();
   for (const entry of JSON.parse(String(row.access)) as Array<Record<string, unknown>>) access.set(String(entry.name), roleAccessOf(entry));
-  return { table: tableInfoOf(schema, name, row), access };
+  return { table: tableInfoOf(schema, name, row), access, catalogVersion: String(row.catalog_version), ddlTracked: isTrue(row.ddl_tracked) };
 }
 
 const ROLE_USABLE_SQL = `

@@ -31,6 +31,8 @@ export type AuthorizationErrorCode =
   | 'POLICY_UNEVALUABLE'
   /** Reading the catalog (table or role privileges) failed. */
   | 'CATALOG_FAILED'
+  /** Catalog facts can't be kept across batches (the DDL event trigger is missing or disabled): they are read per batch. */
+  | 'CATALOG_UNTRACKED'
   /** The visibility query failed: a policy raised, the statement timed out, the connection broke. */
   | 'CHECK_FAILED'
   /** Programmer error: a function was called with arguments of the wrong shape. */

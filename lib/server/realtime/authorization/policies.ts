@@ -31,15 +31,19 @@
  * relations: an object created since could resolve a printed name otherwise) or columns change, or
  * a check using it failed for a name it could not resolve.
  */
-import { escapeLiteral } from 'pg';
+import { escapeIdentifier, escapeLiteral } from 'pg';
 import type { Queryable } from './catalog.js';
 import { rowsOf } from './catalog.js';
+import { hoistRowIndependent } from './hoist.js';
 
 export interface TablePolicy {
   oid: string;
   name: string;
   permissive: boolean;
-  /** The USING expression, deparsed under the search_path the checks run under. */
+  /**
+   * The USING expression, deparsed under the search_path the checks run under, with what reads no
+   * row value computed once per check (hoist.ts) unless it calls a volatile function.
+   */
   qual: string;
   /** attnums of the table's columns the expression reads. */
   attnums: readonly number[];
@@ -68,7 +72,9 @@ export interface PolicySet {
 const policySetSql = (oid: string, searchPath: string) => `
 select pg_catalog.set_config('search_path', ${escapeLiteral(searchPath)}, true);
 select p.oid::pg_catalog.text as oid, p.polname::pg_catalog.text as name, p.polpermissive as permissive,
-       pg_catalog.pg_get_expr(p.polqual, p.polrelid) as qual, p.polqual::pg_catalog.text as tree
+       pg_catalog.pg_get_expr(p.polqual, p.polrelid) as qual, p.polqual::pg_catalog.text as tree,
+       exists (select from pg_catalog.regexp_matches(p.polqual::pg_catalog.text, ':(?:func|opfunc)id ([0-9]+)', 'g') as m(id)
+                 join pg_catalog.pg_proc f on f.oid = m.id[1]::pg_catalog.oid where f.provolatile = 'v') as volatile
   from pg_catalog.pg_policy p
  where p.polrelid = ${oid}::pg_catalog.oid and p.polcmd in ('r', '*') and p.polqual is not null;
 select a.attnum, a.attname::pg_catalog.text as name, pg_catalog.format_type(a.atttypid, a.atttypmod) as cast_sql,
@@ -79,29 +85,57 @@ select a.attnum, a.attname::pg_catalog.text as name, pg_catalog.format_type(a.at
  where a.attrelid = ${oid}::pg_catalog.oid and a.attnum > 0 and not a.attisdropped
  order by a.attnum`;
 
-/** Reads the table's SELECT policies (deparsed under `searchPath`, what the checks run under) and columns, in one round trip. */
-export async function loadPolicySet(db: Queryable, tableOid: string, searchPath: string): Promise<PolicySet> {
+/**
+ * Reads the table's SELECT policies (deparsed under `searchPath`, what the checks run under) and
+ * columns, in one round trip; a second one when a policy was hoisted (hoist.ts), to have
+ * PostgreSQL parse the rewritten text (the policy as stored is used if it doesn't).
+ */
+export async function loadPolicySet(db: Queryable, tableOid: string, searchPath: string, tableName: string): Promise<PolicySet> {
   if (!/^[0-9]+$/.test(tableOid)) throw new Error(`not a table oid: ${JSON.stringify(tableOid)}`);
   const results = (await db.query(policySetSql(tableOid, searchPath))) as unknown[];
   if (!Array.isArray(results) || results.length !== 3) throw new Error('reading the table\'s policies answered an unexpected number of results');
-  const policies = new Map<string, TablePolicy>();
-  for (const row of rowsOf(results[1])) {
-    const references = policyReferences(String(row.tree));
-    policies.set(String(row.oid), {
-      oid: String(row.oid),
-      name: String(row.name),
-      permissive: row.permissive === true || row.permissive === 't',
-      qual: String(row.qual),
-      attnums: [...references.attnums].sort((a, b) => a - b),
-      unevaluable: references.wholeRow || references.systemColumns,
-    });
-  }
   const columns = new Map<number, PolicyColumn>();
   for (const row of rowsOf(results[2])) {
     const attnum = Number(row.attnum);
     columns.set(attnum, { attnum, name: String(row.name), castSql: String(row.cast_sql), ...(row.collate_sql ? { collateSql: String(row.collate_sql) } : {}) });
   }
+  const names = [tableName, ...[...columns.values()].map((column) => column.name)];
+  const policies = new Map<string, TablePolicy>();
+  const stored = new Map<string, string>();
+  for (const row of rowsOf(results[1])) {
+    const references = policyReferences(String(row.tree));
+    const qual = String(row.qual);
+    stored.set(String(row.oid), qual);
+    policies.set(String(row.oid), {
+      oid: String(row.oid),
+      name: String(row.name),
+      permissive: row.permissive === true || row.permissive === 't',
+      qual: row.volatile === true || row.volatile === 't' ? qual : hoistRowIndependent(qual, names),
+      attnums: [...references.attnums].sort((a, b) => a - b),
+      unevaluable: references.wholeRow || references.systemColumns,
+    });
+  }
+  const hoisted = [...policies.values()].filter((policy) => policy.qual !== stored.get(policy.oid));
+  if (hoisted.length > 0 && !(await parses(db, hoisted, [...columns.values()], searchPath, tableName))) {
+    for (const policy of hoisted) policies.set(policy.oid, { ...policy, qual: stored.get(policy.oid)! });
+  }
   return { policies, columns };
+}
+
+/** Whether PostgreSQL parses `policies`' quals over the table's columns (nothing is evaluated). */
+async function parses(db: Queryable, policies: readonly TablePolicy[], columns: readonly PolicyColumn[], searchPath: string, tableName: string): Promise<boolean> {
+  const typed = columns.map((column) => `null::${column.castSql}${column.collateSql ? ` collate ${column.collateSql}` : ''} as ${escapeIdentifier(column.name)}`);
+  const row = `(select ${typed.join(', ')}) as ${escapeIdentifier(tableName)}`;
+  try {
+    await db.query(
+      `select pg_catalog.set_config('search_path', ${escapeLiteral(searchPath)}, true);
+` +
+        `select ${policies.map((policy) => `((${policy.qual}) is true)`).join(', ')} from ${row} where false`,
+    );
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface PolicyReferences {

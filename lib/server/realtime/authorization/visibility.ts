@@ -19,7 +19,8 @@
  */
 import { escapeIdentifier } from 'pg';
 import { canonicalJson } from './groupKey.js';
-import { invalidRoleName, loadAccess, loadFacts, loadTable, type Queryable, type RoleAccess, type TableInfo } from './catalog.js';
+import { invalidRoleName, loadAccess, loadFacts, loadTable, type Facts, type Queryable, type RoleAccess, type TableInfo } from './catalog.js';
+import { DDL_EVENT_TRIGGER, type CatalogVersions } from './catalogEvents.js';
 import { rowCheck, type RowCheck } from './checkSql.js';
 import { runGroupChecks, type CheckedGroup } from './groupChecks.js';
 import { loadPolicySet, type PolicySet, type TablePolicy } from './policies.js';
@@ -79,6 +80,12 @@ export interface VisibilityCheckerOptions {
    * the same path. Default `['public']`, PostgREST's default.
    */
   extraSearchPath?: readonly string[];
+  /**
+   * With a pg.Pool and `cacheTtlMs: 0`: keep each table's facts across batches while their catalog
+   * version holds (catalogEvents.ts). The caller must call `invalidate()` for every DDL message of
+   * the replication stream, between the batches before and after it.
+   */
+  catalogVersions?: CatalogVersions;
   /** Told once per (problem, table, role) why a group sees nothing. Default: console.warn. */
   onError?: (error: AuthorizationError) => void;
 }
@@ -157,6 +164,11 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
   const isolated = new Map<string, number>();
   /** Deparsed policies per table oid, read again when the fingerprint (policies or columns) changes. */
   const policySets = new Map<string, { fingerprint: string; set: Promise<PolicySet> }>();
+  const versions = options.catalogVersions;
+  /** Facts kept across batches (catalogVersions), by table key; `generation` moves with every invalidate(). */
+  const keptFacts = new Map<string, Facts>();
+  let generation = 0;
+  let untrackedReported = false;
 
   const report = (code: AuthorizationErrorCode, message: string, table: TableRef, role?: string, cause?: unknown) => {
     const causeText = code === 'CHECK_FAILED' || code === 'CATALOG_FAILED' ? String((cause as Error | undefined)?.message) : '';
@@ -202,7 +214,7 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
     const cached = policySets.get(info.oid);
     if (cached && cached.fingerprint === fingerprint) return cached.set;
     if (policySets.size >= 10_000) policySets.clear();
-    const set = limiter.run(() => loadPolicySet(pool, info.oid, searchPathOf(info.schema)));
+    const set = limiter.run(() => loadPolicySet(pool, info.oid, searchPathOf(info.schema), info.name));
     const entry = { fingerprint, set };
     policySets.set(info.oid, entry);
     set.catch(() => {
@@ -270,7 +282,36 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
     const validRoles = [...new Set([...roles, ...groupRoles])].filter((role) => !invalidRoleName(role));
     let info: TableInfo;
     let accessByRole: Map<string, RoleAccess>;
-    if (sessions && ttl === 0) {
+    if (sessions && ttl === 0 && versions) {
+      validateTableRef(table);
+      const key = tableKey(table);
+      const kept = keptFacts.get(key);
+      if (kept && validRoles.every((role) => kept.access.has(role))) {
+        // Checked with the kept facts while their version is read alongside (a snapshot taken after
+        // this batch's changes arrived); used only if it still matches.
+        const current = versions.versionsOf(table).catch((error: unknown) => {
+          report('CATALOG_FAILED', `catalog facts of ${label(table)} are read again: reading their version failed: ${(error as Error).message}`, table, undefined, error);
+          return null;
+        });
+        const checked = await checkBatchWith(table, groups, rows, roles, kept.table, kept.access);
+        if ((await current)?.get(key) === kept.catalogVersion) return checked;
+        if (keptFacts.get(key) === kept) keptFacts.delete(key);
+      }
+      // Read now (after this batch's changes): with the roles kept before, so later batches find them.
+      const wanted = kept ? [...new Set([...kept.access.keys(), ...validRoles])] : validRoles;
+      const readIn = generation;
+      const facts = await limiter.run(() => withSession(sessions, (client) => loadFacts(client, table.schema, table.name, wanted, authenticator)));
+      if (!facts) throw new AuthorizationError('TABLE_NOT_FOUND', `no table ${label(table)}`, { schema: table.schema, table: table.name });
+      if (facts.ddlTracked && readIn === generation) {
+        if (keptFacts.size >= 10_000) keptFacts.clear();
+        keptFacts.set(key, facts);
+        untrackedReported = false;
+      } else if (!facts.ddlTracked && !untrackedReported) {
+        untrackedReported = true;
+        report('CATALOG_UNTRACKED', `catalog facts are read for every batch: the DDL event trigger ${JSON.stringify(DDL_EVENT_TRIGGER)} is missing, disabled or altered (it is installed at start by a superuser)`, table);
+      }
+      ({ table: info, access: accessByRole } = facts);
+    } else if (sessions && ttl === 0) {
       // Nothing is cached: the table and its roles in one statement, prepared once per pooled session.
       validateTableRef(table);
       const facts = await limiter.run(() => withSession(sessions, (client) => loadFacts(client, table.schema, table.name, validRoles, authenticator)));
@@ -280,6 +321,18 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
       info = await requireTable(table);
       accessByRole = validRoles.length > 0 ? await accessOf(info, validRoles) : new Map<string, RoleAccess>();
     }
+    return checkBatchWith(table, groups, rows, roles, info, accessByRole);
+  };
+
+  /** checkBatch's work once the facts are known. */
+  const checkBatchWith = async (
+    table: KeyedTable,
+    groups: readonly SubscriberGroup[],
+    rows: readonly RowText[],
+    roles: readonly string[],
+    info: TableInfo,
+    accessByRole: Map<string, RoleAccess>,
+  ): Promise<BatchFacts> => {
     const { visible, pending } = startCheck(table, groups);
     const undecided = new Map<string, ReadonlySet<number>>();
     const columns = new Map<string, readonly string[]>();
@@ -382,6 +435,9 @@ export function createVisibilityChecker(options: VisibilityCheckerOptions): Visi
     invalidate(table) {
       isolated.clear();
       policySets.clear();
+      // Kept facts of every table: a DDL message doesn't say which tables' policies it touched.
+      keptFacts.clear();
+      generation++;
       if (table === undefined) {
         tables.delete();
         access.delete();

@@ -6,6 +6,7 @@
  */
 import pg from 'pg';
 import { createVisibilityChecker, roleExists, roleIsUsable } from '../authorization/index.js';
+import { afterDdl, createCatalogVersions, DDL_MESSAGE_PREFIX, installDdlEventTrigger } from '../authorization/catalogEvents.js';
 import type { ChannelExtension } from '../channels.js';
 import { channelPush, EVENT } from '../messages.js';
 import { createReplicationStream, type ReplicationStream } from '../replication/index.js';
@@ -42,6 +43,11 @@ export interface PostgresChangesOptions {
    * called in stream order with the changes around it. Those rows are never postgres_changes.
    */
   onDatabaseBroadcast?: (message: DatabaseBroadcast) => void;
+  /**
+   * Install the DDL event trigger at start and keep catalog facts across batches (authorization/
+   * catalogEvents.ts). Default true; false (or no superuser) reads them for every batch.
+   */
+  ddlEventTrigger?: boolean;
   /** Problems no single channel can be told about (replication, authorization, dispatch). */
   onError?: (error: unknown) => void;
 }
@@ -97,11 +103,18 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4 });
   const catalogPool = new pg.Pool({ connectionString: options.databaseUrl, max: 2 });
   const filterPool = new pg.Pool({ connectionString: options.databaseUrl, max: 2, statement_timeout: filterTimeoutMs });
-  for (const each of [pool, catalogPool, filterPool]) each.on('error', onError); // idle clients dropped by the server; the next query reconnects
-  // No caching of catalog facts (RLS on/off, grants) across batches: a cached "RLS off" would send
-  // rows to everyone for the cache's lifetime after `enable row level security`. Reading them once
-  // per (table, batch) costs one catalog query per batch, not per subscriber.
-  const checker = createVisibilityChecker({ pool, onError, cacheTtlMs: 0, authenticator, ...(options.extraSearchPath && { extraSearchPath: options.extraSearchPath }) });
+  // A session of its own for each batch's catalog version check, which runs alongside the checks.
+  const versionPool = new pg.Pool({ connectionString: options.databaseUrl, max: 1 });
+  for (const each of [pool, catalogPool, filterPool, versionPool]) each.on('error', onError); // idle clients dropped by the server; the next query reconnects
+  // Catalog facts (RLS on/off, grants, policies) are kept across batches only while the DDL event
+  // trigger announces DDL in the stream (each message drops them, in order: see catalogEvents.ts);
+  // a cached "RLS off" must not outlive `enable row level security`. Otherwise read per batch.
+  const ddlTracking = options.ddlEventTrigger ?? true;
+  const checker = createVisibilityChecker({
+    pool, onError, cacheTtlMs: 0, authenticator,
+    ...(options.extraSearchPath && { extraSearchPath: options.extraSearchPath }),
+    ...(ddlTracking && { catalogVersions: createCatalogVersions(versionPool) }),
+  });
   const registry = createSubscriptionRegistry();
   // Everything the stream delivered, bounded, for joins that resume (read only inside dispatcher jobs).
   const log = createResumeLog<ChangeEvent>({ maxEntries: options.resumeLogSize ?? DEFAULT_RESUME_LOG_SIZE });
@@ -161,6 +174,9 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
   const stream: ReplicationStream = createReplicationStream({
     databaseUrl: options.databaseUrl,
     publication: options.publication,
+    messagePrefixes: [DDL_MESSAGE_PREFIX],
+    // Between the batches before and after the DDL: later changes are checked with facts read after it.
+    onMessage: (message) => dispatcher.run(() => afterDdl(versionPool, message.content, () => checker.invalidate()).catch(onError)),
     onChanges: (all) => {
       // Rows of realtime.messages are broadcasts, delivered in order between the changes around them.
       for (const [events, messages] of splitMessages(all)) {
@@ -190,6 +206,7 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
         // What the log holds can't be resumed across the gap; everything after `start` will arrive.
         log.reset(start);
         dispatcher.run(() => {
+          checker.invalidate(); // DDL messages in the gap are lost with it
           dispatcher.position = start;
           for (const channel of registry.channels()) resync(channel, reason, start);
         });
@@ -361,6 +378,10 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
           `authenticator role ${JSON.stringify(authenticator)} does not exist: the realtime server uses a token's role only if the role PostgREST logs in as may switch to it; create it or set the authenticator option`,
         );
       }
+      if (ddlTracking) {
+        const refused = await installDdlEventTrigger(catalogPool);
+        if (refused) onError(new Error(`catalog facts will be read for every batch: the DDL event trigger could not be installed (${refused})`));
+      }
       const { startPosition } = await stream.start();
       log.reset(startPosition);
       dispatcher.position = startPosition;
@@ -373,7 +394,7 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
       retries.clear();
       await stream.stop();
       await dispatcher.idle();
-      await Promise.all([pool.end(), catalogPool.end(), filterPool.end()]);
+      await Promise.all([pool.end(), catalogPool.end(), filterPool.end(), versionPool.end()]);
     },
   };
 }

@@ -17,7 +17,7 @@ import { formatPosition } from '../resumeLog.js';
 import { ReplicationError } from './errors.js';
 import { type PgoutputMessage, type TupleText } from './pgoutput.js';
 import type { RelationShape } from './relations.js';
-import { NO_PRIMARY_KEY_ERROR, type ChangeEvent } from './types.js';
+import { NO_PRIMARY_KEY_ERROR, type ChangeEvent, type LogicalMessage } from './types.js';
 
 /** Milliseconds from 1970-01-01 to PostgreSQL's epoch 2000-01-01. */
 const PG_EPOCH_MILLIS = 946_684_800_000;
@@ -32,6 +32,8 @@ export interface CommittedTransaction {
   events: ChangeEvent[];
   /** Changes counted beyond `maxTransactionChanges`; when > 0, `events` was dropped. */
   droppedChanges: number;
+  /** Its transactional logical messages with a wanted prefix, in WAL order (usually none). */
+  messages: LogicalMessage[];
 }
 
 interface OpenTransaction {
@@ -39,6 +41,7 @@ interface OpenTransaction {
   commitTimestamp: string;
   events: ChangeEvent[];
   count: number;
+  messages: LogicalMessage[];
 }
 
 /** Supabase's commit_timestamp (`to_char(... 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`): UTC, milliseconds truncated. */
@@ -55,6 +58,8 @@ export class TransactionAssembler {
   constructor(
     private readonly relations: ReadonlyMap<number, RelationShape>,
     private readonly maxTransactionChanges: number,
+    /** Prefixes of the transactional logical messages to keep; others are skipped. */
+    private readonly messagePrefixes: ReadonlySet<string> = new Set(),
   ) {}
 
   /** True between Begin and Commit. */
@@ -63,7 +68,15 @@ export class TransactionAssembler {
   }
 
   begin(message: Message<'begin'>): void {
-    this.open = { commitLsn: message.finalLsn, commitTimestamp: formatCommitTimestamp(message.commitTime), events: [], count: 0 };
+    this.open = { commitLsn: message.finalLsn, commitTimestamp: formatCommitTimestamp(message.commitTime), events: [], count: 0, messages: [] };
+  }
+
+  /** Keeps a transactional message with a wanted prefix; non-transactional ones (outside any order) are skipped. */
+  message(message: Message<'message'>): void {
+    if (!message.transactional || !this.messagePrefixes.has(message.prefix)) return;
+    const open = this.open;
+    if (!open) throw new ReplicationError('REPLICATION_PROTOCOL', 'pgoutput transactional message outside a transaction');
+    open.messages.push({ prefix: message.prefix, content: message.content.toString('utf8') });
   }
 
   change(message: Message<'insert'> | Message<'update'> | Message<'delete'>): void {
@@ -106,7 +119,7 @@ export class TransactionAssembler {
     }
     this.open = null;
     const droppedChanges = Math.max(0, open.count - this.maxTransactionChanges);
-    return { commitLsn: open.commitLsn, endLsn: message.endLsn, events: droppedChanges > 0 ? [] : open.events, droppedChanges };
+    return { commitLsn: open.commitLsn, endLsn: message.endLsn, events: droppedChanges > 0 ? [] : open.events, droppedChanges, messages: open.messages };
   }
 
   /** Forgets a transaction cut off by a lost connection. */

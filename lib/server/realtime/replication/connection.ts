@@ -33,6 +33,8 @@ export interface ReplicationConnectionOptions {
   slotName: string;
   catalog: RelationCatalog;
   maxTransactionChanges: number;
+  /** Prefixes of transactional logical messages to deliver with their transactions (none: pgoutput sends no messages). */
+  messagePrefixes?: readonly string[];
   /** Receives committed transactions in commit order; synchronous, acknowledged once it returns. */
   deliver: (transactions: CommittedTransaction[]) => void;
 }
@@ -70,9 +72,10 @@ export function openReplicationConnection(options: ReplicationConnectionOptions)
     },
     { acknowledge: { auto: false, timeoutSeconds: 0 } },
   );
-  const plugin = new TemporarySlotPlugin(options.publication);
+  const prefixes = new Set(options.messagePrefixes ?? []);
+  const plugin = new TemporarySlotPlugin(options.publication, prefixes.size > 0);
   const relations = new Map<number, RelationShape>();
-  const assembler = new TransactionAssembler(relations, options.maxTransactionChanges);
+  const assembler = new TransactionAssembler(relations, options.maxTransactionChanges, prefixes);
 
   let closed = false;
   let streaming = false;
@@ -157,6 +160,9 @@ export function openReplicationConnection(options: ReplicationConnectionOptions)
       case 'truncate':
         assembler.truncate(message);
         return;
+      case 'message':
+        assembler.message(message);
+        return;
       case 'commit':
         ready.push(assembler.commit(message));
         if (!flushQueued) {
@@ -184,7 +190,7 @@ export function openReplicationConnection(options: ReplicationConnectionOptions)
         return;
       }
       default:
-        // Origin, type and logical messages carry nothing a change event needs.
+        // Origin and type messages carry nothing a change event needs.
         return;
     }
   };

@@ -6,6 +6,7 @@ export {
   NO_PRIMARY_KEY_ERROR,
   type ChangeColumn,
   type ChangeEvent,
+  type LogicalMessage,
   type ReplicationStatus,
   type ReplicationStream,
   type ReplicationStreamOptions,

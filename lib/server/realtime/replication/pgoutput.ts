@@ -34,7 +34,12 @@ export type PgoutputMessage =
   | { tag: 'update'; relationOid: number; key: TupleText | null; old: TupleText | null; newTuple: TupleText }
   | { tag: 'delete'; relationOid: number; key: TupleText | null; old: TupleText | null }
   | { tag: 'truncate'; relationOids: number[] }
-  /** Origin, Type and logical decoding messages: nothing a change event needs. */
+  /**
+   * A logical decoding message (`pg_logical_emit_message`), sent only with the `messages` option:
+   * a transactional one inside its transaction, in WAL order with the changes, at its commit.
+   */
+  | { tag: 'message'; transactional: boolean; lsn: bigint; prefix: string; content: Buffer }
+  /** Origin and Type messages: nothing a change event needs. */
   | { tag: 'other'; kind: string };
 
 /** Decodes one pgoutput message (the payload of an XLogData frame); throws REPLICATION_PROTOCOL on malformed input. */
@@ -90,9 +95,15 @@ function decodeMessage(reader: Reader): PgoutputMessage {
       for (let i = 0; i < count; i++) relationOids.push(reader.uint32());
       return { tag: 'truncate', relationOids };
     }
+    case 0x4d /* M */: {
+      // Protocol 1 (no streaming): no xid field before the flags.
+      const transactional = (reader.byte() & 1) === 1;
+      const lsn = reader.uint64();
+      const prefix = reader.cstring();
+      return { tag: 'message', transactional, lsn, prefix, content: reader.bytes(reader.uint32()) };
+    }
     case 0x4f /* O */:
     case 0x59 /* Y */:
-    case 0x4d /* M */:
       return { tag: 'other', kind: String.fromCharCode(tag) };
     default:
       // Streaming ('S', 'E', 'c', 'A') and two-phase messages only come when asked for, and we never ask.
@@ -182,6 +193,14 @@ class Reader {
     if (end < 0) throw new RangeError('string without terminator');
     const value = this.buffer.toString('utf8', this.at, end);
     this.at = end + 1;
+    return value;
+  }
+
+  bytes(length: number): Buffer {
+    const end = this.at + length;
+    if (end > this.buffer.length) throw new RangeError('content longer than the message');
+    const value = this.buffer.subarray(this.at, end);
+    this.at = end;
     return value;
   }
 

@@ -58,8 +58,9 @@ export class TemporarySlotPlugin extends PgoutputPlugin {
   /** The slot's consistent point once created: every transaction committed after it is streamed. */
   consistentPoint: bigint | undefined;
 
-  constructor(publication: string) {
-    super({ protoVersion: 1, publicationNames: [publicationListLiteral(publication)] });
+  /** `messages`: pgoutput also sends logical decoding messages (PostgreSQL 14+, which the `messages` option always needs). */
+  constructor(publication: string, messages = false) {
+    super({ protoVersion: 1, publicationNames: [publicationListLiteral(publication)], messages });
   }
 
   /** Returns a PgoutputMessage (pgoutput.ts); typed as the base class's message to stay an override. */

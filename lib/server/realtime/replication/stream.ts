@@ -16,7 +16,7 @@ import { describeCause, isReplicationError, ReplicationError } from './errors.js
 import { RelationCatalog } from './relations.js';
 import { readSessionSettings, startupOptions } from './session.js';
 import { defaultSlotBase, validateSlotBase } from './slot.js';
-import type { ChangeEvent, ReplicationStatus, ReplicationStream, ReplicationStreamOptions } from './types.js';
+import type { ChangeEvent, LogicalMessage, ReplicationStatus, ReplicationStream, ReplicationStreamOptions } from './types.js';
 import { validateStreamOptions } from './validate.js';
 
 /** Backoff between reconnection attempts; the last delay repeats until it works or stop(). */
@@ -74,6 +74,14 @@ export function createReplicationStream(input: ReplicationStreamOptions): Replic
     }
   };
 
+  const handMessage = (message: LogicalMessage) => {
+    try {
+      options.onMessage?.(message);
+    } catch (error) {
+      report(new ReplicationError('REPLICATION_CALLBACK_FAILED', `onMessage threw: ${describeCause(error)}`, { cause: error }));
+    }
+  };
+
   const deliver = (transactions: CommittedTransaction[]) => {
     if (phase !== 'running') return;
     let events: ChangeEvent[] = [];
@@ -81,6 +89,12 @@ export function createReplicationStream(input: ReplicationStreamOptions): Replic
       // A new slot starts after everything an old one streamed; this only guards that promise.
       if (transaction.commitLsn <= lastCommitLsn) continue;
       lastCommitLsn = transaction.commitLsn;
+      if (transaction.messages.length > 0) {
+        // Before its own transaction's changes: they were made under what the message announces.
+        handOver(events);
+        events = [];
+        for (const message of transaction.messages) handMessage(message);
+      }
       if (transaction.droppedChanges > 0) {
         handOver(events);
         events = [];
@@ -113,6 +127,7 @@ export function createReplicationStream(input: ReplicationStreamOptions): Replic
       // A new catalog per connection: a PostgreSQL restored or re-initialized meanwhile may reuse OIDs.
       catalog: new RelationCatalog(pool!),
       maxTransactionChanges,
+      ...(options.messagePrefixes && { messagePrefixes: options.messagePrefixes }),
       deliver,
     });
     connection = opened;

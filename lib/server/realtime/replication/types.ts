@@ -42,6 +42,13 @@ export interface ChangeEvent {
   errors: string[] | null;
 }
 
+/** A transactional logical decoding message: `pg_logical_emit_message(true, prefix, content)`. */
+export interface LogicalMessage {
+  prefix: string;
+  /** The content as UTF-8 text. */
+  content: string;
+}
+
 /** The stream's connection state, reported through `onStatus`. */
 export interface ReplicationStatus {
   state: 'reconnecting' | 'live';
@@ -72,6 +79,17 @@ export interface ReplicationStreamOptions {
    * status, so the caller knows where the stream (re)starts before any change of it arrives.
    */
   onChanges: (events: ChangeEvent[]) => void;
+  /**
+   * Prefixes of transactional logical messages (`pg_logical_emit_message(true, prefix, ...)`) to
+   * hand to `onMessage`. Default none (pgoutput is then not asked for messages).
+   */
+  messagePrefixes?: readonly string[];
+  /**
+   * Receives each wanted message in commit order with `onChanges`: after the changes of every
+   * transaction committed before the message's, before those of its own transaction and of every
+   * transaction committed after it. Synchronous, like onChanges.
+   */
+  onMessage?: (message: LogicalMessage) => void;
   /** Problems the stream handles by itself (reconnects, dropped transactions, a throwing callback). */
   onError?: (error: ReplicationError) => void;
   /** Connection state changes after `start()` resolved. */

@@ -4,6 +4,7 @@ import type { ReplicationStreamOptions } from './types.js';
 
 const KNOWN = [
   'databaseUrl', 'publication', 'slotName', 'onChanges', 'onError', 'onStatus', 'timeZone', 'maxTransactionChanges', 'reconnectDelaysMs',
+  'messagePrefixes', 'onMessage',
 ];
 
 /** The options, checked (defaults are applied by the stream). */
@@ -18,7 +19,11 @@ export function validateStreamOptions(input: unknown): ReplicationStreamOptions 
     bad('publication must be the non-empty name of a publication');
   }
   if (typeof options.onChanges !== 'function') bad('onChanges must be a function');
-  for (const name of ['onError', 'onStatus'] as const) {
+  const prefixes = options.messagePrefixes;
+  if (prefixes !== undefined && !(Array.isArray(prefixes) && prefixes.every((prefix) => typeof prefix === 'string' && prefix !== '' && !prefix.includes('\0')))) {
+    bad('messagePrefixes must be an array of non-empty strings');
+  }
+  for (const name of ['onError', 'onStatus', 'onMessage'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') bad(`${name} must be a function when given`);
   }
   if (options.timeZone !== undefined && (typeof options.timeZone !== 'string' || options.timeZone === '')) {
