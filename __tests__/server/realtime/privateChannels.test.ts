@@ -182,6 +182,23 @@ describe('the cost of private joins', () => {
   });
 });
 
+describe('cached decisions', () => {
+  it('are dropped when DDL is announced: a dropped policy refuses the very token it allowed, long before the cache would expire', async () => {
+    const server = await createRealtimeServer({ jwtSecret: stack.jwtSecret, databaseUrl: stack.databaseUrl, privateChannelCacheMs: 600_000, onError: () => undefined });
+    servers.push(server);
+    const name = topic('ddl');
+    const policy = `pc_ddl_${counter}`;
+    await sql(`create policy ${policy} on realtime.messages for select to authenticated using (realtime.topic() = '${name}')`);
+    const token = member('fay');
+    const join = async () => (await subscribe(privateChannel(await client(token, server.url), name))).status;
+    expect(await join()).toBe('SUBSCRIBED');
+    expect(await join()).toBe('SUBSCRIBED'); // the cached decision
+    await sql(`drop policy ${policy} on realtime.messages`);
+    // Within moments (the DDL's message travels the replication stream), not 10 minutes.
+    await expectEventually(async () => expect(await join()).toBe('CHANNEL_ERROR'), 5000);
+  });
+});
+
 describe('presence on a private topic', () => {
   it('is invisible to a member without presence read, and tracking needs an INSERT policy', async () => {
     const name = topic('presence');

@@ -217,6 +217,8 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
       ...(options.ddlEventTrigger !== undefined && { ddlEventTrigger: options.ddlEventTrigger }),
       ...(options.onError && { onError: options.onError }),
       onDatabaseBroadcast: (message) => sendDatabaseBroadcast(rooms, message),
+      // A policy on realtime.messages changed (or any DDL): private channels decide afresh.
+      onCatalogChanged: () => privateChannels.invalidate(),
     });
     try {
       await changes.start();

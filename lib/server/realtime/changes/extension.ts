@@ -48,6 +48,8 @@ export interface PostgresChangesOptions {
    * catalogEvents.ts). Default true; false (or no superuser) reads them for every batch.
    */
   ddlEventTrigger?: boolean;
+  /** DDL was announced in the stream (policies, grants, RLS may have changed): for other caches of authorization decisions. */
+  onCatalogChanged?: () => void;
   /** Problems no single channel can be told about (replication, authorization, dispatch). */
   onError?: (error: unknown) => void;
 }
@@ -176,7 +178,20 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
     publication: options.publication,
     messagePrefixes: [DDL_MESSAGE_PREFIX],
     // Between the batches before and after the DDL: later changes are checked with facts read after it.
-    onMessage: (message) => dispatcher.run(() => afterDdl(versionPool, message.content, () => checker.invalidate()).catch(onError)),
+    onMessage: (message) =>
+      dispatcher.run(async () => {
+        const invalidate = () => {
+          checker.invalidate();
+          options.onCatalogChanged?.();
+        };
+        try {
+          await afterDdl(versionPool, message.content, invalidate);
+        } catch (error) {
+          onError(error);
+        }
+        // Again once the DDL is visible: what was decided while it was not is not kept either.
+        options.onCatalogChanged?.();
+      }),
     onChanges: (all) => {
       // Rows of realtime.messages are broadcasts, delivered in order between the changes around them.
       for (const [events, messages] of splitMessages(all)) {
