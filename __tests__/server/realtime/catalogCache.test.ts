@@ -296,14 +296,20 @@ describe('the event trigger and the kept facts', () => {
       const xid = String((await other.query('select pg_current_xact_id()::text as xid')).rows[0].xid);
       let invalidated = 0;
       let done = false;
-      const waiting = afterDdl(db, `${xid} CREATE POLICY`, () => invalidated++).then(() => (done = true));
+      const own = Number(BigInt(xid) & 0xffffffffn);
+      const waiting = afterDdl(db, { content: `${xid} CREATE POLICY`, xid: own }, () => invalidated++).then(() => (done = true));
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect([invalidated, done]).toEqual([1, false]);
+      // A forged message (anyone may emit one with our prefix) naming a transaction other than its
+      // own, here one still running: the facts are dropped, but nothing waits for it.
+      await afterDdl(db, { content: `${xid} CREATE POLICY`, xid: own + 1 }, () => invalidated++);
+      await afterDdl(db, { content: '99999999999 CREATE POLICY', xid: own + 1 }, () => invalidated++);
+      expect([invalidated, done]).toEqual([3, false]);
       await other.query('commit');
       await waiting;
       expect(done).toBe(true);
-      await afterDdl(db, 'no transaction id', () => invalidated++);
-      expect(invalidated).toBe(2);
+      await afterDdl(db, { content: 'no transaction id', xid: own }, () => invalidated++);
+      expect(invalidated).toBe(4);
     } finally {
       await other.end();
     }

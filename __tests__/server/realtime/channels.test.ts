@@ -3,7 +3,7 @@
  * role in the database): later messages wait in order, bounded in count and bytes, and a socket that
  * closed meanwhile gets nothing joined. A unit test of channels.ts with a fake peer and extension.
  */
-import { createSocketChannels, MAX_WAITING_BYTES, type ChannelExtension } from '../../../lib/server/realtime/channels.js';
+import { createSocketChannels, MAX_TOPIC_BYTES, MAX_WAITING_BYTES, type ChannelExtension } from '../../../lib/server/realtime/channels.js';
 import type { InboundMessage, PhoenixMessage } from '../../../lib/server/realtime/messages.js';
 import { createPresenceTracker } from '../../../lib/server/realtime/presence.js';
 import { createPresenceChannels } from '../../../lib/server/realtime/presenceChannel.js';
@@ -150,4 +150,31 @@ describe('a join held until an extension is ready (postgres_changes live)', () =
     expect(joined).toEqual([]);
     expect(left.sort()).toEqual(['realtime:a', 'realtime:b']);
   });
+});
+
+test('a topic longer than MAX_TOPIC_BYTES is refused before anything is authorized', async () => {
+  const { sent, joined, channels, message } = setup({ hold: true });
+  const topic = `realtime:${'é'.repeat(600)}`; // 1,209 bytes, 609 characters
+  channels.handle(message(topic, 'phx_join', '1', { config: { private: true } }));
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  expect(sent.map((reply) => reply.payload)).toEqual([{ status: 'error', response: { reason: `TopicNameTooLong: a topic may have at most ${MAX_TOPIC_BYTES} bytes, this one has 1209` } }]);
+  expect(joined).toEqual([]);
+});
+
+test('a private channel no extension decided for (fails closed) receives, sends and tracks nothing', async () => {
+  // No private-channel extension in this context: nothing set the channels' policies.
+  const { sent, channels, message, ready } = setup({ hold: true });
+  const config = { config: { private: true, broadcast: { self: true, ack: true }, presence: { enabled: true, key: 'k' } } };
+  channels.handle(message('realtime:p', 'phx_join', '1', config));
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  ready.get('realtime:p')!(null);
+  channels.handle(message('realtime:p', 'broadcast', '2', { type: 'broadcast', event: 'e', payload: {} }));
+  channels.handle(message('realtime:p', 'presence', '3', { type: 'presence', event: 'track', payload: { a: 1 } }));
+  const reasons = sent.filter((m) => m.event === 'phx_reply' && m.ref !== '1').map((m) => (m.payload as { response: { reason?: string } }).response.reason);
+  expect(reasons).toEqual([
+    'Unauthorized: You do not have permissions to write to this Channel topic: p',
+    'Unauthorized: You do not have permissions to track presence on this Channel topic: p',
+  ]);
+  // No presence_state either, and no broadcast echoed to itself.
+  expect(sent.filter((m) => m.event === 'presence_state' || m.event === 'broadcast')).toEqual([]);
 });

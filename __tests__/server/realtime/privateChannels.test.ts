@@ -181,6 +181,18 @@ describe('the cost of private joins', () => {
   });
 });
 
+describe('hostile joins', () => {
+  it('a megabyte topic is refused before any database work, and the socket goes on', async () => {
+    const c = await client();
+    const huge = await subscribe(privateChannel(c, 'x'.repeat(1024 * 1024)));
+    expect(huge.status).toBe('CHANNEL_ERROR');
+    expect(huge.err?.message).toContain('TopicNameTooLong: a topic may have at most 1024 bytes, this one has 1048585');
+    const name = topic('after-huge');
+    await allow(name, 'alice');
+    expect((await subscribe(c.channel(topic('public-after-huge')))).status).toBe('SUBSCRIBED');
+  });
+});
+
 describe('cached decisions', () => {
   it('are dropped when DDL is announced: a dropped policy refuses the very token it allowed, long before the cache would expire', async () => {
     const server = await createRealtimeServer({ jwtSecret: stack.jwtSecret, databaseUrl: stack.databaseUrl, privateChannelCacheMs: 600_000, onError: () => undefined });

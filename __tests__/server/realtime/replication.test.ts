@@ -384,26 +384,34 @@ describe('limits and options', () => {
 
   test('logical messages with a wanted prefix arrive in commit order: after earlier changes, before their own and later transactions\' changes', async () => {
     const order: string[] = [];
+    const xids: number[] = [];
     const withMessages = createReplicationStream({
       databaseUrl,
       publication: 'rt_pub',
       messagePrefixes: ['rt_wanted'],
       onChanges: (events) => order.push(...events.map((event) => `change ${String(event.record?.id ?? event.oldRecord?.id)}`)),
-      onMessage: (message) => order.push(`message ${message.prefix} ${message.content}`),
+      onMessage: (message) => {
+        order.push(`message ${message.prefix} ${message.content}`);
+        xids.push(message.xid);
+      },
     });
     await withMessages.start();
     try {
       // One simple-protocol message (each transaction explicit, or the first would join the second):
       // they commit back to back and arrive in one read.
       await db.query(`
+        create temp table message_xids (xid xid8);
         begin; insert into items values (610, 'before', 1, null); commit;
-        begin; insert into items values (611, 'own', 1, null); select pg_logical_emit_message(true, 'rt_wanted', 'ddl-1'); commit;
+        begin; insert into items values (611, 'own', 1, null); select pg_logical_emit_message(true, 'rt_wanted', 'ddl-1'); insert into message_xids select pg_current_xact_id(); commit;
         select pg_logical_emit_message(true, 'rt_other', 'skipped');
         select pg_logical_emit_message(false, 'rt_wanted', 'not transactional: skipped');
         begin; select pg_logical_emit_message(true, 'rt_wanted', 'rolled back'); rollback;
         begin; insert into items values (612, 'after', 1, null); commit;`);
       await until(() => order.find((entry) => entry === 'change 612'));
       expect(order).toEqual(['change 610', 'message rt_wanted ddl-1', 'change 611', 'change 612']);
+      // Each message carries the id of the transaction that emitted it (afterDdl trusts only that one).
+      const emitted = (await db.query<{ xid: string }>('select xid::text from message_xids')).rows[0]!.xid;
+      expect(xids).toEqual([Number(BigInt(emitted) & 0xffffffffn)]);
       // Decoded as pgoutput sends it: flags, LSN, prefix, length, content.
       const frame = Buffer.concat([Buffer.from([0x4d, 1]), Buffer.alloc(8), Buffer.from('p\0'), Buffer.from([0, 0, 0, 2]), Buffer.from('hi')]);
       expect(decodePgoutput(frame)).toEqual({ tag: 'message', transactional: true, lsn: 0n, prefix: 'p', content: Buffer.from('hi') });

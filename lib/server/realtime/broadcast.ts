@@ -5,7 +5,7 @@
 import { writeRefusedMessage } from './authorization/channelPolicies.js';
 import { encodeFanout } from './codec.js';
 import { asUserBroadcast, EVENT, replyTo, type BroadcastEnvelope, type InboundMessage, type PhoenixMessage } from './messages.js';
-import { mayReadBroadcast, roomKey, type JoinedChannel, type Rooms } from './rooms.js';
+import { mayReadBroadcast, mayWriteBroadcast, roomKey, type JoinedChannel, type Rooms } from './rooms.js';
 
 const TOPIC_PREFIX = 'realtime:';
 
@@ -17,7 +17,7 @@ export function handleBroadcast(rooms: Rooms, sender: JoinedChannel, message: In
   }
   // A private channel sends only what an INSERT policy on realtime.messages allows (Supabase drops
   // the rest silently; we say so to a push that awaits a reply).
-  if (sender.policies && !sender.policies.broadcast.write) {
+  if (!mayWriteBroadcast(sender)) {
     return message.ref === null ? null : replyTo(message, 'error', { reason: writeRefusedMessage(sender.topic.slice(TOPIC_PREFIX.length)) });
   }
   // The client's `meta` is not forwarded: receivers read meta.id / meta.replayed as server facts.

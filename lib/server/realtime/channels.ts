@@ -68,6 +68,12 @@ export interface ChannelContext {
   limits?: Readonly<ConnectionLimits>;
 }
 
+/**
+ * The longest topic a join may name, in UTF-8 bytes (`realtime:` included). Topics key rooms,
+ * presence and cached private-channel decisions: a 5 MB frame must not make a 5 MB key.
+ */
+export const MAX_TOPIC_BYTES = 1024;
+
 /** Messages (and their frames' bytes) a socket may send while a join or refresh is being authorized; later ones are refused. */
 export const MAX_WAITING_MESSAGES = 1000;
 export const MAX_WAITING_BYTES = 1024 * 1024;
@@ -156,9 +162,13 @@ export function createSocketChannels(peer: ChannelPeer, socketToken: string, con
 
   function join(message: InboundMessage): Promise<void> | void {
     const { topic } = message;
-    const fail = (reason: string) => peer.send(replyTo(message, 'error', { reason }));
+    const fail = (reason: string): void => {
+      peer.send(replyTo(message, 'error', { reason }));
+    };
     if (!topic.startsWith(TOPIC_PREFIX)) return fail('unmatched topic');
     if (topic === TOPIC_PREFIX) return fail('TopicNameRequired: You must provide a topic name');
+    const topicBytes = Buffer.byteLength(topic);
+    if (topicBytes > MAX_TOPIC_BYTES) return fail(`TopicNameTooLong: a topic may have at most ${MAX_TOPIC_BYTES} bytes, this one has ${topicBytes}`);
     // The join push's own ref becomes the channel's join_ref (phoenix.js sends both equal).
     const joinRef = message.joinRef ?? message.ref;
     if (joinRef === null) return fail('InvalidJoinPayload: phx_join needs a ref');
@@ -335,7 +345,8 @@ export function createSocketChannels(peer: ChannelPeer, socketToken: string, con
         // A bug of ours, triggered by this client only: answer it like Supabase's crashed channel does.
         if (next.ref !== null) peer.send(replyTo(next, 'error', { reason: 'Unknown Error on Channel' }));
       }
-      if (pending) {
+      // Only a promise waits: what a handler returns otherwise (a send's result) means nothing here.
+      if (pending instanceof Promise) {
         busy = true;
         void pending.finally(() => {
           busy = false;

@@ -6,7 +6,7 @@
 import { encodeFanout } from './codec.js';
 import { channelPush, EVENT, replyTo, type InboundMessage, type PhoenixMessage } from './messages.js';
 import { PresenceError, type PresenceDiff, type PresenceTracker } from './presence.js';
-import { mayReadPresence, type JoinedChannel, type Rooms } from './rooms.js';
+import { mayReadPresence, mayWritePresence, type JoinedChannel, type Rooms } from './rooms.js';
 import { trackRefusedMessage } from './authorization/channelPolicies.js';
 
 export interface PresenceChannels {
@@ -36,7 +36,7 @@ export function createPresenceChannels(rooms: Rooms, tracker: PresenceTracker): 
     handle(channel, message) {
       const { event, payload } = message.payload;
       try {
-        if (event === 'track' && channel.policies && !channel.policies.presence.write) {
+        if (event === 'track' && !mayWritePresence(channel)) {
           return replyTo(message, 'error', { reason: trackRefusedMessage(channel.topic.slice('realtime:'.length)) });
         } else if (event === 'track') {
           publish(channel, tracker.track(channel.room, channel.peer.id, channel.config.presence.key, payload));

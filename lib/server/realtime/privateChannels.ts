@@ -37,7 +37,8 @@ export function createPrivateChannels(options: PrivateChannelsOptions): PrivateC
   let authorizer: ChannelAuthorizer | undefined;
   if (options.databaseUrl !== undefined) {
     // Its own sessions: a burst of private joins never waits behind (or delays) change delivery.
-    pool = new pg.Pool({ connectionString: options.databaseUrl, max: 2 });
+    // A join waits at most 5 s for one (then `UnableToAuthorize`): a flood of checks can't queue forever.
+    pool = new pg.Pool({ connectionString: options.databaseUrl, max: 2, connectionTimeoutMillis: 5000 });
     pool.on('error', options.onError);
     authorizer = createChannelAuthorizer({ pool, authenticator: options.authenticator, ...(options.cacheMs !== undefined && { cacheMs: options.cacheMs }) });
   }

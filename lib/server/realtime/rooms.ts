@@ -43,10 +43,14 @@ export interface JoinedChannel {
   policies?: ChannelPolicies;
 }
 
-/** Whether `channel` may receive broadcasts on its topic. */
-export const mayReadBroadcast = (channel: JoinedChannel): boolean => channel.policies?.broadcast.read ?? true;
-/** Whether `channel` may see presence on its topic. */
-export const mayReadPresence = (channel: JoinedChannel): boolean => channel.policies?.presence.read ?? true;
+/** Whether `channel` may receive broadcasts on its topic (a private channel without a decision may not). */
+export const mayReadBroadcast = (channel: JoinedChannel): boolean => (channel.config.private ? (channel.policies?.broadcast.read ?? false) : true);
+/** Whether `channel` may send broadcasts on its topic (a private channel without a decision may not). */
+export const mayWriteBroadcast = (channel: JoinedChannel): boolean => (channel.config.private ? (channel.policies?.broadcast.write ?? false) : true);
+/** Whether `channel` may track presence on its topic (a private channel without a decision may not). */
+export const mayWritePresence = (channel: JoinedChannel): boolean => (channel.config.private ? (channel.policies?.presence.write ?? false) : true);
+/** Whether `channel` may see presence on its topic (a private channel without a decision may not). */
+export const mayReadPresence = (channel: JoinedChannel): boolean => (channel.config.private ? (channel.policies?.presence.read ?? false) : true);
 
 /** The room of a topic; private rooms are keyed apart so a public join can never reach them. */
 export function roomKey(topic: string, isPrivate: boolean): string {

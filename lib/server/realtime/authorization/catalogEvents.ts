@@ -32,6 +32,7 @@
 import { createHash } from 'node:crypto';
 // Types only: catalog.ts builds its statements from this module's SQL.
 import type { Queryable } from './catalog.js';
+import type { LogicalMessage } from '../replication/types.js';
 
 /** The prefix of the logical messages the DDL trigger emits. */
 export const DDL_MESSAGE_PREFIX = 'rtk_postgrest_ddl';
@@ -40,8 +41,9 @@ export const DDL_EVENT_TRIGGER = 'rtk_postgrest_realtime_ddl';
 /** The trigger's function. */
 export const DDL_EVENT_FUNCTION = 'rtk_postgrest.realtime_ddl_event';
 
-// Security definer (owned by the installing superuser): DDL by any role emits the message, which a
-// non-superuser may not. Commands that only touch temporary objects are skipped (no other session,
+// Security definer (owned by the installing superuser): DDL by any role emits the message, whether or
+// not that role may call pg_logical_emit_message itself. (Any role that may can emit a message with
+// our prefix too: afterDdl waits only for the emitting transaction's own id.) Commands that only touch temporary objects are skipped (no other session,
 // ours included, can see them). Without wal_level=logical no replication stream, so no cache, can
 // exist: the trigger then does nothing rather than fail every DDL.
 const FUNCTION_BODY = `
@@ -93,10 +95,14 @@ const VISIBLE_WITHIN_MS = 2000;
  * moment before the committing session left PostgreSQL's list of running transactions; facts read
  * in between would miss it, and be kept. Run it as a dispatcher job, between the batches.
  */
-export async function afterDdl(db: Queryable, content: string, invalidate: () => void): Promise<void> {
+export async function afterDdl(db: Queryable, message: Pick<LogicalMessage, 'content' | 'xid'>, invalidate: () => void): Promise<void> {
   invalidate();
-  const xid = /^([0-9]+) /.exec(content)?.[1];
+  const xid = /^([0-9]+) /.exec(message.content)?.[1];
   if (xid === undefined) return;
+  // Any role may call pg_logical_emit_message: only the xid of the transaction that emitted the
+  // message is waited for, so a forged one (another transaction's id, one far in the future) can't
+  // hold the stream; dropping the kept facts is harmless.
+  if (Number(BigInt(xid) & 0xffffffffn) !== message.xid) return;
   const deadline = Date.now() + VISIBLE_WITHIN_MS;
   for (;;) {
     const result = (await db.query('select pg_catalog.pg_visible_in_snapshot($1::pg_catalog.xid8, pg_catalog.pg_current_snapshot()) as visible', [xid])) as {

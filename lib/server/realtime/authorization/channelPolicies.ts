@@ -7,7 +7,7 @@
  * Rolled-back rows never reach logical replication. Results are cached per (topic, claims) for a
  * short time, and concurrent checks of one key share one query, so a burst of joins is one check.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { roleIsUsable } from './catalog.js';
 import { claimSettings, claimSettingNames } from './checkSql.js';
@@ -76,7 +76,12 @@ export function createChannelAuthorizer(options: ChannelAuthorizerOptions): Chan
   let generation = 0;
 
   async function decide(topic: string, claims: JwtClaims, claimsJson: string): Promise<ChannelPolicies> {
-    const client = await options.pool.connect();
+    let client: pg.PoolClient;
+    try {
+      client = await options.pool.connect();
+    } catch (error) {
+      throw new ChannelAuthorizationError('UnableToAuthorize', `no database session to check the policies on realtime.messages: ${(error as Error).message}`);
+    }
     let broken = false;
     try {
       await client.query('begin');
@@ -119,7 +124,8 @@ export function createChannelAuthorizer(options: ChannelAuthorizerOptions): Chan
   return {
     check(topic, claims) {
       const claimsJson = JSON.stringify(claims);
-      const key = `${topic}\u0000${canonicalJson(claims)}`;
+      // A digest: what a cached decision holds stays small whatever the topic and claims weigh.
+      const key = createHash('sha256').update(topic).update('\u0000').update(canonicalJson(claims)).digest('base64');
       const now = Date.now();
       const cached = cache.get(key);
       if (cached && cached.expires > now) return Promise.resolve(cached.policies);
@@ -128,7 +134,7 @@ export function createChannelAuthorizer(options: ChannelAuthorizerOptions): Chan
       const started = generation;
       const decision = decide(topic, claims, claimsJson).then(
         (policies) => {
-          inFlight.delete(key);
+          if (inFlight.get(key) === decision) inFlight.delete(key);
           if (started === generation) {
             cache.delete(key);
             cache.set(key, { policies, expires: Date.now() + cacheMs });
@@ -137,7 +143,7 @@ export function createChannelAuthorizer(options: ChannelAuthorizerOptions): Chan
           return policies;
         },
         (error: unknown) => {
-          inFlight.delete(key);
+          if (inFlight.get(key) === decision) inFlight.delete(key);
           throw error;
         },
       );

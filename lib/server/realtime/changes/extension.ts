@@ -185,7 +185,7 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
           options.onCatalogChanged?.();
         };
         try {
-          await afterDdl(versionPool, message.content, invalidate);
+          await afterDdl(versionPool, message, invalidate);
         } catch (error) {
           onError(error);
         }
@@ -222,6 +222,7 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
         log.reset(start);
         dispatcher.run(() => {
           checker.invalidate(); // DDL messages in the gap are lost with it
+          options.onCatalogChanged?.();
           dispatcher.position = start;
           for (const channel of registry.channels()) resync(channel, reason, start);
         });

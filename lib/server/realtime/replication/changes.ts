@@ -39,6 +39,8 @@ export interface CommittedTransaction {
 interface OpenTransaction {
   commitLsn: bigint;
   commitTimestamp: string;
+  /** Begin's xid (unsigned). */
+  xid: number;
   events: ChangeEvent[];
   count: number;
   messages: LogicalMessage[];
@@ -68,7 +70,7 @@ export class TransactionAssembler {
   }
 
   begin(message: Message<'begin'>): void {
-    this.open = { commitLsn: message.finalLsn, commitTimestamp: formatCommitTimestamp(message.commitTime), events: [], count: 0, messages: [] };
+    this.open = { commitLsn: message.finalLsn, commitTimestamp: formatCommitTimestamp(message.commitTime), xid: message.xid >>> 0, events: [], count: 0, messages: [] };
   }
 
   /** Keeps a transactional message with a wanted prefix; non-transactional ones (outside any order) are skipped. */
@@ -76,7 +78,7 @@ export class TransactionAssembler {
     if (!message.transactional || !this.messagePrefixes.has(message.prefix)) return;
     const open = this.open;
     if (!open) throw new ReplicationError('REPLICATION_PROTOCOL', 'pgoutput transactional message outside a transaction');
-    open.messages.push({ prefix: message.prefix, content: message.content.toString('utf8') });
+    open.messages.push({ prefix: message.prefix, content: message.content.toString('utf8'), xid: open.xid });
   }
 
   change(message: Message<'insert'> | Message<'update'> | Message<'delete'>): void {

@@ -47,6 +47,8 @@ export interface LogicalMessage {
   prefix: string;
   /** The content as UTF-8 text. */
   content: string;
+  /** The 32-bit id of the transaction that emitted it (pgoutput's Begin). */
+  xid: number;
 }
 
 /** The stream's connection state, reported through `onStatus`. */
