@@ -70,6 +70,8 @@ export interface PostgresChanges {
 }
 
 export const DEFAULT_RESUME_LOG_SIZE = 10_000;
+/** PostgreSQL 14: pgoutput's `messages` option. */
+const MIN_SERVER_VERSION_NUM = 140000;
 /**
  * A SQL filter's query over at most 500 rows (one chunk) may take this long: far more than any sane
  * pattern needs (microseconds per row), far less than a backtracking one can take.
@@ -389,6 +391,11 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
   return {
     extension,
     async start() {
+      // Logical decoding messages (the DDL announcements) reach pgoutput from PostgreSQL 14 on.
+      const version = Number((await catalogPool.query<{ v: string }>(`select pg_catalog.current_setting('server_version_num') as v`)).rows[0]?.v);
+      if (version < MIN_SERVER_VERSION_NUM) {
+        throw new Error(`the realtime server needs PostgreSQL 14 or later for postgres_changes (this database is ${Math.floor(version / 10000)}): it reads logical decoding messages through pgoutput`);
+      }
       if (!(await roleExists(catalogPool, authenticator))) {
         throw new Error(
           `authenticator role ${JSON.stringify(authenticator)} does not exist: the realtime server uses a token's role only if the role PostgREST logs in as may switch to it; create it or set the authenticator option`,
