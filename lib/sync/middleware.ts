@@ -8,6 +8,7 @@
  * into a fresh store, or DevTools time travel, never opens a socket or sends a frame.
  */
 import type { Middleware, MiddlewareAPI, UnknownAction } from '@reduxjs/toolkit';
+import { TOPIC_PREFIX } from '../protocol/phoenix.js';
 import { createPhoenixSocket, DEFAULT_TIMEOUT_MS } from './phoenix/socket.js';
 import { emptyPresenceSession, metasByKey, receivePresenceDiff, receivePresenceState, type PresenceDiff, type PresenceSession, type PresenceState as PhoenixPresenceState } from './phoenix/presence.js';
 import type { PhoenixSocket, PushResult, SocketEvent, WebSocketLike } from './phoenix/types.js';
@@ -48,7 +49,6 @@ export interface SyncMiddleware<ReducerPath extends string = 'sync'> {
   runtime: SyncRuntime;
 }
 
-const TOPIC_PREFIX = 'realtime:';
 
 /** Builds the middleware, its mirror slice and its action creators. */
 export function createSyncMiddleware<ReducerPath extends string = 'sync'>(options: SyncMiddlewareOptions<ReducerPath>): SyncMiddleware<ReducerPath> {

@@ -12,15 +12,19 @@ type SerializerClass = typeof SerializerModule;
 const Serializer: SerializerClass = (SerializerModule as unknown as { default?: SerializerClass }).default ?? SerializerModule;
 const js = new Serializer();
 
-const jsEncode = (m: PhoenixMessage) => js.encode(m as never, (frame: string | ArrayBuffer) => frame) as string | ArrayBuffer;
-const jsDecode = (frame: string | ArrayBuffer) => js.decode(frame, (message: unknown) => message) as unknown;
+// realtime-js's messages name the join ref as on the wire (`join_ref`); ours (lib/protocol) `joinRef`.
+const jsEncode = ({ joinRef, ...rest }: PhoenixMessage) => js.encode({ join_ref: joinRef, ...rest } as never, (frame: string | ArrayBuffer) => frame) as string | ArrayBuffer;
+const jsDecode = (frame: string | ArrayBuffer) => {
+  const { join_ref: joinRef, ...rest } = js.decode(frame, (message: unknown) => message) as unknown as { join_ref: string | null } & Omit<PhoenixMessage, 'joinRef'>;
+  return { joinRef, ...rest };
+};
 const bytesOf = (frame: string | ArrayBuffer) => Array.from(new Uint8Array(frame as ArrayBuffer));
 const toArrayBuffer = (b: Uint8Array) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 
 const ref = fc.option(fc.stringMatching(/^[0-9]{1,6}$/), { nil: null });
 const json = fc.jsonValue().map((v) => JSON.parse(JSON.stringify(v)) as unknown);
 const message = fc.record({
-  join_ref: ref,
+  joinRef: ref,
   ref,
   topic: fc.string({ maxLength: 40 }),
   event: fc.string({ minLength: 1, maxLength: 20 }).filter((e) => e !== 'broadcast'),
@@ -45,13 +49,13 @@ describe('text frames', () => {
       fc.property(message, (m) => {
         const encoded = encodeFrame('1.0.0', m);
         if (!encoded.ok) throw new Error(encoded.error.message);
-        expect(JSON.parse(encoded.frame as string)).toEqual({ topic: m.topic, event: m.event, payload: m.payload, ref: m.ref, join_ref: m.join_ref });
+        expect(JSON.parse(encoded.frame as string)).toEqual({ topic: m.topic, event: m.event, payload: m.payload, ref: m.ref, join_ref: m.joinRef });
         expect(decodeFrame('1.0.0', encoded.frame)).toEqual({ ok: true, message: m });
       }),
     );
     expect(decodeFrame('1.0.0', JSON.stringify({ topic: 't', event: 'phx_reply', payload: {}, ref: '3' }))).toEqual({
       ok: true,
-      message: { join_ref: null, ref: '3', topic: 't', event: 'phx_reply', payload: {} },
+      message: { joinRef: null, ref: '3', topic: 't', event: 'phx_reply', payload: {} },
     });
   });
 
@@ -61,7 +65,7 @@ describe('text frames', () => {
         const encoded = encodeFrame(vsn, m);
         if (!encoded.ok) throw new Error(encoded.error.message);
         const decoded = createCodec(vsn).decode(encoded.frame as string, false);
-        expect(decoded).toMatchObject({ ok: true, message: { joinRef: m.join_ref, ref: m.ref, topic: m.topic, event: m.event, payload: m.payload } });
+        expect(decoded).toMatchObject({ ok: true, message: { joinRef: m.joinRef, ref: m.ref, topic: m.topic, event: m.event, payload: m.payload } });
       }),
     );
   });
@@ -69,13 +73,13 @@ describe('text frames', () => {
   it('a payload JSON cannot carry is an error result', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    expect(encodeFrame('2.0.0', { join_ref: null, ref: '1', topic: 't', event: 'e', payload: cyclic })).toMatchObject({ ok: false, error: { code: 'UNENCODABLE_PAYLOAD' } });
-    expect(encodeFrame('2.0.0', { join_ref: null, ref: '1', topic: 't', event: 'e', payload: undefined })).toMatchObject({ ok: false, error: { code: 'UNENCODABLE_PAYLOAD' } });
+    expect(encodeFrame('2.0.0', { joinRef: null, ref: '1', topic: 't', event: 'e', payload: cyclic })).toMatchObject({ ok: false, error: { code: 'UNENCODABLE_PAYLOAD' } });
+    expect(encodeFrame('2.0.0', { joinRef: null, ref: '1', topic: 't', event: 'e', payload: undefined })).toMatchObject({ ok: false, error: { code: 'UNENCODABLE_PAYLOAD' } });
   });
 });
 
 describe('binary kind 3 (user broadcast push)', () => {
-  const push = (payload: unknown): PhoenixMessage => ({ join_ref: '4', ref: '17', topic: 'realtime:room', event: 'broadcast', payload: { type: 'broadcast', event: 'cursor', payload } });
+  const push = (payload: unknown): PhoenixMessage => ({ joinRef: '4', ref: '17', topic: 'realtime:room', event: 'broadcast', payload: { type: 'broadcast', event: 'cursor', payload } });
 
   it('a JSON payload: byte-identical to realtime-js (null becomes {} as there), and our server decodes it to the text form', () => {
     fc.assert(

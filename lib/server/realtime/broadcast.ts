@@ -6,8 +6,8 @@ import { writeRefusedMessage } from './authorization/channelPolicies.js';
 import { encodeFanout } from './codec.js';
 import { asUserBroadcast, EVENT, replyTo, type BroadcastEnvelope, type InboundMessage, type PhoenixMessage } from './messages.js';
 import { mayReadBroadcast, mayWriteBroadcast, roomKey, type JoinedChannel, type Rooms } from './rooms.js';
+import { TOPIC_PREFIX } from '../../protocol/phoenix.js';
 
-const TOPIC_PREFIX = 'realtime:';
 
 /** Fans out one broadcast push of `sender`; returns the reply to send it, if any. */
 export function handleBroadcast(rooms: Rooms, sender: JoinedChannel, message: InboundMessage): PhoenixMessage | null {

@@ -17,8 +17,8 @@ import type { PresenceChannels } from './presenceChannel.js';
 import { roomKey, type ChannelPeer, type JoinedChannel, type Rooms } from './rooms.js';
 import { checkRealtimeToken, expiredMessage, type AcceptedToken } from './tokens.js';
 import type { JwtClaims } from '../stack/jwt.js';
+import { TOPIC_PREFIX } from '../../protocol/phoenix.js';
 
-const TOPIC_PREFIX = 'realtime:';
 /** setTimeout's largest delay; longer expiries re-arm when it fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 

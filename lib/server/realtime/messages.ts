@@ -3,55 +3,15 @@
  * puts it on the wire. See docs/realtime-protocol.md §1.2–1.4 and §2.
  */
 
-/** Protocol versions a connection can negotiate with its `vsn` query parameter. */
-export type Vsn = '1.0.0' | '2.0.0';
+import { EVENT, PHOENIX_DEFAULT_VSN, PHOENIX_TOPIC, type BroadcastEnvelope, type PhoenixMessage, type ReplyPayload, type ReplyStatus, type Vsn } from '../../protocol/phoenix.js';
 
-/** Phoenix's default when a client sends no `vsn` (phoenix `socket.ex`). */
-export const DEFAULT_VSN: Vsn = '1.0.0';
-
-/** One Phoenix message in either direction. */
-export interface PhoenixMessage<P = unknown> {
-  /** The channel's join ref: the ref of the `phx_join` push that opened it; null outside a channel. */
-  joinRef: string | null;
-  /** The push's own ref, echoed by its reply; null for server pushes and fan-out broadcasts. */
-  ref: string | null;
-  topic: string;
-  event: string;
-  payload: P;
-}
+// The wire model both sides share (lib/protocol), re-exported for the server's modules.
+export { EVENT, PHOENIX_TOPIC, PHOENIX_DEFAULT_VSN as DEFAULT_VSN };
+export type { BroadcastEnvelope, PhoenixMessage, ReplyPayload, ReplyStatus, Vsn };
+export type { RealtimeEventName } from '../../protocol/phoenix.js';
 
 /** A message decoded from a client: the payload is always a JSON object (or a broadcast envelope holding bytes). */
 export type InboundMessage = PhoenixMessage<Record<string, unknown>>;
-
-/** Topic of socket-level messages (heartbeat and its reply). */
-export const PHOENIX_TOPIC = 'phoenix';
-
-/** Event names of the protocol. */
-export const EVENT = {
-  join: 'phx_join',
-  reply: 'phx_reply',
-  leave: 'phx_leave',
-  close: 'phx_close',
-  error: 'phx_error',
-  heartbeat: 'heartbeat',
-  accessToken: 'access_token',
-  broadcast: 'broadcast',
-  presence: 'presence',
-  presenceState: 'presence_state',
-  presenceDiff: 'presence_diff',
-  postgresChanges: 'postgres_changes',
-  system: 'system',
-} as const;
-
-export type RealtimeEventName = (typeof EVENT)[keyof typeof EVENT];
-
-export type ReplyStatus = 'ok' | 'error';
-
-/** Payload of `phx_reply`. */
-export interface ReplyPayload<R = unknown> {
-  status: ReplyStatus;
-  response: R;
-}
 
 /** Binary user payloads: what realtime-js sends as an ArrayBuffer, and what we hand it back. */
 export type BinaryPayload = Uint8Array | ArrayBuffer;
@@ -69,14 +29,6 @@ export interface UserBroadcast {
   encoding: 'binary' | 'json';
   /** Goes out as the envelope's `meta` (e.g. `{ id, replayed }`). */
   metadata?: Record<string, unknown>;
-}
-
-/** The payload of a `broadcast` message as realtime-js sends and expects it. */
-export interface BroadcastEnvelope {
-  type: 'broadcast';
-  event: string;
-  payload: unknown;
-  meta?: Record<string, unknown>;
 }
 
 /** True for the byte containers a binary broadcast payload may be held in (Buffer is a Uint8Array). */

@@ -9,8 +9,8 @@
 import pg from 'pg';
 import { ChannelAuthorizationError, createChannelAuthorizer, readRefusedMessage, type ChannelAuthorizer } from './authorization/channelPolicies.js';
 import type { ChannelExtension } from './channels.js';
+import { TOPIC_PREFIX } from '../../protocol/phoenix.js';
 
-const TOPIC_PREFIX = 'realtime:';
 
 export const NO_DATABASE_MESSAGE =
   'PrivateChannelsUnavailable: private channels are authorized by row level security on realtime.messages, and this realtime server has no databaseUrl';

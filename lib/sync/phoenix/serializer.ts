@@ -4,17 +4,20 @@
  * ArrayBuffers, never Node Buffers. Bad input is a `{ ok: false }` result, never a throw.
  */
 
-export type Vsn = '1.0.0' | '2.0.0';
-export const VSNS: readonly Vsn[] = ['1.0.0', '2.0.0'];
+import {
+  BINARY_KIND,
+  BROADCAST_HEADER_BYTES,
+  MAX_HEADER_STRING_BYTES,
+  PAYLOAD_ENCODING,
+  PUSH_HEADER_BYTES,
+  VSNS,
+  type PhoenixMessage,
+  type Vsn,
+} from '../../protocol/phoenix.js';
 
-/** One Phoenix message, named as on the wire. */
-export interface PhoenixMessage {
-  join_ref: string | null;
-  ref: string | null;
-  topic: string;
-  event: string;
-  payload: unknown;
-}
+// The wire model both sides share (lib/protocol), re-exported for the client's modules.
+export { BINARY_KIND, MAX_HEADER_STRING_BYTES, PAYLOAD_ENCODING, VSNS };
+export type { PhoenixMessage, Vsn };
 
 /** A WebSocket frame: text or binary. */
 export type Frame = string | ArrayBuffer;
@@ -37,16 +40,6 @@ export interface FrameError {
 export type DecodeResult = { ok: true; message: PhoenixMessage } | { ok: false; error: FrameError };
 export type EncodeResult = { ok: true; frame: Frame } | { ok: false; error: FrameError };
 
-/** Binary frame kinds; Supabase uses only 3 (client → server) and 4 (server → client). */
-export const BINARY_KIND = { userBroadcastPush: 3, userBroadcast: 4 } as const;
-export const PAYLOAD_ENCODING = { binary: 0, json: 1 } as const;
-/** Every binary header string's length is one uint8 byte count. */
-export const MAX_HEADER_STRING_BYTES = 255;
-
-/** kind, join_ref_len, ref_len, topic_len, user_event_len, metadata_len, payload_encoding. */
-const PUSH_HEADER_BYTES = 7;
-/** kind, topic_len, user_event_len, metadata_len, payload_encoding. */
-const BROADCAST_HEADER_BYTES = 5;
 
 const fail = (code: FrameErrorCode, message: string): { ok: false; error: FrameError } => ({ ok: false, error: { code, message } });
 
@@ -65,8 +58,8 @@ export function encodeFrame(vsn: Vsn, message: PhoenixMessage, options: { binary
   try {
     text =
       vsn === '1.0.0'
-        ? JSON.stringify({ topic: message.topic, event: message.event, payload: message.payload, ref: message.ref, join_ref: message.join_ref })
-        : JSON.stringify([message.join_ref, message.ref, message.topic, message.event, message.payload]);
+        ? JSON.stringify({ topic: message.topic, event: message.event, payload: message.payload, ref: message.ref, join_ref: message.joinRef })
+        : JSON.stringify([message.joinRef, message.ref, message.topic, message.event, message.payload]);
   } catch (error) {
     return fail('UNENCODABLE_PAYLOAD', `payload cannot be serialized as JSON: ${errorMessage(error)}`);
   }
@@ -83,7 +76,7 @@ export function encodeUserBroadcastPush(message: PhoenixMessage): EncodeResult {
   const encoder = new TextEncoder();
   const parts: Uint8Array[] = [];
   for (const [name, value] of [
-    ['join_ref', message.join_ref ?? ''],
+    ['join_ref', message.joinRef ?? ''],
     ['ref', message.ref ?? ''],
     ['topic', message.topic],
     ['event', broadcast.event],
@@ -172,7 +165,7 @@ export function decodeUserBroadcast(bytes: Uint8Array): DecodeResult {
     if (!parsed.ok) return parsed;
     broadcast.meta = parsed.value;
   }
-  return { ok: true, message: { join_ref: null, ref: null, topic, event: 'broadcast', payload: broadcast } };
+  return { ok: true, message: { joinRef: null, ref: null, topic, event: 'broadcast', payload: broadcast } };
 }
 
 function decodeV1Text(text: string): DecodeResult {
@@ -199,7 +192,7 @@ function message(joinRef: unknown, ref: unknown, topic: unknown, event: unknown,
   if (typeof topic !== 'string') return fail('INVALID_FIELD', `topic must be a string, got ${kindOf(topic)}`);
   if (typeof event !== 'string' || event.length === 0) return fail('INVALID_FIELD', `event must be a non-empty string, got ${kindOf(event)}`);
   if (payload === undefined) return fail('INVALID_FIELD', 'payload is missing');
-  return { ok: true, message: { join_ref: joinRef, ref, topic, event, payload } };
+  return { ok: true, message: { joinRef, ref, topic, event, payload } };
 }
 
 function parseText(text: string, what = 'frame'): { ok: true; value: unknown } | { ok: false; error: FrameError } {

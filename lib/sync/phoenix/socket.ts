@@ -5,6 +5,7 @@
  * Every observable change is reported through `onEvent`; nothing here throws on bad frames.
  * Browser-safe: the WebSocket class and timers are injected.
  */
+import { EVENT, PHOENIX_TOPIC } from '../../protocol/phoenix.js';
 import { backoffDelay } from './backoff.js';
 import { createHeartbeat } from './heartbeat.js';
 import { channelTransition, connectionTransition, type ChannelEvent, type ChannelState, type ConnectionState } from './machines.js';
@@ -16,7 +17,6 @@ import type { PhoenixSocket, PhoenixSocketOptions, PushResult, SocketEvent, WebS
 export type * from './types.js';
 export { socketUrl, DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_TIMEOUT_MS, DEFAULT_VSN } from './socketOptions.js';
 
-const HEARTBEAT_TOPIC = 'phoenix';
 
 interface Channel {
   readonly topic: string;
@@ -157,7 +157,7 @@ export function createPhoenixSocket(options: PhoenixSocketOptions): PhoenixSocke
     timers,
     now,
     nextRef,
-    send: (ref) => send({ join_ref: null, ref, topic: HEARTBEAT_TOPIC, event: 'heartbeat', payload: {} }),
+    send: (ref) => send({ joinRef: null, ref, topic: PHOENIX_TOPIC, event: EVENT.heartbeat, payload: {} }),
     onSent: () => emit({ type: 'heartbeat', status: 'sent' }),
     onReply: (latencyMs) => emit({ type: 'heartbeat', status: 'ok', latencyMs }),
     onTimeout() {
@@ -180,8 +180,8 @@ export function createPhoenixSocket(options: PhoenixSocketOptions): PhoenixSocke
       return;
     }
     const message = decoded.message;
-    if (message.event === 'phx_reply') {
-      if (message.topic === HEARTBEAT_TOPIC && heartbeat.reply(message.ref)) return;
+    if (message.event === EVENT.reply) {
+      if (message.topic === PHOENIX_TOPIC && heartbeat.reply(message.ref)) return;
       const reply = parseReply(message.payload);
       if (!reply) emit({ type: 'error', code: 'INVALID_REPLY', message: `phx_reply on ${message.topic} lacks status "ok" or "error"` });
       if (message.ref !== null) pushes.reply(message.ref, reply ?? { status: 'error', response: message.payload });
@@ -194,15 +194,15 @@ export function createPhoenixSocket(options: PhoenixSocketOptions): PhoenixSocke
     }
     // A frame of an earlier join of this topic (phoenix.js `isMember`); v1 puts the join ref of
     // phx_close / phx_error in `ref`.
-    if (message.join_ref !== null && message.join_ref !== channel.joinRef) return;
-    const control = message.event === 'phx_error' || message.event === 'phx_close';
-    if (control && message.join_ref === null && message.ref !== null && message.ref !== channel.joinRef) return;
+    if (message.joinRef !== null && message.joinRef !== channel.joinRef) return;
+    const control = message.event === EVENT.error || message.event === EVENT.close;
+    if (control && message.joinRef === null && message.ref !== null && message.ref !== channel.joinRef) return;
     if (message.event === 'phx_error') {
       channel.joinRef = null;
       channelEvent(channel, 'serverError', { error: reasonOf(message.payload) ?? 'channel error' });
       pushes.failAll({ status: 'error', response: { reason: 'channel error' } }, channel.topic);
       scheduleRejoin(channel);
-    } else if (message.event === 'phx_close') {
+    } else if (message.event === EVENT.close) {
       channelEvent(channel, 'serverClose', { response: message.payload });
     } else if (channel.state === 'joined' || channel.state === 'joining') {
       emit({ type: 'message', topic: message.topic, event: message.event, payload: message.payload, joinRef: channel.joinRef });
@@ -247,7 +247,7 @@ export function createPhoenixSocket(options: PhoenixSocketOptions): PhoenixSocke
     emit({ type: 'channel', topic: channel.topic, status: 'joining', joinRef: ref });
     pushes.await(ref, channel.topic, timeoutMs, (result) => joinSettled(channel, ref, result));
     const body = token === null ? payload : { ...payload, access_token: token };
-    if (!send({ join_ref: ref, ref, topic: channel.topic, event: 'phx_join', payload: body })) pushes.reply(ref, { status: 'error', response: { reason: 'join frame could not be sent' } });
+    if (!send({ joinRef: ref, ref, topic: channel.topic, event: EVENT.join, payload: body })) pushes.reply(ref, { status: 'error', response: { reason: 'join frame could not be sent' } });
   }
 
   function joinSettled(channel: Channel, ref: string, result: PushResult): void {
@@ -259,7 +259,7 @@ export function createPhoenixSocket(options: PhoenixSocketOptions): PhoenixSocke
     }
     if (result.status === 'timeout') {
       // Like phoenix.js: tell the server to drop the join in case it completes late.
-      send({ join_ref: ref, ref: nextRef(), topic: channel.topic, event: 'phx_leave', payload: {} });
+      send({ joinRef: ref, ref: nextRef(), topic: channel.topic, event: EVENT.leave, payload: {} });
       channel.joinRef = null;
       channelEvent(channel, 'joinTimeout', { error: 'join timed out' });
     } else {
@@ -299,7 +299,7 @@ export function createPhoenixSocket(options: PhoenixSocketOptions): PhoenixSocke
     pushes.await(ref, channel.topic, timeoutMs, () => {
       if (channels.get(channel.topic) === channel && channel.state === 'leaving') channelEvent(channel, 'leaveDone');
     });
-    if (!send({ join_ref: joinRef, ref, topic: channel.topic, event: 'phx_leave', payload: {} })) pushes.reply(ref, { status: 'error', response: null });
+    if (!send({ joinRef: joinRef, ref, topic: channel.topic, event: EVENT.leave, payload: {} })) pushes.reply(ref, { status: 'error', response: null });
   }
 
   return {
@@ -332,13 +332,13 @@ export function createPhoenixSocket(options: PhoenixSocketOptions): PhoenixSocke
       if (token === null) return;
       for (const channel of channels.values()) {
         if (channel.state === 'joined' && channel.joinRef !== null) {
-          send({ join_ref: channel.joinRef, ref: nextRef(), topic: channel.topic, event: 'access_token', payload: { access_token: token } });
+          send({ joinRef: channel.joinRef, ref: nextRef(), topic: channel.topic, event: EVENT.accessToken, payload: { access_token: token } });
         }
       }
     },
 
     join(topic, payload) {
-      if (typeof topic !== 'string' || topic.length === 0 || topic === HEARTBEAT_TOPIC) throw new TypeError(`join: topic must be a non-empty string other than "phoenix", got ${JSON.stringify(topic)}`);
+      if (typeof topic !== 'string' || topic.length === 0 || topic === PHOENIX_TOPIC) throw new TypeError(`join: topic must be a non-empty string other than "phoenix", got ${JSON.stringify(topic)}`);
       if (typeof payload !== 'function') throw new TypeError('join: payload must be a function returning the join payload');
       const existing = channels.get(topic);
       if (existing) {
@@ -378,7 +378,7 @@ export function createPhoenixSocket(options: PhoenixSocketOptions): PhoenixSocke
       }
       if (typeof event !== 'string' || event.length === 0) return Promise.resolve({ status: 'error', response: { reason: 'event must be a non-empty string' } });
       const ref = nextRef();
-      const message: PhoenixMessage = { join_ref: channel.joinRef, ref, topic, event, payload };
+      const message: PhoenixMessage = { joinRef: channel.joinRef, ref, topic, event, payload };
       const encoded = encodeFrame(vsn, message, { binary: pushOptions.binary === true });
       if (!encoded.ok) return Promise.resolve({ status: 'error', response: { reason: encoded.error.message, code: encoded.error.code } });
       return new Promise<PushResult>((resolve) => {

@@ -17,6 +17,7 @@ import { createChangeDispatcher } from './dispatch.js';
 import { createSubscriptionRegistry, validateBindings, ABANDONED, type Subscription } from './subscriptions.js';
 import type { ChannelPeer } from '../rooms.js';
 import type { ColumnDescription } from './catalog.js';
+import { TOPIC_PREFIX } from '../../../protocol/phoenix.js';
 
 export const DEFAULT_PUBLICATION = 'rtk_postgrest_realtime';
 export const SUBSCRIBED_MESSAGE = 'Subscribed to PostgreSQL';
@@ -95,7 +96,6 @@ export const RESYNC_MESSAGE: Record<ResyncReason, string> = {
 /** Supabase's prefix for a refused authorization; the rest never quotes the token's claims. */
 export const ROLE_REFUSED_MESSAGE = 'Unauthorized: the token\'s role can\'t be used: PostgREST\'s authenticator may not switch to it';
 
-const TOPIC_PREFIX = 'realtime:';
 
 /** Wires replication, authorization and dispatch behind one ChannelExtension. */
 export function createPostgresChanges(options: PostgresChangesOptions): PostgresChanges {

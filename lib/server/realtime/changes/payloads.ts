@@ -3,16 +3,13 @@
  * columns its role may SELECT, an old row only as far as it could read it, Supabase's withheld forms
  * (400, 401) and its 413 for oversized rows, and our LEAVE (docs/realtime-protocol-extensions.md).
  */
+import { PAYLOAD_TOO_LARGE_ERROR, UNAUTHORIZED_ERROR, type PostgresChangeData, type PostgresChangeType } from '../../../protocol/postgresChanges.js';
 import type { ChangeEvent } from '../replication/index.js';
+
+export { PAYLOAD_TOO_LARGE_ERROR, UNAUTHORIZED_ERROR };
 
 /** The event type a subscriber hears: the change's own, or LEAVE (the new row is hidden from it). */
 export type DeliveredType = ChangeEvent['type'] | 'LEAVE';
-
-/** Supabase's error for a subscriber whose role may not SELECT the table's key (its data is withheld). */
-export const UNAUTHORIZED_ERROR = 'Error 401: Unauthorized';
-
-/** Supabase's error for a row over `max_record_bytes`; only values of at most 64 bytes are kept then. */
-export const PAYLOAD_TOO_LARGE_ERROR = 'Error 413: Payload Too Large';
 const SMALL_VALUE_BYTES = 64;
 
 /** What a subscriber may see of one change. */
@@ -54,16 +51,17 @@ export function withheldJson(event: ChangeEvent, error: string): string {
 }
 
 /** Supabase's `data`, limited to what `visible` allows. */
-function changeData(event: ChangeEvent, visible: Visible): Record<string, unknown> {
+function changeData(event: ChangeEvent, visible: Visible): PostgresChangeData {
   const withheld = event.errors !== null;
   const allowed = new Set(visible.columns);
-  const data: Record<string, unknown> = {
+  // `errors` is set last, where Supabase puts it.
+  const data = {
     schema: event.schema,
     table: event.table,
     commit_timestamp: withheld ? null : event.commitTimestamp,
-    type: visible.type,
+    type: visible.type as PostgresChangeType,
     columns: withheld ? [] : event.columns.filter((column) => allowed.has(column.name)),
-  };
+  } as PostgresChangeData;
   if (event.record && visible.type !== 'LEAVE') data.record = withheld ? {} : pick(event.record, allowed);
   if (event.oldRecord) data.old_record = withheld ? {} : pick(event.oldRecord, new Set(visible.oldColumns));
   data.errors = event.errors;

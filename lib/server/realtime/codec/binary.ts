@@ -10,15 +10,11 @@ import type { FrameLimits } from './frame.js';
 import { parseClientJson } from './json.js';
 import { decodeFailure, type DecodeResult, type FrameIdentity } from './result.js';
 
-export const BINARY_KIND = { push: 0, reply: 1, broadcast: 2, userBroadcastPush: 3, userBroadcast: 4 } as const;
-export const PAYLOAD_ENCODING = { binary: 0, json: 1 } as const;
-export const MAX_HEADER_STRING_BYTES = 255;
+import { BINARY_KIND, BROADCAST_HEADER_BYTES, MAX_HEADER_STRING_BYTES, PAYLOAD_ENCODING, PUSH_HEADER_BYTES } from '../../../protocol/phoenix.js';
+
+export { BINARY_KIND, MAX_HEADER_STRING_BYTES, PAYLOAD_ENCODING };
 
 const KIND_NAMES: Record<number, string> = { 0: 'push', 1: 'reply', 2: 'broadcast', 4: 'user broadcast' };
-/** kind, join_ref_len, ref_len, topic_len, user_event_len, metadata_len, payload_encoding. */
-const PUSH_HEADER_BYTES = 7;
-/** kind, topic_len, user_event_len, metadata_len, payload_encoding. */
-const BROADCAST_HEADER_BYTES = 5;
 
 /** Decodes a client's binary frame: kind 3 becomes a `broadcast` message, every other kind is refused. */
 export function decodeBinaryFrame(bytes: Buffer, limits: FrameLimits): DecodeResult {

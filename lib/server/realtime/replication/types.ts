@@ -9,8 +9,8 @@ export interface ChangeColumn {
   type: string;
 }
 
-/** The Supabase error a change of a table without a primary key carries. */
-export const NO_PRIMARY_KEY_ERROR = 'Error 400: Bad Request, no primary key';
+/** The Supabase error a change of a table without a primary key carries (shared with the client: lib/protocol). */
+export { NO_PRIMARY_KEY_ERROR } from '../../../protocol/postgresChanges.js';
 
 /**
  * One row change of a committed transaction. Key presence follows Supabase: INSERT has `record`,
