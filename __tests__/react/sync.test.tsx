@@ -388,6 +388,29 @@ describe('usePresence', () => {
     expectSerializable(a, b);
   });
 
+  it('after a rejoin the middleware alone tracks again: the hook dispatches no second track, and the other side still sees the user', async () => {
+    const a = makeStore();
+    const b = makeStore();
+    const name = room();
+    function Member({ who, state }: { who: string; state: Record<string, unknown> }) {
+      const { onlineUsers } = usePresence(name, { key: who, state });
+      return <p>{onlineUsers.join(',')}</p>;
+    }
+    render(withSync(a, <Member who="alice" state={{ status: 'online' }} />));
+    const bob = render(withSync(b, <Member who="bob" state={{ status: 'here' }} />));
+    await waitFor(() => expect(bob.container.textContent).toBe('alice,bob'), long);
+    const joinsBefore = a.recorded.filter((action) => action.type === `${a.sync.reducerPath}/channelChanged` && (action.payload as { status?: string }).status === 'joined').length;
+    // A binding added to the channel makes the middleware rejoin it; the server drops alice's old presence.
+    act(() => {
+      a.store.dispatch(a.sync.actions.subscribe({ channel: name, config: { postgresChanges: [{ event: 'INSERT', schema: 'public', table: 'sync_notes', filter: `room=eq.${name}` }] } }));
+    });
+    await waitFor(() => expect(a.recorded.filter((action) => action.type === `${a.sync.reducerPath}/channelChanged` && (action.payload as { status?: string }).status === 'joined').length).toBe(joinsBefore + 1), long);
+    // Alice left with the old join and came back (after bob, in the order presence keeps keys).
+    await waitFor(() => expect(bob.container.textContent).toBe('bob,alice'), long);
+    expect(a.commands('track', name)).toHaveLength(1);
+    expectSerializable(a, b);
+  });
+
   it('without a state tracks nothing until track() is called, then under a key the server chose', async () => {
     const a = makeStore();
     const b = makeStore();

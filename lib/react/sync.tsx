@@ -207,7 +207,6 @@ function usePresenceOf(sync: AnySyncMiddleware, hook: string, room: string, opti
   const dispatch = useDispatch();
   const subscribe = useChannel(sync, hook);
   const channel = useSelector((s: unknown) => sync.selectors.selectChannel(s, room));
-  const joined = channel?.status === 'joined';
   const presenceState = channel?.presence ?? EMPTY_PRESENCE;
   /** The room this hook tracked in, so unmount (or a room change) untracks exactly that. */
   const trackedIn = useRef<string | null>(null);
@@ -223,9 +222,9 @@ function usePresenceOf(sync: AnySyncMiddleware, hook: string, room: string, opti
     };
   }, [sync, dispatch, subscribe, room, key]);
 
-  // Keyed on `joined`: the middleware does not re-track after a rejoin, so this does.
+  // Not keyed on `joined`: the mirror keeps what is tracked, and the middleware (the one place that
+  // does) tracks it again whenever the channel joins, first join and rejoins alike.
   useEffect(() => {
-    if (!joined) return;
     if (stateJson !== undefined) {
       trackedIn.current = room;
       void asPushResult(dispatch(sync.actions.track({ channel: room, state: JSON.parse(stateJson) as Record<string, unknown> })));
@@ -233,7 +232,7 @@ function usePresenceOf(sync: AnySyncMiddleware, hook: string, room: string, opti
       trackedIn.current = null;
       void asPushResult(dispatch(sync.actions.untrack({ channel: room })));
     }
-  }, [sync, dispatch, room, joined, stateJson]);
+  }, [sync, dispatch, room, stateJson]);
 
   const track = useCallback(
     (next: Record<string, unknown>) => {
