@@ -5,7 +5,7 @@
  * infinity, epoch); PostgreSQL's many other forms ('now', 'Jan 1 2026', zone names ...) go to SQL.
  */
 import { daysFromCivil } from '../../postgrest/evaluate/time.js';
-import { NEEDS_SQL, trimCSpace, ValueRejected, type ValueDomain } from './filterValueDomain.js';
+import { NEEDS_SQL, trimCSpace, ValueRejected, type ValueDomain } from '../../protocol/pgValueDomain.js';
 
 /** An instant (or a wall-clock time for timestamp) as whole seconds since 1970 plus microseconds. */
 export type Instant = readonly [seconds: number, micros: number];
