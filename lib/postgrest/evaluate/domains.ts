@@ -3,11 +3,11 @@
  * (at compile time, where unreadable text makes the query inexact) and row values (JSON as PostgREST
  * renders them) into keys, and compares keys the way the type's `=` and `<` do.
  */
-import { readArrayLiteral, type ArrayElement } from './arrayLiteral.js';
 import { jsonbContains, jsonbEqual } from './jsonb.js';
 import { compareCodePoints, foldsAsciiOnly, ordersByCodePoint } from './textOrder.js';
 import { compareTime, readDate, readTimestamp, type TimeKey } from './time.js';
 import type { ColumnType, EvaluateOptions } from './types.js';
+import { readArrayLiteral, type ArrayElement } from '../../protocol/pgArrayLiteral.js';
 import { compareFloats, float4Domain, float8Domain } from '../../protocol/pgFloat.js';
 import { compareDecimals, decimalOfJson, int2Domain, int4Domain, int8Domain, isWholeDecimal, parseNumeric, readNumericText, type Decimal } from '../../protocol/pgNumeric.js';
 import { NEEDS_SQL, ValueRejected, type ValueDomain } from '../../protocol/pgValueDomain.js';
@@ -205,7 +205,7 @@ function arrayDomain(element: Domain): Domain<Array<unknown | null>> {
     type: `${element.type}[]`,
     literal(text) {
       const items = readArrayLiteral(text);
-      return items === undefined ? fail(`${JSON.stringify(text)} is not an array literal the client reads`) : readElements(items);
+      return !Array.isArray(items) ? fail(`${JSON.stringify(text)} is not an array literal the client reads`) : readElements(items);
     },
     row(value) {
       if (!Array.isArray(value)) return undefined;
