@@ -5,9 +5,9 @@
  */
 import { jsonbContains, jsonbEqual } from './jsonb.js';
 import { compareCodePoints, foldsAsciiOnly, ordersByCodePoint } from './textOrder.js';
-import { compareTime, readDate, readTimestamp, type TimeKey } from './time.js';
 import type { ColumnType, EvaluateOptions } from './types.js';
 import { readArrayLiteral, type ArrayElement } from '../../protocol/pgArrayLiteral.js';
+import { dateDomain, timestampDomain, timestamptzDomain } from '../../protocol/pgDateTime.js';
 import { compareFloats, float4Domain, float8Domain } from '../../protocol/pgFloat.js';
 import { compareDecimals, decimalOfJson, int2Domain, int4Domain, int8Domain, isWholeDecimal, parseNumeric, readNumericText, type Decimal } from '../../protocol/pgNumeric.js';
 import { NEEDS_SQL, ValueRejected, type ValueDomain } from '../../protocol/pgValueDomain.js';
@@ -143,30 +143,28 @@ const uuidDomain: Domain<string> = {
   order: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
 };
 
-function timeDomain(type: 'date' | 'timestamp' | 'timestamptz', options: EvaluateOptions): Domain<TimeKey> {
-  const utc = options.timeZone === 'UTC';
-  const read = (text: string, literal: boolean): Read<TimeKey> => {
-    if (type === 'date') {
-      const day = readDate(text);
-      return day ? ok(day) : fail(`${JSON.stringify(text)} is not an ISO date`);
-    }
-    const parsed = readTimestamp(text, type === 'timestamp');
-    if (!parsed) return fail(`${JSON.stringify(text)} is not an ISO ${type}`);
-    if (literal && type === 'timestamptz' && !parsed.hasOffset && !utc) {
+/** date, timestamp and timestamptz: ISO input read as PostgreSQL reads it; rows are PostgREST's ISO output. */
+function timeDomain(type: 'date' | 'timestamp' | 'timestamptz', options: EvaluateOptions): Domain<unknown> {
+  const input: ValueDomain<unknown> = type === 'date' ? dateDomain : type === 'timestamp' ? timestampDomain : timestamptzDomain(options.timeZone);
+  const read = (text: string): Read<unknown> => {
+    const parsed = input.parse(text);
+    if (parsed !== NEEDS_SQL && !(parsed instanceof ValueRejected)) return ok(parsed);
+    // timestamp reads what timestamptz could not: an ISO value without an offset.
+    if (type === 'timestamptz' && parsed === NEEDS_SQL && Array.isArray(timestampDomain.parse(text))) {
       return fail(`timestamptz literal ${JSON.stringify(text)} has no offset and the session time zone is unknown`);
     }
-    return ok(parsed.key);
+    return fail(`${JSON.stringify(text)} is not an ISO ${type}`);
   };
   return {
     type,
-    literal: (text) => read(text, true),
+    literal: read,
     row: (value) => {
       if (typeof value !== 'string') return undefined;
-      const result = read(value, false);
+      const result = read(value);
       return result.ok ? result.value : undefined;
     },
-    equal: (a, b) => compareTime(a, b) === 0,
-    order: compareTime,
+    equal: (a, b) => input.compare(a, b) === 0,
+    order: input.compare,
   };
 }
 
