@@ -3,7 +3,7 @@
  * (unknown). A row passes when the whole conjunction is true, so `not.` of an unknown test still
  * fails, as in PostgreSQL.
  */
-import { readArrayLiteral } from './arrayLiteral.js';
+import { readArrayLiteral } from '../../protocol/pgArrayLiteral.js';
 import { domainFor, jsonbContains, type Domain } from './domains.js';
 import type { FilterNode, FilterTest } from './grammar.js';
 import { likeToRegExp, posixToRegExp } from './patterns.js';
@@ -194,7 +194,7 @@ function scalarTest(
 /** The elements of an `(any)` / `(all)` array literal read by the domain; null elements kept. */
 function quantifiedElements(text: string, domain: Domain): Array<unknown | null> | string {
   const items = readArrayLiteral(text);
-  if (items === undefined) return `${JSON.stringify(text)} is not an array literal the client reads`;
+  if (!Array.isArray(items)) return `${JSON.stringify(text)} is not an array literal the client reads`;
   const out: unknown[] = [];
   for (const item of items) {
     if (Array.isArray(item)) return 'nested array literal';
@@ -221,7 +221,7 @@ function patternTest(test: FilterTest, domain: Domain, read: (row: Row) => unkno
     patterns.push(translated.regex);
   } else {
     const items = readArrayLiteral(String(test.value));
-    if (items === undefined || items.some(Array.isArray)) return fail('pattern array literal');
+    if (!Array.isArray(items) || items.some(Array.isArray)) return fail('pattern array literal');
     for (const item of items) {
       if (item === null) patterns.push(null);
       else {

@@ -3,12 +3,14 @@
  * (at compile time, where unreadable text makes the query inexact) and row values (JSON as PostgREST
  * renders them) into keys, and compares keys the way the type's `=` and `<` do.
  */
-import { readArrayLiteral, type ArrayElement } from './arrayLiteral.js';
-import { compareDecimal, decimalOf, isInteger, readDecimal, type Decimal } from './decimal.js';
 import { jsonbContains, jsonbEqual } from './jsonb.js';
 import { compareCodePoints, foldsAsciiOnly, ordersByCodePoint } from './textOrder.js';
-import { compareTime, readDate, readTimestamp, type TimeKey } from './time.js';
 import type { ColumnType, EvaluateOptions } from './types.js';
+import { readArrayLiteral, type ArrayElement } from '../../protocol/pgArrayLiteral.js';
+import { dateDomain, timestampDomain, timestamptzDomain } from '../../protocol/pgDateTime.js';
+import { compareFloats, float4Domain, float8Domain } from '../../protocol/pgFloat.js';
+import { compareDecimals, decimalOfJson, int2Domain, int4Domain, int8Domain, isWholeDecimal, parseNumeric, readNumericText, type Decimal } from '../../protocol/pgNumeric.js';
+import { NEEDS_SQL, ValueRejected, type ValueDomain } from '../../protocol/pgValueDomain.js';
 
 /** A literal read, or why it cannot be read exactly. */
 export type Read<V> = { ok: true; value: V } | { ok: false; reason: string };
@@ -33,43 +35,58 @@ export interface Domain<V = unknown> {
 const ok = <V>(value: V): Read<V> => ({ ok: true, value });
 const fail = <V>(reason: string): Read<V> => ({ ok: false, reason });
 
-function decimalDomain(type: string, integer: boolean): Domain<Decimal> {
+/** Why a literal the type's input function would not read exactly here is left to the database. */
+function unreadable<V>(text: string, type: string, parsed: ValueRejected | typeof NEEDS_SQL): Read<V> {
+  return fail(parsed === NEEDS_SQL ? `${JSON.stringify(text)} is not a ${type} literal the client reads` : parsed.message);
+}
+
+const INTEGER_INPUT: Readonly<Record<string, ValueDomain<string>>> = {
+  int2: int2Domain, smallint: int2Domain, int4: int4Domain, integer: int4Domain, int8: int8Domain, bigint: int8Domain,
+};
+
+/** Integers and numerics share one key, an exact decimal, so rows (JSON numbers) compare with literals. */
+function decimalDomain(type: string): Domain<Decimal> {
+  const integer = INTEGER_INPUT[type];
   return {
     type,
     literal(text) {
-      const value = readDecimal(text);
-      if (value === undefined) return fail(`${JSON.stringify(text)} is not a ${type} literal the client reads`);
-      if (integer && !isInteger(value)) return fail(`${JSON.stringify(text)} is not an integer (${type})`);
-      return ok(value);
+      if (integer) {
+        const parsed = integer.parse(text);
+        if (typeof parsed === 'string') return ok(readNumericText(parsed));
+        const decimal = parseNumeric(text);
+        if (typeof decimal === 'object' && !(decimal instanceof ValueRejected) && !isWholeDecimal(decimal)) return fail(`${JSON.stringify(text)} is not an integer (${type})`);
+        return unreadable(text, type, parsed);
+      }
+      const parsed = parseNumeric(text);
+      return parsed === NEEDS_SQL || parsed instanceof ValueRejected ? unreadable(text, type, parsed) : ok(parsed);
     },
-    row: decimalOf,
-    equal: (a, b) => compareDecimal(a, b) === 0,
-    order: compareDecimal,
+    row: decimalOfJson,
+    equal: (a, b) => compareDecimals(a, b) === 0,
+    order: compareDecimals,
   };
 }
 
 /** float4/float8 compare as binary floats (a literal is rounded to the type first); NaN is largest. */
 function floatDomain(type: 'float4' | 'float8'): Domain<number> {
+  const input = type === 'float4' ? float4Domain : float8Domain;
   const round = type === 'float4' ? Math.fround : (n: number) => n;
-  const read = (value: unknown): number | undefined => {
+  const literal = (text: string): Read<number> => {
+    const parsed = input.parse(text);
+    return typeof parsed === 'number' ? ok(parsed) : unreadable(text, type, parsed);
+  };
+  const row = (value: unknown): number | undefined => {
     if (typeof value === 'number') return round(value);
     if (typeof value !== 'string') return undefined;
-    const decimal = readDecimal(value);
-    if (decimal === undefined) return undefined;
-    if (decimal.kind === 'nan') return NaN;
-    if (decimal.kind === 'infinity') return decimal.negative ? -Infinity : Infinity;
-    return round(Number(value.replace(/_/g, '')));
+    // PostgREST prints NaN and the infinities as strings.
+    const read = literal(value);
+    return read.ok ? read.value : undefined;
   };
-  const order = (a: number, b: number) => (Number.isNaN(a) ? (Number.isNaN(b) ? 0 : 1) : Number.isNaN(b) ? -1 : a < b ? -1 : a > b ? 1 : 0);
   return {
     type,
-    literal(text) {
-      const value = read(text);
-      return value === undefined ? fail(`${JSON.stringify(text)} is not a ${type} literal the client reads`) : ok(value);
-    },
-    row: read,
-    equal: (a, b) => order(a, b) === 0,
-    order,
+    literal,
+    row,
+    equal: (a, b) => compareFloats(a, b) === 0,
+    order: compareFloats,
   };
 }
 
@@ -126,30 +143,28 @@ const uuidDomain: Domain<string> = {
   order: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
 };
 
-function timeDomain(type: 'date' | 'timestamp' | 'timestamptz', options: EvaluateOptions): Domain<TimeKey> {
-  const utc = options.timeZone === 'UTC';
-  const read = (text: string, literal: boolean): Read<TimeKey> => {
-    if (type === 'date') {
-      const day = readDate(text);
-      return day ? ok(day) : fail(`${JSON.stringify(text)} is not an ISO date`);
-    }
-    const parsed = readTimestamp(text, type === 'timestamp');
-    if (!parsed) return fail(`${JSON.stringify(text)} is not an ISO ${type}`);
-    if (literal && type === 'timestamptz' && !parsed.hasOffset && !utc) {
+/** date, timestamp and timestamptz: ISO input read as PostgreSQL reads it; rows are PostgREST's ISO output. */
+function timeDomain(type: 'date' | 'timestamp' | 'timestamptz', options: EvaluateOptions): Domain<unknown> {
+  const input: ValueDomain<unknown> = type === 'date' ? dateDomain : type === 'timestamp' ? timestampDomain : timestamptzDomain(options.timeZone);
+  const read = (text: string): Read<unknown> => {
+    const parsed = input.parse(text);
+    if (parsed !== NEEDS_SQL && !(parsed instanceof ValueRejected)) return ok(parsed);
+    // timestamp reads what timestamptz could not: an ISO value without an offset.
+    if (type === 'timestamptz' && parsed === NEEDS_SQL && Array.isArray(timestampDomain.parse(text))) {
       return fail(`timestamptz literal ${JSON.stringify(text)} has no offset and the session time zone is unknown`);
     }
-    return ok(parsed.key);
+    return fail(`${JSON.stringify(text)} is not an ISO ${type}`);
   };
   return {
     type,
-    literal: (text) => read(text, true),
+    literal: read,
     row: (value) => {
       if (typeof value !== 'string') return undefined;
-      const result = read(value, false);
+      const result = read(value);
       return result.ok ? result.value : undefined;
     },
-    equal: (a, b) => compareTime(a, b) === 0,
-    order: compareTime,
+    equal: (a, b) => input.compare(a, b) === 0,
+    order: input.compare,
   };
 }
 
@@ -188,7 +203,7 @@ function arrayDomain(element: Domain): Domain<Array<unknown | null>> {
     type: `${element.type}[]`,
     literal(text) {
       const items = readArrayLiteral(text);
-      return items === undefined ? fail(`${JSON.stringify(text)} is not an array literal the client reads`) : readElements(items);
+      return !Array.isArray(items) ? fail(`${JSON.stringify(text)} is not an array literal the client reads`) : readElements(items);
     },
     row(value) {
       if (!Array.isArray(value)) return undefined;
@@ -228,9 +243,9 @@ export const untypedDomain: Domain<unknown> = {
     // a is the row value, b the literal text.
     const literal = String(b);
     if (typeof a === 'number') {
-      const x = decimalOf(a);
-      const y = readDecimal(literal);
-      return x !== undefined && y !== undefined && compareDecimal(x, y) === 0;
+      const x = decimalOfJson(a);
+      const y = decimalOfJson(literal);
+      return x !== undefined && y !== undefined && compareDecimals(x, y) === 0;
     }
     if (typeof a === 'boolean') return readBoolean(literal) === a;
     if (typeof a === 'string') return a === literal;
@@ -239,7 +254,6 @@ export const untypedDomain: Domain<unknown> = {
   order: 'the column has no type (pass ColumnTypes)',
 };
 
-const INTEGERS = new Set(['int2', 'int4', 'int8', 'smallint', 'integer', 'bigint']);
 const TEXTS = new Set(['text', 'varchar', 'name']);
 
 /** The domain of a declared type, or a string saying the type is not evaluated on the client. */
@@ -251,8 +265,7 @@ export function domainFor(column: ColumnType | undefined, options: EvaluateOptio
     return typeof element === 'string' ? element : (arrayDomain(element) as Domain);
   }
   if (type.endsWith('[]')) return domainFor({ ...column, type: `_${type.slice(0, -2)}` }, options);
-  if (INTEGERS.has(type)) return decimalDomain(type, true) as Domain;
-  if (type === 'numeric' || type === 'decimal') return decimalDomain(type, false) as Domain;
+  if (INTEGER_INPUT[type] !== undefined || type === 'numeric' || type === 'decimal') return decimalDomain(type) as Domain;
   if (type === 'float4' || type === 'float8') return floatDomain(type) as Domain;
   if (type === 'bool' || type === 'boolean') return booleanDomain as Domain;
   if (TEXTS.has(type)) {

@@ -1,5 +1,5 @@
 /** jsonb equality and containment (`@>`) on parsed JSON values, as PostgreSQL defines them. */
-import { compareDecimal, decimalOf } from './decimal.js';
+import { compareDecimals, decimalOfJson } from '../../protocol/pgNumeric.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -8,9 +8,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function numberEqual(a: number, b: number): boolean {
-  const x = decimalOf(a);
-  const y = decimalOf(b);
-  return x !== undefined && y !== undefined && compareDecimal(x, y) === 0;
+  const x = decimalOfJson(a);
+  const y = decimalOfJson(b);
+  return x !== undefined && y !== undefined && compareDecimals(x, y) === 0;
 }
 
 /** jsonb `=`: numbers by value, objects by key set (order irrelevant), arrays in order. */

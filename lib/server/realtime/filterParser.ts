@@ -6,6 +6,7 @@
  * is, isdistinct, like, ilike, match, imatch. When a part after a comma has no `=` but the whole
  * string is one condition (`name=eq.Oslo, Norway`), the historical reading wins.
  */
+import { readArrayLiteral, TOO_MANY_ELEMENTS } from '../../protocol/pgArrayLiteral.js';
 import { RealtimeFilterError } from './filterErrors.js';
 
 export const FILTER_OPERATORS = ['eq', 'neq', 'lt', 'lte', 'gt', 'gte', 'in', 'is', 'isdistinct', 'like', 'ilike', 'match', 'imatch'] as const;
@@ -89,8 +90,6 @@ function unquote(value: string): string {
   return value;
 }
 
-const ARRAY_SPACE = /[ \t\n\r\v\f]/;
-
 /**
  * The elements of `(v1,v2,...)` as PostgreSQL's array_in reads `{v1,v2,...}` (Supabase passes the
  * list to the database as that array literal): quotes and backslashes escape, unquoted elements are
@@ -100,58 +99,14 @@ function parseInList(value: string): Array<string | null> | RealtimeFilterError 
   if (value.length < 2 || value[0] !== '(' || value[value.length - 1] !== ')') {
     return syntaxError('`in` filter value must be wrapped by parentheses');
   }
-  const body = value.slice(1, -1);
-  const malformed = () => syntaxError(`malformed \`in\` list ${JSON.stringify(value)}: quote elements that hold {, }, " or \\`);
-  const values: Array<string | null> = [];
-  if (body.split('').every((c) => ARRAY_SPACE.test(c))) return values;
-  let i = 0;
-  for (;;) {
-    while (i < body.length && ARRAY_SPACE.test(body[i]!)) i++;
-    let element = '';
-    let escaped = false;
-    if (body[i] === '"') {
-      for (i++; ; i++) {
-        if (i >= body.length) return malformed();
-        const c = body[i]!;
-        if (c === '\\') {
-          if (++i >= body.length) return malformed();
-          element += body[i];
-        } else if (c === '"') {
-          i++;
-          break;
-        } else {
-          element += c;
-        }
-      }
-      escaped = true;
-      while (i < body.length && ARRAY_SPACE.test(body[i]!)) i++;
-    } else {
-      // Unquoted: up to the next comma; backslash escapes; trailing unescaped whitespace is dropped.
-      let kept = 0;
-      for (; i < body.length && body[i] !== ','; i++) {
-        const c = body[i]!;
-        if (c === '{' || c === '}' || c === '"') return malformed();
-        if (c === '\\') {
-          if (++i >= body.length) return malformed();
-          element += body[i];
-          escaped = true;
-          kept = element.length;
-        } else {
-          element += c;
-          if (!ARRAY_SPACE.test(c)) kept = element.length;
-        }
-      }
-      element = element.slice(0, kept);
-      if (element === '' && !escaped) return malformed();
-    }
-    values.push(!escaped && element.toUpperCase() === 'NULL' ? null : element);
-    if (values.length > MAX_IN_VALUES) {
-      return syntaxError(`too many values for \`in\` filter. Maximum ${MAX_IN_VALUES}`, 'FILTER_TOO_MANY_VALUES');
-    }
-    if (i >= body.length) return values;
-    if (body[i] !== ',') return malformed();
-    i++;
+  const elements = readArrayLiteral(`{${value.slice(1, -1)}}`, { maxElements: MAX_IN_VALUES });
+  if (elements === TOO_MANY_ELEMENTS) {
+    return syntaxError(`too many values for \`in\` filter. Maximum ${MAX_IN_VALUES}`, 'FILTER_TOO_MANY_VALUES');
   }
+  if (elements === undefined || elements.some(Array.isArray)) {
+    return syntaxError(`malformed \`in\` list ${JSON.stringify(value)}: quote elements that hold {, }, " or \\`);
+  }
+  return elements as Array<string | null>;
 }
 
 const IS_VALUES: readonly string[] = ['null', 'not_null', 'true', 'false', 'unknown'];

@@ -12,7 +12,7 @@
 import { domainFor } from './filterDomains.js';
 import { RealtimeFilterError } from './filterErrors.js';
 import type { FilterCondition, FilterOperator, ParsedFilter } from './filterParser.js';
-import { NEEDS_SQL, ValueRejected, type ValueDomain } from './filterValueDomain.js';
+import { NEEDS_SQL, ValueRejected, type ValueDomain } from '../../protocol/pgValueDomain.js';
 
 export { parseFilter, FILTER_OPERATORS, MAX_IN_VALUES, MAX_FILTER_LENGTH, MAX_CONDITIONS } from './filterParser.js';
 export type { FilterCondition, FilterOperator, IsValue, ParsedFilter } from './filterParser.js';

@@ -1,18 +1,17 @@
 /**
- * Readers for the structured text forms PostgreSQL's output functions produce: arrays (`array_out`),
- * rows of a composite type (`record_out`) and hstore (`hstore_out`). They read output, not user
- * input: pgoutput hands us exactly what those functions print, so the readers follow the output
- * rules (which are stricter than the input rules) and need not accept every literal PostgreSQL would.
+ * Readers for the structured text forms PostgreSQL's output functions produce: arrays (`array_out`,
+ * read by lib/protocol's array_in reader, of which it is a subset), rows of a composite type
+ * (`record_out`) and hstore (`hstore_out`). The last two read output, not user input: pgoutput hands
+ * us exactly what those functions print, so they follow the output rules (stricter than the input
+ * rules) and need not accept every literal PostgreSQL would.
  */
+import { readArrayLiteral, type ArrayElement } from '../../protocol/pgArrayLiteral.js';
 
 /** Turns one element's text (null for SQL NULL) into its JSON value. */
 export type ElementReader = (text: string | null) => unknown;
 
 const BACKSLASH = 92;
 const QUOTE = 34;
-const OPEN_BRACE = 123;
-const CLOSE_BRACE = 125;
-const OPEN_BRACKET = 91;
 const OPEN_PAREN = 40;
 const CLOSE_PAREN = 41;
 const COMMA = 44;
@@ -31,58 +30,17 @@ export class PgTextFormatError extends Error {
  * element passed through `element`. Dimension bounds are dropped, as `to_json` drops them.
  */
 export function readArrayText(text: string, delimiter: number, element: ElementReader): unknown[] {
-  let start = 0;
-  // Non-default lower bounds print as a `[lb:ub]...=` prefix; to_json ignores them.
-  if (text.charCodeAt(0) === OPEN_BRACKET) start = text.indexOf('=') + 1;
-  if (text.charCodeAt(start) !== OPEN_BRACE) throw new PgTextFormatError('array', text);
-  const state = { at: start };
-  const result = readArrayLevel(text, state, delimiter, element);
-  if (state.at !== text.length) throw new PgTextFormatError('array', text);
-  return result;
+  const elements = readArrayLiteral(text, { delimiter: String.fromCharCode(delimiter), bounds: 'drop' });
+  if (!Array.isArray(elements)) throw new PgTextFormatError('array', text);
+  return convertElements(elements, element);
 }
 
-function readArrayLevel(text: string, state: { at: number }, delimiter: number, element: ElementReader): unknown[] {
-  const items: unknown[] = [];
-  let at = state.at + 1; // past '{'
-  if (text.charCodeAt(at) === CLOSE_BRACE) {
-    state.at = at + 1;
-    return items;
-  }
-  for (;;) {
-    const code = text.charCodeAt(at);
-    if (code === OPEN_BRACE) {
-      state.at = at;
-      items.push(readArrayLevel(text, state, delimiter, element));
-      at = state.at;
-    } else if (code === QUOTE) {
-      const [value, end] = readQuoted(text, at, 'array');
-      items.push(element(value));
-      at = end;
-    } else {
-      let end = at;
-      for (let c = text.charCodeAt(end); c !== delimiter && c !== CLOSE_BRACE; c = text.charCodeAt(end)) {
-        if (Number.isNaN(c)) throw new PgTextFormatError('array', text);
-        end++;
-      }
-      const raw = text.slice(at, end);
-      // array_out quotes any element that spells NULL, so a bare NULL is always SQL NULL.
-      items.push(element(raw === 'NULL' ? null : raw));
-      at = end;
-    }
-    const next = text.charCodeAt(at);
-    if (next === delimiter) {
-      at++;
-    } else if (next === CLOSE_BRACE) {
-      state.at = at + 1;
-      return items;
-    } else {
-      throw new PgTextFormatError('array', text);
-    }
-  }
+function convertElements(elements: readonly ArrayElement[], element: ElementReader): unknown[] {
+  return elements.map((item) => (Array.isArray(item) ? convertElements(item, element) : element(item)));
 }
 
 /** Reads a double-quoted string starting at `at` (backslash escapes, and `""` inside record text). */
-function readQuoted(text: string, at: number, kind: 'array' | 'record' | 'hstore'): [string, number] {
+function readQuoted(text: string, at: number, kind: 'record' | 'hstore'): [string, number] {
   let out = '';
   let from = at + 1;
   let i = from;

@@ -1,16 +1,26 @@
 /**
- * Filter values of date, timestamp and timestamptz columns, compared as days or instants. Row values
- * are read from ISO output (DateStyle ISO, which the replication connection must use). Filter values
- * are read exactly only in ISO 8601 form (`2026-01-01`, `2026-01-01T10:00:00.5+05:30`, ` BC`,
- * infinity, epoch); PostgreSQL's many other forms ('now', 'Jan 1 2026', zone names ...) go to SQL.
+ * Values of date, timestamp and timestamptz columns, compared as days or instants. Output text is
+ * read in ISO style (DateStyle ISO, which the replication connection must use). Input is read
+ * exactly only in ISO 8601 form (`2026-01-01`, `2026-01-01T10:00:00.5+05:30`, ` BC`, infinity,
+ * epoch), which covers PostgREST's JSON output too; PostgreSQL's many other forms ('now',
+ * 'Jan 1 2026', zone names ...) are NEEDS_SQL.
  */
-import { daysFromCivil } from '../../postgrest/evaluate/time.js';
-import { NEEDS_SQL, trimCSpace, ValueRejected, type ValueDomain } from './filterValueDomain.js';
+import { NEEDS_SQL, trimCSpace, ValueRejected, type ValueDomain } from './pgValueDomain.js';
 
 /** An instant (or a wall-clock time for timestamp) as whole seconds since 1970 plus microseconds. */
 export type Instant = readonly [seconds: number, micros: number];
 
 const SECONDS_PER_DAY = 86400;
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (astronomical year numbering), as PostgreSQL counts them. */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
 
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
@@ -68,13 +78,19 @@ export function compareInstants(a: Instant, b: Instant): number {
 }
 
 const ISO_DATE_TIME =
-  /^(\d{4})-(\d\d)-(\d\d)(?:T(\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,6}))?)?| +(\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,6}))?)?)?(?: *(?:(Z)|([+-])(\d\d)(?::(\d\d)(?::(\d\d))?|(\d\d))?))?( +BC)?$/i; // T, Z and BC in any case, as PostgreSQL reads them
+  /^(\d{4,})-(\d\d)-(\d\d)(?:T(\d\d):(\d\d)(?::(\d\d)(?:\.(\d+))?)?| +(\d\d):(\d\d)(?::(\d\d)(?:\.(\d+))?)?)?(?: *(?:(Z)|([+-])(\d\d)(?::(\d\d)(?::(\d\d))?|(\d\d))?))?( +BC)?$/i; // T, Z and BC in any case, as PostgreSQL reads them
 
 /** TimeZone settings that mean UTC, where a zone-less timestamptz value can be read without tz rules. */
 const UTC_ZONES = /^(etc\/)?(utc|uct|gmt|gmt0|universal|zulu|greenwich)$/i;
 
+/** Beyond this year timestamps end (294276 AD): PostgreSQL decides there. */
+const LAST_EXACT_YEAR = 294275;
+
+/** An ISO date-time input, its parts as PostgreSQL's date/time input reads them. */
 interface ParsedDateTime {
+  /** Days since 1970-01-01. */
   day: number;
+  /** Seconds since midnight; up to a day and a second (24:00:00, leap second 60 and a rounded fraction roll over). */
   seconds: number;
   micros: number;
   /** Seconds east of UTC; undefined when the value names no zone. */
@@ -86,7 +102,24 @@ function rejectedRange(input: string): ValueRejected {
   return new ValueRejected(`date/time field value out of range: "${input}"`);
 }
 
-/** An ISO 8601 date or date-time filter value; NEEDS_SQL for every other form PostgreSQL may accept. */
+/** C's rint: the nearest integer, halves to even. */
+function rint(x: number): number {
+  const floor = Math.floor(x);
+  const diff = x - floor;
+  if (diff < 0.5) return floor;
+  if (diff > 0.5) return floor + 1;
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
+/**
+ * Microseconds of a fraction's digits as PostgreSQL reads them, `rint(double(0.digits) * 1e6)`: halves
+ * go to even (`.1234565` → 123456, `.1234575` → 123458), and `.9999995` rounds up to a whole second.
+ */
+function fractionMicros(digits: string): number {
+  return digits.length <= 6 ? Number(digits.padEnd(6, '0')) : rint(Number(`0.${digits}`) * 1e6);
+}
+
+/** An ISO 8601 date or date-time input; NEEDS_SQL for every other form PostgreSQL may accept. */
 function parseIsoDateTime(input: string): ParsedDateTime | ValueRejected | typeof NEEDS_SQL {
   const m = ISO_DATE_TIME.exec(trimCSpace(input));
   if (!m) return NEEDS_SQL;
@@ -94,6 +127,7 @@ function parseIsoDateTime(input: string): ParsedDateTime | ValueRejected | typeo
   const bc = m[18] !== undefined;
   if (yearText === 0) return bc ? NEEDS_SQL : rejectedRange(input);
   if (bc && yearText > 4713) return NEEDS_SQL; // near PostgreSQL's lower bounds: let it decide
+  if (yearText > LAST_EXACT_YEAR) return NEEDS_SQL; // likewise near the upper bounds
   const year = bc ? 1 - yearText : yearText;
   const month = Number(m[2]);
   const dayOfMonth = Number(m[3]);
@@ -101,9 +135,10 @@ function parseIsoDateTime(input: string): ParsedDateTime | ValueRejected | typeo
   const hour = Number(m[4] ?? m[8] ?? 0);
   const minute = Number(m[5] ?? m[9] ?? 0);
   const second = Number(m[6] ?? m[10] ?? 0);
-  const fraction = m[7] ?? m[11] ?? '';
+  const micros = fractionMicros(m[7] ?? m[11] ?? '');
+  // 24:00:00 and a leap second 60 are read and roll over into the next day or minute, as in PostgreSQL.
   if (hour > 24 || minute > 59 || second > 60) return rejectedRange(input);
-  if (hour === 24 || second === 60) return NEEDS_SQL; // PostgreSQL rolls these over
+  if (hour === 24 && (minute > 0 || second > 0 || micros > 0)) return rejectedRange(input);
   const hasTime = m[4] !== undefined || m[8] !== undefined;
   // A zone right after the date reads as more date fields when its sign is '-': leave those to PostgreSQL.
   if (!hasTime && (m[12] || m[13])) return NEEDS_SQL;
@@ -118,8 +153,9 @@ function parseIsoDateTime(input: string): ParsedDateTime | ValueRejected | typeo
   }
   return {
     day: daysFromCivil(year, month, dayOfMonth),
-    seconds: hour * 3600 + minute * 60 + second,
-    micros: Number(fraction.padEnd(6, '0')),
+    // A fraction that rounds up to a whole second carries into the seconds.
+    seconds: hour * 3600 + minute * 60 + second + (micros === 1_000_000 ? 1 : 0),
+    micros: micros === 1_000_000 ? 0 : micros,
     offset,
     hasTime,
   };
