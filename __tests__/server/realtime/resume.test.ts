@@ -195,7 +195,7 @@ describe('resuming a join after a stream position', () => {
     first.socket.terminate();
     const mine = [++nextId, ++nextId];
     await db.query('insert into secrets (id, owner) values ($1, $2), ($3, $4), ($5, $2)', [mine[0], owner, ++nextId, stranger, mine[1]]);
-    const filteredOut = -1 * ++nextId;
+    const filteredOut = -1 * ++nextId; // filtered out for the channels filtering id=gt.0
     await db.query('insert into secrets (id, owner) values ($1, $2)', [filteredOut, owner]);
     await received(watcher, filteredOut);
     const second = await join({ resume_after: position }, { table: 'secrets', accessToken: token, filter: 'id=gt.0' });
