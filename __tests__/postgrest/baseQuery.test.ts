@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { BaseQueryApi } from '@reduxjs/toolkit/query';
 import { postgrestBaseQuery } from '../../lib/postgrest/baseQuery';
 import { from, rpc } from '../../lib/postgrest';
+import { expectEventually } from '../support/eventually';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 const servers: http.Server[] = [];
@@ -99,15 +100,19 @@ describe('postgrestBaseQuery', () => {
 
   it('stops the request when RTK aborts it', async () => {
     let closed = false;
-    const url = await serve((req) => req.on('close', () => { closed = true; }));
+    let arrived!: () => void;
+    const received = new Promise<void>((resolve) => (arrived = resolve));
+    const url = await serve((req) => {
+      req.on('close', () => { closed = true; });
+      arrived();
+    });
     const controller = new AbortController();
     const pending = postgrestBaseQuery({ url })(from('t').select(), api(controller.signal), {});
-    await new Promise((r) => setTimeout(r, 50));
+    await received; // aborted once the server holds the request (not after a fixed delay it may not reach it in)
     controller.abort();
     const r = await pending;
     expect(r.error).toMatchObject({ status: 'FETCH_ERROR' });
-    await new Promise((r) => setTimeout(r, 50));
-    expect(closed).toBe(true);
+    await expectEventually(() => expect(closed).toBe(true));
   });
 
   it('maybeSingle reads PostgREST\'s 406 for zero rows as null, and keeps 406 for several rows an error', async () => {

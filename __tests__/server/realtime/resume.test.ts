@@ -97,14 +97,25 @@ async function insertEvents(count: number, kind = 'a'): Promise<number[]> {
   return inserted;
 }
 
+/**
+ * Waits until `joined` got the row `id`: its server has then streamed every commit up to that one
+ * (and logged it for resuming joins). A commit reaches the replication stream a moment after it
+ * returns, so a join right after a write may otherwise find the server hasn't heard of it yet.
+ */
+async function received(joined: Joined, id: number): Promise<void> {
+  await waitFor(() => (ids(joined.changes()).includes(id) ? true : undefined));
+}
+
 /** Inserts a row that every `events` subscriber hears and waits until `joined` got it: everything committed before has arrived too. */
 async function settle(joined: Joined): Promise<void> {
   const [sentinel] = await insertEvents(1);
-  await waitFor(() => (ids(joined.changes()).includes(sentinel) ? true : undefined));
+  await received(joined, sentinel!);
 }
 
 describe('resuming a join after a stream position', () => {
   it('replays exactly the changes after the position, in order, then goes live', async () => {
+    const watcher = await join({}); // stays connected: tells when the server has heard the missed changes
+    await watcher.subscribed();
     const first = await join({});
     const subscribed = await first.subscribed();
     expect(subscribed.position).toMatch(/^[0-9A-F]{16}:[0-9A-F]{8}$/);
@@ -115,6 +126,7 @@ describe('resuming a join after a stream position', () => {
 
     const missed = await insertEvents(4);
     await db.query('insert into other (id) values ($1)', [++nextId]); // another table: not replayed
+    await received(watcher, missed[missed.length - 1]!);
     const second = await join({ resume_after: resumeAfter });
     const done = await second.subscribed();
     expect(done).toMatchObject({ status: 'ok', resumed: true });
@@ -176,12 +188,16 @@ describe('resuming a join after a stream position', () => {
     const owner = '11111111-1111-4111-8111-111111111111';
     const stranger = '22222222-2222-4222-8222-222222222222';
     const token = stack.signToken({ sub: owner });
+    const watcher = await join({}, { table: 'secrets', accessToken: token }); // no filter: hears the last insert
+    await watcher.subscribed();
     const first = await join({}, { table: 'secrets', accessToken: token, filter: 'id=gt.0' });
     const { position } = await first.subscribed();
     first.socket.terminate();
     const mine = [++nextId, ++nextId];
     await db.query('insert into secrets (id, owner) values ($1, $2), ($3, $4), ($5, $2)', [mine[0], owner, ++nextId, stranger, mine[1]]);
-    await db.query('insert into secrets (id, owner) values ($1, $2)', [-1 * ++nextId, owner]); // filtered out
+    const filteredOut = -1 * ++nextId; // filtered out for the channels filtering id=gt.0
+    await db.query('insert into secrets (id, owner) values ($1, $2)', [filteredOut, owner]);
+    await received(watcher, filteredOut);
     const second = await join({ resume_after: position }, { table: 'secrets', accessToken: token, filter: 'id=gt.0' });
     await second.subscribed();
     expect(ids(second.changes())).toEqual(mine);
@@ -190,10 +206,14 @@ describe('resuming a join after a stream position', () => {
   it('says "resync" when the position is older than what the server holds', async () => {
     const server = await createRealtimeServer({ jwtSecret: stack.jwtSecret, databaseUrl: stack.databaseUrl, resumeLogSize: 3 });
     servers.push(server);
+    const watcher = await join({}, { url: server.url }); // stays connected: tells when the server has heard the five
+    await watcher.subscribed();
     const first = await join({}, { url: server.url });
     const { position } = await first.subscribed();
     first.socket.terminate();
-    await insertEvents(5);
+    const inserted = await insertEvents(5);
+    // Only once the server has heard all five does its log (3 entries) no longer reach back to `position`.
+    await received(watcher, inserted[inserted.length - 1]!);
     const second = await join({ resume_after: position }, { url: server.url });
     const done = await second.subscribed();
     const [resync] = second.systems().filter((message) => message.resync);

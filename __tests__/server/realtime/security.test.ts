@@ -104,6 +104,10 @@ describe('every delivery is judged as of its change', () => {
   });
 
   it('a resumed join replays history as of each change, with the joining role\'s columns', async () => {
+    // Stays connected: tells when the server has streamed the writes below (a commit reaches the
+    // replication stream a moment after it returns; a join before that would hear them live instead).
+    const watcher = await raw.join({ table: 'diary', accessToken: alice() });
+    await watcher.subscribed();
     const first = await raw.join({ table: 'diary', accessToken: alice() });
     const { position } = await first.subscribed();
     first.socket.terminate();
@@ -112,6 +116,7 @@ describe('every delivery is judged as of its change', () => {
     await db.query(`insert into diary values ($1, 'bob', 'BOB-ONLY', 'y')`, [kept]);
     await db.query(`update diary set owner = 'alice', body = 'for alice' where id = $1`, [handed]);
     await db.query(`insert into diary values ($1, 'alice', 'mine', 'z')`, [own]);
+    await waitFor(() => byId(watcher, 'INSERT', own));
 
     const resumed = await raw.join({ table: 'diary', accessToken: alice(), config: { resume_after: position } });
     expect(await resumed.subscribed()).toMatchObject({ resumed: true });
