@@ -10,6 +10,9 @@
  *   in that one action through createApi's documented `extractRehydrationInfo` option
  *   (`livePatchesRehydration`), which replaces fulfilled and rejected entries as given: one action
  *   per burst for every entry, with nothing wrapped around the api's reducer.
+ *   Rehydrating an entry restarts RTK's removal timer of an entry nobody subscribes to, so an
+ *   entry whose last subscriber left (`hasNoSubscriber`) is patched alone instead, with the public
+ *   `util.patchQueryData` (`patchAlone`): it is still removed `keepUnusedDataFor` after its last use.
  * - The live-endpoint registry: which endpoints of an api are live (`liveEndpointsOf`,
  *   `markLiveEndpoints`).
  */
@@ -86,6 +89,26 @@ const PATCHABLE = new Set(['fulfilled', 'rejected']);
 export function livePatch(queryCacheKey: string, stored: QueryCacheEntry | undefined, data: unknown): LivePatch | undefined {
   if (!stored || !PATCHABLE.has(stored.status)) return undefined;
   return { queryCacheKey, entry: { ...stored, data } };
+}
+
+/**
+ * Whether the api's state says the entry has lost its last subscriber (RTK mirrors its subscriptions
+ * there, an empty record once the last one left, within half a second). An entry the mirror doesn't
+ * know yet counts as subscribed.
+ */
+export function hasNoSubscriber(apiState: unknown, queryCacheKey: string): boolean {
+  const subscriptions = (apiState as { subscriptions?: Record<string, object | undefined> } | undefined)?.subscriptions?.[queryCacheKey];
+  return subscriptions !== undefined && Object.keys(subscriptions).length === 0;
+}
+
+/** The parts of an api's `util` patching one entry needs. */
+export interface PatchUtil {
+  patchQueryData: (endpointName: never, arg: never, patches: Array<{ op: 'replace'; path: []; value: unknown }>) => unknown;
+}
+
+/** A thunk replacing one entry's data with RTK's public `util.patchQueryData` (for entries without subscribers). */
+export function patchAlone(util: PatchUtil, endpointName: string, arg: unknown, data: unknown): unknown {
+  return util.patchQueryData(endpointName as never, arg as never, [{ op: 'replace', path: [], value: data }]);
 }
 
 /** The `meta` of an action carrying live patches for the api at `reducerPath`. */

@@ -29,7 +29,7 @@
  * store subscribe to nothing.
  */
 import type { UnknownAction } from '@reduxjs/toolkit';
-import { livePatch, windowLimit, type LiveFetch, type LiveGate, type LivePatch, type QueryCacheEntry } from '../api/liveContract.js';
+import { livePatch, patchAlone, windowLimit, type PatchUtil, type LiveFetch, type LiveGate, type LivePatch, type QueryCacheEntry } from '../api/liveContract.js';
 import { compileRequest, type ColumnType, type ColumnTypes, type CompiledQuery, type EvaluateOptions } from '../postgrest/evaluate/index.js';
 import { toPostgrestRequest } from '../postgrest/request.js';
 import type { PostgrestRequest } from '../postgrest/types.js';
@@ -41,7 +41,7 @@ import { patchRows, touches, type KeyIndex, type Row } from './patch.js';
 export interface LiveApi {
   reducerPath: string;
   endpoints: Record<string, { matchPending: (action: unknown) => boolean; matchFulfilled: (action: unknown) => boolean; matchRejected: (action: unknown) => boolean; initiate: (arg: unknown, options?: unknown) => unknown }>;
-  util: { getRunningQueryThunk: (endpoint: string, arg: unknown) => unknown };
+  util: { getRunningQueryThunk: (endpoint: string, arg: unknown) => unknown } & PatchUtil;
 }
 
 export interface LiveContext {
@@ -59,6 +59,8 @@ export interface LiveContext {
   argOf: (queryCacheKey: string) => { found: boolean; arg: unknown; requestId?: string };
   /** The cache entry as stored in the api's state. */
   cacheEntry: (queryCacheKey: string) => QueryCacheEntry | undefined;
+  /** Whether the api's state says the entry's last subscriber left. */
+  hasNoSubscriber: (queryCacheKey: string) => boolean;
   /** Dispatches patches outside a tick's flush (held changes applied after a fetch). */
   commit: (patches: LivePatch[]) => void;
   /** Whether the channel's "Subscribed to PostgreSQL" arrived for its current join. */
@@ -264,13 +266,19 @@ export function createLiveQueries(context: LiveContext) {
   function flush(commit: (patches: LivePatch[]) => void): void {
     const patches: LivePatch[] = [];
     const skipped = new Set<LiveEntry>();
+    const alone: Array<[LiveEntry, unknown]> = [];
     for (const [entry, data] of pending) {
+      if (context.hasNoSubscriber(entry.queryCacheKey)) {
+        alone.push([entry, data]); // kept until its removal timer ends, which rehydrating it would restart
+        continue;
+      }
       // An entry RTK is fetching again takes no patch (the fetch's result replaces its data).
       const patch = livePatch(entry.queryCacheKey, context.cacheEntry(entry.queryCacheKey), data);
       if (patch) patches.push(patch);
       else skipped.add(entry);
     }
     try {
+      for (const [entry, data] of alone) context.dispatch(patchAlone(api.util, entry.endpoint, entry.arg, data));
       commit(patches);
     } finally {
       for (const entry of pending.keys()) {

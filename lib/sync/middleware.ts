@@ -11,7 +11,7 @@ import type { Middleware, MiddlewareAPI, UnknownAction } from '@reduxjs/toolkit'
 import { createPhoenixSocket, DEFAULT_TIMEOUT_MS } from './phoenix/socket.js';
 import { emptyPresenceSession, metasByKey, receivePresenceDiff, receivePresenceState, type PresenceDiff, type PresenceSession, type PresenceState as PhoenixPresenceState } from './phoenix/presence.js';
 import type { PhoenixSocket, PushResult, SocketEvent, WebSocketLike } from './phoenix/types.js';
-import { LIVE_FETCH_STARTING, liveEndpointsOf, markLiveEndpoints, type LiveFetch, type LivePatch, type QueryCacheEntry } from '../api/liveContract.js';
+import { hasNoSubscriber, LIVE_FETCH_STARTING, liveEndpointsOf, markLiveEndpoints, type LiveFetch, type LivePatch, type QueryCacheEntry } from '../api/liveContract.js';
 import { toChange, type RealtimeChange } from './changes.js';
 import { followBrowser } from './environment.js';
 import { createLiveQueries, type LiveApi } from './live.js';
@@ -81,6 +81,7 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
           return { found: entry !== undefined, arg: entry?.originalArgs, ...(typeof entry?.requestId === 'string' && { requestId: entry.requestId }) };
         },
         cacheEntry,
+        hasNoSubscriber: (queryCacheKey) => hasNoSubscriber((store!.getState() as Record<string, unknown>)[apiPath!], queryCacheKey),
         commit: (patches) => {
           if (patches.length > 0) store!.dispatch(actions.changesApplied({ positions: [], entries: patches, at: Date.now() }, apiPath));
         },
