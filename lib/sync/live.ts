@@ -119,8 +119,6 @@ interface Meta {
   baseQueryMeta?: { request?: unknown; spares?: unknown; spareRows?: unknown; complete?: unknown };
 }
 
-export type { LiveFetch };
-
 /** The live-entry handler of one sync middleware. */
 export function createLiveQueries(context: LiveContext) {
   const { api } = context;
