@@ -5,7 +5,7 @@
  */
 import { configureStore, type Middleware } from '@reduxjs/toolkit';
 import { createPostgrestApi } from '../../lib/api/index.js';
-import { LIVE_FETCH_STARTING } from '../../lib/api/createPostgrestApi.js';
+import { LIVE_FETCH_STARTING } from '../../lib/api/liveContract.js';
 import { from } from '../../lib/postgrest/index.js';
 
 const table = Array.from({ length: 10 }, (_, id) => ({ id }));

@@ -1,4 +1,3 @@
-import type { UnknownAction } from '@reduxjs/toolkit';
 import type {
   Api,
   ApiModules,
@@ -10,79 +9,14 @@ import type {
 } from '@reduxjs/toolkit/query';
 import { defaultSerializeQueryArgs } from '@reduxjs/toolkit/query';
 import { postgrestBaseQuery, type GetToken, type PostgrestBaseQuery } from '../postgrest/baseQuery';
-import { isPostgrestRequest, toPostgrestRequest } from '../postgrest/request';
+import { toPostgrestRequest } from '../postgrest/request';
 import type { PostgrestMeta, PostgrestRequest, PostgrestRequestLike } from '../postgrest/types';
+import { gateOf, LIVE_FETCH_STARTING, livePatchesRehydration, registerLiveEndpoints, windowLimit } from './liveContract';
+import { normalizeArg } from './postgrestModule';
 import { invalidatedTags, liveTags, providedTags, tagType, type PrimaryKeys, type Tag } from './tags';
 
 /** The names of RTK Query modules (core, react hooks). */
 export type ModuleName = keyof ApiModules<any, any, any, any>;
-
-/**
- * Dispatched by the base query before a live endpoint's fetch starts (payload `{ api (its
- * reducerPath), endpoint, request, queryCacheKey }`); a sync middleware returns a promise that settles once the table's changes are
- * live (subscribe first, then fetch), so no change falls between the fetch and the subscription:
- * with `true` when they are (the result then provides `liveTags`), `false` when it gave up waiting.
- */
-export const LIVE_FETCH_STARTING = 'rtkPostgrest/liveFetchStarting';
-
-/**
- * An action whose `meta[LIVE_PATCHES]` is this api's reducerPath carries `payload.entries`
- * (`{ queryCacheKey, data }[]`): the api's reducer replaces each entry's data, all in one dispatch
- * (the sync middleware applies a tick's changes to every live entry this way).
- */
-export const LIVE_PATCHES = 'rtkPostgrestLivePatches';
-
-/**
- * A sync middleware's answer to LIVE_FETCH_STARTING (a plain `true` means `{ live: true }`): the
- * table's changes are live, and a top-N window may be fetched with `spareRows` more rows (kept in
- * `meta.spares`, out of the cached data) so rows leaving it can be replaced without a refetch.
- */
-export interface LiveGate {
-  live: boolean;
-  spareRows?: number;
-}
-
-/**
- * The limit N of a plain top-N window (one `limit`, no offset or Range, many rows, no count), whose
- * request can be sent with a larger limit; undefined otherwise.
- */
-export function windowLimit(request: PostgrestRequest): number | undefined {
-  if (request.action !== 'select' || request.result !== 'many' || request.count !== undefined) return undefined;
-  if (Object.keys(request.headers).some((name) => name.toLowerCase() === 'range')) return undefined;
-  const limits = request.query.filter(([key]) => key === 'limit');
-  if (limits.length !== 1 || request.query.some(([key]) => key === 'offset')) return undefined;
-  const text = limits[0]![1].trim();
-  return /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : undefined;
-}
-
-export interface LivePatch {
-  queryCacheKey: string;
-  data: unknown;
-}
-
-/** Live endpoints per api: `live`, declared `build.liveQuery` endpoints and those marked by `markLiveEndpoints`. */
-const liveEndpointsByApi = new WeakMap<object, Set<string>>();
-
-/** The names of `api`'s live endpoints (a sync middleware keeps their entries equal to the database). */
-export function liveEndpointsOf(api: object): ReadonlySet<string> {
-  return liveEndpointsByApi.get(api) ?? new Set();
-}
-
-/**
- * Marks declared query endpoints live, as `build.liveQuery` does (createSyncMiddleware's
- * `liveEndpoints` option calls this). Their `query` must return a PostgREST select.
- */
-export function markLiveEndpoints(api: object, names: Iterable<string>): void {
-  const endpoints = (api as { endpoints?: Record<string, unknown> }).endpoints;
-  const set = liveEndpointsByApi.get(api);
-  if (!endpoints || !set) throw new TypeError('markLiveEndpoints: not an api made by createPostgrestApi');
-  for (const name of names) {
-    if (typeof name !== 'string' || !(name in endpoints) || name === 'read' || name === 'write') {
-      throw new TypeError(`markLiveEndpoints: ${JSON.stringify(name)} is not a declared query endpoint of the api`);
-    }
-    set.add(name);
-  }
-}
 
 /** Tag types the automatic tags use besides table names. */
 export const BUILTIN_TAG_TYPES = ['POSTGREST', 'RPC'] as const;
@@ -148,20 +82,6 @@ function requestFrom(meta: PostgrestMeta | undefined, arg: unknown): PostgrestRe
   }
 }
 
-/**
- * Normalizes builder chains to plain requests so actions, state and cache keys stay serializable.
- * A request is returned as is (hooks compare args by identity); anything else that is no request
- * (skipToken, a mistake) passes through, and the base query answers a mistake with INVALID_REQUEST.
- */
-export function normalizeArg(arg: unknown): unknown {
-  if (isPostgrestRequest(arg)) return arg;
-  try {
-    return toPostgrestRequest(arg as PostgrestRequestLike);
-  } catch {
-    return arg;
-  }
-}
-
 function autoProvides(primaryKeys: PrimaryKeys | undefined) {
   return (result: unknown, error: unknown, arg: unknown, meta?: PostgrestMeta): Tag[] => {
     const request = requestFrom(meta, arg);
@@ -221,7 +141,10 @@ function validateOptions(options: CreatePostgrestApiOptions<string, EndpointDefi
   }
 }
 
-/** Builds the api with a given `createApi` (core, or with RTK's React module for hooks). */
+/**
+ * Builds the api with a given `createApi`: `buildCreateApi(coreModule(), [reactHooksModule(),]
+ * postgrestModule())` (the last one turns builder chains into plain requests at the generic endpoints).
+ */
 export function buildPostgrestApi<
   Modules extends ModuleName,
   Definitions extends EndpointDefinitions = {},
@@ -257,9 +180,7 @@ export function buildPostgrestApi<
       if (request) {
         const gate = queryApi.dispatch({ type: LIVE_FETCH_STARTING, payload: { api: reducerPath, endpoint: queryApi.endpoint, request, queryCacheKey: queryApi.queryCacheKey } }) as unknown;
         // The sync middleware's answer: once the table's changes are live, true or `{ live: true, spareRows }`.
-        const answer = gate && typeof (gate as Promise<unknown>).then === 'function' ? await gate : undefined;
-        const live = answer === true || (typeof answer === 'object' && answer !== null && (answer as LiveGate).live === true);
-        const spareRows = live && typeof answer === 'object' ? (answer as LiveGate).spareRows : undefined;
+        const { live, spareRows } = gateOf(gate && typeof (gate as Promise<unknown>).then === 'function' ? await gate : undefined);
         const limit = typeof spareRows === 'number' && spareRows > 0 ? windowLimit(request) : undefined;
         if (limit !== undefined && typeof spareRows === 'number') {
           // A top-N window with spare rows: fetch N + spareRows, cache the first N, the rest go in
@@ -286,6 +207,8 @@ export function buildPostgrestApi<
     refetchOnMountOrArgChange: options.refetchOnMountOrArgChange,
     refetchOnFocus: options.refetchOnFocus,
     refetchOnReconnect: options.refetchOnReconnect,
+    // The sync middleware's live patches: every entry of a tick replaced in one action.
+    extractRehydrationInfo: livePatchesRehydration(reducerPath),
     endpoints: (build) => {
       const readDefinition = () =>
         build.query<unknown, PostgrestRequestLike>({
@@ -311,26 +234,6 @@ export function buildPostgrestApi<
       return { ...generic, ...declared };
     },
   }) as unknown as PostgrestApi<ReducerPath, Definitions, Modules>;
-  liveEndpointsByApi.set(api, live);
-
-  // The sync middleware's live patches: every entry of a tick replaced in one dispatch.
-  const internals = api as unknown as { reducer: (state: unknown, action: UnknownAction) => unknown };
-  const apiReducer = internals.reducer;
-  const queryResultPatched = (api as unknown as { internalActions: { queryResultPatched: (payload: { queryCacheKey: string; patches: unknown[] }) => UnknownAction } }).internalActions.queryResultPatched;
-  internals.reducer = (state: unknown, action: UnknownAction) => {
-    let next = apiReducer(state, action);
-    if ((action.meta as Record<string, unknown> | undefined)?.[LIVE_PATCHES] !== reducerPath) return next;
-    for (const { queryCacheKey, data } of ((action.payload as { entries?: LivePatch[] } | undefined)?.entries ?? [])) {
-      next = apiReducer(next, queryResultPatched({ queryCacheKey, patches: [{ op: 'replace', path: [], value: data }] }));
-    }
-    return next;
-  };
-
-  // A builder chain passed to initiate becomes a plain request before it reaches any action.
-  for (const name of ['read', 'live', 'write'] as const) {
-    const endpoint = (api as unknown as { endpoints: Record<string, unknown> }).endpoints[name] as { initiate: (arg: unknown, options?: unknown) => unknown };
-    const initiate = endpoint.initiate;
-    endpoint.initiate = (arg: unknown, initiateOptions?: unknown) => initiate(normalizeArg(arg), initiateOptions);
-  }
+  registerLiveEndpoints(api, live);
   return api;
 }

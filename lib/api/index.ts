@@ -1,21 +1,21 @@
 import { buildCreateApi, coreModule } from '@reduxjs/toolkit/query';
 import type { EndpointDefinitions } from '@reduxjs/toolkit/query';
 import { buildPostgrestApi, type CreatePostgrestApiOptions, type PostgrestApi } from './createPostgrestApi';
+import { postgrestModule } from './postgrestModule';
 
 export {
   BUILTIN_TAG_TYPES,
   buildPostgrestApi,
-  liveEndpointsOf,
-  markLiveEndpoints,
-  normalizeArg,
   type CreatePostgrestApiOptions,
   type GenericEndpoints,
   type PostgrestApi,
   type PostgrestEndpointBuilder,
 } from './createPostgrestApi';
+export { liveEndpointsOf, markLiveEndpoints } from './liveContract';
+export { normalizeArg, postgrestModule, postgrestModuleName, type PostgrestModule } from './postgrestModule';
 export { invalidatedTags, liveTags, providedTags, type PrimaryKeys, type Tag } from './tags';
 
-const createCoreApi = buildCreateApi(coreModule());
+const createCoreApi = buildCreateApi(coreModule(), postgrestModule());
 
 /** An RTK Query api for PostgREST with the generic `read` / `write` endpoints and automatic tags (no hooks). */
 export function createPostgrestApi<Definitions extends EndpointDefinitions = {}, ReducerPath extends string = 'postgrestApi'>(

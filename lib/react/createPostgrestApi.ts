@@ -7,7 +7,7 @@ import {
   type TypedUseQueryStateOptions,
   type TypedUseQuerySubscriptionOptions,
 } from '@reduxjs/toolkit/query/react';
-import { buildPostgrestApi, normalizeArg, type CreatePostgrestApiOptions, type PostgrestApi } from '../api';
+import { buildPostgrestApi, postgrestModule, type CreatePostgrestApiOptions, type PostgrestApi } from '../api';
 import type { PostgrestBaseQuery } from '../postgrest/baseQuery';
 import type { ResultOf } from '../postgrest/builder';
 import type { PostgrestRequestLike } from '../postgrest/types';
@@ -28,35 +28,13 @@ export type PostgrestReactApi<ReducerPath extends string, Definitions extends En
   'useReadQuery' | 'useLiveQuery'
 > & { useReadQuery: TypedReadHook; useLiveQuery: TypedReadHook };
 
-const createReactApi = buildCreateApi(coreModule(), reactHooksModule());
-
-type AnyHook = (arg: unknown, options?: unknown) => unknown;
-
-/**
- * Hooks compare args structurally only for plain data, so a builder written inline in a component
- * would look new on every render: the read hooks turn it into a plain request first.
- */
-function normalizeReadHooks(api: Record<string, unknown>, endpoint: Record<string, unknown>, prefix: 'Read' | 'Live'): void {
-  const pairs: Array<[string, string]> = [
-    [`use${prefix}Query`, 'useQuery'],
-    [`use${prefix}QueryState`, 'useQueryState'],
-    [`use${prefix}QuerySubscription`, 'useQuerySubscription'],
-  ];
-  for (const [apiName, endpointName] of pairs) {
-    const hook = api[apiName] as AnyHook | undefined;
-    if (!hook) continue;
-    const wrapped: AnyHook = (arg, options) => hook(normalizeArg(arg), options);
-    api[apiName] = wrapped;
-    endpoint[endpointName] = wrapped;
-  }
-}
+// The PostgREST module last: it wraps the hooks React's module made (a builder written inline in a
+// component would otherwise look new on every render).
+const createReactApi = buildCreateApi(coreModule(), reactHooksModule(), postgrestModule());
 
 /** The same api as the core `createPostgrestApi`, built with RTK's React module so it also has hooks. */
 export function createPostgrestApi<Definitions extends EndpointDefinitions = {}, ReducerPath extends string = 'postgrestApi'>(
   options: CreatePostgrestApiOptions<ReducerPath, Definitions>,
 ): PostgrestReactApi<ReducerPath, Definitions> {
-  const api = buildPostgrestApi(createReactApi, options);
-  normalizeReadHooks(api as unknown as Record<string, unknown>, api.endpoints.read as unknown as Record<string, unknown>, 'Read');
-  normalizeReadHooks(api as unknown as Record<string, unknown>, api.endpoints.live as unknown as Record<string, unknown>, 'Live');
-  return api as unknown as PostgrestReactApi<ReducerPath, Definitions>;
+  return buildPostgrestApi(createReactApi, options) as unknown as PostgrestReactApi<ReducerPath, Definitions>;
 }

@@ -11,7 +11,7 @@
  *   top of its result: each carries the full new row, so whatever the fetch already saw converges
  *   to the same rows. A fetch that started before the subscription was live is refetched once it is.
  * - Exact entries (lib/postgrest/evaluate says so) are patched (patch.ts); the patches of every
- *   entry a tick touched reach the cache in one dispatch (`takePatches` / `committed`).
+ *   entry a tick touched reach the cache in one action (`flush`; lib/api/liveContract.ts says how).
  * - Exact top-N windows (limit, no offset or count, many rows) are fetched with spare rows: the
  *   gate answers `{ live, spareRows }` (spareRowsFor), the base query fetches N + spareRows, caches
  *   the first N and hands the rest over in `meta.spares` (with `complete`: it got fewer than it
@@ -29,7 +29,7 @@
  * store subscribe to nothing.
  */
 import type { UnknownAction } from '@reduxjs/toolkit';
-import { windowLimit, type LiveGate, type LivePatch } from '../api/createPostgrestApi.js';
+import { livePatch, patchAlone, windowLimit, type PatchUtil, type LiveFetch, type LiveGate, type LivePatch, type QueryCacheEntry } from '../api/liveContract.js';
 import { compileRequest, type ColumnType, type ColumnTypes, type CompiledQuery, type EvaluateOptions } from '../postgrest/evaluate/index.js';
 import { toPostgrestRequest } from '../postgrest/request.js';
 import type { PostgrestRequest } from '../postgrest/types.js';
@@ -41,7 +41,7 @@ import { patchRows, touches, type KeyIndex, type Row } from './patch.js';
 export interface LiveApi {
   reducerPath: string;
   endpoints: Record<string, { matchPending: (action: unknown) => boolean; matchFulfilled: (action: unknown) => boolean; matchRejected: (action: unknown) => boolean; initiate: (arg: unknown, options?: unknown) => unknown }>;
-  util: { getRunningQueryThunk: (endpoint: string, arg: unknown) => unknown };
+  util: { getRunningQueryThunk: (endpoint: string, arg: unknown) => unknown } & PatchUtil;
 }
 
 export interface LiveContext {
@@ -57,6 +57,10 @@ export interface LiveContext {
   reader: (endpoint: string, arg: unknown) => () => unknown;
   /** The original arg of a cache entry and the request id of its latest fetch (from the api's state). */
   argOf: (queryCacheKey: string) => { found: boolean; arg: unknown; requestId?: string };
+  /** The cache entry as stored in the api's state. */
+  cacheEntry: (queryCacheKey: string) => QueryCacheEntry | undefined;
+  /** Whether the api's state says the entry's last subscriber left. */
+  hasNoSubscriber: (queryCacheKey: string) => boolean;
   /** Dispatches patches outside a tick's flush (held changes applied after a fetch). */
   commit: (patches: LivePatch[]) => void;
   /** Whether the channel's "Subscribed to PostgreSQL" arrived for its current join. */
@@ -113,15 +117,6 @@ interface Meta {
   /** A fetch RTK did not start (one was running already). */
   condition?: boolean;
   baseQueryMeta?: { request?: unknown; spares?: unknown; spareRows?: unknown; complete?: unknown };
-}
-
-/** What a live endpoint's base query announces before fetching (LIVE_FETCH_STARTING's payload). */
-export interface LiveFetch {
-  /** The reducerPath of the api whose base query announces it. */
-  api?: unknown;
-  endpoint?: unknown;
-  request?: unknown;
-  queryCacheKey?: unknown;
 }
 
 /** The live-entry handler of one sync middleware. */
@@ -262,21 +257,39 @@ export function createLiveQueries(context: LiveContext) {
     pending.set(entry, counted ? Object.freeze({ ...(current as object), rows: result.rows, count: count === null ? null : count + result.delta }) : result.rows);
   }
 
-  /** The patches collected since the last commit, for one dispatch; `committed` must follow it. */
-  function takePatches(): LivePatch[] {
+  /**
+   * Hands what `apply` collected since the last flush to `commit` (which dispatches it, in one
+   * action), then points the key indexes at the stored rows.
+   */
+  function flush(commit: (patches: LivePatch[]) => void): void {
     const patches: LivePatch[] = [];
-    for (const [entry, data] of pending) patches.push({ queryCacheKey: entry.queryCacheKey, data });
-    return patches;
-  }
-
-  /** After the patches were dispatched: the key indexes point at the stored rows. */
-  function committed(): void {
-    for (const entry of pending.keys()) {
-      const stored = entry.read!();
-      const rows = entry.request.count !== undefined ? (stored as { rows?: unknown } | undefined)?.rows : stored;
-      if (entry.index) entry.index = { rows, byKey: entry.index.byKey };
+    const skipped = new Set<LiveEntry>();
+    const alone: Array<[LiveEntry, unknown]> = [];
+    for (const [entry, data] of pending) {
+      if (context.hasNoSubscriber(entry.queryCacheKey)) {
+        alone.push([entry, data]); // kept until its removal timer ends, which rehydrating it would restart
+        continue;
+      }
+      // An entry RTK is fetching again takes no patch (the fetch's result replaces its data).
+      const patch = livePatch(entry.queryCacheKey, context.cacheEntry(entry.queryCacheKey), data);
+      if (patch) patches.push(patch);
+      else skipped.add(entry);
     }
-    pending.clear();
+    try {
+      for (const [entry, data] of alone) context.dispatch(patchAlone(api.util, entry.endpoint, entry.arg, data));
+      commit(patches);
+    } finally {
+      for (const entry of pending.keys()) {
+        if (skipped.has(entry)) {
+          entry.index = undefined;
+          continue;
+        }
+        const stored = entry.read!();
+        const rows = entry.request.count !== undefined ? (stored as { rows?: unknown } | undefined)?.rows : stored;
+        if (entry.index) entry.index = { rows, byKey: entry.index.byKey };
+      }
+      pending.clear();
+    }
   }
 
   /**
@@ -299,9 +312,7 @@ export function createLiveQueries(context: LiveContext) {
 
   /** Dispatches what `apply` collected outside a tick's flush. */
   function commitNow(): void {
-    if (pending.size === 0) return;
-    context.commit(takePatches());
-    committed();
+    if (pending.size > 0) flush(context.commit);
   }
 
   return {
@@ -410,7 +421,7 @@ export function createLiveQueries(context: LiveContext) {
       });
     },
 
-    /** The changes of one channel that arrived together; patches wait for `takePatches`. */
+    /** The changes of one channel that arrived together; patches wait for `flush`. */
     onChanges(channel: string, batch: readonly RealtimeChange[]): void {
       const keys = byChannel.get(channel);
       if (!keys) return;
@@ -441,8 +452,7 @@ export function createLiveQueries(context: LiveContext) {
       }
     },
 
-    takePatches,
-    committed,
+    flush,
 
     /**
      * The channel's changes are live (again). Entries fetched before that are refetched, and after a

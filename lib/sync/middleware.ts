@@ -12,10 +12,10 @@ import { TOPIC_PREFIX } from '../protocol/phoenix.js';
 import { createPhoenixSocket, DEFAULT_TIMEOUT_MS } from './phoenix/socket.js';
 import { emptyPresenceSession, metasByKey, receivePresenceDiff, receivePresenceState, type PresenceDiff, type PresenceSession, type PresenceState as PhoenixPresenceState } from './phoenix/presence.js';
 import type { PhoenixSocket, PushResult, SocketEvent, WebSocketLike } from './phoenix/types.js';
-import { LIVE_FETCH_STARTING, liveEndpointsOf, markLiveEndpoints } from '../api/createPostgrestApi.js';
+import { hasNoSubscriber, LIVE_FETCH_STARTING, liveEndpointsOf, markLiveEndpoints, type LiveFetch, type LivePatch, type QueryCacheEntry } from '../api/liveContract.js';
 import { toChange, type RealtimeChange } from './changes.js';
 import { followBrowser } from './environment.js';
-import { createLiveQueries, type LiveApi, type LiveFetch } from './live.js';
+import { createLiveQueries, type LiveApi } from './live.js';
 import { createJoins } from './joins.js';
 import { defaultWarning, validateOptions, type SyncMiddlewareOptions } from './options.js';
 import { createSelectors } from './selectors.js';
@@ -77,11 +77,14 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
           return () => (select ? select(store!.getState()).data : undefined);
         },
         argOf: (queryCacheKey) => {
-          const queries = (store!.getState() as Record<string, { queries?: Record<string, { originalArgs?: unknown; requestId?: string } | undefined> } | undefined>)[apiPath!]?.queries;
-          const entry = queries?.[queryCacheKey];
-          return { found: entry !== undefined, arg: entry?.originalArgs, ...(entry?.requestId !== undefined && { requestId: entry.requestId }) };
+          const entry = cacheEntry(queryCacheKey);
+          return { found: entry !== undefined, arg: entry?.originalArgs, ...(typeof entry?.requestId === 'string' && { requestId: entry.requestId }) };
         },
-        commit: (patches) => store!.dispatch(actions.changesApplied({ positions: [], entries: patches, at: Date.now() }, apiPath)),
+        cacheEntry,
+        hasNoSubscriber: (queryCacheKey) => hasNoSubscriber((store!.getState() as Record<string, unknown>)[apiPath!], queryCacheKey),
+        commit: (patches) => {
+          if (patches.length > 0) store!.dispatch(actions.changesApplied({ positions: [], entries: patches, at: Date.now() }, apiPath));
+        },
         isLive: (channel) => mirror().channels[channel]?.changesLive === true,
         subscribe: (channel, schema, table) =>
           store!.dispatch(actions.subscribe({ channel, config: { postgresChanges: [{ event: '*', schema, table }], leaveEvents: true } })),
@@ -89,6 +92,11 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
         warn,
       })
     : undefined;
+  /** A query cache entry of the api as stored. */
+  function cacheEntry(queryCacheKey: string): QueryCacheEntry | undefined {
+    const queries = (store!.getState() as Record<string, { queries?: Record<string, QueryCacheEntry | undefined> } | undefined>)[apiPath!]?.queries;
+    return queries?.[queryCacheKey];
+  }
   /** Phoenix presence per channel, with diffs held until the current join's state arrived. */
   const presence = new Map<string, PresenceSession>();
   /** postgres_changes received this tick, per channel; flushed in one dispatch each. */
@@ -283,14 +291,11 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
       const position = changes[changes.length - 1]!.position;
       if (position) positions.push({ channel: name, position });
     }
-    const entries = live?.takePatches() ?? [];
-    if (entries.length > 0 || positions.length > 0) {
-      try {
-        store!.dispatch(actions.changesApplied({ positions, entries, at: Date.now() }, entries.length > 0 ? apiPath : undefined));
-      } finally {
-        live?.committed();
-      }
-    }
+    const commit = (entries: LivePatch[]) => {
+      if (entries.length > 0 || positions.length > 0) store!.dispatch(actions.changesApplied({ positions, entries, at: Date.now() }, entries.length > 0 ? apiPath : undefined));
+    };
+    if (live) live.flush(commit);
+    else commit([]);
     for (const [name, batch] of batches) {
       const channelListeners = listeners.get(name);
       if (!channelListeners) continue;

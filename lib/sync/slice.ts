@@ -23,7 +23,7 @@
  * store (DevTools import, a recorded session) update state but open no socket and send no frame.
  */
 import { createAction, createSlice, type PayloadAction } from '@reduxjs/toolkit';
-import { LIVE_PATCHES, type LivePatch } from '../api/createPostgrestApi.js';
+import { livePatchesMeta, type LivePatch } from '../api/liveContract.js';
 
 export type ConnectionStatus = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 export type ChannelStatus = 'joining' | 'joined' | 'leaving' | 'closed' | 'errored';
@@ -66,7 +66,7 @@ export interface ChannelConfig {
 export interface ChangesApplied {
   /** The position of the last change applied, per channel. */
   positions: Array<{ channel: string; position: string }>;
-  /** The new data of every live entry the changes touched. */
+  /** The new cache entry (new data) of every live entry the changes touched (see lib/api/liveContract.ts). */
   entries: LivePatch[];
   at: number;
 }
@@ -150,7 +150,7 @@ export function createSyncActions(prefix: string, instance: string) {
      */
     changesApplied: createAction(`${prefix}/changesApplied`, (payload: ChangesApplied, api?: string) => ({
       payload,
-      meta: api === undefined ? {} : { [LIVE_PATCHES]: api },
+      meta: api === undefined ? {} : livePatchesMeta(api),
     })),
     /**
      * The server said what the channel holds may be stale (a resync notice): its entries are

@@ -1,0 +1,162 @@
+/**
+ * The api ↔ sync contract: everything a PostgREST api and a sync middleware agree on, in one place,
+ * built on RTK Query's public API only.
+ *
+ * - The live fetch gate: a live endpoint's base query dispatches LIVE_FETCH_STARTING before it
+ *   fetches; a sync middleware answers with a promise of a LiveGate (subscribe first, then fetch).
+ * - Spare rows: a gate may ask a top-N window (`windowLimit`) to be fetched with more rows.
+ * - Live patches: an action whose `meta[LIVE_PATCHES]` is the api's reducerPath carries
+ *   `payload.entries` (LivePatch: each entry's whole new cache entry). The api applies all of them
+ *   in that one action through createApi's documented `extractRehydrationInfo` option
+ *   (`livePatchesRehydration`), which replaces fulfilled and rejected entries as given: one action
+ *   per burst for every entry, with nothing wrapped around the api's reducer.
+ *   Rehydrating an entry restarts RTK's removal timer of an entry nobody subscribes to, so an
+ *   entry whose last subscriber left (`hasNoSubscriber`) is patched alone instead, with the public
+ *   `util.patchQueryData` (`patchAlone`): it is still removed `keepUnusedDataFor` after its last use.
+ * - The live-endpoint registry: which endpoints of an api are live (`liveEndpointsOf`,
+ *   `markLiveEndpoints`).
+ */
+import type { UnknownAction } from '@reduxjs/toolkit';
+import type { PostgrestRequest } from '../postgrest/types';
+
+/**
+ * Dispatched by the base query before a live endpoint's fetch starts (payload LiveFetch); a sync
+ * middleware returns a promise that settles once the table's changes are live (subscribe first,
+ * then fetch), so no change falls between the fetch and the subscription: `true` or a LiveGate.
+ */
+export const LIVE_FETCH_STARTING = 'rtkPostgrest/liveFetchStarting';
+
+/** What a live endpoint's base query announces before fetching (LIVE_FETCH_STARTING's payload). */
+export interface LiveFetch {
+  /** The reducerPath of the api whose base query announces it. */
+  api?: unknown;
+  endpoint?: unknown;
+  request?: unknown;
+  queryCacheKey?: unknown;
+}
+
+/**
+ * A sync middleware's answer to LIVE_FETCH_STARTING (a plain `true` means `{ live: true }`): the
+ * table's changes are live, and a top-N window may be fetched with `spareRows` more rows (kept in
+ * `meta.spares`, out of the cached data) so rows leaving it can be replaced without a refetch.
+ */
+export interface LiveGate {
+  live: boolean;
+  spareRows?: number;
+}
+
+/** The gate an answer to LIVE_FETCH_STARTING stands for (`{ live: false }` for anything else). */
+export function gateOf(answer: unknown): LiveGate {
+  if (answer === true) return { live: true };
+  if (typeof answer !== 'object' || answer === null || (answer as LiveGate).live !== true) return { live: false };
+  const spareRows = (answer as LiveGate).spareRows;
+  return typeof spareRows === 'number' ? { live: true, spareRows } : { live: true };
+}
+
+/**
+ * The limit N of a plain top-N window (one `limit`, no offset or Range, many rows, no count), whose
+ * request can be sent with a larger limit; undefined otherwise.
+ */
+export function windowLimit(request: PostgrestRequest): number | undefined {
+  if (request.action !== 'select' || request.result !== 'many' || request.count !== undefined) return undefined;
+  if (Object.keys(request.headers).some((name) => name.toLowerCase() === 'range')) return undefined;
+  const limits = request.query.filter(([key]) => key === 'limit');
+  if (limits.length !== 1 || request.query.some(([key]) => key === 'offset')) return undefined;
+  const text = limits[0]![1].trim();
+  return /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : undefined;
+}
+
+/** The meta key of an action carrying live patches for the api at its value (a reducerPath). */
+export const LIVE_PATCHES = 'rtkPostgrestLivePatches';
+
+/** A query cache entry as RTK Query stores it (the parts this contract reads). */
+export interface QueryCacheEntry {
+  status: string;
+  data?: unknown;
+  [field: string]: unknown;
+}
+
+/** One live entry's new state: its cache entry as stored, with the patched data. */
+export interface LivePatch {
+  queryCacheKey: string;
+  entry: QueryCacheEntry;
+}
+
+/** RTK applies rehydrated entries of these statuses only (a fetch in flight replaces the data anyway). */
+const PATCHABLE = new Set(['fulfilled', 'rejected']);
+
+/** The patch replacing `stored`'s data with `data`, or undefined when the entry can't take one now. */
+export function livePatch(queryCacheKey: string, stored: QueryCacheEntry | undefined, data: unknown): LivePatch | undefined {
+  if (!stored || !PATCHABLE.has(stored.status)) return undefined;
+  return { queryCacheKey, entry: { ...stored, data } };
+}
+
+/**
+ * Whether the api's state says the entry has lost its last subscriber (RTK mirrors its subscriptions
+ * there, an empty record once the last one left, within half a second). An entry the mirror doesn't
+ * know yet counts as subscribed.
+ */
+export function hasNoSubscriber(apiState: unknown, queryCacheKey: string): boolean {
+  const subscriptions = (apiState as { subscriptions?: Record<string, object | undefined> } | undefined)?.subscriptions?.[queryCacheKey];
+  return subscriptions !== undefined && Object.keys(subscriptions).length === 0;
+}
+
+/** The parts of an api's `util` patching one entry needs. */
+export interface PatchUtil {
+  patchQueryData: (endpointName: never, arg: never, patches: Array<{ op: 'replace'; path: []; value: unknown }>) => unknown;
+}
+
+/** A thunk replacing one entry's data with RTK's public `util.patchQueryData` (for entries without subscribers). */
+export function patchAlone(util: PatchUtil, endpointName: string, arg: unknown, data: unknown): unknown {
+  return util.patchQueryData(endpointName as never, arg as never, [{ op: 'replace', path: [], value: data }]);
+}
+
+/** The `meta` of an action carrying live patches for the api at `reducerPath`. */
+export function livePatchesMeta(reducerPath: string): Record<string, string> {
+  return { [LIVE_PATCHES]: reducerPath };
+}
+
+/**
+ * createApi's `extractRehydrationInfo` for the api at `reducerPath`: an action carrying live patches
+ * for it rehydrates exactly those entries (status, error and timestamps as stored, the new data);
+ * no mutations or tags (a live entry's tags don't depend on its rows).
+ */
+export function livePatchesRehydration(reducerPath: string) {
+  return (action: UnknownAction): any => {
+    if ((action.meta as Record<string, unknown> | undefined)?.[LIVE_PATCHES] !== reducerPath) return undefined;
+    const entries = (action.payload as { entries?: LivePatch[] } | undefined)?.entries;
+    if (!Array.isArray(entries) || entries.length === 0) return undefined;
+    const queries: Record<string, QueryCacheEntry> = {};
+    for (const { queryCacheKey, entry } of entries) queries[queryCacheKey] = entry;
+    return { queries, mutations: {}, provided: {} };
+  };
+}
+
+/** Live endpoints per api: `live`, declared `build.liveQuery` endpoints and those marked by `markLiveEndpoints`. */
+const liveEndpointsByApi = new WeakMap<object, Set<string>>();
+
+/** Records `api`'s live endpoint names (createPostgrestApi calls this once per api). */
+export function registerLiveEndpoints(api: object, names: Set<string>): void {
+  liveEndpointsByApi.set(api, names);
+}
+
+/** The names of `api`'s live endpoints (a sync middleware keeps their entries equal to the database). */
+export function liveEndpointsOf(api: object): ReadonlySet<string> {
+  return liveEndpointsByApi.get(api) ?? new Set();
+}
+
+/**
+ * Marks declared query endpoints live, as `build.liveQuery` does (createSyncMiddleware's
+ * `liveEndpoints` option calls this). Their `query` must return a PostgREST select.
+ */
+export function markLiveEndpoints(api: object, names: Iterable<string>): void {
+  const endpoints = (api as { endpoints?: Record<string, unknown> }).endpoints;
+  const set = liveEndpointsByApi.get(api);
+  if (!endpoints || !set) throw new TypeError('markLiveEndpoints: not an api made by createPostgrestApi');
+  for (const name of names) {
+    if (typeof name !== 'string' || !(name in endpoints) || name === 'read' || name === 'write') {
+      throw new TypeError(`markLiveEndpoints: ${JSON.stringify(name)} is not a declared query endpoint of the api`);
+    }
+    set.add(name);
+  }
+}
