@@ -2,7 +2,8 @@
  * createSyncMiddleware and the api's live-endpoint marks refuse bad options with an error naming the
  * problem, at construction (not at the first change).
  */
-import { createPostgrestApi, liveEndpointsOf, markLiveEndpoints } from '../../lib/api';
+import { createPostgrestApi } from '../../lib/api';
+import { liveEndpointsOf, markLiveEndpoints } from '../../lib/api/liveContract';
 import { from } from '../../lib/postgrest';
 import { createSyncMiddleware } from '../../lib/sync';
 

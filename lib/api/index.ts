@@ -3,16 +3,10 @@ import type { EndpointDefinitions } from '@reduxjs/toolkit/query';
 import { buildPostgrestApi, type CreatePostgrestApiOptions, type PostgrestApi } from './createPostgrestApi';
 import { postgrestModule } from './postgrestModule';
 
-export {
-  BUILTIN_TAG_TYPES,
-  buildPostgrestApi,
-  type CreatePostgrestApiOptions,
-  type GenericEndpoints,
-  type PostgrestApi,
-  type PostgrestEndpointBuilder,
-} from './createPostgrestApi';
-export { liveEndpointsOf, markLiveEndpoints } from './liveContract';
-export { normalizeArg, postgrestModule, postgrestModuleName, type PostgrestModule } from './postgrestModule';
+// Public: what an app or a custom buildCreateApi module uses. The api ↔ sync contract
+// (liveContract.ts) and the builders' internals are imported by path, never from here.
+export { BUILTIN_TAG_TYPES, type CreatePostgrestApiOptions, type GenericEndpoints, type PostgrestApi, type PostgrestEndpointBuilder } from './createPostgrestApi';
+export { postgrestModule, postgrestModuleName, type PostgrestModule } from './postgrestModule';
 export { invalidatedTags, liveTags, providedTags, type PrimaryKeys, type Tag } from './tags';
 
 const createCoreApi = buildCreateApi(coreModule(), postgrestModule());

@@ -13,5 +13,17 @@ export { toUrl, requestHeaders } from './url.js';
 export { isPostgrestRequest, toPostgrestRequest } from './request.js';
 export { PostgrestBuilderError } from './errors.js';
 export type { PostgrestBuilderErrorCode } from './errors.js';
-export type * from './types.js';
-export * from './evaluate/index.js';
+export type {
+  CountedRows,
+  CountMethod,
+  HttpMethod,
+  PostgrestError,
+  PostgrestMeta,
+  PostgrestRequest,
+  PostgrestRequestLike,
+  RequestAction,
+  ResultShape,
+  ToPostgrestRequest,
+} from './types.js';
+export { compileRequest } from './evaluate/index.js';
+export type { ColumnType, ColumnTypes, CompiledQuery, EvaluateOptions, JsonRow, RowWindow } from './evaluate/index.js';

@@ -7,7 +7,8 @@ import {
   type TypedUseQueryStateOptions,
   type TypedUseQuerySubscriptionOptions,
 } from '@reduxjs/toolkit/query/react';
-import { buildPostgrestApi, postgrestModule, type CreatePostgrestApiOptions, type PostgrestApi } from '../api';
+import { buildPostgrestApi, type CreatePostgrestApiOptions, type PostgrestApi } from '../api/createPostgrestApi';
+import { postgrestModule } from '../api/postgrestModule';
 import type { PostgrestBaseQuery } from '../postgrest/baseQuery';
 import type { ResultOf } from '../postgrest/builder';
 import type { PostgrestRequestLike } from '../postgrest/types';

@@ -14,7 +14,7 @@ import { decodeFrame, encodeFrame, type PhoenixMessage } from './serializer.js';
 import { errorMessage, parseReply, reasonOf, resolveSocketOptions } from './socketOptions.js';
 import type { PhoenixSocket, PhoenixSocketOptions, PushResult, SocketEvent, WebSocketLike } from './types.js';
 
-export type * from './types.js';
+export type { ChannelStatus, ConnectionStatus, PhoenixSocket, PhoenixSocketOptions, PushOptions, PushResult, SocketEvent, Timers, WebSocketConstructor, WebSocketLike } from './types.js';
 export { socketUrl, DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_TIMEOUT_MS, DEFAULT_VSN } from './socketOptions.js';
 
 

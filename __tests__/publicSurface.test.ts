@@ -1,0 +1,62 @@
+/**
+ * The public surface of each entry point, pinned: a name added or removed here is a decision, not
+ * an accident of `export *`. Values are checked at run time; types by the imports below, which the
+ * project type-check (typecheck.test.ts) compiles: a removed type fails it.
+ */
+import type {
+  ChannelConfig,
+  ChannelListener,
+  ChannelMirror,
+  ChannelStatus,
+  ColumnType,
+  ColumnTypes,
+  CompiledQuery,
+  ConnectionMirror,
+  ConnectionStatus,
+  CountedRows,
+  CreatePostgrestApiOptions,
+  FilterOperator,
+  PostgrestApi,
+  PostgrestError,
+  PostgrestModule,
+  PostgrestRequest,
+  PostgrestRequestLike,
+  PresenceState,
+  PushResult,
+  RealtimeChange,
+  SyncMiddleware,
+  SyncMiddlewareOptions,
+  SyncState,
+  Tag,
+  WebSocketLike,
+} from '../lib/index.js';
+import type { PostgrestReactApi, SyncHooks, UsePresenceResult } from '../lib/react/index.js';
+import type { ChannelExtension, JwtClaims, RealtimeServer, RealtimeServerOptions, Stack, StackOptions } from '../lib/server/index.js';
+
+type PublicTypes = [
+  ChannelConfig, ChannelListener, ChannelMirror, ChannelStatus, ColumnType, ColumnTypes, CompiledQuery, ConnectionMirror, ConnectionStatus,
+  CountedRows<unknown>, CreatePostgrestApiOptions<string, {}>, FilterOperator, PostgrestApi<string, {}, never>, PostgrestError, PostgrestModule, PostgrestRequest,
+  PostgrestRequestLike, PresenceState, PushResult, RealtimeChange, SyncMiddleware, SyncMiddlewareOptions, SyncState, Tag, WebSocketLike,
+  PostgrestReactApi<string, {}>, SyncHooks, UsePresenceResult,
+  ChannelExtension, JwtClaims, RealtimeServer, RealtimeServerOptions, Stack, StackOptions,
+];
+// Referenced so the list above is compiled, not elided as unused.
+export type { PublicTypes };
+
+const surface = async (path: string) => Object.keys(await import(path)).sort();
+
+test('rtk-postgrest exports the builder, the api, the base query and the middleware, and no internals', async () => {
+  expect(await surface('../lib/index.js')).toEqual([
+    'BUILTIN_TAG_TYPES', 'ConditionBuilder', 'PostgrestBuilder', 'PostgrestBuilderError', 'PostgrestTableBuilder', 'compileRequest',
+    'createPostgrestApi', 'createSyncMiddleware', 'from', 'invalidatedTags', 'isPostgrestRequest', 'liveTags', 'postgrestBaseQuery',
+    'postgrestModule', 'postgrestModuleName', 'providedTags', 'requestHeaders', 'rpc', 'toPostgrestRequest', 'toUrl',
+  ]);
+});
+
+test('rtk-postgrest/react exports the api with hooks and the sync hooks', async () => {
+  expect(await surface('../lib/react/index.js')).toEqual(['SyncProvider', 'createPostgrestApi', 'createSyncHooks', 'useBroadcast', 'usePresence', 'useRealtime', 'useSyncStatus']);
+});
+
+test('rtk-postgrest/server exports the stack, the realtime server and JWT helpers', async () => {
+  expect(await surface('../lib/server/index.js')).toEqual(['JwtError', 'StackError', 'createRealtimeServer', 'isStackError', 'signJwt', 'startStack', 'verifyJwt']);
+});
