@@ -36,6 +36,7 @@ import type { PostgrestRequest } from '../postgrest/types.js';
 import type { RealtimeChange } from './changes.js';
 import { createKeyCheck } from './keys.js';
 import { patchRows, touches, type KeyIndex, type Row } from './patch.js';
+import type { Timers } from './phoenix/types.js';
 
 /** The parts of an RTK Query api (from createPostgrestApi) this module uses. */
 export interface LiveApi {
@@ -68,6 +69,8 @@ export interface LiveContext {
   subscribe: (channel: string, schema: string, table: string) => void;
   unsubscribe: (channel: string) => void;
   warn: (message: string) => void;
+  /** setTimeout / clearTimeout (the middleware's `timers` option). */
+  timers: Timers;
 }
 
 /** How many spare rows a live top-N window of `limit` rows is fetched with (kept out of the cache, for patching). */
@@ -410,12 +413,12 @@ export function createLiveQueries(context: LiveContext) {
       return new Promise<LiveGate>((resolve) => {
         let list = gates.get(gated.channel);
         if (!list) gates.set(gated.channel, (list = []));
-        const timer = setTimeout(() => {
+        const timer = context.timers.setTimeout(() => {
           gated.gated = false; // it starts before the changes are live: refetched once they are
           resolve({ live: false });
         }, GATE_TIMEOUT_MS);
         list.push(() => {
-          clearTimeout(timer);
+          context.timers.clearTimeout(timer);
           resolve(liveGate(gated));
         });
       });

@@ -10,6 +10,7 @@
 import type { Middleware, MiddlewareAPI, UnknownAction } from '@reduxjs/toolkit';
 import { TOPIC_PREFIX } from '../protocol/phoenix.js';
 import { createPhoenixSocket, DEFAULT_TIMEOUT_MS } from './phoenix/socket.js';
+import { globalTimers } from './phoenix/socketOptions.js';
 import { emptyPresenceSession, metasByKey, receivePresenceDiff, receivePresenceState, type PresenceDiff, type PresenceSession, type PresenceState as PhoenixPresenceState } from './phoenix/presence.js';
 import type { PhoenixSocket, PushResult, SocketEvent, WebSocketLike } from './phoenix/types.js';
 import { hasNoSubscriber, LIVE_FETCH_STARTING, liveEndpointsOf, markLiveEndpoints, type LiveFetch, type LivePatch, type QueryCacheEntry } from '../api/liveContract.js';
@@ -54,7 +55,10 @@ export interface SyncMiddleware<ReducerPath extends string = 'sync'> {
 export function createSyncMiddleware<ReducerPath extends string = 'sync'>(options: SyncMiddlewareOptions<ReducerPath>): SyncMiddleware<ReducerPath> {
   validateOptions(options as SyncMiddlewareOptions<string>);
   const reducerPath = (options.reducerPath ?? 'sync') as ReducerPath;
-  const instance = randomId();
+  // Every timer and clock reading goes through these (tests inject fake ones).
+  const timers = options.timers ?? globalTimers;
+  const now = options.now ?? (() => Date.now());
+  const instance = randomId(now);
   const actions = createSyncActions(reducerPath, instance);
   const slice = createSyncSlice(reducerPath, actions);
   const selectors = createSelectors(reducerPath);
@@ -83,13 +87,14 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
         cacheEntry,
         hasNoSubscriber: (queryCacheKey) => hasNoSubscriber((store!.getState() as Record<string, unknown>)[apiPath!], queryCacheKey),
         commit: (patches) => {
-          if (patches.length > 0) store!.dispatch(actions.changesApplied({ positions: [], entries: patches, at: Date.now() }, apiPath));
+          if (patches.length > 0) store!.dispatch(actions.changesApplied({ positions: [], entries: patches, at: now() }, apiPath));
         },
         isLive: (channel) => mirror().channels[channel]?.changesLive === true,
         subscribe: (channel, schema, table) =>
           store!.dispatch(actions.subscribe({ channel, config: { postgresChanges: [{ event: '*', schema, table }], leaveEvents: true } })),
         unsubscribe: (channel) => store!.dispatch(actions.unsubscribe({ channel })),
         warn,
+        timers,
       })
     : undefined;
   /** A query cache entry of the api as stored. */
@@ -120,6 +125,8 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
       ...(options.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: options.heartbeatIntervalMs }),
       ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
       ...(options.reconnect && { reconnect: options.reconnect, rejoin: options.reconnect }),
+      timers,
+      now,
       onEvent: (event) => {
         try {
           onSocketEvent(event);
@@ -149,7 +156,7 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
   }
 
   function onSocketEvent(event: SocketEvent): void {
-    const at = Date.now();
+    const at = now();
     switch (event.type) {
       case 'status':
         store!.dispatch(
@@ -292,7 +299,7 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
       if (position) positions.push({ channel: name, position });
     }
     const commit = (entries: LivePatch[]) => {
-      if (entries.length > 0 || positions.length > 0) store!.dispatch(actions.changesApplied({ positions, entries, at: Date.now() }, entries.length > 0 ? apiPath : undefined));
+      if (entries.length > 0 || positions.length > 0) store!.dispatch(actions.changesApplied({ positions, entries, at: now() }, entries.length > 0 ? apiPath : undefined));
     };
     if (live) live.flush(commit);
     else commit([]);
@@ -425,7 +432,7 @@ function isAction(action: unknown): action is UnknownAction {
   return typeof action === 'object' && action !== null && typeof (action as { type?: unknown }).type === 'string';
 }
 
-function randomId(): string {
+function randomId(now: () => number): string {
   const crypto = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
-  return crypto?.randomUUID ? crypto.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  return crypto?.randomUUID ? crypto.randomUUID() : `${now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }

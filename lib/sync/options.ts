@@ -1,7 +1,7 @@
 /** The options of createSyncMiddleware, checked at construction with an error naming the problem. */
 import { compileRequest, type EvaluateOptions } from '../postgrest/evaluate/index.js';
 import { from } from '../postgrest/table.js';
-import type { WebSocketLike } from './phoenix/types.js';
+import type { Timers, WebSocketLike } from './phoenix/types.js';
 
 export interface SyncMiddlewareOptions<ReducerPath extends string = 'sync'> {
   /**
@@ -51,6 +51,14 @@ export interface SyncMiddlewareOptions<ReducerPath extends string = 'sync'> {
   environment?: boolean;
   /** Development warnings (malformed frames, unknown events). Default console.warn outside production. */
   onWarning?: (message: string) => void;
+  /**
+   * setTimeout / clearTimeout for every timer of the middleware and its socket (heartbeats, push
+   * timeouts, reconnect backoff, the live fetch gate), so tests can drive them with fake timers.
+   * Default the global ones.
+   */
+  timers?: Timers;
+  /** The clock actions' `at` and latencies read. Default Date.now. */
+  now?: () => number;
 }
 
 /** Development warnings go to console.warn outside production. */
@@ -67,6 +75,10 @@ export function validateOptions(options: SyncMiddlewareOptions<string>): void {
   if (options.apiKey !== undefined && typeof options.apiKey !== 'string') throw new TypeError('createSyncMiddleware: apiKey must be a string');
   if (options.getToken !== undefined && typeof options.getToken !== 'function') throw new TypeError('createSyncMiddleware: getToken must be a function');
   if (options.WebSocket !== undefined && typeof options.WebSocket !== 'function') throw new TypeError('createSyncMiddleware: WebSocket must be a constructor');
+  if (options.timers !== undefined && (options.timers === null || typeof options.timers.setTimeout !== 'function' || typeof options.timers.clearTimeout !== 'function')) {
+    throw new TypeError('createSyncMiddleware: timers must have setTimeout and clearTimeout functions');
+  }
+  if (options.now !== undefined && typeof options.now !== 'function') throw new TypeError('createSyncMiddleware: now must be a function returning milliseconds');
   if (options.database !== undefined) {
     try {
       compileRequest(from('any').toRequest(), {}, options.database);

@@ -8,7 +8,8 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 /** realtime-js's default since 2.91. */
 export const DEFAULT_VSN: Vsn = '2.0.0';
 
-const globalTimers: Timers = {
+/** The global setTimeout / clearTimeout, the default wherever timers are injectable. */
+export const globalTimers: Timers = {
   setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
 };
