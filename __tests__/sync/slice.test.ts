@@ -121,3 +121,21 @@ describe('channel error', () => {
     expect(state.channels.room!.error).toBeNull();
   });
 });
+
+describe('connection status: the socket machine\'s transitions, not the slice\'s own', () => {
+  it.each([
+    ['idle', 'connecting'],
+    ['closed', 'connecting'],
+    ['connecting', 'connecting'],
+    ['open', 'open'],
+    // A connect while a reconnect waits out its backoff skips the rest of it (machines.ts).
+    ['reconnecting', 'connecting'],
+  ] as const)('connect from %s mirrors %s, and disconnect from there is closed', (from, expected) => {
+    const at = 1;
+    const before = from === 'idle' ? initialSyncState : run(actions.connectionChanged({ status: from, at }));
+    expect(before.connection.status).toBe(from);
+    const connected = reducer(before, actions.connect());
+    expect(connected.connection.status).toBe(expected);
+    expect(reducer(connected, actions.disconnect()).connection.status).toBe('closed');
+  });
+});

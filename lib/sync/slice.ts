@@ -24,9 +24,12 @@
  */
 import { createAction, createSlice, type PayloadAction } from '@reduxjs/toolkit';
 import { livePatchesMeta, type LivePatch } from '../api/liveContract.js';
+import { connectionTransition, type ChannelState, type ConnectionState } from './phoenix/machines.js';
 
-export type ConnectionStatus = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
-export type ChannelStatus = 'joining' | 'joined' | 'leaving' | 'closed' | 'errored';
+/** The socket's connection state (phoenix/machines.ts), or `idle` before the first connect. */
+export type ConnectionStatus = 'idle' | ConnectionState;
+/** The socket's channel state (phoenix/machines.ts). */
+export type ChannelStatus = ChannelState;
 
 /** One `postgres_changes` binding, as the Supabase protocol spells it. */
 export interface PostgresChangesBinding {
@@ -188,11 +191,14 @@ export function createSyncSlice(reducerPath: string, actions: SyncActions) {
     reducers: {},
     extraReducers: (builder) => {
       builder
+        // What the socket's own machine does with the command, mirrored at once (its status events follow).
         .addCase(actions.connect, (state) => {
-          if (state.connection.status === 'idle' || state.connection.status === 'closed') state.connection.status = 'connecting';
+          const status = state.connection.status;
+          state.connection.status = connectionTransition(status === 'idle' ? 'closed' : status, 'connect');
         })
         .addCase(actions.disconnect, (state) => {
-          state.connection.status = 'closed';
+          const status = state.connection.status;
+          state.connection.status = connectionTransition(status === 'idle' ? 'closed' : status, 'disconnect');
           for (const channel of Object.values(state.channels)) {
             channel.status = 'closed';
             channel.changesLive = false;

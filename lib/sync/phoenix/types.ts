@@ -1,6 +1,7 @@
 /** The socket's public contract: options, observable events, and the WebSocket it drives. */
 import type { Vsn } from './serializer.js';
 import type { BackoffPolicy, RandomSource } from './backoff.js';
+import type { ChannelState, ConnectionState } from './machines.js';
 
 /** What the socket needs of a WebSocket: the browser's, or `ws`'s (which also has `terminate`). */
 export interface WebSocketLike {
@@ -50,8 +51,10 @@ export interface PhoenixSocketOptions {
   now?: () => number;
 }
 
-export type ConnectionStatus = 'connecting' | 'open' | 'closed' | 'reconnecting';
-export type ChannelStatus = 'joining' | 'joined' | 'leaving' | 'closed' | 'errored';
+/** The connection's state (machines.ts). */
+export type ConnectionStatus = ConnectionState;
+/** A channel's state (machines.ts). */
+export type ChannelStatus = ChannelState;
 
 export type SocketEvent =
   | { type: 'status'; status: ConnectionStatus; attempt?: number; delayMs?: number; code?: number; reason?: string }
