@@ -15,5 +15,5 @@ export {
   type UseBroadcastResult,
   type UsePresenceOptions,
   type UsePresenceResult,
-} from './sync';
+} from './hooks';
 export type { PushResult } from '../sync';

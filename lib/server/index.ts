@@ -8,4 +8,4 @@ export { signJwt, verifyJwt, JwtError } from './stack/jwt.js';
 export type { JwtClaims, JwtErrorCode } from './stack/jwt.js';
 export { createRealtimeServer } from './realtime/server.js';
 export type { RealtimeServer, RealtimeServerOptions } from './realtime/server.js';
-export type { ChannelExtension } from './realtime/channels.js';
+export type { ChannelExtension } from './realtime/channels/socketChannels.js';

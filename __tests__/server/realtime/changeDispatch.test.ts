@@ -7,10 +7,10 @@
 import type { KeyedTable, RowText, SubscriberGroup, TableRef, VisibilityChecker } from '../../../lib/server/realtime/authorization/index.js';
 import { createChangeDispatcher } from '../../../lib/server/realtime/changes/dispatch.js';
 import { createSubscriptionRegistry, type Subscription } from '../../../lib/server/realtime/changes/subscriptions.js';
-import { parseJoinConfig } from '../../../lib/server/realtime/joinConfig.js';
+import { parseJoinConfig } from '../../../lib/server/realtime/channels/joinConfig.js';
 import type { ChangeEvent } from '../../../lib/server/realtime/replication/index.js';
-import { formatPosition } from '../../../lib/server/realtime/resumeLog.js';
-import type { JoinedChannel } from '../../../lib/server/realtime/rooms.js';
+import { formatPosition } from '../../../lib/server/realtime/replication/resumeLog.js';
+import type { JoinedChannel } from '../../../lib/server/realtime/channels/rooms.js';
 
 interface Sent {
   topic: string;

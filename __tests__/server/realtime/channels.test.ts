@@ -1,13 +1,13 @@
 /**
  * A socket's channels while a join waits for its authorization (postgres_changes checks the token's
  * role in the database): later messages wait in order, bounded in count and bytes, and a socket that
- * closed meanwhile gets nothing joined. A unit test of channels.ts with a fake peer and extension.
+ * closed meanwhile gets nothing joined. A unit test of channels/socketChannels.ts with a fake peer and extension.
  */
-import { createSocketChannels, MAX_TOPIC_BYTES, MAX_WAITING_BYTES, type ChannelExtension } from '../../../lib/server/realtime/channels.js';
-import type { InboundMessage, PhoenixMessage } from '../../../lib/server/realtime/messages.js';
-import { createPresenceTracker } from '../../../lib/server/realtime/presence.js';
-import { createPresenceChannels } from '../../../lib/server/realtime/presenceChannel.js';
-import { createRooms, type JoinedChannel } from '../../../lib/server/realtime/rooms.js';
+import { createSocketChannels, MAX_TOPIC_BYTES, MAX_WAITING_BYTES, type ChannelExtension } from '../../../lib/server/realtime/channels/socketChannels.js';
+import type { InboundMessage, PhoenixMessage } from '../../../lib/server/realtime/codec/messages.js';
+import { createPresenceTracker } from '../../../lib/server/realtime/presence/tracker.js';
+import { createPresenceChannels } from '../../../lib/server/realtime/presence/channel.js';
+import { createRooms, type JoinedChannel } from '../../../lib/server/realtime/channels/rooms.js';
 import { signJwt } from '../../../lib/server/stack/jwt.js';
 
 const SECRET = 'channels-test-secret-at-least-32-characters';

@@ -7,7 +7,7 @@
 import { jest } from '@jest/globals';
 import { RealtimeClient, type RealtimeChannel, type WebSocketLikeConstructor } from '@supabase/realtime-js';
 import SerializerModule from '@supabase/realtime-js/dist/main/lib/serializer.js';
-import { createCodec, decodeErrorReply, encodeFanout, encodeUserBroadcastFrame, type DecodeResult } from '../../../lib/server/realtime/codec.js';
+import { createCodec, decodeErrorReply, encodeFanout, encodeUserBroadcastFrame, type DecodeResult } from '../../../lib/server/realtime/codec/index.js';
 import { decodeFailure } from '../../../lib/server/realtime/codec/result.js';
 import { RealtimeProtocolError } from '../../../lib/server/realtime/errors.js';
 import {
@@ -19,7 +19,7 @@ import {
   type InboundMessage,
   type PhoenixMessage,
   type Vsn,
-} from '../../../lib/server/realtime/messages.js';
+} from '../../../lib/server/realtime/codec/messages.js';
 import { change, clientMessages, serverMessages } from './fixtures.js';
 
 // Jest's ESM loader hands a CommonJS module's `exports` object to a default import.

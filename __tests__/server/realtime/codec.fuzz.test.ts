@@ -6,9 +6,9 @@
 import { jest } from '@jest/globals';
 import fc from 'fast-check';
 import SerializerModule from '@supabase/realtime-js/dist/main/lib/serializer.js';
-import { createCodec, encodeFanout, type DecodeResult, type RealtimeCodec } from '../../../lib/server/realtime/codec.js';
+import { createCodec, encodeFanout, type DecodeResult, type RealtimeCodec } from '../../../lib/server/realtime/codec/index.js';
 import { RealtimeProtocolError, type RealtimeProtocolErrorCode } from '../../../lib/server/realtime/errors.js';
-import type { PhoenixMessage, Vsn } from '../../../lib/server/realtime/messages.js';
+import type { PhoenixMessage, Vsn } from '../../../lib/server/realtime/codec/messages.js';
 import { clientMessages } from './fixtures.js';
 
 type SerializerClass = typeof SerializerModule;

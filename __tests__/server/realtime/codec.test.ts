@@ -8,9 +8,9 @@ import {
   negotiateVsn,
   rawJson,
   type DecodeResult,
-} from '../../../lib/server/realtime/codec.js';
+} from '../../../lib/server/realtime/codec/index.js';
 import { isRealtimeProtocolError, RealtimeProtocolError, type RealtimeProtocolErrorCode } from '../../../lib/server/realtime/errors.js';
-import { asUserBroadcast, fanoutMessage, userBroadcastMessage, type PhoenixMessage, type Vsn } from '../../../lib/server/realtime/messages.js';
+import { asUserBroadcast, fanoutMessage, userBroadcastMessage, type PhoenixMessage, type Vsn } from '../../../lib/server/realtime/codec/messages.js';
 import { change, clientMessages, serverMessages } from './fixtures.js';
 
 const v1 = createCodec('1.0.0');

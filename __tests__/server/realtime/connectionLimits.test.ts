@@ -1,12 +1,12 @@
 /**
- * Per-connection limits (issue 10 §4, limits.ts): channels held, joins per second, broadcast and
+ * Per-connection limits (issue 10 §4, channels/limits.ts): channels held, joins per second, broadcast and
  * presence pushes per second, bindings per join, presence payload size; every refusal with its
  * exact text, flooders closed with 1008 while everyone else goes on, and each limit counted per
  * connection. Rates are hit by bursts sent in one go, never by timing.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRealtimeServer } from '../../../lib/server/realtime/server.js';
-import { DEFAULT_CONNECTION_LIMITS, createConnectionLimiter, TOO_MANY_CHANNELS, TOO_MANY_JOINS, TOO_MANY_MESSAGES } from '../../../lib/server/realtime/limits.js';
+import { DEFAULT_CONNECTION_LIMITS, createConnectionLimiter, TOO_MANY_CHANNELS, TOO_MANY_JOINS, TOO_MANY_MESSAGES } from '../../../lib/server/realtime/channels/limits.js';
 import { eventually } from '../../support/eventually.js';
 import { SECRET, startError, startHarness, subscribe, uniqueName, waitFor, type Harness, type RawSocket } from './realtimeHarness.js';
 

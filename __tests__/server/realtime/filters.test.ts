@@ -17,7 +17,7 @@ import {
   type FilterCondition,
   type ParsedFilter,
   type RowText,
-} from '../../../lib/server/realtime/filters';
+} from '../../../lib/server/realtime/filters/index';
 import { testStack } from '../../support/stack';
 
 function parsed(filter: string | undefined): ParsedFilter {

@@ -2,7 +2,7 @@
  * Protocol messages for the codec tests, one per event shape of docs/realtime-protocol.md
  * (§1.4 control events, §2.2–2.5 join / postgres_changes / system, §3 presence, §4 broadcast).
  */
-import { channelLifecycle, channelPush, fanoutMessage, replyTo, type PhoenixMessage } from '../../../lib/server/realtime/messages.js';
+import { channelLifecycle, channelPush, fanoutMessage, replyTo, type PhoenixMessage } from '../../../lib/server/realtime/codec/messages.js';
 
 const topic = 'realtime:room';
 const binding = { event: '*', schema: 'public', table: 'todos', filter: 'id=eq.1' };

@@ -1,7 +1,7 @@
 /** Join payload validation and realtime's token rules: the pure parts under the channel layer. */
 import { describe, expect, it } from '@jest/globals';
-import { bindingId, parseJoinConfig } from '../../../lib/server/realtime/joinConfig.js';
-import { CLAIMS_REQUIRED_MESSAGE, checkRealtimeToken } from '../../../lib/server/realtime/tokens.js';
+import { bindingId, parseJoinConfig } from '../../../lib/server/realtime/channels/joinConfig.js';
+import { CLAIMS_REQUIRED_MESSAGE, checkRealtimeToken } from '../../../lib/server/realtime/channels/tokens.js';
 import { signJwt } from '../../../lib/server/stack/jwt.js';
 
 describe('parseJoinConfig', () => {

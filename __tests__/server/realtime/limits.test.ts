@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { WebSocket } from 'ws';
-import { createPresenceTracker } from '../../../lib/server/realtime/presence.js';
-import { createSendBudget, SendBudgetError, type SendBudget, type SendBudgetMember } from '../../../lib/server/realtime/sendBudget.js';
+import { createPresenceTracker } from '../../../lib/server/realtime/presence/tracker.js';
+import { createSendBudget, SendBudgetError, type SendBudget, type SendBudgetMember } from '../../../lib/server/realtime/transport/sendBudget.js';
 import { startError, startHarness, subscribe, uniqueName, waitFor, type Harness, type RawSocket } from './realtimeHarness.js';
 
 const MiB = 1024 * 1024;

@@ -2,11 +2,11 @@
  * pgoutput text → JSON, checked against the real PostgreSQL: for each value, its text output (what
  * pgoutput sends) converted by toJsonValue must deep-equal JSON.parse of to_json(value) (what
  * PostgREST returns). The session uses the settings the replication connection must use
- * (pgValues.ts module notes): DateStyle ISO, MDY; IntervalStyle postgres; the server's TimeZone.
+ * (replication/pgValues.ts module notes): DateStyle ISO, MDY; IntervalStyle postgres; the server's TimeZone.
  */
 import fc from 'fast-check';
 import pg from 'pg';
-import { converterFor, toJsonValue, type CompositeAttribute } from '../../../lib/server/realtime/pgValues';
+import { converterFor, toJsonValue, type CompositeAttribute } from '../../../lib/server/realtime/replication/pgValues';
 import { testStack } from '../../support/stack';
 
 const SESSION_OPTIONS = '-c DateStyle=ISO,MDY -c IntervalStyle=postgres -c extra_float_digits=1 -c bytea_output=hex -c TimeZone=UTC';

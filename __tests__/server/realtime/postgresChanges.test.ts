@@ -6,7 +6,7 @@
 import { RealtimeClient, type RealtimeChannel, type RealtimePostgresChangesPayload } from '@supabase/realtime-js';
 import pg from 'pg';
 import { WebSocket } from 'ws';
-import { comparePositions, isStreamPosition } from '../../../lib/server/realtime/resumeLog.js';
+import { comparePositions, isStreamPosition } from '../../../lib/server/realtime/replication/resumeLog.js';
 import { startStack, type Stack } from '../../../lib/server/stack/index.js';
 import { subscribe, waitFor } from './realtimeHarness';
 

@@ -14,7 +14,7 @@ import {
   type PresenceDiff,
   type PresenceState,
   type PresenceTracker,
-} from '../../../lib/server/realtime/presence';
+} from '../../../lib/server/realtime/presence/tracker';
 
 function counterRefs(): () => string {
   let n = 0;

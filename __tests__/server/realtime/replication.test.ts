@@ -17,7 +17,7 @@ import {
   type ReplicationStream,
 } from '../../../lib/server/realtime/replication/index.js';
 import { decodePgoutput } from '../../../lib/server/realtime/replication/pgoutput.js';
-import { comparePositions, parsePosition } from '../../../lib/server/realtime/resumeLog.js';
+import { comparePositions, parsePosition } from '../../../lib/server/realtime/replication/resumeLog.js';
 import { testStack } from '../../support/stack';
 
 const suffix = randomBytes(4).toString('hex');

@@ -10,7 +10,7 @@ import {
   ResumeLogError,
   type ResumeLog,
   type StreamPosition,
-} from '../../../lib/server/realtime/resumeLog';
+} from '../../../lib/server/realtime/replication/resumeLog';
 
 const pos = (lsn: string | bigint, seq = 0): StreamPosition => formatPosition(lsn, seq);
 

@@ -1,9 +1,9 @@
 /**
- * The pre-framed WebSocket frames the connection layer writes beside ws (transport.ts wireFrame):
+ * The pre-framed WebSocket frames the connection layer writes beside ws (transport/transport.ts wireFrame):
  * ws's own Receiver must read them back exactly, for text and binary, at each length encoding.
  */
 import * as ws from 'ws';
-import { wireFrame } from '../../../lib/server/realtime/transport.js';
+import { wireFrame } from '../../../lib/server/realtime/transport/transport.js';
 
 /** ws's frame parser (exported by ws, not declared by @types/ws). */
 interface FrameReceiver {

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import SerializerModule from '@supabase/realtime-js/dist/main/lib/serializer.js';
-import { createCodec, encodeUserBroadcastFrame } from '../../../lib/server/realtime/codec.js';
+import { createCodec, encodeUserBroadcastFrame } from '../../../lib/server/realtime/codec/index.js';
 import { decodeFrame, encodeFrame, type PhoenixMessage } from '../../../lib/sync/phoenix/serializer.js';
 
 // Jest's ESM loader hands a CommonJS module's `exports` object to a default import.

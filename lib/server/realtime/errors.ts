@@ -3,7 +3,7 @@
  * other realtime modules add their codes here, grouped under a comment naming the module.
  */
 export type RealtimeProtocolErrorCode =
-  // --- frame codec (codec.ts, codec/*) ---
+  // --- frame codec (codec/*) ---
   /** A frame larger than the codec's `maxFrameBytes`; rejected before any parsing. */
   | 'FRAME_TOO_LARGE'
   /** A text frame (or a JSON part of a binary frame) that is not valid JSON. */

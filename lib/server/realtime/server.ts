@@ -3,20 +3,20 @@
  * rooms and presence every socket shares, and postgres_changes when given a `databaseUrl`.
  */
 import { randomUUID } from 'node:crypto';
-import { createCodec, DEFAULT_MAX_FRAME_BYTES } from './codec.js';
-import type { ChannelContext, ChannelExtension } from './channels.js';
-import { serveConnection } from './connection.js';
+import { createCodec, DEFAULT_MAX_FRAME_BYTES } from './codec/index.js';
+import type { ChannelContext, ChannelExtension } from './channels/socketChannels.js';
+import { serveConnection } from './transport/connection.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './changes/dispatch.js';
 import { createPostgresChanges, DEFAULT_FILTER_TIMEOUT_MS, DEFAULT_PUBLICATION, DEFAULT_RESUME_LOG_SIZE, type PostgresChanges } from './changes/extension.js';
-import { sendDatabaseBroadcast } from './broadcast.js';
-import { startMessageRetention, DEFAULT_MESSAGE_RETENTION_MS, type MessageRetention } from './messageRetention.js';
-import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './limits.js';
-import { createPresenceTracker, DEFAULT_MAX_PRESENCE_BYTES_PER_CONNECTION, DEFAULT_MAX_PRESENCE_PAYLOAD_BYTES } from './presence.js';
-import { createPrivateChannels } from './privateChannels.js';
-import { createPresenceChannels } from './presenceChannel.js';
-import { createRooms } from './rooms.js';
-import { createSendBudget, DEFAULT_MAX_TOTAL_BUFFERED_BYTES } from './sendBudget.js';
-import { startTransport } from './transport.js';
+import { sendDatabaseBroadcast } from './channels/broadcast.js';
+import { startMessageRetention, DEFAULT_MESSAGE_RETENTION_MS, type MessageRetention } from './channels/messageRetention.js';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './channels/limits.js';
+import { createPresenceTracker, DEFAULT_MAX_PRESENCE_BYTES_PER_CONNECTION, DEFAULT_MAX_PRESENCE_PAYLOAD_BYTES } from './presence/tracker.js';
+import { createPrivateChannels } from './channels/privateChannels.js';
+import { createPresenceChannels } from './presence/channel.js';
+import { createRooms } from './channels/rooms.js';
+import { createSendBudget, DEFAULT_MAX_TOTAL_BUFFERED_BYTES } from './transport/sendBudget.js';
+import { startTransport } from './transport/transport.js';
 
 export interface RealtimeServerOptions {
   /** HS256 secret of the `apikey` and `access_token` JWTs. */
@@ -125,7 +125,7 @@ export interface RealtimeServerOptions {
   /**
    * `broadcast` and `presence` pushes per second per connection (a token bucket with one second's
    * burst); a push past it is not forwarded and gets the error reply `MessagePerSecondRateLimitReached:
-   * Too many messages per second` (when it has a ref). Default 200 (limits.ts says why).
+   * Too many messages per second` (when it has a ref). Default 200 (channels/limits.ts says why).
    *
    * Flooders: a connection refused by this or `maxJoinsPerSecond` more times than that rate within
    * one second of its first refusal is closed with 1008 and a reason naming the limit.

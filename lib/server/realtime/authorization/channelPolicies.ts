@@ -12,7 +12,7 @@ import type pg from 'pg';
 import { roleIsUsable } from './catalog.js';
 import { claimSettings, claimSettingNames } from './checkSql.js';
 import { canonicalJson } from './groupKey.js';
-import type { ChannelPolicies } from '../rooms.js';
+import type { ChannelPolicies } from '../channels/rooms.js';
 import type { JwtClaims } from '../../stack/jwt.js';
 
 /** Why a private join can't be decided at all (as opposed to refused by the policies). */

@@ -4,7 +4,7 @@
  * arrive as bind parameters, never spliced into SQL.
  */
 import type { Queryable } from '../authorization/index.js';
-import type { FilterColumn } from '../filters.js';
+import type { FilterColumn } from '../filters/index.js';
 import type { SqlColumnType } from './sqlFilter.js';
 
 export interface PublishedTable {

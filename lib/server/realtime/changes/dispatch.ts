@@ -26,12 +26,12 @@
  * into one dispatch (up to MAX_MERGED_EVENTS), so under load the per-batch costs (catalog reads,
  * one check query per subscriber group) are paid once per burst instead of once per transaction.
  */
-import { encodeFanout, rawJson, type FanoutFrames } from '../codec.js';
+import { encodeFanout, rawJson, type FanoutFrames } from '../codec/index.js';
 import type { RowText, SubscriberGroup, VisibilityChecker } from '../authorization/index.js';
-import { EVENT } from '../messages.js';
+import { EVENT } from '../codec/messages.js';
 import type { ChangeEvent } from '../replication/index.js';
-import type { StreamPosition } from '../resumeLog.js';
-import type { JoinedChannel } from '../rooms.js';
+import type { StreamPosition } from '../replication/resumeLog.js';
+import type { JoinedChannel } from '../channels/rooms.js';
 import { dataJson, UNAUTHORIZED_ERROR, withheldJson, type DeliveredType, type Visible } from './payloads.js';
 import type { SqlFilter } from './sqlFilter.js';
 import { FilterTimeoutError } from './sqlFilter.js';

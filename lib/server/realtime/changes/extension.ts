@@ -7,15 +7,15 @@
 import pg from 'pg';
 import { createVisibilityChecker, roleExists, roleIsUsable } from '../authorization/index.js';
 import { afterDdl, createCatalogVersions, DDL_MESSAGE_PREFIX, installDdlEventTrigger } from '../authorization/catalogEvents.js';
-import type { ChannelExtension } from '../channels.js';
-import { channelPush, EVENT } from '../messages.js';
+import type { ChannelExtension } from '../channels/socketChannels.js';
+import { channelPush, EVENT } from '../codec/messages.js';
 import { createReplicationStream, type ReplicationStream } from '../replication/index.js';
-import type { JoinedChannel } from '../rooms.js';
-import { createResumeLog, type StreamPosition } from '../resumeLog.js';
+import type { JoinedChannel } from '../channels/rooms.js';
+import { createResumeLog, type StreamPosition } from '../replication/resumeLog.js';
 import type { ChangeEvent } from '../replication/index.js';
 import { createChangeDispatcher } from './dispatch.js';
 import { createSubscriptionRegistry, validateBindings, ABANDONED, type Subscription } from './subscriptions.js';
-import type { ChannelPeer } from '../rooms.js';
+import type { ChannelPeer } from '../channels/rooms.js';
 import type { ColumnDescription } from './catalog.js';
 import { TOPIC_PREFIX } from '../../../protocol/phoenix.js';
 

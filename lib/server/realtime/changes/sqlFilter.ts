@@ -14,7 +14,7 @@
  * of time throws FilterTimeoutError, and the server refuses it for its subscribers.
  */
 import type { Queryable } from '../authorization/index.js';
-import { SQL_OPERATORS, type FilterCondition, type RowPredicate, type RowText, type SqlCondition } from '../filters.js';
+import { SQL_OPERATORS, type FilterCondition, type RowPredicate, type RowText, type SqlCondition } from '../filters/index.js';
 
 /** How a column is named in SQL casts: its base type without typmod and its collation, both quoted by PostgreSQL. */
 export interface SqlColumnType {

@@ -8,9 +8,9 @@
  * the hidden value is. The same for `select`, and a table the role may not read at all is refused.
  */
 import type { Queryable } from '../authorization/index.js';
-import { compileFilter, parseFilter, type RowPredicate } from '../filters.js';
-import type { PostgresBinding } from '../joinConfig.js';
-import type { JoinedChannel } from '../rooms.js';
+import { compileFilter, parseFilter, type RowPredicate } from '../filters/index.js';
+import type { PostgresBinding } from '../channels/joinConfig.js';
+import type { JoinedChannel } from '../channels/rooms.js';
 import { loadPublishedTable, schemaExists, type ColumnDescription, type PublishedTable } from './catalog.js';
 import { compileSqlFilter, type SqlFilter } from './sqlFilter.js';
 

@@ -13,7 +13,7 @@
  */
 import { subscriberGroupKey, type SubscriberGroup } from '../authorization/index.js';
 import type { ChangeEvent } from '../replication/index.js';
-import type { JoinedChannel } from '../rooms.js';
+import type { JoinedChannel } from '../channels/rooms.js';
 import type { SqlFilter } from './sqlFilter.js';
 import type { Subscription } from './subscriptions.js';
 

@@ -5,7 +5,7 @@
  */
 import { Buffer, isUtf8 } from 'node:buffer';
 import { RealtimeProtocolError } from '../errors.js';
-import { EVENT, isBinaryPayload, type InboundMessage, type UserBroadcast } from '../messages.js';
+import { EVENT, isBinaryPayload, type InboundMessage, type UserBroadcast } from './messages.js';
 import type { FrameLimits } from './frame.js';
 import { parseClientJson } from './json.js';
 import { decodeFailure, type DecodeResult, type FrameIdentity } from './result.js';

@@ -3,7 +3,7 @@
  * every socket of one vsn, so the server builds its frame once per (topic, event, payload, vsn)
  * instead of once per socket. Supabase caches the same way (`message_dispatcher.ex`).
  */
-import { fanoutMessage, type PhoenixMessage, type Vsn } from '../messages.js';
+import { fanoutMessage, type PhoenixMessage, type Vsn } from './messages.js';
 import { payloadJson } from './json.js';
 import { checkOutbound, hasBinaryUserPayload } from './outbound.js';
 import { encodeV1Text } from './v1.js';

@@ -1,5 +1,5 @@
 import { kindOf, RealtimeProtocolError } from '../errors.js';
-import { EVENT, isBinaryPayload, type PhoenixMessage } from '../messages.js';
+import { EVENT, isBinaryPayload, type PhoenixMessage } from './messages.js';
 
 /**
  * Checks the fields of a message the server is about to send. A failure is a bug in the server, not

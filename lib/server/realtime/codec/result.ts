@@ -1,5 +1,5 @@
 import { kindOf, RealtimeProtocolError } from '../errors.js';
-import type { InboundMessage } from '../messages.js';
+import type { InboundMessage } from './messages.js';
 
 /** What `decode` could read of a rejected frame, so the server can address an error reply to the push. */
 export interface FrameIdentity {

@@ -4,7 +4,7 @@
  * like Phoenix's V1 serializer, because a v1 client never needs the join_ref back.
  */
 import { RealtimeProtocolError } from '../errors.js';
-import type { PhoenixMessage } from '../messages.js';
+import type { PhoenixMessage } from './messages.js';
 import { frameText, type FrameData, type FrameLimits } from './frame.js';
 import { parseClientJson, payloadJson } from './json.js';
 import { decodeFailure, validateEnvelope, type DecodeResult } from './result.js';

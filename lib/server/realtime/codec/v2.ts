@@ -3,7 +3,7 @@
  * payload]` both ways, binary kind 3 in, binary kind 4 out for binary user broadcasts only.
  */
 import { RealtimeProtocolError } from '../errors.js';
-import { asUserBroadcast, type PhoenixMessage } from '../messages.js';
+import { asUserBroadcast, type PhoenixMessage } from './messages.js';
 import { decodeBinaryFrame, encodeUserBroadcastFrame } from './binary.js';
 import { frameBytes, frameText, type FrameData, type FrameLimits } from './frame.js';
 import { parseClientJson, payloadJson } from './json.js';

@@ -13,7 +13,7 @@
  * time, which is the same field of the same transaction that Commit repeats; Begin has it before the
  * first change, so each event is built complete in one pass.
  */
-import { formatPosition } from '../resumeLog.js';
+import { formatPosition } from './resumeLog.js';
 import { ReplicationError } from './errors.js';
 import { type PgoutputMessage, type TupleText } from './pgoutput.js';
 import type { RelationShape } from './relations.js';

@@ -18,7 +18,7 @@
  * Relation that needs one wait in a backlog, in order, until it is answered.
  */
 import { LogicalReplicationService } from 'pg-logical-replication';
-import { parseLsn } from '../resumeLog.js';
+import { parseLsn } from './resumeLog.js';
 import { TransactionAssembler, type CommittedTransaction } from './changes.js';
 import { describeCause, ReplicationError } from './errors.js';
 import type { PgoutputMessage } from './pgoutput.js';

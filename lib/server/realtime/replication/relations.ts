@@ -15,7 +15,7 @@
  * columns, with NOTHING none, so then the key is read from pg_index.
  */
 import type pg from 'pg';
-import { converterFor, type CompositeAttribute, type PgValueConverter } from '../pgValues.js';
+import { converterFor, type CompositeAttribute, type PgValueConverter } from './pgValues.js';
 import type { PgoutputMessage, ReplicaIdentity } from './pgoutput.js';
 import type { ChangeColumn } from './types.js';
 

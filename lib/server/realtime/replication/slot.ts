@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { PgoutputPlugin } from 'pg-logical-replication';
 import { ReplicationError } from './errors.js';
-import { parseLsn } from '../resumeLog.js';
+import { parseLsn } from './resumeLog.js';
 import { decodePgoutput } from './pgoutput.js';
 
 const SLOT_NAME_PATTERN = /^[a-z0-9_]{1,50}$/;

@@ -9,7 +9,7 @@
  * backoff schedule, and reports `live` with the new start position once a new slot streams.
  */
 import pg from 'pg';
-import { formatPosition, type StreamPosition } from '../resumeLog.js';
+import { formatPosition, type StreamPosition } from './resumeLog.js';
 import type { CommittedTransaction } from './changes.js';
 import { openReplicationConnection, APPLICATION_NAME, type ReplicationConnection } from './connection.js';
 import { describeCause, isReplicationError, ReplicationError } from './errors.js';

@@ -1,5 +1,5 @@
 /** The replication stream's public types: what it delivers and how it is configured. */
-import type { StreamPosition } from '../resumeLog.js';
+import type { StreamPosition } from './resumeLog.js';
 import type { ReplicationError } from './errors.js';
 
 /** One column of the changed table, as Supabase lists it in `columns`. */

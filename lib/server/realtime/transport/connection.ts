@@ -6,10 +6,10 @@
  * other socket is touched.
  */
 import type { WebSocket } from 'ws';
-import { decodeErrorReply, type RealtimeCodec } from './codec.js';
-import { createSocketChannels, type ChannelContext } from './channels.js';
-import { EVENT, PHOENIX_TOPIC, replyTo, type InboundMessage, type PhoenixMessage } from './messages.js';
-import type { ChannelPeer } from './rooms.js';
+import { decodeErrorReply, type RealtimeCodec } from '../codec/index.js';
+import { createSocketChannels, type ChannelContext } from '../channels/socketChannels.js';
+import { EVENT, PHOENIX_TOPIC, replyTo, type InboundMessage, type PhoenixMessage } from '../codec/messages.js';
+import type { ChannelPeer } from '../channels/rooms.js';
 import type { SendBudget } from './sendBudget.js';
 import { rawSocketOf, wireFrame } from './transport.js';
 

@@ -3,10 +3,10 @@
  * uuid and the string types. Types missing here (jsonb, arrays, ranges, enums, interval, name,
  * citext, time ...) are compared by PostgreSQL, never approximated.
  */
-import { dateDomain, timestampDomain, timestamptzDomain } from '../../protocol/pgDateTime.js';
-import { float4Domain, float8Domain } from '../../protocol/pgFloat.js';
-import { int2Domain, int4Domain, int8Domain, numericDomain } from '../../protocol/pgNumeric.js';
-import { invalidSyntax, trimCSpace, ValueRejected, type ValueDomain } from '../../protocol/pgValueDomain.js';
+import { dateDomain, timestampDomain, timestamptzDomain } from '../../../protocol/pgDateTime.js';
+import { float4Domain, float8Domain } from '../../../protocol/pgFloat.js';
+import { int2Domain, int4Domain, int8Domain, numericDomain } from '../../../protocol/pgNumeric.js';
+import { invalidSyntax, trimCSpace, ValueRejected, type ValueDomain } from '../../../protocol/pgValueDomain.js';
 
 /** boolin: t/true/y/yes/on/1 and f/false/n/no/off/0, any case, any unambiguous prefix of the words. */
 function parseBool(input: string): boolean | ValueRejected {

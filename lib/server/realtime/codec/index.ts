@@ -2,18 +2,18 @@
  * The frame codec: bytes on a WebSocket ⇄ `PhoenixMessage`, for vsn 1.0.0 and 2.0.0
  * (docs/realtime-protocol.md §1.2–1.4). Pure: no I/O, no state beyond its options.
  */
-import { RealtimeProtocolError } from './errors.js';
+import { RealtimeProtocolError } from '../errors.js';
 import { DEFAULT_VSN, replyTo, type PhoenixMessage, type ReplyPayload, type Vsn } from './messages.js';
-import type { FrameData, FrameLimits } from './codec/frame.js';
-import type { DecodeFailure, DecodeResult } from './codec/result.js';
-import { decodeV1, encodeV1 } from './codec/v1.js';
-import { decodeV2, encodeV2 } from './codec/v2.js';
+import type { FrameData, FrameLimits } from './frame.js';
+import type { DecodeFailure, DecodeResult } from './result.js';
+import { decodeV1, encodeV1 } from './v1.js';
+import { decodeV2, encodeV2 } from './v2.js';
 
-export type { FrameData } from './codec/frame.js';
-export type { DecodeFailure, DecodeResult, FrameIdentity } from './codec/result.js';
-export { encodeFanout, type FanoutFrames } from './codec/fanout.js';
-export { rawJson, type RawJson } from './codec/json.js';
-export { encodeUserBroadcastFrame, BINARY_KIND, PAYLOAD_ENCODING, MAX_HEADER_STRING_BYTES } from './codec/binary.js';
+export type { FrameData } from './frame.js';
+export type { DecodeFailure, DecodeResult, FrameIdentity } from './result.js';
+export { encodeFanout, type FanoutFrames } from './fanout.js';
+export { rawJson, type RawJson } from './json.js';
+export { encodeUserBroadcastFrame, BINARY_KIND, PAYLOAD_ENCODING, MAX_HEADER_STRING_BYTES } from './binary.js';
 
 /** Supabase Realtime's `max_frame_size`. */
 export const DEFAULT_MAX_FRAME_BYTES = 5_000_000;

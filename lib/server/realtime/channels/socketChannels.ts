@@ -6,18 +6,18 @@
  * A join is answered only once every extension authorized it (postgres_changes checks the token's
  * role in the database), and so is a refresh that changes the role. Like a Phoenix socket, which
  * waits for a channel's join before reading its next message, the socket's later messages wait
- * (in order, bounded) until then; heartbeats are answered meanwhile (connection.ts).
+ * (in order, bounded) until then; heartbeats are answered meanwhile (transport/connection.ts).
  */
-import { unusableClaims } from './authorization/claims.js';
+import { unusableClaims } from '../authorization/claims.js';
 import { handleBroadcast } from './broadcast.js';
 import { parseJoinConfig } from './joinConfig.js';
 import { createConnectionLimiter, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './limits.js';
-import { channelLifecycle, channelPush, EVENT, replyTo, type InboundMessage } from './messages.js';
-import type { PresenceChannels } from './presenceChannel.js';
+import { channelLifecycle, channelPush, EVENT, replyTo, type InboundMessage } from '../codec/messages.js';
+import type { PresenceChannels } from '../presence/channel.js';
 import { roomKey, type ChannelPeer, type JoinedChannel, type Rooms } from './rooms.js';
 import { checkRealtimeToken, expiredMessage, type AcceptedToken } from './tokens.js';
-import type { JwtClaims } from '../stack/jwt.js';
-import { TOPIC_PREFIX } from '../../protocol/phoenix.js';
+import type { JwtClaims } from '../../stack/jwt.js';
+import { TOPIC_PREFIX } from '../../../protocol/phoenix.js';
 
 /** setTimeout's largest delay; longer expiries re-arm when it fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;

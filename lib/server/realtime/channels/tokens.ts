@@ -3,8 +3,8 @@
  * authorization/claims.ts does the checking (HS256, `role` and integer `exp`, Supabase's wording);
  * this adapter gives the transport its message forms (`Missing JWT`, `Invalid JWT: ...`).
  */
-import type { JwtClaims } from '../stack/jwt.js';
-import { claimsFromToken, CLAIMS_REQUIRED_MESSAGE } from './authorization/claims.js';
+import type { JwtClaims } from '../../stack/jwt.js';
+import { claimsFromToken, CLAIMS_REQUIRED_MESSAGE } from '../authorization/claims.js';
 
 export { CLAIMS_REQUIRED_MESSAGE };
 

@@ -1,5 +1,5 @@
 /**
- * postgres_changes filters: parse a binding's `filter` (filterParser.ts) and compile it against the
+ * postgres_changes filters: parse a binding's `filter` (parser.ts) and compile it against the
  * table's columns into a predicate over a row's text values as pgoutput sends them, with
  * PostgreSQL's semantics for the column type. Where only PostgreSQL can answer exactly (collations,
  * types without an exact comparison here, value forms we do not read), the compiled filter says
@@ -9,14 +9,14 @@
  * condition is true (a NULL column never passes eq/neq/lt/.../in, nor their negation). `in` is
  * `= any(array)`: a NULL element makes a miss NULL, and an empty list is false even for NULL.
  */
-import { domainFor } from './filterDomains.js';
-import { RealtimeFilterError } from './filterErrors.js';
-import type { FilterCondition, FilterOperator, ParsedFilter } from './filterParser.js';
-import { NEEDS_SQL, ValueRejected, type ValueDomain } from '../../protocol/pgValueDomain.js';
+import { domainFor } from './domains.js';
+import { RealtimeFilterError } from './errors.js';
+import type { FilterCondition, FilterOperator, ParsedFilter } from './parser.js';
+import { NEEDS_SQL, ValueRejected, type ValueDomain } from '../../../protocol/pgValueDomain.js';
 
-export { parseFilter, FILTER_OPERATORS, MAX_IN_VALUES, MAX_FILTER_LENGTH, MAX_CONDITIONS } from './filterParser.js';
-export type { FilterCondition, FilterOperator, IsValue, ParsedFilter } from './filterParser.js';
-export { RealtimeFilterError, isRealtimeFilterError, type RealtimeFilterErrorCode } from './filterErrors.js';
+export { parseFilter, FILTER_OPERATORS, MAX_IN_VALUES, MAX_FILTER_LENGTH, MAX_CONDITIONS } from './parser.js';
+export type { FilterCondition, FilterOperator, IsValue, ParsedFilter } from './parser.js';
+export { RealtimeFilterError, isRealtimeFilterError, type RealtimeFilterErrorCode } from './errors.js';
 
 export interface FilterColumn {
   name: string;

@@ -3,12 +3,12 @@
  * puts it on the wire. See docs/realtime-protocol.md §1.2–1.4 and §2.
  */
 
-import { EVENT, PHOENIX_DEFAULT_VSN, PHOENIX_TOPIC, type BroadcastEnvelope, type PhoenixMessage, type ReplyPayload, type ReplyStatus, type Vsn } from '../../protocol/phoenix.js';
+import { EVENT, PHOENIX_DEFAULT_VSN, PHOENIX_TOPIC, type BroadcastEnvelope, type PhoenixMessage, type ReplyPayload, type ReplyStatus, type Vsn } from '../../../protocol/phoenix.js';
 
 // The wire model both sides share (lib/protocol), re-exported for the server's modules.
 export { EVENT, PHOENIX_TOPIC, PHOENIX_DEFAULT_VSN as DEFAULT_VSN };
 export type { BroadcastEnvelope, PhoenixMessage, ReplyPayload, ReplyStatus, Vsn };
-export type { RealtimeEventName } from '../../protocol/phoenix.js';
+export type { RealtimeEventName } from '../../../protocol/phoenix.js';
 
 /** A message decoded from a client: the payload is always a JSON object (or a broadcast envelope holding bytes). */
 export type InboundMessage = PhoenixMessage<Record<string, unknown>>;

@@ -5,7 +5,7 @@
  * us exactly what those functions print, so they follow the output rules (stricter than the input
  * rules) and need not accept every literal PostgreSQL would.
  */
-import { readArrayLiteral, type ArrayElement } from '../../protocol/pgArrayLiteral.js';
+import { readArrayLiteral, type ArrayElement } from '../../../protocol/pgArrayLiteral.js';
 
 /** Turns one element's text (null for SQL NULL) into its JSON value. */
 export type ElementReader = (text: string | null) => unknown;

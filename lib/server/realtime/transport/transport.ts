@@ -8,9 +8,9 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { negotiateVsn } from './codec.js';
-import type { Vsn } from './messages.js';
-import { checkRealtimeToken } from './tokens.js';
+import { negotiateVsn } from '../codec/index.js';
+import type { Vsn } from '../codec/messages.js';
+import { checkRealtimeToken } from '../channels/tokens.js';
 
 export const SOCKET_PATHS: readonly string[] = ['/socket/websocket', '/realtime/v1/websocket'];
 

@@ -3,10 +3,10 @@
  * channels of one name never see each other (Supabase's `tenant_topic/3`). Broadcast, presence and
  * (next) postgres_changes all fan out through here, so a frame is encoded once per (room, vsn).
  */
-import type { FanoutFrames } from './codec.js';
+import type { FanoutFrames } from '../codec/index.js';
 import type { JoinConfig } from './joinConfig.js';
-import type { PhoenixMessage, Vsn } from './messages.js';
-import type { JwtClaims } from '../stack/jwt.js';
+import type { PhoenixMessage, Vsn } from '../codec/messages.js';
+import type { JwtClaims } from '../../stack/jwt.js';
 
 /** The socket side of a channel: what the channel layer may send through. */
 export interface ChannelPeer {

@@ -1,14 +1,14 @@
 /**
- * Presence on channels (docs/realtime-protocol.md §3): wires the pure tracker (presence.ts) to
+ * Presence on channels (docs/realtime-protocol.md §3): wires the pure tracker (tracker.ts) to
  * joined channels. `presence_diff`s go only to presence-enabled channels of the room: realtime-js
  * buffers diffs that arrive before a `presence_state` forever, so sending them elsewhere leaks.
  */
-import { encodeFanout } from './codec.js';
-import { channelPush, EVENT, replyTo, type InboundMessage, type PhoenixMessage } from './messages.js';
-import { PresenceError, type PresenceDiff, type PresenceTracker } from './presence.js';
-import { mayReadPresence, mayWritePresence, type JoinedChannel, type Rooms } from './rooms.js';
-import { trackRefusedMessage } from './authorization/channelPolicies.js';
-import { TOPIC_PREFIX } from '../../protocol/phoenix.js';
+import { encodeFanout } from '../codec/index.js';
+import { channelPush, EVENT, replyTo, type InboundMessage, type PhoenixMessage } from '../codec/messages.js';
+import { PresenceError, type PresenceDiff, type PresenceTracker } from './tracker.js';
+import { mayReadPresence, mayWritePresence, type JoinedChannel, type Rooms } from '../channels/rooms.js';
+import { trackRefusedMessage } from '../authorization/channelPolicies.js';
+import { TOPIC_PREFIX } from '../../../protocol/phoenix.js';
 
 export interface PresenceChannels {
   /** Pushes `presence_state` to a channel that just joined with presence enabled. */

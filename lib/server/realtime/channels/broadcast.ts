@@ -2,11 +2,11 @@
  * Broadcast (docs/realtime-protocol.md §4): a client's `broadcast` push goes to every channel of the
  * room, the sender's own only with `self`, and is acknowledged only with `ack`.
  */
-import { writeRefusedMessage } from './authorization/channelPolicies.js';
-import { encodeFanout } from './codec.js';
-import { asUserBroadcast, EVENT, replyTo, type BroadcastEnvelope, type InboundMessage, type PhoenixMessage } from './messages.js';
+import { writeRefusedMessage } from '../authorization/channelPolicies.js';
+import { encodeFanout } from '../codec/index.js';
+import { asUserBroadcast, EVENT, replyTo, type BroadcastEnvelope, type InboundMessage, type PhoenixMessage } from '../codec/messages.js';
 import { mayReadBroadcast, mayWriteBroadcast, roomKey, type JoinedChannel, type Rooms } from './rooms.js';
-import { TOPIC_PREFIX } from '../../protocol/phoenix.js';
+import { TOPIC_PREFIX } from '../../../protocol/phoenix.js';
 
 
 /** Fans out one broadcast push of `sender`; returns the reply to send it, if any. */

@@ -7,9 +7,9 @@
  * to any valid token, as in Supabase.
  */
 import pg from 'pg';
-import { ChannelAuthorizationError, createChannelAuthorizer, readRefusedMessage, type ChannelAuthorizer } from './authorization/channelPolicies.js';
-import type { ChannelExtension } from './channels.js';
-import { TOPIC_PREFIX } from '../../protocol/phoenix.js';
+import { ChannelAuthorizationError, createChannelAuthorizer, readRefusedMessage, type ChannelAuthorizer } from '../authorization/channelPolicies.js';
+import type { ChannelExtension } from './socketChannels.js';
+import { TOPIC_PREFIX } from '../../../protocol/phoenix.js';
 
 
 export const NO_DATABASE_MESSAGE =

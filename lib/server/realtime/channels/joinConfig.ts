@@ -4,8 +4,8 @@
  * (§2.3), and the token it joins with. Pure.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { kindOf } from './errors.js';
-import { isStreamPosition, type StreamPosition } from './resumeLog.js';
+import { kindOf } from '../errors.js';
+import { isStreamPosition, type StreamPosition } from '../replication/resumeLog.js';
 
 /** One `postgres_changes` binding as the client sent it, plus the id the join reply gives it. */
 export interface PostgresBinding {

@@ -6,8 +6,8 @@
  * is, isdistinct, like, ilike, match, imatch. When a part after a comma has no `=` but the whole
  * string is one condition (`name=eq.Oslo, Norway`), the historical reading wins.
  */
-import { readArrayLiteral, TOO_MANY_ELEMENTS } from '../../protocol/pgArrayLiteral.js';
-import { RealtimeFilterError } from './filterErrors.js';
+import { readArrayLiteral, TOO_MANY_ELEMENTS } from '../../../protocol/pgArrayLiteral.js';
+import { RealtimeFilterError } from './errors.js';
 
 export const FILTER_OPERATORS = ['eq', 'neq', 'lt', 'lte', 'gt', 'gte', 'in', 'is', 'isdistinct', 'like', 'ilike', 'match', 'imatch'] as const;
 export type FilterOperator = (typeof FILTER_OPERATORS)[number];
