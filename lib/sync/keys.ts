@@ -5,7 +5,7 @@
  * misbehaving server or proxy sends one; such a change is ignored, with one warning per channel and
  * column (a flood of bad changes must not flood the console).
  *
- * The expected shapes are the JSON PostgREST returns (`to_json`), as lib/server/realtime/pgValues.ts
+ * The expected shapes are the JSON PostgREST returns (`to_json`), as lib/server/realtime/replication/pgValues.ts
  * renders change values too: integers, floats and numeric are numbers (numeric and floats also the
  * strings `NaN`, `Infinity`, `-Infinity`), bool a boolean, `oid` and the other built-in scalar types
  * strings, arrays (`_int4`) arrays. Types not known here (enums, domains a server did not resolve,
