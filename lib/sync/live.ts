@@ -26,7 +26,8 @@
  *   (changes.ts), so they are patched or refetched like one. Changes whose key values don't fit their
  *   columns' types are ignored, with a warning, before anything reads them (keys.ts).
  * Only entries whose fetch really runs in this store are followed, so actions replayed into another
- * store subscribe to nothing.
+ * store subscribe to nothing. Each entry's lifecycle (fetching, gated, stale, failed, doubted …) is
+ * the pure machine of liveMachine.ts; this module sends it events and performs the side effects.
  */
 import type { UnknownAction } from '@reduxjs/toolkit';
 import { livePatch, patchAlone, windowLimit, type PatchUtil, type LiveFetch, type LiveGate, type LivePatch, type QueryCacheEntry } from '../api/liveContract.js';
@@ -35,6 +36,7 @@ import { toPostgrestRequest } from '../postgrest/request.js';
 import type { PostgrestRequest } from '../postgrest/types.js';
 import type { RealtimeChange } from './changes.js';
 import { createKeyCheck } from './keys.js';
+import { holdsChanges, isFetching, isStale, liveTransition, LIVE_INITIAL_STATE, retriesOnChanges, type LiveEvent, type LiveState } from './liveMachine.js';
 import { patchRows, touches, type KeyIndex, type Row } from './patch.js';
 import type { Timers } from './phoenix/types.js';
 
@@ -87,19 +89,10 @@ interface LiveEntry {
   arg: unknown;
   request: PostgrestRequest;
   channel: string;
-  fetching: boolean;
-  /** The fetch in flight started while the channel was live. */
-  startedLive: boolean;
-  /** The fetch in flight waits for the channel to be live (it starts live when released by onLive). */
-  gated: boolean;
-  /** Changes received during the fetch, applied after it. */
+  /** Where the entry is in its lifecycle (liveMachine.ts); it moves only through `send`. */
+  state: LiveState;
+  /** Changes received during a fetch that started live, applied after it. */
   held: RealtimeChange[];
-  /** The result may miss changes: refetch once the channel is live. */
-  stale: boolean;
-  /** Stale because a fetch failed for a reason that may pass: refetched on the table's next changes too. */
-  retry: boolean;
-  /** A refetch was asked because the data may be wrong (cleared when a fetch succeeds). */
-  needsFetch: boolean;
   /** The request id of the fetch in flight (RTK ignores the results of fetches it superseded, and so do we). */
   requestId?: string;
   /** A top-N window's known rows past the cached ones (from its fetch's meta, then patched). */
@@ -158,7 +151,7 @@ export function createLiveQueries(context: LiveContext) {
 
   function follow(endpoint: string, queryCacheKey: string, arg: unknown, request: PostgrestRequest): LiveEntry {
     const channel = channelOf(request);
-    const entry: LiveEntry = { queryCacheKey, endpoint, arg, request, channel, fetching: false, startedLive: false, gated: false, held: [], stale: false, retry: false, needsFetch: false, spares: [], spareRows: 0 };
+    const entry: LiveEntry = { queryCacheKey, endpoint, arg, request, channel, state: LIVE_INITIAL_STATE, held: [], spares: [], spareRows: 0 };
     entries.set(queryCacheKey, entry);
     let keys = byChannel.get(channel);
     if (!keys) {
@@ -169,18 +162,23 @@ export function createLiveQueries(context: LiveContext) {
     return entry;
   }
 
+  /** Moves the entry through its machine; returns the state it left (the side effects are the caller's). */
+  function send(entry: LiveEntry, event: LiveEvent): LiveState {
+    const from = entry.state;
+    entry.state = liveTransition(from, event);
+    return from;
+  }
+
   function start(entry: LiveEntry, requestId?: string): void {
-    entry.fetching = true;
+    send(entry, context.isLive(entry.channel) ? 'fetchStartedLive' : 'fetchStarted');
     if (requestId !== undefined) entry.requestId = requestId;
-    entry.startedLive = context.isLive(entry.channel);
-    entry.gated = false;
     entry.held = [];
-    entry.stale = false;
   }
 
   function unfollow(queryCacheKey: string): void {
     const entry = entries.get(queryCacheKey);
     if (!entry) return;
+    send(entry, 'removed');
     entries.delete(queryCacheKey);
     refetching.delete(queryCacheKey);
     const keys = byChannel.get(entry.channel);
@@ -191,8 +189,14 @@ export function createLiveQueries(context: LiveContext) {
     }
   }
 
+  /** A refetch asked because the data may be wrong. */
   function refetch(entry: LiveEntry): void {
-    entry.needsFetch = true;
+    send(entry, 'refetch');
+    queueRefetch(entry);
+  }
+
+  /** Dispatches a refetch of the entry (with every other one asked in this tick, after it). */
+  function queueRefetch(entry: LiveEntry): void {
     refetching.add(entry.queryCacheKey);
     if (refetchQueued) return;
     refetchQueued = true;
@@ -205,6 +209,16 @@ export function createLiveQueries(context: LiveContext) {
         if (current) context.dispatch(api.endpoints[current.endpoint]!.initiate(current.arg, { subscribe: false, forceRefetch: true }));
       }
     });
+  }
+
+  /**
+   * The entry's channel is live (again): a fetch in flight learns whether it now runs live; between
+   * fetches, an entry whose result may miss changes is refetched, and after a rejoin that did not
+   * resume so is every one (the changes between the old and the new join are not coming).
+   */
+  function channelLive(entry: LiveEntry, resumed: boolean): void {
+    const from = send(entry, resumed ? 'live' : 'liveFresh');
+    if (!isFetching(from) && (isStale(from) || !resumed)) queueRefetch(entry);
   }
 
   function compiled(entry: LiveEntry): CompiledQuery | undefined {
@@ -337,27 +351,22 @@ export function createLiveQueries(context: LiveContext) {
       if (api.endpoints[endpoint]!.matchPending(action)) return start(entry, meta?.requestId);
       // A fetch RTK did not start, or one a newer fetch superseded: the one in flight still counts.
       if (meta?.condition || (meta?.requestId !== undefined && meta.requestId !== entry.requestId)) return;
-      entry.fetching = false;
-      entry.gated = false;
       const held = entry.held;
       entry.held = [];
       if (api.endpoints[endpoint]!.matchRejected(action)) {
-        // RTK keeps the data it had. Still in step with the database before this fetch: the changes
-        // held during it bring it up to date. Otherwise it waits for a fetch that succeeds.
+        // RTK keeps the data it had. Still in step with the database before this fetch (started
+        // live, not doubted, with data): the changes held during it bring it up to date (the machine
+        // says current). Otherwise it is stale (or failed) and waits for a fetch that succeeds.
         const data = (entry.read ??= context.reader(entry.endpoint, entry.arg))();
-        if (!entry.needsFetch && entry.startedLive && !entry.stale && data !== undefined) {
-          if (held.length > 0) {
-            apply(entry, held);
-            commitNow();
-          }
-          return;
+        const passes = mayPass((action.payload as { status?: unknown } | undefined)?.status);
+        send(entry, data === undefined ? (passes ? 'fetchFailedEmpty' : 'fetchRefusedEmpty') : passes ? 'fetchFailed' : 'fetchRefused');
+        if (!isStale(entry.state) && held.length > 0) {
+          apply(entry, held);
+          commitNow();
         }
-        entry.stale = true;
-        entry.retry = mayPass((action.payload as { status?: unknown } | undefined)?.status);
         return;
       }
-      entry.needsFetch = false;
-      entry.retry = false;
+      send(entry, 'fetchOk');
       // The fetch's spare rows (a top-N window fetched with more rows than it shows) replace the old ones.
       const { spares, spareRows, complete } = meta?.baseQueryMeta ?? {};
       const spared = Array.isArray(spares) && typeof spareRows === 'number' && typeof complete === 'boolean';
@@ -366,12 +375,9 @@ export function createLiveQueries(context: LiveContext) {
       if (spared) entry.complete = complete;
       else delete entry.complete;
       entry.index = undefined; // built for the old spares (the rows may even be the same array)
-      if (!entry.startedLive) {
-        entry.stale = true;
-        if (context.isLive(entry.channel)) {
-          entry.stale = false;
-          refetch(entry);
-        }
+      // A fetch that started before the changes were live is stale: refetched once they are (now, if they are).
+      if (isStale(entry.state)) {
+        if (context.isLive(entry.channel)) channelLive(entry, true);
         return;
       }
       if (held.length > 0) {
@@ -409,12 +415,12 @@ export function createLiveQueries(context: LiveContext) {
       // Following may just have subscribed (and so connected): ask now.
       if (!connected()) return undefined;
       const gated = entry;
-      gated.gated = true;
+      send(gated, 'gateWait');
       return new Promise<LiveGate>((resolve) => {
         let list = gates.get(gated.channel);
         if (!list) gates.set(gated.channel, (list = []));
         const timer = context.timers.setTimeout(() => {
-          gated.gated = false; // it starts before the changes are live: refetched once they are
+          send(gated, 'gateTimeout'); // it starts before the changes are live: refetched once they are
           resolve({ live: false });
         }, GATE_TIMEOUT_MS);
         list.push(() => {
@@ -446,12 +452,13 @@ export function createLiveQueries(context: LiveContext) {
       }
       for (const key of keys) {
         const entry = entries.get(key)!;
-        if (entry.fetching) {
-          if (entry.startedLive) for (const change of changes) entry.held.push(change);
+        const from = send(entry, 'changes');
+        if (isFetching(from)) {
+          if (holdsChanges(from)) for (const change of changes) entry.held.push(change);
           continue;
         }
-        if (!entry.stale) apply(entry, changes);
-        else if (entry.retry) refetch(entry); // its last fetch failed for a reason that may have passed
+        if (!isStale(from)) apply(entry, changes);
+        else if (retriesOnChanges(from)) queueRefetch(entry); // its last fetch failed for a reason that may have passed
       }
     },
 
@@ -470,19 +477,9 @@ export function createLiveQueries(context: LiveContext) {
       }
       const waiting = gates.get(channel) ?? [];
       gates.delete(channel);
-      for (const key of byChannel.get(channel) ?? []) {
-        const entry = entries.get(key)!;
-        if (entry.fetching) {
-          // A gated fetch starts now, while live; any other one started before: its result may miss what happened meanwhile.
-          entry.startedLive = entry.gated || (resumed && entry.startedLive);
-          entry.gated = false;
-          continue;
-        }
-        if (entry.stale || !resumed) {
-          entry.stale = false;
-          refetch(entry);
-        }
-      }
+      // A gated fetch starts now, while live; any other one started before: its result may miss what
+      // happened meanwhile unless the join resumed (the machine's live and liveFresh say which).
+      for (const key of byChannel.get(channel) ?? []) channelLive(entries.get(key)!, resumed);
       for (const release of waiting) release();
     },
 
@@ -490,8 +487,8 @@ export function createLiveQueries(context: LiveContext) {
     onResync(channel: string): void {
       for (const key of byChannel.get(channel) ?? []) {
         const entry = entries.get(key)!;
-        if (entry.fetching) entry.startedLive = false; // its result may predate the gap: refetch after it
-        else refetch(entry);
+        // A fetch in flight: its result may predate the gap, so it is refetched after it.
+        if (!isFetching(send(entry, 'resync'))) queueRefetch(entry);
       }
     },
 
