@@ -45,9 +45,9 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { WebSocket } from 'ws';
 import { createPostgrestApi } from '../lib/api/index.js';
-import { postgrestBaseQuery } from '../lib/postgrest/baseQuery.js';
+import { postgrestBaseQuery } from '../lib/postgrest/http/baseQuery.js';
 import { from } from '../lib/postgrest/index.js';
-import type { PostgrestRequest } from '../lib/postgrest/types.js';
+import type { PostgrestRequest } from '../lib/postgrest/request/types.js';
 import { startStack } from '../lib/server/index.js';
 import { createSyncMiddleware } from '../lib/sync/index.js';
 

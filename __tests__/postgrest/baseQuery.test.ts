@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BaseQueryApi } from '@reduxjs/toolkit/query';
-import { postgrestBaseQuery } from '../../lib/postgrest/baseQuery';
+import { postgrestBaseQuery } from '../../lib/postgrest/http/baseQuery';
 import { from, rpc } from '../../lib/postgrest';
 import { expectEventually } from '../support/eventually';
 

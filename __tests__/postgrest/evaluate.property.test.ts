@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { compileRequest, from, requestHeaders, toUrl, type ColumnTypes, type EvaluateOptions, type PostgrestRequest } from '../../lib/postgrest';
-import type { FilterChain } from '../../lib/postgrest/filterChain';
+import type { FilterChain } from '../../lib/postgrest/builder/filterChain';
 import { closeSql, sql, testStack } from '../support/stack';
 
 type Row = Record<string, unknown>;

@@ -4,7 +4,7 @@
  * so every file reads and writes only its own id range of `items` and never deletes outside it.
  */
 import type { BaseQueryApi } from '@reduxjs/toolkit/query';
-import { postgrestBaseQuery } from '../../lib/postgrest/baseQuery';
+import { postgrestBaseQuery } from '../../lib/postgrest/http/baseQuery';
 import type { PostgrestError, PostgrestMeta, PostgrestRequestLike, ResultOf } from '../../lib/postgrest';
 import { testStack } from '../support/stack';
 

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { WebSocket } from 'ws';
 import { createPostgrestApi } from '../../lib/api/index.js';
 import { from } from '../../lib/postgrest/index.js';
-import { toUrl } from '../../lib/postgrest/url.js';
+import { toUrl } from '../../lib/postgrest/request/url.js';
 import { createRealtimeServer, type RealtimeServer } from '../../lib/server/realtime/server.js';
 import { createSyncMiddleware } from '../../lib/sync/index.js';
 import { closeSql, sql, testStack } from '../support/stack.js';

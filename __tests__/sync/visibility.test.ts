@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { createPostgrestApi } from '../../lib/api/index.js';
 import { from } from '../../lib/postgrest/index.js';
-import { postgrestBaseQuery } from '../../lib/postgrest/baseQuery.js';
+import { postgrestBaseQuery } from '../../lib/postgrest/http/baseQuery.js';
 import { createSyncMiddleware } from '../../lib/sync/index.js';
 import { eventually } from '../support/eventually.js';
 import { closeSql, sql, testStack } from '../support/stack.js';

@@ -8,9 +8,9 @@ import type {
   QueryDefinition,
 } from '@reduxjs/toolkit/query';
 import { defaultSerializeQueryArgs } from '@reduxjs/toolkit/query';
-import { postgrestBaseQuery, type GetToken, type PostgrestBaseQuery } from '../postgrest/baseQuery';
-import { toPostgrestRequest } from '../postgrest/request';
-import type { PostgrestMeta, PostgrestRequest, PostgrestRequestLike } from '../postgrest/types';
+import { postgrestBaseQuery, type GetToken, type PostgrestBaseQuery } from '../postgrest/http/baseQuery';
+import { toPostgrestRequest } from '../postgrest/request/request';
+import type { PostgrestMeta, PostgrestRequest, PostgrestRequestLike } from '../postgrest/request/types';
 import { gateOf, LIVE_FETCH_STARTING, livePatchesRehydration, registerLiveEndpoints, windowLimit } from './liveContract';
 import { normalizeArg } from './postgrestModule';
 import { invalidatedTags, liveTags, providedTags, tagType, type PrimaryKeys, type Tag } from './tags';

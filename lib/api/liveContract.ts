@@ -17,7 +17,7 @@
  *   `markLiveEndpoints`).
  */
 import type { UnknownAction } from '@reduxjs/toolkit';
-import type { PostgrestRequest } from '../postgrest/types';
+import type { PostgrestRequest } from '../postgrest/request/types';
 
 /**
  * Dispatched by the base query before a live endpoint's fetch starts (payload LiveFetch); a sync

@@ -6,8 +6,8 @@
  * Put it after `coreModule()` and after `reactHooksModule()` when there is one.
  */
 import type { BaseQueryFn, EndpointDefinitions, Module } from '@reduxjs/toolkit/query';
-import { isPostgrestRequest, toPostgrestRequest } from '../postgrest/request';
-import type { PostgrestRequestLike } from '../postgrest/types';
+import { isPostgrestRequest, toPostgrestRequest } from '../postgrest/request/request';
+import type { PostgrestRequestLike } from '../postgrest/request/types';
 
 export const postgrestModuleName = Symbol('rtkPostgrest');
 export type PostgrestModule = typeof postgrestModuleName;

@@ -1,5 +1,5 @@
-import { splitTopLevel } from '../postgrest/split';
-import type { PostgrestRequest } from '../postgrest/types';
+import { splitTopLevel } from '../postgrest/builder/split';
+import type { PostgrestRequest } from '../postgrest/request/types';
 
 /**
  * Automatic cache tags. A read provides:

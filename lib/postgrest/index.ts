@@ -1,16 +1,16 @@
 /** The pure PostgREST request model: builders → plain `PostgrestRequest` → URL and headers. */
-export { from, PostgrestTableBuilder } from './table.js';
-export type { FromOptions, InsertOptions, UpsertOptions, WriteOptions, CountedBy } from './table.js';
-export { rpc } from './rpc.js';
-export type { RpcOptions, RpcBuilder } from './rpc.js';
-export { PostgrestBuilder } from './builder.js';
-export type { DataOf, DataShape, OrderOptions, ReferencedTableOptions, ResultOf, SelectOptions } from './builder.js';
-export { ConditionBuilder } from './filterChain.js';
-export type { ColumnName, ConditionCallback, TextSearchOptions } from './filterChain.js';
-export type { FilterOperator } from './filters.js';
-export type { ContainerValue, FilterValue, ScalarValue } from './values.js';
-export { toUrl, requestHeaders } from './url.js';
-export { isPostgrestRequest, toPostgrestRequest } from './request.js';
+export { from, PostgrestTableBuilder } from './builder/table.js';
+export type { FromOptions, InsertOptions, UpsertOptions, WriteOptions, CountedBy } from './builder/table.js';
+export { rpc } from './builder/rpc.js';
+export type { RpcOptions, RpcBuilder } from './builder/rpc.js';
+export { PostgrestBuilder } from './builder/builder.js';
+export type { DataOf, DataShape, OrderOptions, ReferencedTableOptions, ResultOf, SelectOptions } from './builder/builder.js';
+export { ConditionBuilder } from './builder/filterChain.js';
+export type { ColumnName, ConditionCallback, TextSearchOptions } from './builder/filterChain.js';
+export type { FilterOperator } from './builder/filters.js';
+export type { ContainerValue, FilterValue, ScalarValue } from './builder/values.js';
+export { toUrl, requestHeaders } from './request/url.js';
+export { isPostgrestRequest, toPostgrestRequest } from './request/request.js';
 export { PostgrestBuilderError } from './errors.js';
 export type { PostgrestBuilderErrorCode } from './errors.js';
 export type {
@@ -24,6 +24,6 @@ export type {
   RequestAction,
   ResultShape,
   ToPostgrestRequest,
-} from './types.js';
+} from './request/types.js';
 export { compileRequest } from './evaluate/index.js';
 export type { ColumnType, ColumnTypes, CompiledQuery, EvaluateOptions, JsonRow, RowWindow } from './evaluate/index.js';

@@ -9,9 +9,9 @@ import {
 } from '@reduxjs/toolkit/query/react';
 import { buildPostgrestApi, type CreatePostgrestApiOptions, type PostgrestApi } from '../api/createPostgrestApi';
 import { postgrestModule } from '../api/postgrestModule';
-import type { PostgrestBaseQuery } from '../postgrest/baseQuery';
-import type { ResultOf } from '../postgrest/builder';
-import type { PostgrestRequestLike } from '../postgrest/types';
+import type { PostgrestBaseQuery } from '../postgrest/http/baseQuery';
+import type { ResultOf } from '../postgrest/builder/builder';
+import type { PostgrestRequestLike } from '../postgrest/request/types';
 
 /** The data a read resolves with: typed from a builder, `unknown` for a plain request. */
 export type ReadData<B> = [ResultOf<B>] extends [never] ? unknown : ResultOf<B>;

@@ -32,8 +32,8 @@
 import type { UnknownAction } from '@reduxjs/toolkit';
 import { livePatch, patchAlone, windowLimit, type PatchUtil, type LiveFetch, type LiveGate, type LivePatch, type QueryCacheEntry } from '../api/liveContract.js';
 import { compileRequest, type ColumnType, type ColumnTypes, type CompiledQuery, type EvaluateOptions } from '../postgrest/evaluate/index.js';
-import { toPostgrestRequest } from '../postgrest/request.js';
-import type { PostgrestRequest } from '../postgrest/types.js';
+import { toPostgrestRequest } from '../postgrest/request/request.js';
+import type { PostgrestRequest } from '../postgrest/request/types.js';
 import type { RealtimeChange } from './changes.js';
 import { createKeyCheck } from './keys.js';
 import { holdsChanges, isFetching, isStale, liveTransition, LIVE_INITIAL_STATE, retriesOnChanges, type LiveEvent, type LiveState } from './liveMachine.js';

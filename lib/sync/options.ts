@@ -1,6 +1,6 @@
 /** The options of createSyncMiddleware, checked at construction with an error naming the problem. */
 import { compileRequest, type EvaluateOptions } from '../postgrest/evaluate/index.js';
-import { from } from '../postgrest/table.js';
+import { from } from '../postgrest/builder/table.js';
 import type { Timers, WebSocketLike } from './phoenix/types.js';
 
 export interface SyncMiddlewareOptions<ReducerPath extends string = 'sync'> {

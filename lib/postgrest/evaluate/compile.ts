@@ -4,8 +4,8 @@
  * which keys (`project`), and which slice (`window`).
  */
 import { PostgrestBuilderError, describeValue } from '../errors.js';
-import { toPostgrestRequest } from '../request.js';
-import type { PostgrestRequestLike } from '../types.js';
+import { toPostgrestRequest } from '../request/request.js';
+import type { PostgrestRequestLike } from '../request/types.js';
 import { compileNode, type Predicate } from './conditions.js';
 import { GrammarError, readTopLevelFilter, readTopLevelGroup, type FilterNode } from './grammar.js';
 import { compileOrder, readOrder } from './order.js';

@@ -3,7 +3,7 @@
  * casts that do not change the JSON value are exact; embedded resources, spreads, aggregates, json
  * paths and value-changing casts are reported as inexact.
  */
-import { splitTopLevel } from '../split.js';
+import { splitTopLevel } from '../builder/split.js';
 import type { ColumnType, Row } from './types.js';
 
 type Field = { kind: 'all' } | { kind: 'column'; key: string; column: string };

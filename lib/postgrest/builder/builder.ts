@@ -1,10 +1,10 @@
-import { PostgrestBuilderError } from './errors.js';
+import { PostgrestBuilderError } from '../errors.js';
 import { FilterChain, groupBody, type ColumnName, type ConditionCallback } from './filterChain.js';
 import { toQueryPair, type Condition } from './filters.js';
 import { assertName, cleanColumns, scopedKey } from './names.js';
 import { booleanOption, countOfRows, countOption, readOptions } from './options.js';
 import { compileRequest, setPair, type BuilderState } from './state.js';
-import type { CountMethod, CountedRows, PostgrestRequest, ResultShape, ToPostgrestRequest } from './types.js';
+import type { CountMethod, CountedRows, PostgrestRequest, ResultShape, ToPostgrestRequest } from '../request/types.js';
 
 /** Result shapes at the type level; `value` is an rpc returning a scalar or an object. */
 export type DataShape = ResultShape | 'value';

@@ -1,6 +1,6 @@
-import { PostgrestBuilderError, describeValue } from './errors.js';
+import { PostgrestBuilderError, describeValue } from '../errors.js';
 import { assertName } from './names.js';
-import type { CountMethod } from './types.js';
+import type { CountMethod } from '../request/types.js';
 
 const COUNT_METHODS: readonly CountMethod[] = ['exact', 'planned', 'estimated'];
 

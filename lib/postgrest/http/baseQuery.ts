@@ -1,7 +1,7 @@
 import type { BaseQueryApi, BaseQueryFn } from '@reduxjs/toolkit/query';
-import type { PostgrestError, PostgrestMeta, PostgrestRequest, PostgrestRequestLike } from './types';
-import { toPostgrestRequest } from './request';
-import { requestHeaders, toUrl } from './url';
+import type { PostgrestError, PostgrestMeta, PostgrestRequest, PostgrestRequestLike } from '../request/types';
+import { toPostgrestRequest } from '../request/request';
+import { requestHeaders, toUrl } from '../request/url';
 import { isNoRowForMaybeSingle, parseContentRange, shapeResult, toPostgrestError } from './response';
 
 /** Where the base query gets the user's token; nothing (null/undefined/'') means "anonymous". */

@@ -1,4 +1,4 @@
-import type { PostgrestError, PostgrestRequest } from './types';
+import type { PostgrestError, PostgrestRequest } from '../request/types';
 
 /** The total from a `Content-Range` header (`0-24/3573`, `*\/0`), or null when unknown (`*`). */
 export function parseContentRange(header: string | null): number | null {

@@ -1,4 +1,4 @@
-import { PostgrestBuilderError, describeValue } from './errors.js';
+import { PostgrestBuilderError, describeValue } from '../errors.js';
 import { assertName } from './names.js';
 import {
   assertWellFormed,

@@ -1,9 +1,9 @@
 import { PostgrestBuilder } from './builder.js';
-import { PostgrestBuilderError, describeValue } from './errors.js';
+import { PostgrestBuilderError, describeValue } from '../errors.js';
 import { assertName } from './names.js';
 import { booleanOption, countOption, readOptions, schemaOption } from './options.js';
 import { initialState } from './state.js';
-import type { CountMethod } from './types.js';
+import type { CountMethod } from '../request/types.js';
 import { formatArrayLiteral, formatScalar, isPlainObject, toJsonValue } from './values.js';
 
 /** Options of `rpc`. `get` sends GET with the arguments in the query string; `head` sends HEAD. */

@@ -1,4 +1,4 @@
-import { PostgrestBuilderError, describeValue } from './errors.js';
+import { PostgrestBuilderError, describeValue } from '../errors.js';
 import { buildCondition, toTreeCondition, type Condition, type FilterOperator } from './filters.js';
 import { assertWellFormed, type ContainerValue, type FilterValue, type ScalarValue } from './values.js';
 

@@ -1,9 +1,9 @@
 import { PostgrestBuilder } from './builder.js';
-import { PostgrestBuilderError, describeValue } from './errors.js';
+import { PostgrestBuilderError, describeValue } from '../errors.js';
 import { assertName, formatColumnList } from './names.js';
 import { booleanOption, countOption, readOptions, schemaOption } from './options.js';
 import { initialState, type BuilderState } from './state.js';
-import type { CountMethod } from './types.js';
+import type { CountMethod } from '../request/types.js';
 import { isPlainObject, toJsonValue } from './values.js';
 
 /** Options of `from`. */

@@ -1,4 +1,4 @@
-import { PostgrestBuilderError, describeValue } from './errors.js';
+import { PostgrestBuilderError, describeValue } from '../errors.js';
 import { assertWellFormed } from './values.js';
 
 /** Characters that would end a condition inside a logic tree or list if they appeared in a name. */

@@ -1,4 +1,4 @@
-import { PostgrestBuilderError, describeValue } from './errors.js';
+import { PostgrestBuilderError, describeValue } from '../errors.js';
 
 /*
  * How PostgREST 12 reads values (checked against a real PostgREST 12.0.2 + PostgreSQL; see the builder

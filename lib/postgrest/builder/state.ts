@@ -1,4 +1,4 @@
-import type { CountMethod, HttpMethod, PostgrestRequest, RequestAction, ResultShape } from './types.js';
+import type { CountMethod, HttpMethod, PostgrestRequest, RequestAction, ResultShape } from '../request/types.js';
 
 /** Everything a builder knows, kept as plain immutable data; `compileRequest` turns it into a request. */
 export interface BuilderState {

@@ -1,4 +1,4 @@
-import { PostgrestBuilderError, describeValue } from './errors.js';
+import { PostgrestBuilderError, describeValue } from '../errors.js';
 import { isPostgrestRequest, toPostgrestRequest } from './request.js';
 import type { PostgrestRequest, PostgrestRequestLike } from './types.js';
 

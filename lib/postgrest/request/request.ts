@@ -1,4 +1,4 @@
-import { PostgrestBuilderError, describeValue } from './errors.js';
+import { PostgrestBuilderError, describeValue } from '../errors.js';
 import type { PostgrestRequest, PostgrestRequestLike } from './types.js';
 
 const ACTIONS = ['select', 'insert', 'update', 'upsert', 'delete', 'rpc'];
