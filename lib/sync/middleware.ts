@@ -11,7 +11,9 @@ import type { Middleware, MiddlewareAPI, UnknownAction } from '@reduxjs/toolkit'
 import { TOPIC_PREFIX } from '../protocol/phoenix.js';
 import { createPhoenixSocket, DEFAULT_TIMEOUT_MS } from './phoenix/socket.js';
 import { globalTimers } from './phoenix/socketOptions.js';
-import { emptyPresenceSession, metasByKey, receivePresenceDiff, receivePresenceState, type PresenceDiff, type PresenceSession, type PresenceState as PhoenixPresenceState } from './phoenix/presence.js';
+import { broadcastHandler } from './handlers/broadcast.js';
+import { presenceHandler } from './handlers/presence.js';
+import type { HandlerContext, MessageOutcome, SyncHandler } from './handlers/types.js';
 import type { PhoenixSocket, PushResult, SocketEvent, WebSocketLike } from './phoenix/types.js';
 import { hasNoSubscriber, LIVE_FETCH_STARTING, liveEndpointsOf, markLiveEndpoints, type LiveFetch, type LivePatch, type QueryCacheEntry } from '../api/liveContract.js';
 import { toChange, type RealtimeChange } from './changes.js';
@@ -102,8 +104,6 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
     const queries = (store!.getState() as Record<string, { queries?: Record<string, QueryCacheEntry | undefined> } | undefined>)[apiPath!]?.queries;
     return queries?.[queryCacheKey];
   }
-  /** Phoenix presence per channel, with diffs held until the current join's state arrived. */
-  const presence = new Map<string, PresenceSession>();
   /** postgres_changes received this tick, per channel; flushed in one dispatch each. */
   let pendingChanges = new Map<string, RealtimeChange[]>();
   let flushQueued = false;
@@ -112,6 +112,17 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
   // The server answers a waiting join before our push times out, with its own reason.
   const joins = createJoins(mirror, warn, Math.max(1, Math.floor((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) * 0.8)));
   const own = (action: UnknownAction) => (action.meta as { instance?: string } | undefined)?.instance === instance;
+  const context: HandlerContext = {
+    actions,
+    dispatch: (action) => store!.dispatch(action),
+    mirror,
+    socket: () => socket,
+    listeners: (channel) => listeners.get(channel) ?? NO_LISTENERS,
+    safely,
+    notConnected,
+  };
+  /** One concern each (handlers/); the root runs them in this order. */
+  const handlers: readonly SyncHandler[] = [presenceHandler(context), broadcastHandler(context)];
 
   function ensureSocket(): PhoenixSocket {
     if (socket) return socket;
@@ -182,9 +193,7 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
             ...(event.status === 'joined' && { serverBindings: joins.confirmedBindings(name, event.response) }),
           }),
         );
-        // A rejoin (after a reconnect) starts with no presence of ours: track again what was tracked.
-        const tracked = mirror().channels[name]?.tracked;
-        if (event.status === 'joined' && tracked) void socket?.push(event.topic, 'presence', { type: 'presence', event: 'track', payload: tracked });
+        for (const handler of handlers) handler.onChannelStatus?.(name, event.status);
         return;
       }
       case 'message':
@@ -254,31 +263,15 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
         }
         break;
       }
-      case 'presence_state': {
-        if (joinRef === null) break;
-        const session = receivePresenceState(presence.get(name) ?? emptyPresenceSession, joinRef, body as unknown as PhoenixPresenceState);
-        presence.set(name, session);
-        store!.dispatch(actions.presenceSynced({ channel: name, state: metasByKey(session.state) }));
-        return;
-      }
-      case 'presence_diff': {
-        const before = presence.get(name) ?? emptyPresenceSession;
-        const session = receivePresenceDiff(before, joinRef, body as unknown as PresenceDiff);
-        presence.set(name, session);
-        if (session.state !== before.state) store!.dispatch(actions.presenceSynced({ channel: name, state: metasByKey(session.state) }));
-        return;
-      }
-      case 'broadcast': {
-        const eventName = typeof body.event === 'string' ? body.event : '';
-        for (const listener of listeners.get(name) ?? []) {
-          if (listener.kind === 'broadcast' && (listener.event === eventName || listener.event === '*')) safely(() => listener.handler(body.payload));
-        }
-        break;
-      }
-      default:
+      default: {
+        let outcome: MessageOutcome;
+        for (const handler of handlers) if ((outcome = handler.onMessage?.(name, event, body, joinRef)) !== undefined) break;
+        if (outcome === 'handled') return;
+        if (outcome === 'record') break;
         // Still recorded (DevTools shows everything received), but nothing here acts on it.
         warn(`[rtk-postgrest sync] unknown event ${JSON.stringify(event)} on channel ${JSON.stringify(name)}: ignored`);
         break;
+      }
     }
     store!.dispatch(actions.messageReceived({ channel: name, event, payload: payload ?? null }));
   }
@@ -371,7 +364,7 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
         const after = mirror().channels[name];
         if (before?.channels[name] && !after) {
           socket?.leave(TOPIC_PREFIX + name);
-          presence.delete(name);
+          for (const handler of handlers) handler.onChannelLeft?.(name);
           joins.forget(name);
         } else if (after?.error != null && joins.joinHoldsReleased(name)) {
           // A binding left the union. The server keeps it until the next join (its changes reach no
@@ -379,15 +372,11 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
           // rest get a fresh chance without it.
           rejoin(name);
         }
-      } else if (actions.track.match(action)) {
-        return socket?.push(TOPIC_PREFIX + action.payload.channel, 'presence', { type: 'presence', event: 'track', payload: action.payload.state }) ?? notConnected();
-      } else if (actions.untrack.match(action)) {
-        return socket?.push(TOPIC_PREFIX + action.payload.channel, 'presence', { type: 'presence', event: 'untrack' }) ?? notConnected();
-      } else if (actions.broadcast.match(action)) {
-        const { channel, event, payload } = action.payload;
-        // Without `ack` the server never answers a broadcast: resolve once it is sent.
-        const ack = mirror().channels[channel]?.config.broadcast?.ack === true;
-        return socket?.push(TOPIC_PREFIX + channel, 'broadcast', { type: 'broadcast', event, payload }, { awaitReply: ack }) ?? notConnected();
+      } else {
+        for (const handler of handlers) {
+          const answer = handler.onAction?.(action);
+          if (answer !== undefined) return answer;
+        }
       }
       return result;
     };
@@ -427,6 +416,8 @@ function lastPosition(changes: readonly RealtimeChange[]): string | null {
 const notConnected = (): Promise<PushResult> => Promise.resolve({ status: 'error', response: { reason: 'not connected: dispatch connect or subscribe first' } });
 
 const nameOf = (topic: string) => (topic.startsWith(TOPIC_PREFIX) ? topic.slice(TOPIC_PREFIX.length) : topic);
+
+const NO_LISTENERS: ReadonlySet<ChannelListener> = new Set();
 
 function isAction(action: unknown): action is UnknownAction {
   return typeof action === 'object' && action !== null && typeof (action as { type?: unknown }).type === 'string';

@@ -1,0 +1,45 @@
+/**
+ * Presence: the only place that tracks and untracks, and that tracks again what the mirror says is
+ * tracked whenever a channel joins (a rejoin starts with no presence of ours); Phoenix presence
+ * sessions per channel, with diffs held until the current join's state arrived.
+ */
+import { TOPIC_PREFIX } from '../../protocol/phoenix.js';
+import { emptyPresenceSession, metasByKey, receivePresenceDiff, receivePresenceState, type PresenceDiff, type PresenceSession, type PresenceState } from '../phoenix/presence.js';
+import type { HandlerContext, SyncHandler } from './types.js';
+
+export function presenceHandler(context: HandlerContext): SyncHandler {
+  const sessions = new Map<string, PresenceSession>();
+  const push = (channel: string, payload: object) => context.socket()?.push(TOPIC_PREFIX + channel, 'presence', payload) ?? context.notConnected();
+  return {
+    onAction(action) {
+      const { actions } = context;
+      if (actions.track.match(action)) return push(action.payload.channel, { type: 'presence', event: 'track', payload: action.payload.state });
+      if (actions.untrack.match(action)) return push(action.payload.channel, { type: 'presence', event: 'untrack' });
+      return undefined;
+    },
+    onChannelStatus(channel, status) {
+      const tracked = context.mirror().channels[channel]?.tracked;
+      if (status === 'joined' && tracked) void push(channel, { type: 'presence', event: 'track', payload: tracked });
+    },
+    onMessage(channel, event, body, joinRef) {
+      if (event === 'presence_state') {
+        if (joinRef === null) return 'record';
+        const session = receivePresenceState(sessions.get(channel) ?? emptyPresenceSession, joinRef, body as unknown as PresenceState);
+        sessions.set(channel, session);
+        context.dispatch(context.actions.presenceSynced({ channel, state: metasByKey(session.state) }));
+        return 'handled';
+      }
+      if (event === 'presence_diff') {
+        const before = sessions.get(channel) ?? emptyPresenceSession;
+        const session = receivePresenceDiff(before, joinRef, body as unknown as PresenceDiff);
+        sessions.set(channel, session);
+        if (session.state !== before.state) context.dispatch(context.actions.presenceSynced({ channel, state: metasByKey(session.state) }));
+        return 'handled';
+      }
+      return undefined;
+    },
+    onChannelLeft(channel) {
+      sessions.delete(channel);
+    },
+  };
+}
