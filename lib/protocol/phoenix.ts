@@ -15,6 +15,9 @@ export const PHOENIX_DEFAULT_VSN: Vsn = '1.0.0';
 /** Every channel topic starts with it: `realtime:<name>`. */
 export const TOPIC_PREFIX = 'realtime:';
 
+/** The channel name of a topic (`realtime:room` → `room`); a topic without the prefix is its own name. */
+export const channelName = (topic: string): string => (topic.startsWith(TOPIC_PREFIX) ? topic.slice(TOPIC_PREFIX.length) : topic);
+
 /** Topic of socket-level messages (heartbeat and its reply). */
 export const PHOENIX_TOPIC = 'phoenix';
 

@@ -8,7 +8,7 @@
  * into a fresh store, or DevTools time travel, never opens a socket or sends a frame.
  */
 import type { Middleware, MiddlewareAPI, UnknownAction } from '@reduxjs/toolkit';
-import { TOPIC_PREFIX } from '../protocol/phoenix.js';
+import { channelName, TOPIC_PREFIX } from '../protocol/phoenix.js';
 import { createPhoenixSocket, DEFAULT_TIMEOUT_MS } from './phoenix/socket.js';
 import { globalTimers } from './phoenix/socketOptions.js';
 import { broadcastHandler } from './handlers/broadcast.js';
@@ -415,7 +415,7 @@ function lastPosition(changes: readonly RealtimeChange[]): string | null {
 /** What `track` / `untrack` / `broadcast` resolve with before any socket exists. */
 const notConnected = (): Promise<PushResult> => Promise.resolve({ status: 'error', response: { reason: 'not connected: dispatch connect or subscribe first' } });
 
-const nameOf = (topic: string) => (topic.startsWith(TOPIC_PREFIX) ? topic.slice(TOPIC_PREFIX.length) : topic);
+const nameOf = channelName;
 
 const NO_LISTENERS: ReadonlySet<ChannelListener> = new Set();
 

@@ -17,7 +17,7 @@ import { createChangeDispatcher } from './dispatch.js';
 import { createSubscriptionRegistry, validateBindings, ABANDONED, type Subscription } from './subscriptions.js';
 import type { ChannelPeer } from '../channels/rooms.js';
 import type { ColumnDescription } from './catalog.js';
-import { TOPIC_PREFIX } from '../../../protocol/phoenix.js';
+import { channelName } from '../../../protocol/phoenix.js';
 
 export const DEFAULT_PUBLICATION = 'rtk_postgrest_realtime';
 export const SUBSCRIBED_MESSAGE = 'Subscribed to PostgreSQL';
@@ -123,7 +123,7 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
   // Everything the stream delivered, bounded, for joins that resume (read only inside dispatcher jobs).
   const log = createResumeLog<ChangeEvent>({ maxEntries: options.resumeLogSize ?? DEFAULT_RESUME_LOG_SIZE });
   const system = (channel: JoinedChannel, status: 'ok' | 'error', message: string, extra: Record<string, unknown> = {}) => {
-    const payload = { extension: 'postgres_changes', status, message, channel: channel.topic.slice(TOPIC_PREFIX.length), ...extra };
+    const payload = { extension: 'postgres_changes', status, message, channel: channelName(channel.topic), ...extra };
     channel.peer.send(channelPush(channel.joinRef, channel.topic, EVENT.system, payload));
   };
   /** Tells `channel` to refetch; everything after `position` will reach it. */
@@ -440,11 +440,13 @@ function validatedRoleOf(subscriptions: readonly Subscription[]): string | undef
 }
 
 /** Runs of a batch: `[changes, []]` of row changes, or `[[], broadcasts]` of realtime.messages inserts (other changes of that table are dropped). */
-function splitMessages(events: readonly ChangeEvent[]): Array<[ChangeEvent[], DatabaseBroadcast[]]> {
+function splitMessages(events: ChangeEvent[]): Array<[ChangeEvent[], DatabaseBroadcast[]]> {
+  // The common batch holds no realtime.messages row: handed on as it is, without a copy.
+  if (!events.some(isMessagesRow)) return [[events, []]];
   const runs: Array<[ChangeEvent[], DatabaseBroadcast[]]> = [];
   let last: [ChangeEvent[], DatabaseBroadcast[]] | undefined;
   for (const event of events) {
-    if (event.schema === 'realtime' && event.table === 'messages') {
+    if (isMessagesRow(event)) {
       const broadcast = databaseBroadcast(event);
       if (broadcast === null) continue;
       if (!last || last[0].length > 0) runs.push((last = [[], []]));
@@ -456,6 +458,8 @@ function splitMessages(events: readonly ChangeEvent[]): Array<[ChangeEvent[], Da
   }
   return runs;
 }
+
+const isMessagesRow = (event: ChangeEvent) => event.table === 'messages' && event.schema === 'realtime';
 
 /** An INSERT of a broadcast row with a topic and event; null for anything else (cleanup deletes, presence rows). */
 function databaseBroadcast(event: ChangeEvent): DatabaseBroadcast | null {

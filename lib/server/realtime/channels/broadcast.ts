@@ -6,7 +6,7 @@ import { writeRefusedMessage } from '../authorization/channelPolicies.js';
 import { encodeFanout } from '../codec/index.js';
 import { asUserBroadcast, EVENT, replyTo, type BroadcastEnvelope, type InboundMessage, type PhoenixMessage } from '../codec/messages.js';
 import { mayReadBroadcast, mayWriteBroadcast, roomKey, type JoinedChannel, type Rooms } from './rooms.js';
-import { TOPIC_PREFIX } from '../../../protocol/phoenix.js';
+import { channelName, TOPIC_PREFIX } from '../../../protocol/phoenix.js';
 
 
 /** Fans out one broadcast push of `sender`; returns the reply to send it, if any. */
@@ -18,7 +18,7 @@ export function handleBroadcast(rooms: Rooms, sender: JoinedChannel, message: In
   // A private channel sends only what an INSERT policy on realtime.messages allows (Supabase drops
   // the rest silently; we say so to a push that awaits a reply).
   if (!mayWriteBroadcast(sender)) {
-    return message.ref === null ? null : replyTo(message, 'error', { reason: writeRefusedMessage(sender.topic.slice(TOPIC_PREFIX.length)) });
+    return message.ref === null ? null : replyTo(message, 'error', { reason: writeRefusedMessage(channelName(sender.topic)) });
   }
   // The client's `meta` is not forwarded: receivers read meta.id / meta.replayed as server facts.
   const envelope: BroadcastEnvelope = { type: 'broadcast', event: broadcast.event, payload: broadcast.payload };

@@ -9,7 +9,7 @@
 import pg from 'pg';
 import { ChannelAuthorizationError, createChannelAuthorizer, readRefusedMessage, type ChannelAuthorizer } from '../authorization/channelPolicies.js';
 import type { ChannelExtension } from './socketChannels.js';
-import { TOPIC_PREFIX } from '../../../protocol/phoenix.js';
+import { channelName } from '../../../protocol/phoenix.js';
 
 
 export const NO_DATABASE_MESSAGE =
@@ -46,7 +46,7 @@ export function createPrivateChannels(options: PrivateChannelsOptions): PrivateC
     async authorize(channel, claims) {
       if (!channel.config.private) return null;
       if (!authorizer) return NO_DATABASE_MESSAGE;
-      const topic = channel.topic.slice(TOPIC_PREFIX.length);
+      const topic = channelName(channel.topic);
       let policies;
       try {
         policies = await authorizer.check(topic, claims);

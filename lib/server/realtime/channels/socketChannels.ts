@@ -17,7 +17,7 @@ import type { PresenceChannels } from '../presence/channel.js';
 import { roomKey, type ChannelPeer, type JoinedChannel, type Rooms } from './rooms.js';
 import { checkRealtimeToken, expiredMessage, type AcceptedToken } from './tokens.js';
 import type { JwtClaims } from '../../stack/jwt.js';
-import { TOPIC_PREFIX } from '../../../protocol/phoenix.js';
+import { channelName, TOPIC_PREFIX } from '../../../protocol/phoenix.js';
 
 /** setTimeout's largest delay; longer expiries re-arm when it fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -117,8 +117,7 @@ export function createSocketChannels(peer: ChannelPeer, socketToken: string, con
 
   /** Supabase's shutdown: a `system` error naming why, then `phx_close` (client status CLOSED). */
   function shutdown(channel: ChannelState, message: string): void {
-    const channelName = channel.topic.slice(TOPIC_PREFIX.length);
-    peer.send(channelPush(channel.joinRef, channel.topic, EVENT.system, { extension: 'system', status: 'error', message, channel: channelName }));
+    peer.send(channelPush(channel.joinRef, channel.topic, EVENT.system, { extension: 'system', status: 'error', message, channel: channelName(channel.topic) }));
     peer.send(channelLifecycle(EVENT.close, channel.joinRef, channel.topic));
     teardown(channel);
   }

@@ -8,7 +8,7 @@ import { channelPush, EVENT, replyTo, type InboundMessage, type PhoenixMessage }
 import { PresenceError, type PresenceDiff, type PresenceTracker } from './tracker.js';
 import { mayReadPresence, mayWritePresence, type JoinedChannel, type Rooms } from '../channels/rooms.js';
 import { trackRefusedMessage } from '../authorization/channelPolicies.js';
-import { TOPIC_PREFIX } from '../../../protocol/phoenix.js';
+import { channelName } from '../../../protocol/phoenix.js';
 
 export interface PresenceChannels {
   /** Pushes `presence_state` to a channel that just joined with presence enabled. */
@@ -38,7 +38,7 @@ export function createPresenceChannels(rooms: Rooms, tracker: PresenceTracker): 
       const { event, payload } = message.payload;
       try {
         if (event === 'track' && !mayWritePresence(channel)) {
-          return replyTo(message, 'error', { reason: trackRefusedMessage(channel.topic.slice(TOPIC_PREFIX.length)) });
+          return replyTo(message, 'error', { reason: trackRefusedMessage(channelName(channel.topic)) });
         } else if (event === 'track') {
           publish(channel, tracker.track(channel.room, channel.peer.id, channel.config.presence.key, payload));
         } else if (event === 'untrack') {
