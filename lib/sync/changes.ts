@@ -4,7 +4,7 @@
  * A `LEAVE` (our server's signal, sent only to channels whose join asked with `leave_events`: an
  * UPDATE took the row out of what the subscriber may SELECT) becomes a DELETE of `old_record`'s key
  * marked `leave`: to a live entry it is exactly that, so nothing downstream learns a new event type.
- * Listeners keep Supabase's semantics and never get one (middleware.ts keeps them out).
+ * Listeners keep Supabase's semantics and never get one (handlers/changes.ts keeps them out).
  */
 
 import type { PostgresChangeColumn, PostgresChangeData, PostgresChangeType } from '../protocol/postgresChanges.js';

@@ -6,7 +6,7 @@
  * binding.
  */
 import type { RealtimeChange } from './changes.js';
-import type { ChannelListener } from './middleware.js';
+import type { ChannelListener } from './handlers/types.js';
 import { bindingKey, bindingsOf, type ChannelConfig, type PostgresChangesBinding, type SyncState } from './slice.js';
 
 /**

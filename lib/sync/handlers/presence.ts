@@ -3,7 +3,7 @@
  * tracked whenever a channel joins (a rejoin starts with no presence of ours); Phoenix presence
  * sessions per channel, with diffs held until the current join's state arrived.
  */
-import { TOPIC_PREFIX } from '../../protocol/phoenix.js';
+import { channelName, TOPIC_PREFIX } from '../../protocol/phoenix.js';
 import { emptyPresenceSession, metasByKey, receivePresenceDiff, receivePresenceState, type PresenceDiff, type PresenceSession, type PresenceState } from '../phoenix/presence.js';
 import type { HandlerContext, SyncHandler } from './types.js';
 
@@ -15,11 +15,14 @@ export function presenceHandler(context: HandlerContext): SyncHandler {
       const { actions } = context;
       if (actions.track.match(action)) return push(action.payload.channel, { type: 'presence', event: 'track', payload: action.payload.state });
       if (actions.untrack.match(action)) return push(action.payload.channel, { type: 'presence', event: 'untrack' });
+      // Left and forgotten: the next join starts a new session.
+      if (actions.unsubscribe.match(action) && !context.mirror().channels[action.payload.channel]) sessions.delete(action.payload.channel);
       return undefined;
     },
-    onChannelStatus(channel, status) {
-      const tracked = context.mirror().channels[channel]?.tracked;
-      if (status === 'joined' && tracked) void push(channel, { type: 'presence', event: 'track', payload: tracked });
+    onSocketEvent(event) {
+      if (event.type !== 'channel' || event.status !== 'joined') return;
+      const tracked = context.mirror().channels[channelName(event.topic)]?.tracked;
+      if (tracked) void push(channelName(event.topic), { type: 'presence', event: 'track', payload: tracked });
     },
     onMessage(channel, event, body, joinRef) {
       if (event === 'presence_state') {
@@ -37,9 +40,6 @@ export function presenceHandler(context: HandlerContext): SyncHandler {
         return 'handled';
       }
       return undefined;
-    },
-    onChannelLeft(channel) {
-      sessions.delete(channel);
     },
   };
 }
