@@ -17,6 +17,7 @@ export {
   VSNS,
 } from './phoenix.js';
 export type { BroadcastEnvelope, PhoenixMessage, RealtimeEventName, ReplyPayload, ReplyStatus, Vsn } from './phoenix.js';
+export type { PresenceDiff, PresenceEntry, PresenceMeta, PresenceState } from './presence.js';
 export { NO_PRIMARY_KEY_ERROR, PAYLOAD_TOO_LARGE_ERROR, UNAUTHORIZED_ERROR } from './postgresChanges.js';
 export type { PostgresChangeColumn, PostgresChangeData, PostgresChangesPayload, PostgresChangeType } from './postgresChanges.js';
 export { readArrayLiteral, TOO_MANY_ELEMENTS } from './pgArrayLiteral.js';

@@ -5,20 +5,9 @@
  * the state of the current join.
  */
 
-export interface PresenceMeta {
-  phx_ref: string;
-  phx_ref_prev?: string;
-  [field: string]: unknown;
-}
-export interface PresenceEntry {
-  metas: PresenceMeta[];
-}
-/** Presence key → the metas of everyone tracked under it. */
-export type PresenceState = Record<string, PresenceEntry>;
-export interface PresenceDiff {
-  joins: PresenceState;
-  leaves: PresenceState;
-}
+import type { PresenceDiff, PresenceEntry, PresenceMeta, PresenceState } from '../../protocol/presence.js';
+
+export type { PresenceDiff, PresenceEntry, PresenceMeta, PresenceState } from '../../protocol/presence.js';
 
 /** The joins and leaves that turn `current` into `next` (what phoenix's syncState computes). */
 export function stateDiff(current: PresenceState, next: PresenceState): PresenceDiff {

@@ -7,13 +7,12 @@
  * different role.
  */
 import { catalogVersionSql, DDL_TRACKED_SQL } from './catalogEvents.js';
+import type { Queryable } from './queryable.js';
+
+export type { Queryable } from './queryable.js';
 import { AuthorizationError } from './errors.js';
 
 /** The part of a pg.Pool the checker uses: each call runs on a session of its own. */
-export interface Queryable {
-  query(text: string, values?: unknown[]): Promise<unknown>;
-}
-
 export interface TableColumn {
   name: string;
   /** Schema-qualified and quoted (`pg_catalog.int4`, `public."My Type"`), safe to splice as a cast. */

@@ -31,7 +31,7 @@
  */
 import { createHash } from 'node:crypto';
 // Types only: catalog.ts builds its statements from this module's SQL.
-import type { Queryable } from './catalog.js';
+import type { Queryable } from './queryable.js';
 import type { LogicalMessage } from '../replication/types.js';
 
 /** The prefix of the logical messages the DDL trigger emits. */

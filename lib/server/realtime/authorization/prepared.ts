@@ -7,7 +7,7 @@
  * created again with other key types has another text, so another statement. Each PREPARE (and
  * DEALLOCATE) travels alone, so what the session holds is always exactly what is recorded here.
  */
-import type { Queryable } from './catalog.js';
+import type { Queryable } from './queryable.js';
 
 /** The part of a pg.PoolClient the checker uses. */
 export interface PooledClient {

@@ -7,9 +7,9 @@
 import { randomBytes } from 'node:crypto';
 
 // The wire shapes (presence_state / presence_diff payloads) are the Phoenix layer's, shared with the client.
-import type { PresenceDiff, PresenceMeta, PresenceState } from '../../../sync/phoenix/presence.js';
+import type { PresenceDiff, PresenceMeta, PresenceState } from '../../../protocol/presence.js';
 
-export type { PresenceDiff, PresenceEntry, PresenceMeta, PresenceState } from '../../../sync/phoenix/presence.js';
+export type { PresenceDiff, PresenceEntry, PresenceMeta, PresenceState } from '../../../protocol/presence.js';
 
 export type PresenceErrorCode =
   | 'PRESENCE_PAYLOAD_NOT_MAP'
