@@ -1,11 +1,11 @@
 import { buildCreateApi, coreModule } from '@reduxjs/toolkit/query';
 import type { EndpointDefinitions } from '@reduxjs/toolkit/query';
-import { buildPostgrestApi, type CreatePostgrestApiOptions, type PostgrestApi } from './createPostgrestApi';
+import { buildPostgrestApi, type CreatePostgrestApiOptions, type PostgrestApi } from './buildPostgrestApi';
 import { postgrestModule } from './postgrestModule';
 
 // Public: what an app or a custom buildCreateApi module uses. The api ↔ sync contract
 // (liveContract.ts) and the builders' internals are imported by path, never from here.
-export { BUILTIN_TAG_TYPES, type CreatePostgrestApiOptions, type GenericEndpoints, type PostgrestApi, type PostgrestEndpointBuilder } from './createPostgrestApi';
+export { BUILTIN_TAG_TYPES, type CreatePostgrestApiOptions, type GenericEndpoints, type PostgrestApi, type PostgrestEndpointBuilder } from './buildPostgrestApi';
 export { postgrestModule, postgrestModuleName, type PostgrestModule } from './postgrestModule';
 export { invalidatedTags, liveTags, providedTags, type PrimaryKeys, type Tag } from './tags';
 

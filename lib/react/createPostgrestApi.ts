@@ -7,7 +7,7 @@ import {
   type TypedUseQueryStateOptions,
   type TypedUseQuerySubscriptionOptions,
 } from '@reduxjs/toolkit/query/react';
-import { buildPostgrestApi, type CreatePostgrestApiOptions, type PostgrestApi } from '../api/createPostgrestApi';
+import { buildPostgrestApi, type CreatePostgrestApiOptions, type PostgrestApi } from '../api/buildPostgrestApi';
 import { postgrestModule } from '../api/postgrestModule';
 import type { PostgrestBaseQuery } from '../postgrest/http/baseQuery';
 import type { ResultOf } from '../postgrest/builder/builder';

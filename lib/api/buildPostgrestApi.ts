@@ -1,3 +1,8 @@
+/**
+ * buildPostgrestApi: what both `createPostgrestApi`s (lib/api/index.ts without hooks,
+ * lib/react/createPostgrestApi.ts with them) build with their own `createApi`: the base query, the
+ * generic `read` / `live` / `write` endpoints, declared endpoints, automatic tags and the live contract.
+ */
 import type {
   Api,
   ApiModules,
