@@ -11,11 +11,13 @@ import type {
   ColumnType,
   ColumnTypes,
   CompiledQuery,
+  ConflictStrategy,
   ConnectionMirror,
   ConnectionStatus,
   CountedRows,
   CreatePostgrestApiOptions,
   FilterOperator,
+  OptimisticOptions,
   PostgrestApi,
   PostgrestError,
   PostgrestModule,
@@ -34,8 +36,8 @@ import type { PostgrestReactApi, SyncHooks, UsePresenceResult } from '../lib/rea
 import type { ChannelExtension, JwtClaims, RealtimeServer, RealtimeServerOptions, Stack, StackOptions } from '../lib/server/index.js';
 
 type PublicTypes = [
-  ChannelConfig, ChannelListener, ChannelMirror, ChannelStatus, ColumnType, ColumnTypes, CompiledQuery, ConnectionMirror, ConnectionStatus,
-  CountedRows<unknown>, CreatePostgrestApiOptions<string, {}>, FilterOperator, PostgrestApi<string, {}, never>, PostgrestError, PostgrestModule, PostgrestRequest,
+  ChannelConfig, ChannelListener, ChannelMirror, ChannelStatus, ColumnType, ColumnTypes, CompiledQuery, ConflictStrategy, ConnectionMirror, ConnectionStatus,
+  CountedRows<unknown>, CreatePostgrestApiOptions<string, {}>, FilterOperator, OptimisticOptions, PostgrestApi<string, {}, never>, PostgrestError, PostgrestModule, PostgrestRequest,
   PostgrestRequestLike, PresenceState, PushResult, RealtimeChange, SyncMiddleware, SyncMiddlewareOptions, SyncState, Tag, WebSocketLike,
   PostgrestReactApi<string, {}>, SyncHooks, UsePresenceResult,
   ChannelExtension, JwtClaims, RealtimeServer, RealtimeServerOptions, Stack, StackOptions,

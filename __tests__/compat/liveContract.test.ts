@@ -5,14 +5,14 @@
  * alias, the peerDependency's minimum; see jest.config.js). Fake realtime socket, in-memory
  * PostgREST, RTK's serializability and immutability checks on.
  */
-import { configureStore, findNonSerializableValue } from '@reduxjs/toolkit';
+import { findNonSerializableValue } from '@reduxjs/toolkit';
 import { createApi } from '@reduxjs/toolkit/query';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createPostgrestApi } from '../../lib/api';
 import { from } from '../../lib/postgrest';
 import { createSyncMiddleware } from '../../lib/sync';
-import { actionRecorder } from '../support/store';
+import { syncStore } from '../support/store';
 import { FakeSocket, memoryPostgrest, tick, until } from '../sync/support/fakeRealtime';
 
 const TOPIC = 'realtime:live:public.notes';
@@ -30,12 +30,7 @@ function makeStore(keepUnusedDataFor?: number) {
   postgrest.tables.notes = [{ id: 1, title: 'a' }];
   const api = createPostgrestApi({ url: 'http://postgrest.invalid', fetchFn: postgrest.fetchFn, ...(keepUnusedDataFor !== undefined && { keepUnusedDataFor }) });
   const sync = createSyncMiddleware({ api, url: 'ws://realtime.invalid/realtime/v1', WebSocket: FakeSocket as never, vsn: '1.0.0', environment: false, onWarning: () => {} });
-  const { middleware: recorder, actions } = actionRecorder();
-  const store = configureStore({
-    reducer: { [api.reducerPath]: api.reducer, [sync.reducerPath]: sync.reducer },
-    middleware: (getDefault) => getDefault().concat(api.middleware, sync.middleware, recorder),
-  });
-  cleanups.push(() => store.dispatch(sync.actions.disconnect()));
+  const { store, actions } = syncStore(api, sync, cleanups);
   return { api, sync, store, actions, postgrest };
 }
 

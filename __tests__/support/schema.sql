@@ -80,3 +80,17 @@ create table rt_bindings_items (
   room text not null,
   tag text
 );
+
+-- Owned by __tests__/sync/optimistic.test.ts: optimistic writes (an FK to fail on, a version column).
+create table opt_lists (
+  id int4 primary key
+);
+insert into opt_lists values (1), (2);
+create table opt_items (
+  id serial primary key,
+  list_id int4 not null references opt_lists (id),
+  tag text not null,
+  title text not null,
+  rank int4 not null default 0,
+  version int4 not null default 1
+);

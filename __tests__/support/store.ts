@@ -1,4 +1,4 @@
-import { configureStore, findNonSerializableValue, type Middleware, type UnknownAction } from '@reduxjs/toolkit';
+import { configureStore, findNonSerializableValue, type Middleware, type Reducer, type UnknownAction } from '@reduxjs/toolkit';
 import type { EndpointDefinitions } from '@reduxjs/toolkit/query';
 import { createPostgrestApi, type CreatePostgrestApiOptions } from '../../lib/api';
 import { createSyncMiddleware } from '../../lib/sync/index.js';
@@ -85,4 +85,22 @@ export function makeSyncTestStore(options: { url?: string; WebSocket: unknown; g
     middleware: (getDefault) => getDefault().concat(sync.middleware, recorder),
   });
   return { sync, store, recorded };
+}
+
+/**
+ * A store holding `api` and its sync middleware (RTK's checks on), recording every action the sync
+ * middleware passes on; `cleanups` gets a disconnect when given.
+ */
+export function syncStore<Api extends { reducerPath: string; reducer: Reducer; middleware: Middleware }, Sync extends { reducerPath: string; reducer: Reducer; middleware: Middleware; actions: { disconnect(): UnknownAction } }>(
+  api: Api,
+  sync: Sync,
+  cleanups?: Array<() => void>,
+) {
+  const { middleware: recorder, actions } = actionRecorder();
+  const store = configureStore({
+    reducer: { [api.reducerPath]: api.reducer, [sync.reducerPath]: sync.reducer },
+    middleware: (getDefault) => getDefault().concat(api.middleware, sync.middleware, recorder),
+  });
+  cleanups?.push(() => store.dispatch(sync.actions.disconnect()));
+  return { store, actions };
 }

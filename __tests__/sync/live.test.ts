@@ -3,7 +3,7 @@
  * ends deep-equal to a fresh PostgREST query of the same request; exact entries are patched without
  * refetching, windows and other entries the client can't patch exactly are refetched.
  */
-import { configureStore, findNonSerializableValue } from '@reduxjs/toolkit';
+import { findNonSerializableValue } from '@reduxjs/toolkit';
 import fc from 'fast-check';
 import { WebSocket } from 'ws';
 import { createPostgrestApi } from '../../lib/api/index.js';
@@ -13,7 +13,7 @@ import type { PostgrestRequest } from '../../lib/postgrest/request/types.js';
 import { createSyncMiddleware } from '../../lib/sync/index.js';
 import { closeSql, sql, testStack } from '../support/stack.js';
 import { eventually as eventuallyWithin } from '../support/eventually.js';
-import { actionRecorder } from '../support/store.js';
+import { syncStore } from '../support/store.js';
 
 const cleanups: Array<() => void> = [];
 afterAll(async () => {
@@ -40,12 +40,7 @@ function makeStore(WebSocketImpl: unknown = WebSocket) {
     heartbeatIntervalMs: 1000,
     onWarning: () => undefined,
   });
-  const { middleware: recorder, actions: recorded } = actionRecorder();
-  const store = configureStore({
-    reducer: { [api.reducerPath]: api.reducer, [sync.reducerPath]: sync.reducer },
-    middleware: (getDefault) => getDefault().concat(api.middleware, sync.middleware, recorder),
-  });
-  cleanups.push(() => store.dispatch(sync.actions.disconnect()));
+  const { store, actions: recorded } = syncStore(api, sync, cleanups);
   return { api, sync, store, recorded };
 }
 

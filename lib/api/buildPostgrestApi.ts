@@ -16,9 +16,22 @@ import { defaultSerializeQueryArgs } from '@reduxjs/toolkit/query';
 import { postgrestBaseQuery, type GetToken, type PostgrestBaseQuery } from '../postgrest/http/baseQuery';
 import { toPostgrestRequest } from '../postgrest/request/request';
 import type { PostgrestMeta, PostgrestRequest, PostgrestRequestLike } from '../postgrest/request/types';
-import { gateOf, LIVE_FETCH_STARTING, livePatchesRehydration, registerLiveEndpoints, windowLimit } from './liveContract';
+import { gateOf, LIVE_FETCH_STARTING, livePatchesRehydration, OPTIMISTIC_WRITE_SETTLING, optimisticStarting, planOf, registerLiveEndpoints, takePlan, verdictOf, windowLimit } from './liveContract';
 import { normalizeArg } from './postgrestModule';
 import { invalidatedTags, liveTags, providedTags, tagType, type PrimaryKeys, type Tag } from './tags';
+
+/** How many times an optimistic write is sent at most (the first time and re-sends after conflicts). */
+const MAX_SENDS = 5;
+
+/** The request of a write marked `.optimistic()`; undefined for anything else (the base query reports bad args). */
+function optimisticRequest(arg: unknown): PostgrestRequest | undefined {
+  try {
+    const request = toPostgrestRequest(arg as PostgrestRequestLike);
+    return request.optimistic ? request : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The names of RTK Query modules (core, react hooks). */
 export type ModuleName = keyof ApiModules<any, any, any, any>;
@@ -202,7 +215,31 @@ export function buildPostgrestApi<
         return live && result.meta ? { ...result, meta: { ...result.meta, live: true } } : result;
       }
     }
+    if (queryApi.type === 'mutation') {
+      const request = optimisticRequest(arg);
+      if (request) return optimisticWrite(request, queryApi, extraOptions);
+    }
     return fetchBaseQuery(arg, queryApi, extraOptions);
+  };
+  /**
+   * An optimistic write: announced before it is sent (a sync middleware shows it at once and says
+   * what to send), reported after (the middleware commits it, rolls it back, or asks to send again:
+   * at most MAX_SENDS times in all).
+   */
+  const optimisticWrite = async (request: PostgrestRequest, queryApi: Parameters<PostgrestBaseQuery>[1], extraOptions: Parameters<PostgrestBaseQuery>[2]) => {
+    // Announced by `initiate` already (shown before RTK's pending action); else now.
+    const plan = takePlan(api, request) ?? planOf(queryApi.dispatch(optimisticStarting({ api: reducerPath, endpoint: queryApi.endpoint, request })));
+    if (!plan) return fetchBaseQuery(request, queryApi, extraOptions);
+    let send = plan.send;
+    for (let sends = 1; ; sends++) {
+      const result = await fetchBaseQuery(send, queryApi, extraOptions);
+      const verdict = verdictOf(queryApi.dispatch({ type: OPTIMISTIC_WRITE_SETTLING, payload: { api: reducerPath, id: plan.id, result } }));
+      if (verdict && 'resend' in verdict && sends < MAX_SENDS) {
+        send = verdict.resend;
+        continue;
+      }
+      return verdict && 'result' in verdict ? (verdict.result as typeof result) : result;
+    }
   };
   const api = createApi({
     reducerPath,

@@ -15,9 +15,16 @@
  *   `util.patchQueryData` (`patchAlone`): it is still removed `keepUnusedDataFor` after its last use.
  * - The live-endpoint registry: which endpoints of an api are live (`liveEndpointsOf`,
  *   `markLiveEndpoints`).
+ * - Optimistic writes: a write whose request has `optimistic` is announced by the mutation's
+ *   `initiate` (postgrestModule) before RTK's thunk dispatches anything (OPTIMISTIC_WRITE_STARTING);
+ *   a sync middleware shows it at once and answers with the plan (its id, the request to send),
+ *   which `initiate` hands to the base query (`offerPlan` / `takePlan`); after the response the
+ *   base query reports it (OPTIMISTIC_WRITE_SETTLING) and the middleware answers with the verdict:
+ *   the result to resolve with, or a request to send again. Without a middleware the write is sent
+ *   as it is.
  */
 import type { UnknownAction } from '@reduxjs/toolkit';
-import type { PostgrestRequest } from '../postgrest/request/types';
+import type { PostgrestError, PostgrestMeta, PostgrestRequest } from '../postgrest/request/types';
 
 /**
  * Dispatched by the base query before a live endpoint's fetch starts (payload LiveFetch); a sync
@@ -159,4 +166,88 @@ export function markLiveEndpoints(api: object, names: Iterable<string>): void {
     }
     set.add(name);
   }
+}
+
+/** Dispatched by the base query before an optimistic write is sent (payload OptimisticStart). */
+export const OPTIMISTIC_WRITE_STARTING = 'rtkPostgrest/optimisticWriteStarting';
+/** Dispatched by the base query with the response to an optimistic write (payload OptimisticSettle). */
+export const OPTIMISTIC_WRITE_SETTLING = 'rtkPostgrest/optimisticWriteSettling';
+
+/**
+ * The key, in the announcing action's `meta.arg` (which RTK's serializability check skips), of a
+ * function present only while the write really runs: recorded actions lose it (DevTools keeps JSON),
+ * so a replayed announcement is ignored and the recorded `optimistic/*` actions rebuild the state.
+ */
+export const RUNNING_WRITE = 'runningWrite';
+
+export interface OptimisticStart {
+  /** The reducerPath of the api whose base query announces it. */
+  api: string;
+  endpoint: string;
+  request: PostgrestRequest;
+}
+
+/** What the base query got back, as plain data. */
+export interface WriteResult {
+  data?: unknown;
+  error?: PostgrestError;
+  meta?: PostgrestMeta;
+}
+
+export interface OptimisticSettle {
+  api: string;
+  /** The plan's id. */
+  id: string;
+  result: WriteResult;
+}
+
+/** A sync middleware's answer to OPTIMISTIC_WRITE_STARTING: the write's id and the request to send. */
+export interface OptimisticPlan {
+  id: string;
+  send: PostgrestRequest;
+}
+
+/** A sync middleware's answer to OPTIMISTIC_WRITE_SETTLING: resolve with `result`, or send `resend`. */
+export type OptimisticVerdict = { result: WriteResult } | { resend: PostgrestRequest };
+
+/** The plan an answer to OPTIMISTIC_WRITE_STARTING stands for; undefined when nobody planned the write. */
+export function planOf(answer: unknown): OptimisticPlan | undefined {
+  const plan = answer as Partial<OptimisticPlan> | undefined;
+  return typeof plan === 'object' && plan !== null && typeof plan.id === 'string' && typeof plan.send === 'object' && plan.send !== null ? (plan as OptimisticPlan) : undefined;
+}
+
+/** The verdict an answer to OPTIMISTIC_WRITE_SETTLING stands for; undefined: resolve as received. */
+export function verdictOf(answer: unknown): OptimisticVerdict | undefined {
+  if (typeof answer !== 'object' || answer === null) return undefined;
+  if ('resend' in answer && typeof (answer as { resend: unknown }).resend === 'object') return answer as OptimisticVerdict;
+  if ('result' in answer && typeof (answer as { result: unknown }).result === 'object') return answer as OptimisticVerdict;
+  return undefined;
+}
+
+/** Plans announced by `initiate`, waiting for their base query, per api, by request. */
+const plansByApi = new WeakMap<object, Map<string, OptimisticPlan[]>>();
+
+/** Hands `plan` (made for `request` when `initiate` announced it) to the base query that sends it. */
+export function offerPlan(api: object, request: PostgrestRequest, plan: OptimisticPlan): void {
+  let plans = plansByApi.get(api);
+  if (!plans) plansByApi.set(api, (plans = new Map()));
+  const key = JSON.stringify(request);
+  plans.set(key, [...(plans.get(key) ?? []), plan]);
+}
+
+/** The plan `initiate` made for `request`, taken (each plan is sent once). */
+export function takePlan(api: object, request: PostgrestRequest): OptimisticPlan | undefined {
+  const plans = plansByApi.get(api);
+  const key = JSON.stringify(request);
+  const waiting = plans?.get(key);
+  if (!plans || !waiting) return undefined;
+  const [plan, ...rest] = waiting;
+  if (rest.length > 0) plans.set(key, rest);
+  else plans.delete(key);
+  return plan;
+}
+
+/** The action announcing an optimistic write (the running-write function marks it as really running). */
+export function optimisticStarting(start: OptimisticStart) {
+  return { type: OPTIMISTIC_WRITE_STARTING, payload: start, meta: { arg: { [RUNNING_WRITE]: () => true } } };
 }

@@ -7,7 +7,8 @@
  */
 import type { BaseQueryFn, EndpointDefinitions, Module } from '@reduxjs/toolkit/query';
 import { isPostgrestRequest, toPostgrestRequest } from '../postgrest/request/request';
-import type { PostgrestRequestLike } from '../postgrest/request/types';
+import type { PostgrestRequest, PostgrestRequestLike } from '../postgrest/request/types';
+import { offerPlan, optimisticStarting, planOf } from './liveContract';
 
 export const postgrestModuleName = Symbol('rtkPostgrest');
 export type PostgrestModule = typeof postgrestModuleName;
@@ -49,6 +50,33 @@ const TAKING_ARG = ['initiate', 'useQuery', 'useQueryState', 'useQuerySubscripti
 
 type AnyFunction = (arg: unknown, ...rest: unknown[]) => unknown;
 
+/**
+ * A mutation's `initiate` announces an optimistic write (its request has `optimistic`) before RTK's
+ * thunk dispatches anything, so a sync middleware shows it in the first state after `dispatch`; the
+ * plan it answers with waits for the base query (liveContract.ts).
+ */
+function announceOptimistic(api: { reducerPath: string }, endpointName: string, endpoint: Record<string, unknown>, definition: { query?: (arg: unknown) => unknown }): void {
+  const original = endpoint.initiate as AnyFunction | undefined;
+  if (typeof original !== 'function' || typeof definition.query !== 'function') return;
+  const query = definition.query;
+  endpoint.initiate = (arg: unknown, ...rest: unknown[]) => {
+    const thunk = original(arg, ...rest) as (dispatch: (action: unknown) => unknown, ...more: unknown[]) => unknown;
+    return (dispatch: (action: unknown) => unknown, ...more: unknown[]) => {
+      let request: PostgrestRequest | undefined;
+      try {
+        request = toPostgrestRequest(query(normalizeArg(arg)) as PostgrestRequestLike);
+      } catch {
+        /* the base query reports it */
+      }
+      if (request?.optimistic) {
+        const plan = planOf(dispatch(optimisticStarting({ api: api.reducerPath, endpoint: endpointName, request })));
+        if (plan) offerPlan(api, request, plan);
+      }
+      return thunk(dispatch, ...more);
+    };
+  };
+}
+
 /** The module: builder chains become plain requests at the generic endpoints' entry points. */
 export const postgrestModule = (): Module<PostgrestModule> => ({
   name: postgrestModuleName,
@@ -56,7 +84,8 @@ export const postgrestModule = (): Module<PostgrestModule> => ({
     const apiFunctions = api as unknown as Record<string, unknown>;
     const endpoints = (api as unknown as { endpoints: Record<string, Record<string, unknown>> }).endpoints;
     return {
-      injectEndpoint(endpointName) {
+      injectEndpoint(endpointName, definition) {
+        if ((definition as { type?: unknown }).type === 'mutation') announceOptimistic(api as unknown as { reducerPath: string }, endpointName, endpoints[endpointName]!, definition as { query?: (arg: unknown) => unknown });
         if (!GENERIC.has(endpointName)) return;
         const endpoint = endpoints[endpointName]!;
         for (const name of TAKING_ARG) {

@@ -15,8 +15,10 @@ export { PostgrestBuilderError } from './errors.js';
 export type { PostgrestBuilderErrorCode } from './errors.js';
 export type {
   CountedRows,
+  ConflictStrategy,
   CountMethod,
   HttpMethod,
+  OptimisticOptions,
   PostgrestError,
   PostgrestMeta,
   PostgrestRequest,

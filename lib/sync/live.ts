@@ -56,8 +56,11 @@ export interface LiveContext {
   /** What the app knows about the database (its default collation, TimeZone) beyond what the server says. */
   database?: EvaluateOptions;
   dispatch: (action: unknown) => unknown;
-  /** A reader of the cache entry's data (made once per entry: RTK's `select(arg)` builds a selector). */
-  reader: (endpoint: string, arg: unknown) => () => unknown;
+  /**
+   * A reader of the cache entry's server data (made once per entry: RTK's `select(arg)` builds a
+   * selector): under an optimistic layer, the rows beneath it, which server changes patch.
+   */
+  reader: (endpoint: string, arg: unknown, queryCacheKey: string) => () => unknown;
   /** The original arg of a cache entry and the request id of its latest fetch (from the api's state). */
   argOf: (queryCacheKey: string) => { found: boolean; arg: unknown; requestId?: string };
   /** The cache entry as stored in the api's state. */
@@ -257,7 +260,7 @@ export function createLiveQueries(context: LiveContext) {
       if (!query || changes.some((change) => touches(query, change))) refetch(entry);
       return;
     }
-    const read = (entry.read ??= context.reader(entry.endpoint, entry.arg));
+    const read = (entry.read ??= context.reader(entry.endpoint, entry.arg, entry.queryCacheKey));
     const current = pending.has(entry) ? pending.get(entry) : read();
     const rows = counted ? (current as { rows?: unknown } | undefined)?.rows : current;
     if (!Array.isArray(rows)) return refetch(entry);
@@ -357,7 +360,7 @@ export function createLiveQueries(context: LiveContext) {
         // RTK keeps the data it had. Still in step with the database before this fetch (started
         // live, not doubted, with data): the changes held during it bring it up to date (the machine
         // says current). Otherwise it is stale (or failed) and waits for a fetch that succeeds.
-        const data = (entry.read ??= context.reader(entry.endpoint, entry.arg))();
+        const data = (entry.read ??= context.reader(entry.endpoint, entry.arg, entry.queryCacheKey))();
         const passes = mayPass((action.payload as { status?: unknown } | undefined)?.status);
         send(entry, data === undefined ? (passes ? 'fetchFailedEmpty' : 'fetchRefusedEmpty') : passes ? 'fetchFailed' : 'fetchRefused');
         if (!isStale(entry.state) && held.length > 0) {
@@ -490,6 +493,11 @@ export function createLiveQueries(context: LiveContext) {
         // A fetch in flight: its result may predate the gap, so it is refetched after it.
         if (!isFetching(send(entry, 'resync'))) queueRefetch(entry);
       }
+    },
+
+    /** The column types of a table's channel (`live:<schema>.<table>`) as the server described them, if known. */
+    columnTypesOf(channel: string): ColumnTypes | undefined {
+      return columnTypes.get(channel);
     },
 
     /** Live entries followed (for tests and DevTools-style inspection). */

@@ -4,6 +4,7 @@
  * handlers (handlers/), one concern each, after the reducer saw an action and on socket events:
  *
  *   live        the api's actions → live entries; a live endpoint's fetch → its gate
+ *   optimistic  `.optimistic()` writes shown at once as a layer over server state; committed or rolled back
  *   connection  connect / disconnect / refreshAuth; socket status; token on open and heartbeats; browser events
  *   channels    subscribe / unsubscribe → join, rejoin, leave; channel statuses with their server bindings
  *   presence    track / untrack, re-track on every join; presence_state / presence_diff
@@ -22,6 +23,7 @@ import { changesHandler } from './handlers/changes.js';
 import { channelsHandler } from './handlers/channels.js';
 import { connectionHandler } from './handlers/connection.js';
 import { liveHandler } from './handlers/live.js';
+import { optimisticHandler } from './handlers/optimistic.js';
 import { presenceHandler } from './handlers/presence.js';
 import type { ChannelListener, HandlerContext, SyncHandler } from './handlers/types.js';
 import type { PhoenixSocket, PushResult, SocketEvent, WebSocketLike } from './phoenix/types.js';
@@ -79,12 +81,14 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
     now,
     timers,
   };
-  const live = liveHandler(context, options);
+  const live = liveHandler(context, { ...options, baseOf: (key) => optimistic?.baseOf(key) });
+  const optimistic = optimisticHandler(context, { ...options, columnTypes: (channel) => live?.queries.columnTypesOf(channel) });
   // The server answers a waiting join before our push times out, with its own reason.
   const channels = channelsHandler(context, Math.max(1, Math.floor((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) * 0.8)));
   const changes = changesHandler(context, live);
   /** The root runs them in this order (the first to answer an action ends its round). */
-  const handlers: readonly SyncHandler[] = [...(live ? [live] : []), connectionHandler(context, options), channels, presenceHandler(context), broadcastHandler(context), changes];
+  const handlers: readonly SyncHandler[] = [...(live ? [live] : []), ...(optimistic ? [optimistic] : []), connectionHandler(context, options), channels, presenceHandler(context), broadcastHandler(context), changes];
+  const transforms = handlers.filter((handler) => handler.transform !== undefined);
 
   function ensureSocket(): PhoenixSocket {
     if (socket) return socket;
@@ -141,7 +145,9 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
   const middleware: Middleware = (api) => {
     store = api;
     for (const handler of handlers) handler.onStart?.(api);
-    return (next) => (action) => {
+    return (next) => (given) => {
+      let action = given;
+      if (isAction(action)) for (const handler of transforms) action = handler.transform!(action as UnknownAction);
       const before = isAction(action) && (action.meta as { instance?: string } | undefined)?.instance === instance ? mirror() : undefined;
       const result = next(action);
       if (!isAction(action)) return result;

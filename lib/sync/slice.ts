@@ -24,6 +24,7 @@
  */
 import { createAction, createSlice, type PayloadAction } from '@reduxjs/toolkit';
 import { livePatchesMeta, type LivePatch } from '../api/liveContract.js';
+import type { PostgrestError, PostgrestRequest } from '../postgrest/request/types.js';
 import { connectionTransition, type ChannelState, type ConnectionState } from './phoenix/machines.js';
 
 /** The socket's connection state (phoenix/machines.ts), or `idle` before the first connect. */
@@ -110,15 +111,46 @@ export interface ConnectionMirror {
   lastSyncTime: number | null;
 }
 
+/**
+ * An optimistic write (`.optimistic()`): shown in the cache from the moment it was dispatched, as a
+ * layer over server state, until the server's rows replace it (then it leaves this list) or it fails.
+ */
+export interface PendingWrite {
+  id: string;
+  /** `schema.table`. */
+  table: string;
+  request: PostgrestRequest;
+  /** Inserts and upserts: the rows as shown, keys filled (given, generated, or temporary). */
+  rows?: Array<Record<string, unknown>>;
+  /** The cache entries (queryCacheKeys) it was shown in when applied. */
+  entries: string[];
+  /** `pending` until the server answered; `rolledBack` after a failure (its effect removed, the error kept). */
+  status: 'pending' | 'rolledBack';
+  error: PostgrestError | null;
+  /** When it was applied (ms since epoch). */
+  at: number;
+}
+
 export interface SyncState {
   connection: ConnectionMirror;
   channels: Record<string, ChannelMirror>;
+  /** Optimistic writes in the order they were applied: pending ones, then the last failed ones. */
+  writes: PendingWrite[];
 }
+
+/** How many rolled-back writes the mirror keeps (with their errors) besides the pending ones. */
+export const KEPT_FAILED_WRITES = 20;
 
 export const initialSyncState: SyncState = {
   connection: { status: 'idle', attempt: 0, error: null, online: true, openedAt: null, lastSyncTime: null },
   channels: {},
+  writes: [],
 };
+
+/** What the cache entries became with an optimistic step (the api's reducer applies `entries`). */
+export interface OptimisticStep {
+  entries: LivePatch[];
+}
 
 interface InstanceMeta {
   /** The middleware instance that performs this command. */
@@ -165,6 +197,15 @@ export function createSyncActions(prefix: string, instance: string) {
     environmentChanged: createAction<{ online: boolean }>(`${prefix}/environmentChanged`),
     /** Everything else the server pushed on a channel (broadcast, system): for DevTools and listeners. */
     messageReceived: createAction<{ channel: string; event: string; payload: unknown }>(`${prefix}/messageReceived`),
+    // Optimistic writes (each step carries what the cache entries became, for the api's reducer)
+    /** A write shown at once, before it was sent. */
+    optimisticApplied: createAction(`${prefix}/optimistic/applied`, (payload: OptimisticStep & { write: PendingWrite }, api: string) => ({ payload, meta: livePatchesMeta(api) })),
+    /** The server's rows replaced the write's layer (`rows`: what the server returned). */
+    optimisticCommitted: createAction(`${prefix}/optimistic/committed`, (payload: OptimisticStep & { id: string; rows: Array<Record<string, unknown>> }, api: string) => ({ payload, meta: livePatchesMeta(api) })),
+    /** The write failed: only its own effect was removed; `error` is the server's. */
+    optimisticRolledBack: createAction(`${prefix}/optimistic/rolledBack`, (payload: OptimisticStep & { id: string; error: PostgrestError }, api: string) => ({ payload, meta: livePatchesMeta(api) })),
+    /** A rolled-back write's record is no longer wanted (its error was shown). */
+    optimisticDismissed: createAction<{ id: string }>(`${prefix}/optimistic/dismissed`),
   };
 }
 
@@ -279,6 +320,25 @@ export function createSyncSlice(reducerPath: string, actions: SyncActions) {
         })
         .addCase(actions.environmentChanged, (state, { payload }: PayloadAction<{ online: boolean }>) => {
           state.connection.online = payload.online;
+        })
+        .addCase(actions.optimisticApplied, (state, { payload }) => {
+          state.writes.push(payload.write);
+        })
+        .addCase(actions.optimisticCommitted, (state, { payload }) => {
+          state.writes = state.writes.filter((write) => write.id !== payload.id);
+        })
+        .addCase(actions.optimisticRolledBack, (state, { payload }) => {
+          const write = state.writes.find((candidate) => candidate.id === payload.id);
+          if (!write) return;
+          write.status = 'rolledBack';
+          write.error = payload.error;
+          // The failed one moves behind the pending ones; the oldest failed ones are forgotten.
+          const pending = state.writes.filter((candidate) => candidate.status === 'pending' && candidate.id !== payload.id);
+          const failed = state.writes.filter((candidate) => candidate.status !== 'pending' && candidate.id !== payload.id);
+          state.writes = [...pending, ...[...failed, write].slice(-KEPT_FAILED_WRITES)];
+        })
+        .addCase(actions.optimisticDismissed, (state, { payload }) => {
+          state.writes = state.writes.filter((write) => write.id !== payload.id || write.status === 'pending');
         });
     },
   });

@@ -4,10 +4,9 @@
  * and an in-memory PostgREST (`GET` returns a table's rows by id; `POST` appends). Integration tests
  * use the real stack instead.
  */
-import { configureStore } from '@reduxjs/toolkit';
 import { createPostgrestApi } from '../../../lib/api';
 import { createSyncMiddleware } from '../../../lib/sync';
-import { actionRecorder } from '../../support/store';
+import { syncStore } from '../../support/store';
 
 type Frame = { topic: string; event: string; ref: string | null; join_ref: string | null; payload: Record<string, unknown> };
 
@@ -144,11 +143,7 @@ export function fakeApiAndSync(fetchFn: typeof fetch, names: { api?: string; syn
 /** A store with one api and its sync middleware (RTK's checks on), recording every action. */
 export function fakeStore(fetchFn: typeof fetch) {
   const { api, sync, warnings } = fakeApiAndSync(fetchFn);
-  const { middleware: recorder, actions } = actionRecorder();
-  const store = configureStore({
-    reducer: { [api.reducerPath]: api.reducer, [sync.reducerPath]: sync.reducer },
-    middleware: (getDefault) => getDefault().concat(api.middleware, sync.middleware, recorder),
-  });
+  const { store, actions } = syncStore(api, sync);
   return { api, sync, store, warnings, actions };
 }
 

@@ -4,7 +4,8 @@ import { toQueryPair, type Condition } from './filters.js';
 import { assertName, cleanColumns, scopedKey } from './names.js';
 import { booleanOption, countOfRows, countOption, readOptions } from './options.js';
 import { compileRequest, setPair, type BuilderState } from './state.js';
-import type { CountMethod, CountedRows, PostgrestRequest, ResultShape, ToPostgrestRequest } from '../request/types.js';
+import { explainOptimistic } from '../request/request.js';
+import type { CountMethod, CountedRows, OptimisticOptions, PostgrestRequest, ResultShape, ToPostgrestRequest } from '../request/types.js';
 
 /** Result shapes at the type level; `value` is an rpc returning a scalar or an object. */
 export type DataShape = ResultShape | 'value';
@@ -152,6 +153,18 @@ export class PostgrestBuilder<Row, Shape extends DataShape = 'many', Returns ext
     const opts = readOptions(options, ['referencedTable'], `${op}()`);
     const pair = [scopedKey(op, opts.referencedTable), `(${groupBody(filters, op)})`] as const;
     return this.next({ filters: [...this.state.filters, pair] });
+  }
+
+  /**
+   * Makes a write optimistic: with a sync middleware, the cached reads and live entries of its table
+   * show it at once (as a layer over server state) until the server's rows replace it, or a failure
+   * rolls back its own effect. `conflict` (update and delete): send it only if the row still has the
+   * value of `column` this client saw, and settle a conflict by `strategy`.
+   */
+  optimistic(options: OptimisticOptions = {}): PostgrestBuilder<Row, Shape, Returns, Counted> {
+    const problem = explainOptimistic(options, this.state.action, 'optimistic()');
+    if (problem !== null) throw new PostgrestBuilderError('INVALID_OPTION', problem);
+    return this.next({ optimistic: structuredClone(options) });
   }
 
   /** The plain, JSON-serializable request; a fresh object on every call. */

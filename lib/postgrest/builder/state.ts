@@ -1,4 +1,4 @@
-import type { CountMethod, HttpMethod, PostgrestRequest, RequestAction, ResultShape } from '../request/types.js';
+import type { CountMethod, HttpMethod, OptimisticOptions, PostgrestRequest, RequestAction, ResultShape } from '../request/types.js';
 
 /** Everything a builder knows, kept as plain immutable data; `compileRequest` turns it into a request. */
 export interface BuilderState {
@@ -27,6 +27,8 @@ export interface BuilderState {
   readonly resolution: 'merge-duplicates' | 'ignore-duplicates' | undefined;
   /** `Prefer: missing=default`: absent columns take their default instead of NULL. */
   readonly missingDefault: boolean;
+  /** Writes: `.optimistic()` was called (a sync middleware shows the write at once). */
+  readonly optimistic: OptimisticOptions | undefined;
 }
 
 /** A fresh state for `relation`; the rest are filled by `from` / `rpc` / writes. */
@@ -49,6 +51,7 @@ export function initialState(action: RequestAction, method: HttpMethod, relation
     onConflict: undefined,
     resolution: undefined,
     missingDefault: false,
+    optimistic: undefined,
   };
 }
 
@@ -95,5 +98,6 @@ export function compileRequest(state: BuilderState): PostgrestRequest {
   if (state.schema !== undefined) request.schema = state.schema;
   if (state.body !== undefined) request.body = structuredClone(state.body);
   if (state.count !== undefined) request.count = state.count;
+  if (state.optimistic !== undefined) request.optimistic = structuredClone(state.optimistic);
   return request;
 }

@@ -27,6 +27,36 @@ export function explainNotRequest(value: unknown): string | null {
   if (value.count !== undefined && !COUNTS.includes(value.count as string)) {
     return `request.count must be one of ${COUNTS.join(', ')} when set, got ${describeValue(value.count)}`;
   }
+  if (value.optimistic !== undefined) {
+    const problem = explainOptimistic(value.optimistic, value.action as string);
+    if (problem !== null) return problem;
+  }
+  return null;
+}
+
+const WRITES = ['insert', 'update', 'upsert', 'delete'];
+const CONFLICT_COLUMN = /^[^\s,.()"]+$/;
+
+/**
+ * Why `options` are no `optimistic` options of a request doing `action`; null when they are.
+ * `where`: how the message names them (`request.optimistic`, or `optimistic()` for the builder).
+ */
+export function explainOptimistic(options: unknown, action: string, where = 'request.optimistic'): string | null {
+  const field = (name: string) => (where.endsWith(')') ? `${where}: ${name}` : `${where}.${name}`);
+  if (!WRITES.includes(action)) return `${where} is for writes (insert, update, upsert, delete), not ${action}`;
+  if (!isObject(options)) return `${where} takes an options object, got ${describeValue(options)}`;
+  const unknown = Object.keys(options).filter((key) => key !== 'conflict');
+  if (unknown.length > 0) return `${where} has an unknown option ${JSON.stringify(unknown[0])} (known: conflict)`;
+  if (options.conflict === undefined) return null;
+  if (action !== 'update' && action !== 'delete') return `${field('conflict')} is for update and delete (sent only if the row still has the value seen), not ${action}`;
+  if (!isObject(options.conflict)) return `${field('conflict')} must be an object { column, strategy? }, got ${describeValue(options.conflict)}`;
+  const { column, strategy } = options.conflict;
+  const extra = Object.keys(options.conflict).filter((key) => key !== 'column' && key !== 'strategy');
+  if (extra.length > 0) return `${field('conflict')} has an unknown option ${JSON.stringify(extra[0])} (known: column, strategy)`;
+  if (typeof column !== 'string' || !CONFLICT_COLUMN.test(column)) return `${field('conflict.column')} must be a column name, got ${describeValue(column)}`;
+  if (strategy !== undefined && (typeof strategy !== 'string' || strategy === '')) {
+    return `${field('conflict.strategy')} must be 'server-wins', 'client-wins', 'merge' or the name of a registered resolver, got ${describeValue(strategy)}`;
+  }
   return null;
 }
 

@@ -35,6 +35,27 @@ export interface PostgrestRequest {
   result: ResultShape;
   /** Set when a count was asked for; the result then becomes `{ rows, count }`. */
   count?: CountMethod;
+  /**
+   * Writes only (`.optimistic()`): a sync middleware shows the write in the cache at once, as a
+   * layer over server state, until the server's rows replace it or it fails (then only its own
+   * effect is rolled back). Not sent to PostgREST.
+   */
+  optimistic?: OptimisticOptions;
+}
+
+/** How an optimistic update or delete treats a row someone else changed since this client saw it. */
+export type ConflictStrategy = 'server-wins' | 'client-wins' | 'merge';
+
+/** The options of `.optimistic()`: plain data (a resolver is named, registered on the middleware). */
+export interface OptimisticOptions {
+  /**
+   * With `column` (a `version` integer or a timestamp such as `updated_at`), an update or delete is
+   * sent only if the row still has the value this client saw; zero rows back is a conflict, settled by
+   * `strategy`: `server-wins` (default: the write fails with CONFLICT), `client-wins` (sent again
+   * against the new value), `merge` (three-way by field), or the name of a resolver registered with
+   * the sync middleware's `resolvers`.
+   */
+  conflict?: { column: string; strategy?: ConflictStrategy | (string & {}) };
 }
 
 /** Anything that can become a request: a builder or a request itself. */

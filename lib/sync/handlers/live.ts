@@ -18,7 +18,10 @@ export interface LiveHandler extends SyncHandler {
   apiPath: string;
 }
 
-export type LiveOptions = Pick<SyncMiddlewareOptions<string>, 'api' | 'liveEndpoints' | 'primaryKeys' | 'database'>;
+export type LiveOptions = Pick<SyncMiddlewareOptions<string>, 'api' | 'liveEndpoints' | 'primaryKeys' | 'database'> & {
+  /** The server data beneath an optimistic layer, for entries under one (the optimistic handler's). */
+  baseOf?: (queryCacheKey: string) => { data: unknown } | undefined;
+};
 
 /** Nothing without an api. */
 export function liveHandler(context: HandlerContext, options: LiveOptions): LiveHandler | undefined {
@@ -40,9 +43,13 @@ export function liveHandler(context: HandlerContext, options: LiveOptions): Live
     ...(options.primaryKeys && { primaryKeys: options.primaryKeys }),
     ...(options.database && { database: options.database }),
     dispatch: (action) => context.dispatch(action as UnknownAction),
-    reader: (endpoint, arg) => {
+    reader: (endpoint, arg, queryCacheKey) => {
       const select = (api.endpoints as unknown as Record<string, { select?: (arg: unknown) => (state: unknown) => { data?: unknown } }>)[endpoint]?.select?.(arg);
-      return () => (select ? select(context.getState()).data : undefined);
+      return () => {
+        const base = options.baseOf?.(queryCacheKey);
+        if (base) return base.data;
+        return select ? select(context.getState()).data : undefined;
+      };
     },
     argOf: (queryCacheKey) => {
       const entry = cacheEntry(queryCacheKey);

@@ -60,6 +60,12 @@ export interface SyncHandler {
   /** The middleware got its store (before any action). */
   onStart?(store: MiddlewareAPI): void;
   /**
+   * Any action, before the reducer sees it: the action to pass on instead (the same one, or a copy
+   * with another payload). Only the optimistic layer needs this: what the server sends an entry goes
+   * beneath its pending writes.
+   */
+  transform?(action: UnknownAction): UnknownAction;
+  /**
    * Any action (the app's, RTK Query's, other instances'), after the reducer ran, before
    * `onAction`; a value returned is what `dispatch` returns, and ends the round.
    */

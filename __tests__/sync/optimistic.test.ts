@@ -1,0 +1,159 @@
+/**
+ * Optimistic writes against the real stack (PostgreSQL + PostgREST + our realtime server), with
+ * two stores: a write is in the cache synchronously after dispatch and stays until the server's row
+ * replaces it (every store state recorded: the row is never absent); a failing write rolls back
+ * alone, with PostgREST's error, while another store's concurrent insert stays; updates and deletes
+ * show at once and commit; replaying the recorded actions rebuilds the same state and sends nothing.
+ */
+import type { UnknownAction } from '@reduxjs/toolkit';
+import { WebSocket } from 'ws';
+import { createPostgrestApi } from '../../lib/api/index.js';
+import { from } from '../../lib/postgrest/index.js';
+import { createSyncMiddleware } from '../../lib/sync/index.js';
+import { closeSql, sql, testStack } from '../support/stack.js';
+import { eventually } from '../support/eventually.js';
+import { syncStore } from '../support/store.js';
+
+type Item = { id: number; list_id: number; tag: string; title: string; rank: number; version: number };
+
+const cleanups: Array<() => void> = [];
+afterAll(async () => {
+  for (const cleanup of cleanups) cleanup();
+  await closeSql();
+});
+
+function makeStore() {
+  const stack = testStack();
+  const api = createPostgrestApi({ url: stack.postgrestUrl, apiKey: stack.anonKey });
+  const sync = createSyncMiddleware({ api, url: stack.realtimeUrl, apiKey: stack.anonKey, WebSocket: WebSocket as never, onWarning: () => undefined });
+  const { store, actions: recorded } = syncStore(api, sync, cleanups);
+  return { api, sync, store, recorded };
+}
+
+let tagCounter = 0;
+const newTag = () => `opt-${process.pid}-${++tagCounter}`;
+const byTag = (tag: string) => from<Item>('opt_items').select('*').eq('tag', tag).order('rank').order('id');
+
+/** A live entry of `tag` in `store`, loaded and live. */
+async function liveEntry(harness: ReturnType<typeof makeStore>, tag: string) {
+  const { api, store } = harness;
+  const subscription = store.dispatch(api.endpoints.live.initiate(byTag(tag) as never));
+  cleanups.push(() => subscription.unsubscribe());
+  const rows = () => api.endpoints.live.select(byTag(tag) as never)(store.getState() as never).data as Item[] | undefined;
+  await eventually(() => Array.isArray(rows()) && harness.sync.selectors.selectChannel(store.getState(), 'live:public.opt_items')?.changesLive === true, 15_000);
+  return rows;
+}
+
+describe('optimistic writes', () => {
+  it('an insert is in the live entry synchronously after dispatch and stays until the server row replaces it', async () => {
+    const tag = newTag();
+    await sql(`insert into opt_items (list_id, tag, title, rank) values (1, $1, 'first', 1)`, [tag]);
+    const a = makeStore();
+    const b = makeStore();
+    const rowsA = await liveEntry(a, tag);
+    const rowsB = await liveEntry(b, tag);
+    const seen: Array<Item[] | undefined> = [];
+    // Every state an app can observe: a notification whose rows did not change shows nothing new.
+    const before = rowsA();
+    const stop = a.store.subscribe(() => {
+      if (rowsA() !== (seen.length > 0 ? seen[seen.length - 1] : before)) seen.push(rowsA());
+    });
+    const write = a.store.dispatch(a.api.endpoints.write.initiate(from('opt_items').insert({ list_id: 1, tag, title: 'mine', rank: 2 }).select().single().optimistic() as never));
+    // Synchronously: shown, with a temporary key, after the first row (rank order).
+    expect(rowsA()!.map((row) => row.title)).toEqual(['first', 'mine']);
+    expect(rowsA()![1]!.id).toBeLessThan(0);
+    expect(a.sync.selectors.selectSync(a.store.getState()).writes).toEqual([expect.objectContaining({ table: 'public.opt_items', status: 'pending', error: null })]);
+    const result = (await write.unwrap()) as Item;
+    expect(result).toEqual(expect.objectContaining({ title: 'mine', tag }));
+    expect(result.id).toBeGreaterThan(0);
+    await eventually(() => rowsB()?.some((row) => row.id === result.id) === true, 15_000);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the echo reaches A too
+    stop();
+    expect(rowsA()!.map((row) => [row.id, row.title])).toEqual([[rowsA()![0]!.id, 'first'], [result.id, 'mine']]);
+    // Every state from the dispatch on showed the row, once: never absent, never doubled.
+    expect(seen.length).toBeGreaterThan(1);
+    for (const rows of seen) expect(rows!.filter((row) => row.title === 'mine')).toHaveLength(1);
+    expect(a.sync.selectors.selectSync(a.store.getState()).writes).toEqual([]);
+  });
+
+  it('a failing write (FK violation) rolls back alone, with the server error, while another store\'s concurrent insert stays', async () => {
+    const tag = newTag();
+    const a = makeStore();
+    const b = makeStore();
+    const rowsA = await liveEntry(a, tag);
+    const bad = a.store.dispatch(a.api.endpoints.write.initiate(from('opt_items').insert({ list_id: 999, tag, title: 'bad', rank: 1 }).optimistic() as never));
+    const good = a.store.dispatch(a.api.endpoints.write.initiate(from('opt_items').insert({ list_id: 1, tag, title: 'good', rank: 3 }).optimistic() as never));
+    expect(rowsA()!.map((row) => row.title)).toEqual(['bad', 'good']);
+    // Another store inserts meanwhile; its row reaches A as a live change.
+    await b.store.dispatch(b.api.endpoints.write.initiate(from('opt_items').insert({ list_id: 2, tag, title: 'theirs', rank: 2 }) as never)).unwrap();
+    const failure = await bad.unwrap().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toEqual(expect.objectContaining({ status: 409, code: '23503' }));
+    await good.unwrap();
+    await eventually(() => rowsA()!.map((row) => row.title).join() === 'theirs,good', 15_000);
+    const writes = a.sync.selectors.selectSync(a.store.getState()).writes;
+    expect(writes).toEqual([expect.objectContaining({ status: 'rolledBack', error: expect.objectContaining({ code: '23503' }) })]);
+    expect((await sql(`select title from opt_items where tag = $1 order by rank`, [tag])).map((row) => row.title)).toEqual(['theirs', 'good']);
+  });
+
+  it('an update and a delete show at once and commit; the caller still gets what it asked for (no rows)', async () => {
+    const tag = newTag();
+    await sql(`insert into opt_items (list_id, tag, title, rank) values (1, $1, 'a', 1), (1, $1, 'b', 2), (1, $1, 'c', 3)`, [tag]);
+    const a = makeStore();
+    const rowsA = await liveEntry(a, tag);
+    const [first, second] = rowsA()!;
+    const update = a.store.dispatch(a.api.endpoints.write.initiate(from('opt_items').update({ rank: 9 }).eq('id', first!.id).optimistic() as never));
+    const remove = a.store.dispatch(a.api.endpoints.write.initiate(from('opt_items').delete().eq('id', second!.id).optimistic() as never));
+    expect(rowsA()!.map((row) => row.title)).toEqual(['c', 'a']);
+    expect(await update.unwrap()).toBeNull();
+    expect(await remove.unwrap()).toBeNull();
+    expect(rowsA()!.map((row) => [row.title, row.rank])).toEqual([['c', 3], ['a', 9]]);
+    expect(a.sync.selectors.selectSync(a.store.getState()).writes).toEqual([]);
+    expect((await sql(`select title from opt_items where tag = $1 order by rank`, [tag])).map((row) => row.title)).toEqual(['c', 'a']);
+  });
+
+  it('a plain read entry of the table shows the write too, and a refetch under a pending write keeps it on top', async () => {
+    const tag = newTag();
+    await sql(`insert into opt_items (list_id, tag, title, rank) values (2, $1, 'x', 1)`, [tag]);
+    const a = makeStore();
+    const read = a.store.dispatch(a.api.endpoints.read.initiate(byTag(tag) as never));
+    cleanups.push(() => read.unsubscribe());
+    await read;
+    const rows = () => a.api.endpoints.read.select(byTag(tag) as never)(a.store.getState() as never).data as Item[];
+    const write = a.store.dispatch(a.api.endpoints.write.initiate(from('opt_items').insert({ list_id: 2, tag, title: 'y', rank: 0 }).select().optimistic() as never));
+    expect(rows().map((row) => row.title)).toEqual(['y', 'x']);
+    // A refetch that lands before the write's response: server rows beneath, the write still on top.
+    await a.store.dispatch(a.api.endpoints.read.initiate(byTag(tag) as never, { forceRefetch: true }));
+    expect(rows().filter((row) => row.title === 'y')).toHaveLength(1);
+    await write.unwrap();
+    await eventually(() => rows().map((row) => row.title).join() === 'y,x' && rows()[0]!.id > 0, 15_000);
+  });
+
+  it('replaying the recorded actions into a fresh store rebuilds the same entries and sends nothing', async () => {
+    const tag = newTag();
+    const a = makeStore();
+    const rowsA = await liveEntry(a, tag);
+    await a.store.dispatch(a.api.endpoints.write.initiate(from('opt_items').insert({ list_id: 1, tag, title: 'kept', rank: 1 }).optimistic() as never)).unwrap();
+    await a.store.dispatch(a.api.endpoints.write.initiate(from('opt_items').insert({ list_id: 999, tag, title: 'lost', rank: 2 }).optimistic() as never)).unwrap().catch(() => undefined);
+    const recorded = JSON.parse(JSON.stringify(a.recorded)) as UnknownAction[];
+    expect(recorded.map((action) => action.type)).toEqual(expect.arrayContaining(['sync/optimistic/applied', 'sync/optimistic/committed', 'sync/optimistic/rolledBack']));
+    const fresh = makeStore();
+    const sent: string[] = [];
+    const fetchSpy = globalThis.fetch;
+    globalThis.fetch = ((...args: Parameters<typeof fetch>) => {
+      sent.push(String(args[0]));
+      return fetchSpy(...args);
+    }) as typeof fetch;
+    try {
+      for (const action of recorded) fresh.store.dispatch(action);
+    } finally {
+      globalThis.fetch = fetchSpy;
+    }
+    expect(sent).toEqual([]);
+    const replayed = fresh.api.endpoints.live.select(byTag(tag) as never)(fresh.store.getState() as never).data as Item[];
+    expect(replayed).toEqual(rowsA());
+    expect(fresh.sync.selectors.selectSync(fresh.store.getState()).writes).toEqual(a.sync.selectors.selectSync(a.store.getState()).writes);
+  });
+});
