@@ -94,3 +94,16 @@ create table opt_items (
   rank int4 not null default 0,
   version int4 not null default 1
 );
+create table opt_docs (
+  id serial primary key,
+  tag text not null,
+  title text not null,
+  body text not null default '',
+  updated_at timestamptz not null default clock_timestamp()
+);
+create function opt_docs_touch() returns trigger language plpgsql as $$
+begin
+  new.updated_at := clock_timestamp();
+  return new;
+end $$;
+create trigger opt_docs_touch before update on opt_docs for each row execute function opt_docs_touch();

@@ -20,8 +20,11 @@ import { gateOf, LIVE_FETCH_STARTING, livePatchesRehydration, OPTIMISTIC_WRITE_S
 import { normalizeArg } from './postgrestModule';
 import { invalidatedTags, liveTags, providedTags, tagType, type PrimaryKeys, type Tag } from './tags';
 
-/** How many times an optimistic write is sent at most (the first time and re-sends after conflicts). */
-const MAX_SENDS = 5;
+/**
+ * How many requests an optimistic write makes at most: the write, then per conflict a read of the row
+ * and the write again (the sync middleware gives up on a row that keeps changing well before).
+ */
+const MAX_SENDS = 21;
 
 /** The request of a write marked `.optimistic()`; undefined for anything else (the base query reports bad args). */
 function optimisticRequest(arg: unknown): PostgrestRequest | undefined {
@@ -230,6 +233,7 @@ export function buildPostgrestApi<
     // Announced by `initiate` already (shown before RTK's pending action); else now.
     const plan = takePlan(api, request) ?? planOf(queryApi.dispatch(optimisticStarting({ api: reducerPath, endpoint: queryApi.endpoint, request })));
     if (!plan) return fetchBaseQuery(request, queryApi, extraOptions);
+    if (plan.refuse) return plan.refuse as Awaited<ReturnType<typeof fetchBaseQuery>>;
     let send = plan.send;
     for (let sends = 1; ; sends++) {
       const result = await fetchBaseQuery(send, queryApi, extraOptions);

@@ -205,6 +205,8 @@ export interface OptimisticSettle {
 export interface OptimisticPlan {
   id: string;
   send: PostgrestRequest;
+  /** The write can't be made optimistic as asked (e.g. a conflict check without one target row): resolve with this, send nothing. */
+  refuse?: WriteResult;
 }
 
 /** A sync middleware's answer to OPTIMISTIC_WRITE_SETTLING: resolve with `result`, or send `resend`. */

@@ -59,6 +59,12 @@ export interface SyncMiddlewareOptions<ReducerPath extends string = 'sync'> {
   timers?: Timers;
   /** The clock actions' `at` and latencies read. Default Date.now. */
   now?: () => number;
+  /**
+   * Conflict resolvers for optimistic writes, by name (`.optimistic({ conflict: { column, strategy:
+   * 'keepMyTitle' } })`): the row to write from the row seen, the client's and the server's. Named,
+   * so requests and actions stay plain data.
+   */
+  resolvers?: Readonly<Record<string, (base: Record<string, unknown>, local: Record<string, unknown>, server: Record<string, unknown>) => Record<string, unknown>>>;
 }
 
 /** Development warnings go to console.warn outside production. */
@@ -79,6 +85,13 @@ export function validateOptions(options: SyncMiddlewareOptions<string>): void {
     throw new TypeError('createSyncMiddleware: timers must have setTimeout and clearTimeout functions');
   }
   if (options.now !== undefined && typeof options.now !== 'function') throw new TypeError('createSyncMiddleware: now must be a function returning milliseconds');
+  if (options.resolvers !== undefined) {
+    if (options.resolvers === null || typeof options.resolvers !== 'object') throw new TypeError('createSyncMiddleware: resolvers must be an object of name → function (base, local, server) => row');
+    for (const [name, resolver] of Object.entries(options.resolvers)) {
+      if (typeof resolver !== 'function') throw new TypeError(`createSyncMiddleware: resolvers.${name} must be a function (base, local, server) => row`);
+      if (['server-wins', 'client-wins', 'merge'].includes(name)) throw new TypeError(`createSyncMiddleware: resolvers.${name}: the name is a built-in strategy; choose another`);
+    }
+  }
   if (options.database !== undefined) {
     try {
       compileRequest(from('any').toRequest(), {}, options.database);

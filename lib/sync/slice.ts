@@ -24,7 +24,7 @@
  */
 import { createAction, createSlice, type PayloadAction } from '@reduxjs/toolkit';
 import { livePatchesMeta, type LivePatch } from '../api/liveContract.js';
-import type { PostgrestError, PostgrestRequest } from '../postgrest/request/types.js';
+import type { ConflictDetails, ConflictError, PostgrestError, PostgrestRequest } from '../postgrest/request/types.js';
 import { connectionTransition, type ChannelState, type ConnectionState } from './phoenix/machines.js';
 
 /** The socket's connection state (phoenix/machines.ts), or `idle` before the first connect. */
@@ -124,10 +124,28 @@ export interface PendingWrite {
   rows?: Array<Record<string, unknown>>;
   /** The cache entries (queryCacheKeys) it was shown in when applied. */
   entries: string[];
+  /** Updates and deletes with `conflict`: the row as this client saw it (sent only if its `conflict.column` still has that value). */
+  seen?: Record<string, unknown>;
   /** `pending` until the server answered; `rolledBack` after a failure (its effect removed, the error kept). */
   status: 'pending' | 'rolledBack';
-  error: PostgrestError | null;
+  error: PostgrestError | ConflictError | null;
   /** When it was applied (ms since epoch). */
+  at: number;
+}
+
+/** A conflict an optimistic write met: someone else changed (or deleted) the row since this client saw it. */
+export interface ConflictRecord extends ConflictDetails {
+  /** The write's id. */
+  id: string;
+  table: string;
+  strategy: string;
+  /**
+   * `open`: the server's version is shown and the write failed (server-wins): a UI may ask the user
+   * (`resolve`); `resolved`: settled, by the strategy or the user.
+   */
+  status: 'open' | 'resolved';
+  /** How it was settled: kept the server's row, re-sent the client's, or a merge / resolver's row. */
+  resolution: 'server' | 'client' | 'merged' | 'row' | null;
   at: number;
 }
 
@@ -136,15 +154,20 @@ export interface SyncState {
   channels: Record<string, ChannelMirror>;
   /** Optimistic writes in the order they were applied: pending ones, then the last failed ones. */
   writes: PendingWrite[];
+  /** Conflicts of optimistic writes, oldest first: open ones and the last settled ones. */
+  conflicts: ConflictRecord[];
 }
 
 /** How many rolled-back writes the mirror keeps (with their errors) besides the pending ones. */
 export const KEPT_FAILED_WRITES = 20;
+/** How many settled conflicts the mirror keeps besides the open ones. */
+export const KEPT_RESOLVED_CONFLICTS = 20;
 
 export const initialSyncState: SyncState = {
   connection: { status: 'idle', attempt: 0, error: null, online: true, openedAt: null, lastSyncTime: null },
   channels: {},
   writes: [],
+  conflicts: [],
 };
 
 /** What the cache entries became with an optimistic step (the api's reducer applies `entries`). */
@@ -204,6 +227,16 @@ export function createSyncActions(prefix: string, instance: string) {
     optimisticCommitted: createAction(`${prefix}/optimistic/committed`, (payload: OptimisticStep & { id: string; rows: Array<Record<string, unknown>> }, api: string) => ({ payload, meta: livePatchesMeta(api) })),
     /** The write failed: only its own effect was removed; `error` is the server's. */
     optimisticRolledBack: createAction(`${prefix}/optimistic/rolledBack`, (payload: OptimisticStep & { id: string; error: PostgrestError }, api: string) => ({ payload, meta: livePatchesMeta(api) })),
+    /**
+     * The write met a conflict. With `write`, its strategy settled it and the write goes on (its new
+     * request and what it shows now); with `error`, the server's version won: its effect is removed.
+     */
+    optimisticConflict: createAction(
+      `${prefix}/optimistic/conflict`,
+      (payload: OptimisticStep & { conflict: ConflictRecord; write?: PendingWrite; error?: ConflictError }, api: string) => ({ payload, meta: livePatchesMeta(api) }),
+    ),
+    /** An open conflict was settled by the app (`resolve`): `server` keeps what is shown; `client` / `row` were sent as a new write. */
+    optimisticResolved: createAction<{ id: string; resolution: 'server' | 'client' | 'row' }>(`${prefix}/optimistic/resolved`),
     /** A rolled-back write's record is no longer wanted (its error was shown). */
     optimisticDismissed: createAction<{ id: string }>(`${prefix}/optimistic/dismissed`),
   };
@@ -328,14 +361,23 @@ export function createSyncSlice(reducerPath: string, actions: SyncActions) {
           state.writes = state.writes.filter((write) => write.id !== payload.id);
         })
         .addCase(actions.optimisticRolledBack, (state, { payload }) => {
-          const write = state.writes.find((candidate) => candidate.id === payload.id);
-          if (!write) return;
-          write.status = 'rolledBack';
-          write.error = payload.error;
-          // The failed one moves behind the pending ones; the oldest failed ones are forgotten.
-          const pending = state.writes.filter((candidate) => candidate.status === 'pending' && candidate.id !== payload.id);
-          const failed = state.writes.filter((candidate) => candidate.status !== 'pending' && candidate.id !== payload.id);
-          state.writes = [...pending, ...[...failed, write].slice(-KEPT_FAILED_WRITES)];
+          rollBack(state, payload.id, payload.error);
+        })
+        .addCase(actions.optimisticConflict, (state, { payload }) => {
+          if (payload.write) {
+            const index = state.writes.findIndex((candidate) => candidate.id === payload.write!.id);
+            if (index >= 0) state.writes[index] = payload.write;
+          } else if (payload.error) {
+            rollBack(state, payload.conflict.id, payload.error);
+          }
+          addConflict(state, payload.conflict);
+        })
+        .addCase(actions.optimisticResolved, (state, { payload }) => {
+          const conflict = state.conflicts.find((candidate) => candidate.id === payload.id && candidate.status === 'open');
+          if (!conflict) return;
+          conflict.status = 'resolved';
+          conflict.resolution = payload.resolution;
+          addConflict(state, undefined);
         })
         .addCase(actions.optimisticDismissed, (state, { payload }) => {
           state.writes = state.writes.filter((write) => write.id !== payload.id || write.status === 'pending');
@@ -399,6 +441,25 @@ function removeSubscriberConfig(channel: ChannelMirror, config: ChannelConfig | 
     if (remaining.length > 0) channel.config.postgresChanges = remaining;
     else delete channel.config.postgresChanges;
   }
+}
+
+/** Marks a write rolled back with `error`, behind the pending ones; the oldest failed ones are forgotten. */
+function rollBack(state: SyncState, id: string, error: PostgrestError | ConflictError): void {
+  const write = state.writes.find((candidate) => candidate.id === id);
+  if (!write) return;
+  write.status = 'rolledBack';
+  write.error = error;
+  const pending = state.writes.filter((candidate) => candidate.status === 'pending' && candidate.id !== id);
+  const failed = state.writes.filter((candidate) => candidate.status !== 'pending' && candidate.id !== id);
+  state.writes = [...pending, ...[...failed, write].slice(-KEPT_FAILED_WRITES)];
+}
+
+/** Adds `conflict` (replacing an earlier record of the same write); keeps every open one and the last settled ones. */
+function addConflict(state: SyncState, conflict: ConflictRecord | undefined): void {
+  const all = conflict ? [...state.conflicts.filter((candidate) => candidate.id !== conflict.id), conflict] : state.conflicts;
+  const settled = all.filter((candidate) => candidate.status !== 'open');
+  const dropped = new Set(settled.slice(0, Math.max(0, settled.length - KEPT_RESOLVED_CONFLICTS)));
+  state.conflicts = all.filter((candidate) => !dropped.has(candidate));
 }
 
 /** Positions compare as strings (fixed width, one case: docs/realtime-protocol-extensions.md). */

@@ -80,6 +80,29 @@ export interface PostgrestError {
   hint: string | null;
 }
 
+/** The three versions of a row an optimistic write's conflict is about. */
+export interface ConflictDetails {
+  /** The row as this client saw it when the write was dispatched. */
+  base: Record<string, unknown>;
+  /** The row as this client wanted it (base with the write applied); null for a delete. */
+  local: Record<string, unknown> | null;
+  /** The row as the server has it now; null when it was deleted. */
+  server: Record<string, unknown> | null;
+}
+
+/**
+ * What an optimistic update or delete with `conflict` fails with when someone else changed the row
+ * since this client saw it and the strategy keeps the server's version (`server-wins`), or when a
+ * retrying strategy gave up.
+ */
+export interface ConflictError {
+  status: 409;
+  code: 'CONFLICT';
+  message: string;
+  details: ConflictDetails;
+  hint: string | null;
+}
+
 /** Meta attached to every base query result (serializable). */
 export interface PostgrestMeta {
   status: number;

@@ -12,17 +12,22 @@
  * rebuilds the same state; a replayed announcement (without its running-write function) is ignored.
  */
 import type { UnknownAction } from '@reduxjs/toolkit';
-import { livePatch, LIVE_PATCHES, OPTIMISTIC_WRITE_SETTLING, OPTIMISTIC_WRITE_STARTING, RUNNING_WRITE, type LivePatch, type OptimisticPlan, type OptimisticSettle, type OptimisticStart, type OptimisticVerdict, type QueryCacheEntry } from '../../api/liveContract.js';
+import { livePatch, LIVE_PATCHES, patchAlone, type PatchUtil, OPTIMISTIC_WRITE_SETTLING, OPTIMISTIC_WRITE_STARTING, RUNNING_WRITE, type LivePatch, type OptimisticPlan, type OptimisticSettle, type OptimisticStart, type OptimisticVerdict, type QueryCacheEntry, type WriteResult } from '../../api/liveContract.js';
+import { buildCondition, toQueryPair } from '../../postgrest/builder/filters.js';
 import { compileRequest, type ColumnTypes, type CompiledQuery, type EvaluateOptions } from '../../postgrest/evaluate/index.js';
-import type { PostgrestError, PostgrestRequest } from '../../postgrest/request/types.js';
+import type { ConflictError, PostgrestError, PostgrestRequest } from '../../postgrest/request/types.js';
 import type { RealtimeChange } from '../changes.js';
-import { applyLayer } from '../optimistic/layer.js';
+import { applyLayer, knownRows, writeFilters, type LayerOptions } from '../optimistic/layer.js';
 import { patchRows, type Row } from '../patch.js';
-import type { PendingWrite } from '../slice.js';
+import type { ConflictRecord, PendingWrite } from '../slice.js';
 import type { HandlerContext, SyncHandler } from './types.js';
+
+/** A conflict resolver registered by name: the row to write, from the row seen, the client's and the server's. */
+export type ConflictResolver = (base: Record<string, unknown>, local: Record<string, unknown>, server: Record<string, unknown>) => Record<string, unknown>;
 
 export interface OptimisticOptions {
   api?: unknown;
+  resolvers?: Readonly<Record<string, ConflictResolver>>;
   primaryKeys?: Readonly<Record<string, string | readonly string[]>>;
   database?: EvaluateOptions;
   /** Column types of a table's channel (`live:<schema>.<table>`), as the live entries learnt them. */
@@ -47,15 +52,37 @@ interface Meta {
   baseQueryMeta?: { request?: PostgrestRequest };
 }
 
+const BUILTIN_STRATEGIES = new Set(['server-wins', 'client-wins', 'merge']);
+/** Conflicts a retrying strategy (client-wins, merge, a resolver) meets on one write before it gives up. */
+const MAX_CONFLICTS = 4;
+
+/** Equal as JSON values (rows come as JSON). */
+function sameValue(a: unknown, b: unknown): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The rows of a write's result (`data` is rows, one row, or null). */
+function rowsIn(data: unknown): Row[] {
+  return (Array.isArray(data) ? data : data == null ? [] : [data]).filter((row): row is Row => typeof row === 'object' && row !== null);
+}
+
 const tableOf = (request: PostgrestRequest) => `${request.schema ?? 'public'}.${request.relation}`;
-const PATCHABLE = new Set(['fulfilled', 'rejected']);
 
 /** Nothing without an api. */
 export function optimisticHandler(context: HandlerContext, options: OptimisticOptions): OptimisticHandler | undefined {
   if (!options.api) return undefined;
-  const apiPath = (options.api as { reducerPath: string }).reducerPath;
+  const api = options.api as { reducerPath: string; util: PatchUtil };
+  const apiPath = api.reducerPath;
   const { actions } = context;
+  const pendingType = `${apiPath}/executeQuery/pending`;
   const fulfilledType = `${apiPath}/executeQuery/fulfilled`;
+  const rejectedType = `${apiPath}/executeQuery/rejected`;
+  /** Counts commits; a fetch is stamped with the count when it starts. */
+  let sequence = 0;
+  /** Fetches running (by requestId), with the commit count when each started. */
+  const inFlight = new Map<string, number>();
+  /** Commits some running fetch started before: their rows, for that fetch's result. */
+  const recent: Array<{ seq: number; table: string; changes: RealtimeChange[] }> = [];
   const removedType = `${apiPath}/queries/removeQueryResult`;
   /** Every query entry of the api with its request (learnt from its results), by queryCacheKey. */
   const followed = new Map<string, Followed>();
@@ -63,6 +90,10 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
   const bases = new Map<string, unknown>();
   /** Writes whose caller asked for no rows back (they are asked for, then left out of the result). */
   const minimal = new Set<string>();
+  /** Writes that met a conflict and whose row is being read. */
+  const reading = new Set<string>();
+  /** Conflicts per write so far (a retrying strategy gives up after MAX_CONFLICTS). */
+  const conflicts = new Map<string, number>();
   let temporary = 0;
 
   const primaryKeyOf = (relation: string): readonly string[] => {
@@ -80,6 +111,12 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
     return entry.compiled.query;
   }
 
+  /** How the layer evaluates the table's rows: its key, its column types (the server's, else what the rows show). */
+  function layerOptions(table: string): LayerOptions {
+    const columns = options.columnTypes?.(`live:${table}`) ?? typesSeen(table);
+    return { primaryKey: primaryKeyOf(table.slice(table.indexOf('.') + 1)), ...(columns && { columns }), ...(options.database && { evaluate: options.database }) };
+  }
+
   /** The server data of the table's stored entries: `overrides` first, then what lies beneath a layer, then the store. */
   function serverData(table: string, overrides = new Map<string, unknown>()): Map<string, unknown> {
     const server = new Map<string, unknown>();
@@ -88,8 +125,9 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
       if (overrides.has(key)) server.set(key, overrides.get(key));
       else if (bases.has(key)) server.set(key, bases.get(key));
       else {
+        // Settled entries, and entries refetching with the data they had.
         const stored = cacheEntry(key);
-        if (stored && PATCHABLE.has(stored.status)) server.set(key, stored.data);
+        if (stored && stored.data !== undefined) server.set(key, stored.data);
       }
     }
     return server;
@@ -107,12 +145,10 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
       return shown;
     }
     const lists = [...server.keys()].filter((key) => Array.isArray(server.get(key)) && followed.get(key)!.request.count === undefined);
-    const relation = table.slice(table.indexOf('.') + 1);
-    const columns = options.columnTypes?.(`live:${table}`);
     const results = applyLayer(
       lists.map((key) => ({ query: compiled(followed.get(key)!, server.get(key)), rows: server.get(key) as Row[] })),
       writes,
-      { primaryKey: primaryKeyOf(relation), ...(columns && { columns }), ...(options.database && { evaluate: options.database }) },
+      layerOptions(table),
     );
     for (const [key, data] of server) bases.set(key, data);
     lists.forEach((key, i) => {
@@ -123,15 +159,26 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
   }
 
   /** The entries whose shown data changes, as patches for the api's reducer. */
-  function patches(shown: Map<string, unknown>): LivePatch[] {
+  /**
+   * Dispatches one step: `dispatch` gets the patches of the entries whose shown data changes, for
+   * the api's reducer, in its one action. An entry with a fetch in flight (RTK rehydrates settled
+   * entries only) is patched right after with RTK's public `util.patchQueryData`; its fetch's result
+   * comes with the layer on top.
+   */
+  function step(shown: Map<string, unknown>, dispatch: (entries: LivePatch[]) => void): void {
     const list: LivePatch[] = [];
+    const inFlight: Array<[QueryCacheEntry, unknown]> = [];
     for (const [key, data] of shown) {
       const stored = cacheEntry(key);
-      if (data === stored?.data) continue;
+      if (!stored || data === stored.data) continue;
       const patch = livePatch(key, stored, data);
       if (patch) list.push(patch);
+      else inFlight.push([stored, data]);
     }
-    return list;
+    dispatch(list);
+    for (const [stored, data] of inFlight) {
+      context.dispatch(patchAlone(api.util, String(stored.endpointName), stored.originalArgs, data) as UnknownAction);
+    }
   }
 
   /** Column types read off the rows of the table's entries (when no live channel describes it). */
@@ -167,67 +214,225 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
   }
 
   function start(payload: OptimisticStart, now: number): OptimisticPlan {
-    const request = payload.request;
     const id = randomId(now);
-    const table = tableOf(request);
-    const rows = rowsOf(request);
-    const prefer = request.headers.Prefer ?? '';
+    const table = tableOf(payload.request);
+    const rows = rowsOf(payload.request);
+    const prefer = payload.request.headers.Prefer ?? '';
     // The server's rows are what replace the layer without a gap: ask for them.
-    let send = request;
-    if (/return=minimal/.test(prefer) || !/return=/.test(prefer)) {
+    let request = payload.request;
+    if (!/return=representation/.test(prefer)) {
       minimal.add(id);
-      send = { ...request, headers: { ...request.headers, Prefer: /return=/.test(prefer) ? prefer.replace('return=minimal', 'return=representation') : ['return=representation', prefer].filter(Boolean).join(',') } };
+      request = { ...request, headers: { ...request.headers, Prefer: /return=/.test(prefer) ? prefer.replace(/return=\w+/, 'return=representation') : ['return=representation', prefer].filter(Boolean).join(',') } };
     }
-    const write: PendingWrite = { id, table, request: send, ...(rows && { rows }), entries: [], status: 'pending', error: null, at: now };
-    const entries = patches(layer(table, [...pendingOf(table), write], serverData(table)));
-    write.entries = entries.map((patch) => patch.queryCacheKey);
-    context.dispatch(actions.optimisticApplied({ write, entries }, apiPath));
-    return { id, send };
+    const write: PendingWrite = { id, table, request, ...(rows && { rows }), entries: [], status: 'pending', error: null, at: now };
+    const check = request.optimistic?.conflict;
+    if (check) {
+      const seen = conflictTarget(write, check.column, check.strategy ?? 'server-wins');
+      if ('refuse' in seen) {
+        minimal.delete(id);
+        return { id, send: request, refuse: { error: seen.refuse } };
+      }
+      write.seen = seen.row;
+    }
+    const shown = layer(table, [...pendingOf(table), write], serverData(table));
+    write.entries = [...shown].filter(([key, data]) => data !== cacheEntry(key)?.data).map(([key]) => key);
+    step(shown, (entries) => context.dispatch(actions.optimisticApplied({ write, entries }, apiPath)));
+    return { id, send: sent(write) };
+  }
+
+  /**
+   * The one row an update or delete with `conflict` is about, as this client shows it now; or why
+   * the write can't be checked (it is then refused before anything is shown or sent).
+   */
+  function conflictTarget(write: PendingWrite, column: string, strategy: string): { row: Row } | { refuse: PostgrestError } {
+    const refuse = (code: string, message: string): { refuse: PostgrestError } => ({ refuse: { status: 'INVALID_REQUEST', code, message: `optimistic(): ${message}`, details: null, hint: null } });
+    if (!BUILTIN_STRATEGIES.has(strategy) && typeof options.resolvers?.[strategy] !== 'function') {
+      const known = Object.keys(options.resolvers ?? {});
+      return refuse('UNKNOWN_RESOLVER', `conflict strategy ${JSON.stringify(strategy)} is neither server-wins, client-wins, merge nor a registered resolver (${known.length > 0 ? `resolvers: ${known.join(', ')}` : 'no resolvers are registered: pass createSyncMiddleware({ resolvers })'})`);
+    }
+    const known = knownRows([...serverData(write.table).values()].filter(Array.isArray).map((rows) => ({ rows: rows as Row[] })), primaryKeyOf(write.request.relation));
+    const filters = writeFilters(write.request, layerOptions(write.table));
+    if (!filters.exact) return refuse('CONFLICT_TARGET', `a conflict check needs filters this client can evaluate exactly (${filters.reasons.join('; ')})`);
+    const targets = [...known.values()].filter((row) => filters.matches(row));
+    if (targets.length !== 1) return refuse('CONFLICT_TARGET', `a conflict check needs the write to select exactly one row this client has loaded; it selects ${targets.length}`);
+    const row = { ...targets[0]! };
+    if (!(column in row)) return refuse('CONFLICT_COLUMN', `the conflict column ${JSON.stringify(column)} is not in the rows this client loaded (select it)`);
+    return { row };
   }
 
   function settle({ id, result }: OptimisticSettle): OptimisticVerdict | undefined {
     const write = context.mirror().writes.find((candidate) => candidate.id === id && candidate.status === 'pending');
     if (!write) return undefined;
     const others = pendingOf(write.table).filter((candidate) => candidate.id !== id);
-    const asked = minimal.delete(id) ? { ...result, data: null } : result;
+    const finish = (value: WriteResult): OptimisticVerdict => {
+      reading.delete(id);
+      conflicts.delete(id);
+      return { result: minimal.delete(id) && value.error === undefined ? { ...value, data: null } : value };
+    };
     if (result.error !== undefined) {
       const shown = layer(write.table, others, serverData(write.table));
-      context.dispatch(actions.optimisticRolledBack({ id, error: result.error as PostgrestError, entries: patches(shown) }, apiPath));
-      return { result: asked };
+      step(shown, (entries) => context.dispatch(actions.optimisticRolledBack({ id, error: result.error as PostgrestError, entries }, apiPath)));
+      return finish(result);
     }
-    const rows = (Array.isArray(result.data) ? result.data : result.data == null ? [] : [result.data]).filter((row): row is Row => typeof row === 'object' && row !== null);
+    const rows = rowsIn(result.data);
+    if (reading.has(id)) return conflict(write, others, rows[0] ?? null, finish);
+    if (write.seen && rows.length === 0) {
+      // Nothing matched the value this client saw: someone else changed the row. Read it.
+      reading.add(id);
+      return { resend: readRow(write) };
+    }
     const shown = layer(write.table, others, serverData(write.table, serverAfter(write, rows)));
-    context.dispatch(actions.optimisticCommitted({ id, rows, entries: patches(shown) }, apiPath));
-    return { result: asked };
+    step(shown, (entries) => context.dispatch(actions.optimisticCommitted({ id, rows, entries }, apiPath)));
+    return finish(result);
+  }
+
+  /** Settles a conflict by the write's strategy: the server's row wins (the write fails), or the write is sent again against it. */
+  function conflict(write: PendingWrite, others: readonly PendingWrite[], server: Row | null, finish: (value: WriteResult) => OptimisticVerdict): OptimisticVerdict {
+    reading.delete(write.id);
+    const check = write.request.optimistic!.conflict!;
+    const strategy = check.strategy ?? 'server-wins';
+    const base = write.seen!;
+    const body = (write.request.body ?? {}) as Row;
+    const local = write.request.action === 'delete' ? null : { ...base, ...body };
+    const record = (status: ConflictRecord['status'], resolution: ConflictRecord['resolution']): ConflictRecord => ({ id: write.id, table: write.table, strategy, base, local, server, status, resolution, at: context.now() });
+    const serverBase = server ? serverAfter(write, [server], 'INSERT') : serverAfter(write, [base], 'DELETE');
+    if (server === null && write.request.action === 'delete') {
+      // Deleted meanwhile: what the write wanted.
+      const shown = layer(write.table, others, serverData(write.table, serverBase));
+      step(shown, (entries) => context.dispatch(actions.optimisticCommitted({ id: write.id, rows: [], entries }, apiPath)));
+      return finish({ data: write.request.result === 'many' ? [] : null });
+    }
+    const rounds = (conflicts.get(write.id) ?? 0) + 1;
+    conflicts.set(write.id, rounds);
+    const next = server === null || rounds > MAX_CONFLICTS ? undefined : resolved(write, strategy, base, body, server);
+    if (!next) {
+      const why = rounds > MAX_CONFLICTS ? `kept changing (${MAX_CONFLICTS} conflicts in a row)` : `changed since this client saw it (${check.column} ${JSON.stringify(base[check.column])} → ${server ? JSON.stringify(server[check.column]) : 'deleted'})`;
+      const error: ConflictError = { status: 409, code: 'CONFLICT', message: `${write.table}: the row ${why}; the server's version was kept`, details: { base, local, server }, hint: null };
+      const shown = layer(write.table, others, serverData(write.table, serverBase));
+      step(shown, (entries) => context.dispatch(actions.optimisticConflict({ conflict: record('open', null), error, entries }, apiPath)));
+      return finish({ error: error as unknown as PostgrestError });
+    }
+    if (next.body === undefined) {
+      // Nothing of the client's is left to send: the server's row is the merge.
+      const shown = layer(write.table, others, serverData(write.table, serverBase));
+      context.dispatch(actions.optimisticConflict({ conflict: record('resolved', next.resolution), write: { ...write, status: 'pending' }, entries: [] }, apiPath));
+      step(shown, (entries) => context.dispatch(actions.optimisticCommitted({ id: write.id, rows: [server!], entries }, apiPath)));
+      return finish({ data: write.request.result === 'many' ? [server] : server });
+    }
+    const again: PendingWrite = { ...write, request: { ...write.request, body: next.body }, seen: { ...server! } };
+    const shown = layer(write.table, pendingOf(write.table).map((candidate) => (candidate.id === write.id ? again : candidate)), serverData(write.table, serverBase));
+    step(shown, (entries) => context.dispatch(actions.optimisticConflict({ conflict: record('resolved', next.resolution), write: again, entries }, apiPath)));
+    return { resend: sent(again) };
+  }
+
+  /**
+   * What a retrying strategy sends instead: `client-wins` the client's values, `merge` the fields
+   * only the client changed (fields both changed keep the server's), a resolver the fields of its
+   * row that differ from the server's. The conflict column, when the write set it to the value seen
+   * + 1, is set to the server's + 1. Undefined for server-wins; `body` undefined when nothing is left.
+   */
+  function resolved(write: PendingWrite, strategy: string, base: Row, body: Row, server: Row): { body: Row | undefined; resolution: ConflictRecord['resolution'] } | undefined {
+    if (strategy === 'server-wins') return undefined;
+    const column = write.request.optimistic!.conflict!.column;
+    if (write.request.action === 'delete') return strategy === 'client-wins' ? { body: undefined, resolution: 'client' } : undefined;
+    let next: Row;
+    let resolution: ConflictRecord['resolution'];
+    if (strategy === 'client-wins') {
+      next = { ...body };
+      resolution = 'client';
+    } else if (strategy === 'merge') {
+      next = {};
+      for (const [field, value] of Object.entries(body)) {
+        const serverChanged = !sameValue(server[field], base[field]);
+        if (!serverChanged) next[field] = value;
+        // Changed by both (or only by the server): the server's value stays.
+      }
+      resolution = 'merged';
+    } else {
+      let row: Row;
+      try {
+        row = options.resolvers![strategy]!(base, { ...base, ...body }, server);
+      } catch (error) {
+        context.warn(`[rtk-postgrest sync] conflict resolver ${JSON.stringify(strategy)} threw: ${(error as Error)?.message ?? String(error)}; the server's version is kept`);
+        return undefined;
+      }
+      if (row === null || typeof row !== 'object') {
+        context.warn(`[rtk-postgrest sync] conflict resolver ${JSON.stringify(strategy)} returned ${row === null ? 'null' : typeof row}, not a row; the server's version is kept`);
+        return undefined;
+      }
+      next = {};
+      for (const [field, value] of Object.entries(row)) if (!sameValue(value, server[field])) next[field] = value;
+      resolution = 'row';
+    }
+    const bumped = typeof base[column] === 'number' && body[column] === (base[column] as number) + 1 && typeof server[column] === 'number';
+    delete next[column];
+    if (Object.keys(next).length === 0) return { body: undefined, resolution };
+    if (bumped) next[column] = (server[column] as number) + 1;
+    else if (column in body && strategy !== 'merge') next[column] = body[column];
+    return { body: next, resolution };
+  }
+
+  /** The request to send for `write`: with `conflict`, only if the row still has the value seen. */
+  function sent(write: PendingWrite): PostgrestRequest {
+    const column = write.request.optimistic?.conflict?.column;
+    if (!column || !write.seen) return write.request;
+    const value = write.seen[column];
+    const condition = value === null ? [column, 'is.null'] : toQueryPair(buildCondition(column, 'eq', value));
+    return { ...write.request, query: [...write.request.query, condition as [string, string]] };
+  }
+
+  /** A read of the row a conflict is about, by its key. */
+  function readRow(write: PendingWrite): PostgrestRequest {
+    const primaryKey = primaryKeyOf(write.request.relation);
+    return {
+      action: 'select',
+      method: 'GET',
+      relation: write.request.relation,
+      ...(write.request.schema !== undefined && { schema: write.request.schema }),
+      query: [['select', '*'], ...primaryKey.map((column) => toQueryPair(buildCondition(column, 'eq', write.seen![column])) as [string, string])],
+      headers: {},
+      result: 'many',
+    };
   }
 
   /** The table's entries' server data with the write's returned rows in it (as its realtime echo will bring them). */
-  function serverAfter(write: PendingWrite, rows: readonly Row[]): Map<string, unknown> {
-    const primaryKey = primaryKeyOf(write.request.relation);
-    const changes: RealtimeChange[] = rows.map((row) => ({
-      eventType: write.request.action === 'delete' ? 'DELETE' : 'INSERT',
-      schema: write.request.schema ?? 'public',
-      table: write.request.relation,
+  function serverAfter(write: PendingWrite, rows: readonly Row[], event: 'INSERT' | 'DELETE' = write.request.action === 'delete' ? 'DELETE' : 'INSERT'): Map<string, unknown> {
+    const changes = changesOf(write.request, rows, event);
+    // A fetch already running may have read the table before this commit: its result gets these rows too.
+    if (changes.length > 0 && inFlight.size > 0) recent.push({ seq: ++sequence, table: write.table, changes });
+    const server = new Map<string, unknown>();
+    if (changes.length === 0) return server;
+    for (const [key, entry] of followed) {
+      if (entry.table !== write.table || !bases.has(key)) continue;
+      const patched = withChanges(entry, bases.get(key), changes);
+      if (patched !== bases.get(key)) server.set(key, patched);
+    }
+    return server;
+  }
+
+  /** Rows the server returned for a write, as the changes its realtime echo will bring. */
+  function changesOf(request: PostgrestRequest, rows: readonly Row[], event: 'INSERT' | 'DELETE'): RealtimeChange[] {
+    const primaryKey = primaryKeyOf(request.relation);
+    return rows.map((row) => ({
+      eventType: event,
+      schema: request.schema ?? 'public',
+      table: request.relation,
       commit_timestamp: null,
-      new: write.request.action === 'delete' ? {} : row,
-      old: write.request.action === 'delete' ? Object.fromEntries(primaryKey.map((column) => [column, row[column]])) : {},
+      new: event === 'DELETE' ? {} : row,
+      old: event === 'DELETE' ? Object.fromEntries(primaryKey.map((column) => [column, row[column]])) : {},
       errors: null,
       ids: [],
       columns: [],
       position: null,
     }));
-    const server = new Map<string, unknown>();
-    if (changes.length === 0) return server;
-    for (const [key, entry] of followed) {
-      if (entry.table !== write.table || !bases.has(key)) continue;
-      const base = bases.get(key);
-      const query = compiled(entry, base);
-      if (!Array.isArray(base) || !query.exact || entry.request.count !== undefined) continue;
-      const patched = patchRows({ query, primaryKey, rows: base as Row[], index: undefined, changes });
-      if (patched.kind === 'patched') server.set(key, patched.rows);
-      // An entry only a fetch can tell keeps its server data: the write's echo or its refetch brings the rest.
-    }
-    return server;
+  }
+
+  /** An entry's server data with `changes` in it; the same data when it can't tell (only a fetch can: the echo or a refetch brings them). */
+  function withChanges(entry: Followed, data: unknown, changes: readonly RealtimeChange[]): unknown {
+    const query = compiled(entry, data);
+    if (!Array.isArray(data) || !query.exact || entry.request.count !== undefined) return data;
+    const patched = patchRows({ query, primaryKey: primaryKeyOf(entry.request.relation), rows: data as Row[], index: undefined, changes });
+    return patched.kind === 'patched' ? patched.rows : data;
   }
 
   /** A refetch result or live patches of entries whose table has pending writes: the server data goes beneath the layer. */
@@ -238,11 +443,14 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
       const request = meta?.baseQueryMeta?.request;
       if (!key || !request || request.action !== 'select') return action;
       if (followed.get(key)?.request !== request) followed.set(key, { table: tableOf(request), request });
-      const table = followed.get(key)!.table;
-      const writes = pendingOf(table);
-      if (writes.length === 0) return action;
-      const shown = layer(table, writes, serverData(table, new Map([[key, action.payload]]))).get(key);
-      return shown === action.payload ? action : { ...action, payload: shown };
+      const entry = followed.get(key)!;
+      // Commits that came after this fetch started: it may have read the table before them.
+      const started = inFlight.get((action.meta as { requestId?: string }).requestId ?? '');
+      let data = action.payload;
+      if (started !== undefined) for (const commit of recent) if (commit.seq > started && commit.table === entry.table) data = withChanges(entry, data, commit.changes);
+      const writes = pendingOf(entry.table);
+      if (writes.length > 0) data = layer(entry.table, writes, serverData(entry.table, new Map([[key, data]]))).get(key);
+      return data === action.payload ? action : { ...action, payload: data };
     }
     if (bases.size === 0 || (action.meta as Record<string, unknown> | undefined)?.[LIVE_PATCHES] !== apiPath || action.type.includes('/optimistic/')) return action;
     const entries = (action.payload as { entries?: LivePatch[] } | undefined)?.entries;
@@ -279,6 +487,17 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
       if (action.type === OPTIMISTIC_WRITE_SETTLING) {
         const payload = action.payload as OptimisticSettle | undefined;
         return payload?.api === apiPath ? settle(payload) : undefined;
+      }
+      if (action.type === pendingType) {
+        inFlight.set(String((action.meta as { requestId?: unknown }).requestId), sequence);
+        return undefined;
+      }
+      if (action.type === fulfilledType || action.type === rejectedType) {
+        inFlight.delete(String((action.meta as { requestId?: unknown }).requestId));
+        // Commits every running fetch started after are no longer needed.
+        const oldest = Math.min(...inFlight.values());
+        while (recent.length > 0 && recent[0]!.seq <= oldest) recent.shift();
+        return undefined;
       }
       if (action.type === removedType) {
         const key = (action.payload as { queryCacheKey?: string } | undefined)?.queryCacheKey;

@@ -49,7 +49,7 @@ export function rowKey(row: Row, primaryKey: readonly string[]): string {
 }
 
 /** The rows this client knows of a table, by key: every entry's rows and spares, merged column by column. */
-export function knownRows(entries: readonly LayerEntry[], primaryKey: readonly string[]): Map<string, Row> {
+export function knownRows(entries: ReadonlyArray<Pick<LayerEntry, 'rows' | 'spares'>>, primaryKey: readonly string[]): Map<string, Row> {
   const known = new Map<string, Row>();
   for (const entry of entries) {
     for (const row of entry.spares ? [...entry.rows, ...entry.spares] : entry.rows) {
@@ -66,7 +66,7 @@ export function knownRows(entries: readonly LayerEntry[], primaryKey: readonly s
 const NOT_FILTERS = new Set(['select', 'columns', 'on_conflict', 'order', 'limit', 'offset']);
 
 /** The write's filters as a read PostgREST would answer with the rows they select. */
-function filtersOf(request: PostgrestRequest, options: LayerOptions): CompiledQuery {
+export function writeFilters(request: PostgrestRequest, options: LayerOptions): CompiledQuery {
   const read: PostgrestRequest = {
     action: 'select',
     method: 'GET',
@@ -114,7 +114,7 @@ export function writeChanges(write: LayerWrite, known: ReadonlyMap<string, Row>,
     }
     case 'update':
     case 'delete': {
-      const filters = filtersOf(request, options);
+      const filters = writeFilters(request, options);
       if (!filters.exact) return { kind: 'undecidable', reason: `the write's filters: ${filters.reasons.join('; ')}` };
       const values = (request.body ?? {}) as Row;
       const changes: RealtimeChange[] = [];
