@@ -107,3 +107,10 @@ begin
   return new;
 end $$;
 create trigger opt_docs_touch before update on opt_docs for each row execute function opt_docs_touch();
+create table opt_counters (
+  id int4 primary key,
+  grp text not null,
+  version int4 not null default 1,
+  a0 int4 not null default 0, a1 int4 not null default 0, a2 int4 not null default 0, a3 int4 not null default 0, a4 int4 not null default 0,
+  a5 int4 not null default 0, a6 int4 not null default 0, a7 int4 not null default 0, a8 int4 not null default 0, a9 int4 not null default 0
+);
