@@ -11,6 +11,10 @@ import type {
   ColumnType,
   ColumnTypes,
   CompiledQuery,
+  ConflictDetails,
+  ConflictError,
+  ConflictRecord,
+  ConflictResolver,
   ConflictStrategy,
   ConnectionMirror,
   ConnectionStatus,
@@ -18,6 +22,7 @@ import type {
   CreatePostgrestApiOptions,
   FilterOperator,
   OptimisticOptions,
+  PendingWrite,
   PostgrestApi,
   PostgrestError,
   PostgrestModule,
@@ -32,14 +37,14 @@ import type {
   Tag,
   WebSocketLike,
 } from '../lib/index.js';
-import type { PostgrestReactApi, SyncHooks, UsePresenceResult } from '../lib/react/index.js';
+import type { PostgrestReactApi, SyncHooks, UseConflictsResult, UsePendingWritesResult, UsePresenceResult } from '../lib/react/index.js';
 import type { ChannelExtension, JwtClaims, RealtimeServer, RealtimeServerOptions, Stack, StackOptions } from '../lib/server/index.js';
 
 type PublicTypes = [
   ChannelConfig, ChannelListener, ChannelMirror, ChannelStatus, ColumnType, ColumnTypes, CompiledQuery, ConflictStrategy, ConnectionMirror, ConnectionStatus,
   CountedRows<unknown>, CreatePostgrestApiOptions<string, {}>, FilterOperator, OptimisticOptions, PostgrestApi<string, {}, never>, PostgrestError, PostgrestModule, PostgrestRequest,
   PostgrestRequestLike, PresenceState, PushResult, RealtimeChange, SyncMiddleware, SyncMiddlewareOptions, SyncState, Tag, WebSocketLike,
-  PostgrestReactApi<string, {}>, SyncHooks, UsePresenceResult,
+  PostgrestReactApi<string, {}>, SyncHooks, UsePresenceResult, UseConflictsResult, UsePendingWritesResult, PendingWrite, ConflictRecord, ConflictResolver, ConflictDetails, ConflictError,
   ChannelExtension, JwtClaims, RealtimeServer, RealtimeServerOptions, Stack, StackOptions,
 ];
 // Referenced so the list above is compiled, not elided as unused.
@@ -56,7 +61,7 @@ test('rtk-postgrest exports the builder, the api, the base query and the middlew
 });
 
 test('rtk-postgrest/react exports the api with hooks and the sync hooks', async () => {
-  expect(await surface('../lib/react/index.js')).toEqual(['SyncProvider', 'createPostgrestApi', 'createSyncHooks', 'useBroadcast', 'usePresence', 'useRealtime', 'useSyncStatus']);
+  expect(await surface('../lib/react/index.js')).toEqual(['SyncProvider', 'createPostgrestApi', 'createSyncHooks', 'useBroadcast', 'useConflicts', 'usePendingWrites', 'usePresence', 'useRealtime', 'useSyncStatus']);
 });
 
 test('rtk-postgrest/server exports the stack, the realtime server and JWT helpers', async () => {

@@ -114,3 +114,9 @@ create table opt_counters (
   a0 int4 not null default 0, a1 int4 not null default 0, a2 int4 not null default 0, a3 int4 not null default 0, a4 int4 not null default 0,
   a5 int4 not null default 0, a6 int4 not null default 0, a7 int4 not null default 0, a8 int4 not null default 0, a9 int4 not null default 0
 );
+create table opt_notes (
+  id uuid primary key default gen_random_uuid(),
+  tag text not null,
+  title text not null,
+  rank int4 not null default 0
+);

@@ -6,32 +6,19 @@
  * resolver decides the row. A version bumped by the write (`version: seen + 1`) and a timestamp
  * bumped by a trigger both work. Writes the client can't check are refused before anything is sent.
  */
-import { WebSocket } from 'ws';
-import { createPostgrestApi } from '../../lib/api/index.js';
 import { from } from '../../lib/postgrest/index.js';
-import { createSyncMiddleware } from '../../lib/sync/index.js';
 import type { SyncMiddlewareOptions } from '../../lib/sync/index.js';
-import { closeSql, sql, testStack } from '../support/stack.js';
-import { syncStore } from '../support/store.js';
+import { sql } from '../support/stack.js';
+import { stackSyncStore } from '../support/store.js';
+import { type OptItem, cleanupsAfterAll, tagger } from '../support/optimistic.js';
 
-type Item = { id: number; list_id: number; tag: string; title: string; rank: number; version: number };
+type Item = OptItem;
 
-const cleanups: Array<() => void> = [];
-afterAll(async () => {
-  for (const cleanup of cleanups) cleanup();
-  await closeSql();
-});
+const cleanups = cleanupsAfterAll();
 
-function makeStore(resolvers?: SyncMiddlewareOptions['resolvers']) {
-  const stack = testStack();
-  const api = createPostgrestApi({ url: stack.postgrestUrl, apiKey: stack.anonKey });
-  const sync = createSyncMiddleware({ api, url: stack.realtimeUrl, apiKey: stack.anonKey, WebSocket: WebSocket as never, onWarning: () => undefined, ...(resolvers && { resolvers }) });
-  const { store, actions } = syncStore(api, sync, cleanups);
-  return { api, sync, store, actions };
-}
+const makeStore = (resolvers?: SyncMiddlewareOptions['resolvers']) => stackSyncStore(cleanups, resolvers ? { resolvers } : {});
 
-let counter = 0;
-const newTag = () => `conflict-${process.pid}-${++counter}`;
+const newTag = tagger('conflict');
 
 /** A store with a plain (not live) read of the tag's items loaded: it does not hear other writers. */
 async function reader(tag: string, resolvers?: SyncMiddlewareOptions['resolvers']) {

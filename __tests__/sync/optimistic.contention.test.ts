@@ -7,13 +7,11 @@
  * did not commit failed with CONFLICT (server-wins always; the retrying strategies only after
  * giving up on a row that kept changing).
  */
-import { WebSocket } from 'ws';
-import { createPostgrestApi } from '../../lib/api/index.js';
 import { from } from '../../lib/postgrest/index.js';
-import { createSyncMiddleware } from '../../lib/sync/index.js';
-import { closeSql, sql, testStack } from '../support/stack.js';
+import { sql } from '../support/stack.js';
 import { eventually } from '../support/eventually.js';
-import { syncStore } from '../support/store.js';
+import { stackSyncStore } from '../support/store.js';
+import { cleanupsAfterAll } from '../support/optimistic.js';
 
 const STORES = 10;
 const UPDATES_PER_STORE = 100;
@@ -21,18 +19,9 @@ const ROWS = 5;
 
 type Counter = { id: number; grp: string; version: number } & Record<string, number>;
 
-const cleanups: Array<() => void> = [];
-afterAll(async () => {
-  for (const cleanup of cleanups) cleanup();
-  await closeSql();
-});
+const cleanups = cleanupsAfterAll();
 
-function makeStore() {
-  const stack = testStack();
-  const api = createPostgrestApi({ url: stack.postgrestUrl, apiKey: stack.anonKey });
-  const sync = createSyncMiddleware({ api, url: stack.realtimeUrl, apiKey: stack.anonKey, WebSocket: WebSocket as never, onWarning: () => undefined });
-  return { api, sync, ...syncStore(api, sync, cleanups) };
-}
+const makeStore = () => stackSyncStore(cleanups);
 
 let base = process.pid * 100;
 

@@ -6,32 +6,19 @@
  * show at once and commit; replaying the recorded actions rebuilds the same state and sends nothing.
  */
 import type { UnknownAction } from '@reduxjs/toolkit';
-import { WebSocket } from 'ws';
-import { createPostgrestApi } from '../../lib/api/index.js';
 import { from } from '../../lib/postgrest/index.js';
-import { createSyncMiddleware } from '../../lib/sync/index.js';
-import { closeSql, sql, testStack } from '../support/stack.js';
+import { sql } from '../support/stack.js';
 import { eventually } from '../support/eventually.js';
-import { syncStore } from '../support/store.js';
+import { stackSyncStore } from '../support/store.js';
+import { type OptItem, cleanupsAfterAll, tagger } from '../support/optimistic.js';
 
-type Item = { id: number; list_id: number; tag: string; title: string; rank: number; version: number };
+type Item = OptItem;
 
-const cleanups: Array<() => void> = [];
-afterAll(async () => {
-  for (const cleanup of cleanups) cleanup();
-  await closeSql();
-});
+const cleanups = cleanupsAfterAll();
 
-function makeStore() {
-  const stack = testStack();
-  const api = createPostgrestApi({ url: stack.postgrestUrl, apiKey: stack.anonKey });
-  const sync = createSyncMiddleware({ api, url: stack.realtimeUrl, apiKey: stack.anonKey, WebSocket: WebSocket as never, onWarning: () => undefined });
-  const { store, actions: recorded } = syncStore(api, sync, cleanups);
-  return { api, sync, store, recorded };
-}
+const makeStore = () => stackSyncStore(cleanups);
 
-let tagCounter = 0;
-const newTag = () => `opt-${process.pid}-${++tagCounter}`;
+const newTag = tagger('opt');
 const byTag = (tag: string) => from<Item>('opt_items').select('*').eq('tag', tag).order('rank').order('id');
 
 /** A live entry of `tag` in `store`, loaded and live. */
@@ -59,9 +46,10 @@ describe('optimistic writes', () => {
       if (rowsA() !== (seen.length > 0 ? seen[seen.length - 1] : before)) seen.push(rowsA());
     });
     const write = a.store.dispatch(a.api.endpoints.write.initiate(from('opt_items').insert({ list_id: 1, tag, title: 'mine', rank: 2 }).select().single().optimistic() as never));
-    // Synchronously: shown, with a temporary key, after the first row (rank order).
+    // Synchronously: shown, with a temporary key (not an integer, past every known one), after the first row (rank order).
     expect(rowsA()!.map((row) => row.title)).toEqual(['first', 'mine']);
-    expect(rowsA()![1]!.id).toBeLessThan(0);
+    expect(Number.isInteger(rowsA()![1]!.id)).toBe(false);
+    expect(rowsA()![1]!.id).toBeGreaterThan(rowsA()![0]!.id);
     expect(a.sync.selectors.selectSync(a.store.getState()).writes).toEqual([expect.objectContaining({ table: 'public.opt_items', status: 'pending', error: null })]);
     const result = (await write.unwrap()) as Item;
     expect(result).toEqual(expect.objectContaining({ title: 'mine', tag }));
@@ -129,6 +117,28 @@ describe('optimistic writes', () => {
     expect(rows().filter((row) => row.title === 'y')).toHaveLength(1);
     await write.unwrap();
     await eventually(() => rows().map((row) => row.title).join() === 'y,x' && rows()[0]!.id > 0, 15_000);
+  });
+
+  it('a uuid key the body lacks is made on the client and sent: the server row keeps the key shown (live and plain entries)', async () => {
+    const tag = newTag();
+    await sql(`insert into opt_notes (tag, title, rank) values ($1, 'first', 1)`, [tag]);
+    const a = makeStore();
+    const notes = from('opt_notes').select('*').eq('tag', tag).order('rank').order('id');
+    const live = a.store.dispatch(a.api.endpoints.live.initiate(notes as never));
+    cleanups.push(() => live.unsubscribe());
+    const read = a.store.dispatch(a.api.endpoints.read.initiate(from('opt_notes').select('*').eq('tag', tag).order('rank') as never));
+    cleanups.push(() => read.unsubscribe());
+    await read;
+    const liveRows = () => a.api.endpoints.live.select(notes as never)(a.store.getState() as never).data as Array<{ id: string; title: string }> | undefined;
+    await eventually(() => Array.isArray(liveRows()) && a.sync.selectors.selectChannel(a.store.getState(), 'live:public.opt_notes')?.changesLive === true, 15_000);
+    const write = a.store.dispatch(a.api.endpoints.write.initiate(from('opt_notes').insert({ tag, title: 'second', rank: 2 }).optimistic() as never));
+    const shown = liveRows()!.find((row) => row.title === 'second')!;
+    expect(shown.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const readRows = a.api.endpoints.read.select(from('opt_notes').select('*').eq('tag', tag).order('rank') as never)(a.store.getState() as never).data as Array<{ id: string }>;
+    expect(readRows.map((row) => row.id)).toContain(shown.id);
+    await write.unwrap();
+    expect(await sql(`select id from opt_notes where tag = $1 and title = 'second'`, [tag])).toEqual([{ id: shown.id }]);
+    expect(liveRows()!.find((row) => row.title === 'second')!.id).toBe(shown.id);
   });
 
   it('replaying the recorded actions into a fresh store rebuilds the same entries and sends nothing', async () => {

@@ -15,6 +15,8 @@ export { PostgrestBuilderError } from './errors.js';
 export type { PostgrestBuilderErrorCode } from './errors.js';
 export type {
   CountedRows,
+  ConflictDetails,
+  ConflictError,
   ConflictStrategy,
   CountMethod,
   HttpMethod,

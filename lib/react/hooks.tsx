@@ -16,7 +16,7 @@
 import { createContext, createElement, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, type ReactNode } from 'react';
 import { shallowEqual, useDispatch, useSelector, useStore } from 'react-redux';
 import type { ChannelConfig, PostgresChangesBinding, PresenceState, RealtimeChange, SyncMiddleware } from '../sync/index.js';
-import type { ConnectionStatus } from '../sync/slice.js';
+import type { ConflictRecord, ConnectionStatus, PendingWrite } from '../sync/slice.js';
 import type { PushResult } from '../sync/phoenix/types.js';
 
 /** Any sync middleware instance, whatever its reducer path. */
@@ -74,6 +74,29 @@ export interface SyncStatus {
   lastSyncTime: number | null;
 }
 
+export interface UsePendingWritesResult {
+  /** The table's optimistic writes: pending ones in the order applied, then the last rolled-back ones (with `error`). */
+  writes: PendingWrite[];
+  /** Whether a pending write touches `row` (an insert not confirmed yet, an update or delete not answered yet). */
+  isPending(row: Record<string, unknown>): boolean;
+  /** A React key for `row` that survives an optimistic insert's temporary key being replaced by the server's. */
+  clientKey(row: Record<string, unknown>): string;
+  /** Forgets a rolled-back write's record (its error was shown). */
+  dismiss(id: string): void;
+}
+
+export interface UseConflictsResult {
+  /** Conflicts of optimistic writes: open ones (the server's row is shown, the write failed) and the last settled ones. */
+  conflicts: ConflictRecord[];
+  /** The open ones. */
+  open: ConflictRecord[];
+  /**
+   * Settles an open conflict: `server` keeps the server's row; `client` writes the client's values
+   * again and a row writes that row, as a new optimistic write checked against the server's version.
+   */
+  resolve(id: string, resolution: 'server' | 'client' | Record<string, unknown>): Promise<unknown>;
+}
+
 export interface SyncHooks {
   /** Subscribes channel `name` with one `postgres_changes` binding while mounted; `handler` gets each change in order. */
   useRealtime(name: string, binding: RealtimeBinding, handler: (payload: RealtimePostgresChangesPayload) => void): void;
@@ -83,6 +106,10 @@ export interface SyncHooks {
   useBroadcast(channel: string, event: string, handler?: (payload: unknown) => void, options?: UseBroadcastOptions): UseBroadcastResult;
   /** The connection as `{ isOnline, status, lastSyncTime }`. */
   useSyncStatus(): SyncStatus;
+  /** Optimistic writes (of `table`, when given), and whether a row is pending. */
+  usePendingWrites(table?: string): UsePendingWritesResult;
+  /** Conflicts of optimistic writes, and `resolve` for a UI that asks the user. */
+  useConflicts(): UseConflictsResult;
 }
 
 const EMPTY_PRESENCE: PresenceState = Object.freeze({}) as PresenceState;
@@ -99,6 +126,8 @@ export function createSyncHooks(sync: AnySyncMiddleware): SyncHooks {
     usePresence: (room, options) => usePresenceOf(sync, 'usePresence', room, options),
     useBroadcast: (channel, event, handler, options) => useBroadcastOf(sync, 'useBroadcast', channel, event, handler, options),
     useSyncStatus: () => useSyncStatusOf(sync, 'useSyncStatus'),
+    usePendingWrites: (table) => usePendingWritesOf(sync, 'usePendingWrites', table),
+    useConflicts: () => useConflictsOf(sync, 'useConflicts'),
   };
 }
 
@@ -284,6 +313,56 @@ function useBroadcastOf(
     [sync, dispatch, channel, event],
   );
   return useMemo(() => ({ send }), [send]);
+}
+
+/** `usePendingWrites` of the `<SyncProvider>`'s instance. */
+export function usePendingWrites(table?: string): UsePendingWritesResult {
+  return usePendingWritesOf(useSyncFromContext('usePendingWrites'), 'usePendingWrites', table);
+}
+
+/** `useConflicts` of the `<SyncProvider>`'s instance. */
+export function useConflicts(): UseConflictsResult {
+  return useConflictsOf(useSyncFromContext('useConflicts'), 'useConflicts');
+}
+
+function usePendingWritesOf(sync: AnySyncMiddleware, hook: string, table?: string): UsePendingWritesResult {
+  const store = useMirror(sync, hook);
+  const dispatch = useDispatch();
+  const writes = useSelector((state: unknown) => sync.selectors.selectWrites(state, table), shallowEqual);
+  // Re-rendered when the table's temporary → real keys change (a commit), so clientKey stays current.
+  const clientKeys = useSelector((state: unknown) => sync.selectors.selectSync(state).clientKeys);
+  return useMemo(
+    () => ({
+      writes,
+      isPending: (row: Record<string, unknown>) => (table === undefined ? writes.some((write) => write.status === 'pending' && write.keys.includes(keyOf(row, write.primaryKey))) : sync.selectors.selectIsPending(store.getState(), table, row)),
+      clientKey: (row: Record<string, unknown>) => {
+        const primaryKey = writes[0]?.primaryKey ?? ['id'];
+        return table === undefined ? keyOf(row, primaryKey) : sync.selectors.selectClientKey(store.getState(), table, row, primaryKey);
+      },
+      dismiss: (id: string) => {
+        dispatch(sync.actions.optimisticDismissed({ id }));
+      },
+    }),
+    [writes, clientKeys, table, sync, store, dispatch],
+  );
+}
+
+function useConflictsOf(sync: AnySyncMiddleware, hook: string): UseConflictsResult {
+  useMirror(sync, hook);
+  const dispatch = useDispatch();
+  const conflicts = useSelector(sync.selectors.selectConflicts);
+  return useMemo(
+    () => ({
+      conflicts,
+      open: conflicts.filter((conflict) => conflict.status === 'open'),
+      resolve: (id: string, resolution: 'server' | 'client' | Record<string, unknown>) => Promise.resolve(dispatch(sync.actions.resolveConflict({ id, resolution })) as unknown),
+    }),
+    [conflicts, sync, dispatch],
+  );
+}
+
+function keyOf(row: Record<string, unknown>, primaryKey: readonly string[]): string {
+  return JSON.stringify(primaryKey.map((column) => row[column] ?? null));
 }
 
 function useSyncStatusOf(sync: AnySyncMiddleware, hook: string): SyncStatus {

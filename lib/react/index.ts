@@ -6,6 +6,8 @@ export {
   usePresence,
   useBroadcast,
   useSyncStatus,
+  usePendingWrites,
+  useConflicts,
   type AnySyncMiddleware,
   type RealtimeBinding,
   type RealtimePostgresChangesPayload,
@@ -15,5 +17,7 @@ export {
   type UseBroadcastResult,
   type UsePresenceOptions,
   type UsePresenceResult,
+  type UsePendingWritesResult,
+  type UseConflictsResult,
 } from './hooks';
 export type { PushResult } from '../sync';

@@ -124,6 +124,9 @@ export interface PendingWrite {
   rows?: Array<Record<string, unknown>>;
   /** The cache entries (queryCacheKeys) it was shown in when applied. */
   entries: string[];
+  /** The table's primary key columns, and the keys (JSON of their values) of the rows it touches as shown when applied. */
+  primaryKey: string[];
+  keys: string[];
   /** Updates and deletes with `conflict`: the row as this client saw it (sent only if its `conflict.column` still has that value). */
   seen?: Record<string, unknown>;
   /** `pending` until the server answered; `rolledBack` after a failure (its effect removed, the error kept). */
@@ -156,6 +159,11 @@ export interface SyncState {
   writes: PendingWrite[];
   /** Conflicts of optimistic writes, oldest first: open ones and the last settled ones. */
   conflicts: ConflictRecord[];
+  /**
+   * Per table, the real key of a row an optimistic insert showed under a temporary one → the key it
+   * was shown under (`selectClientKey`: React keys that survive the swap). The newest ones are kept.
+   */
+  clientKeys: Record<string, Record<string, string>>;
 }
 
 /** How many rolled-back writes the mirror keeps (with their errors) besides the pending ones. */
@@ -168,7 +176,11 @@ export const initialSyncState: SyncState = {
   channels: {},
   writes: [],
   conflicts: [],
+  clientKeys: {},
 };
+
+/** How many temporary → real key pairs the mirror keeps per table. */
+export const KEPT_CLIENT_KEYS = 500;
 
 /** What the cache entries became with an optimistic step (the api's reducer applies `entries`). */
 export interface OptimisticStep {
@@ -196,6 +208,12 @@ export function createSyncActions(prefix: string, instance: string) {
     track: command<{ channel: string; state: Record<string, unknown> }>('track'),
     untrack: command<{ channel: string }>('untrack'),
     broadcast: command<{ channel: string; event: string; payload: unknown }>('broadcast'),
+    /**
+     * Settles an open conflict of an optimistic write: `server` keeps the server's row (shown
+     * already); `client` sends the client's values again, and a row sends that row, each as a new
+     * optimistic write checked against the server's version. Resolves with the new write's result.
+     */
+    resolveConflict: command<{ id: string; resolution: 'server' | 'client' | Record<string, unknown> }>('resolveConflict'),
     // What happened (dispatched by the middleware)
     connectionChanged: createAction<{ status: ConnectionStatus; attempt?: number; error?: string | null; at: number }>(`${prefix}/connectionChanged`),
     /** `serverBindings`: with 'joined', the bindings the join reply confirmed, with their ids. */
@@ -358,7 +376,20 @@ export function createSyncSlice(reducerPath: string, actions: SyncActions) {
           state.writes.push(payload.write);
         })
         .addCase(actions.optimisticCommitted, (state, { payload }) => {
-          state.writes = state.writes.filter((write) => write.id !== payload.id);
+          const write = state.writes.find((candidate) => candidate.id === payload.id);
+          state.writes = state.writes.filter((candidate) => candidate.id !== payload.id);
+          // An insert's rows come back in the order sent: each real key remembers the temporary one.
+          if (!write || write.request.action !== 'insert' || !write.rows) return;
+          const keys = (state.clientKeys[write.table] ??= {});
+          write.rows.forEach((row, i) => {
+            const real = payload.rows[i];
+            if (!real) return;
+            const shown = JSON.stringify(write.primaryKey.map((column) => row[column] ?? null));
+            const key = JSON.stringify(write.primaryKey.map((column) => real[column] ?? null));
+            if (shown !== key) keys[key] = shown;
+          });
+          const all = Object.keys(keys);
+          for (const old of all.slice(0, Math.max(0, all.length - KEPT_CLIENT_KEYS))) delete keys[old];
         })
         .addCase(actions.optimisticRolledBack, (state, { payload }) => {
           rollBack(state, payload.id, payload.error);

@@ -17,7 +17,7 @@ import { buildCondition, toQueryPair } from '../../postgrest/builder/filters.js'
 import { compileRequest, type ColumnTypes, type CompiledQuery, type EvaluateOptions } from '../../postgrest/evaluate/index.js';
 import type { ConflictError, PostgrestError, PostgrestRequest } from '../../postgrest/request/types.js';
 import type { RealtimeChange } from '../changes.js';
-import { applyLayer, knownRows, writeFilters, type LayerOptions } from '../optimistic/layer.js';
+import { applyLayer, knownRows, rowKey, writeChanges, writeFilters, type LayerOptions } from '../optimistic/layer.js';
 import { patchRows, type Row } from '../patch.js';
 import type { ConflictRecord, PendingWrite } from '../slice.js';
 import type { HandlerContext, SyncHandler } from './types.js';
@@ -42,9 +42,7 @@ export interface OptimisticHandler extends SyncHandler {
 interface Followed {
   table: string;
   request: PostgrestRequest;
-  /** Column types read off the entry's first rows (numbers, booleans), when no live channel describes the table. */
-  inferred?: ColumnTypes;
-  compiled?: { query: CompiledQuery; types: ColumnTypes | undefined };
+  compiled?: { query: CompiledQuery; types: string };
 }
 
 interface Meta {
@@ -53,6 +51,23 @@ interface Meta {
 }
 
 const BUILTIN_STRATEGIES = new Set(['server-wins', 'client-wins', 'merge']);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A random (v4) uuid. */
+function newUuid(): string {
+  const crypto = (globalThis as { crypto?: { randomUUID?: () => string; getRandomValues?: (array: Uint8Array) => Uint8Array } }).crypto;
+  if (crypto?.randomUUID) return crypto.randomUUID();
+  const bytes = new Uint8Array(16);
+  if (crypto?.getRandomValues) crypto.getRandomValues(bytes);
+  else for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = [...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Rows per entry that column types are read from (when no live channel describes the table). */
+const INFERENCE_SAMPLE = 50;
 /** Conflicts a retrying strategy (client-wins, merge, a resolver) meets on one write before it gives up. */
 const MAX_CONFLICTS = 4;
 
@@ -92,6 +107,8 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
   const minimal = new Set<string>();
   /** Writes that met a conflict and whose row is being read. */
   const reading = new Set<string>();
+  /** Inserts shown under temporary keys: which rows, and the keys of the table known when applied (their echo is a new one). */
+  const awaitingEcho = new Map<string, { temporary: Set<number>; known: Set<string> }>();
   /** Conflicts per write so far (a retrying strategy gives up after MAX_CONFLICTS). */
   const conflicts = new Map<string, number>();
   let temporary = 0;
@@ -104,16 +121,36 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
     (context.getState() as Record<string, { queries?: Record<string, QueryCacheEntry | undefined> } | undefined>)[apiPath]?.queries?.[queryCacheKey];
   const pendingOf = (table: string): PendingWrite[] => context.mirror().writes.filter((write) => write.status === 'pending' && write.table === table);
 
-  function compiled(entry: Followed, rows?: unknown): CompiledQuery {
-    // The server's description of the table when a live channel has it; else what the rows show.
-    const types = options.columnTypes?.(`live:${entry.table}`) ?? (entry.inferred ??= inferTypes(rows));
-    if (!entry.compiled || entry.compiled.types !== types) entry.compiled = { query: compileRequest(entry.request, types, options.database), types };
+  function compiled(entry: Followed, extra?: unknown, writes?: readonly PendingWrite[]): CompiledQuery {
+    const types = typesOf(entry.table, extra, writes);
+    const key = JSON.stringify(types ?? null);
+    if (!entry.compiled || entry.compiled.types !== key) entry.compiled = { query: compileRequest(entry.request, types, options.database), types: key };
     return entry.compiled.query;
   }
 
+  /**
+   * The table's column types: the server's description when a live channel has it; else what the
+   * JSON values show, in the rows its entries hold (`extra` too) and in its pending writes.
+   */
+  function typesOf(table: string, extra?: unknown, writes: readonly PendingWrite[] = pendingOf(table)): ColumnTypes | undefined {
+    const described = options.columnTypes?.(`live:${table}`);
+    if (described) return described;
+    const sample: Row[] = [];
+    const take = (rows: unknown) => {
+      if (Array.isArray(rows)) for (const row of rows.slice(0, INFERENCE_SAMPLE)) if (typeof row === 'object' && row !== null) sample.push(row as Row);
+    };
+    take(extra);
+    for (const [key, entry] of followed) if (entry.table === table) take(bases.has(key) ? bases.get(key) : cacheEntry(key)?.data);
+    for (const write of writes) {
+      take(write.rows);
+      if (write.request.action === 'update') take([write.request.body]);
+    }
+    return inferTypes(sample);
+  }
+
   /** How the layer evaluates the table's rows: its key, its column types (the server's, else what the rows show). */
-  function layerOptions(table: string): LayerOptions {
-    const columns = options.columnTypes?.(`live:${table}`) ?? typesSeen(table);
+  function layerOptions(table: string, writes?: readonly PendingWrite[]): LayerOptions {
+    const columns = typesOf(table, undefined, writes);
     return { primaryKey: primaryKeyOf(table.slice(table.indexOf('.') + 1)), ...(columns && { columns }), ...(options.database && { evaluate: options.database }) };
   }
 
@@ -145,10 +182,11 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
       return shown;
     }
     const lists = [...server.keys()].filter((key) => Array.isArray(server.get(key)) && followed.get(key)!.request.count === undefined);
+    const options = layerOptions(table, writes);
     const results = applyLayer(
-      lists.map((key) => ({ query: compiled(followed.get(key)!, server.get(key)), rows: server.get(key) as Row[] })),
-      writes,
-      layerOptions(table),
+      lists.map((key) => ({ query: compiled(followed.get(key)!, server.get(key), writes), rows: server.get(key) as Row[] })),
+      withoutEchoes(writes, lists.map((key) => ({ query: compiled(followed.get(key)!, server.get(key), writes), rows: server.get(key) as Row[] })), options.primaryKey),
+      options,
     );
     for (const [key, data] of server) bases.set(key, data);
     lists.forEach((key, i) => {
@@ -158,7 +196,37 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
     return shown;
   }
 
-  /** The entries whose shown data changes, as patches for the api's reducer. */
+  /**
+   * The writes with the rows of inserts under temporary keys whose realtime echo is in the server
+   * data already (before the write's response): a row with a key this client did not know when the
+   * write was applied, and every value the insert gave. The server's row is shown instead of the
+   * temporary one, never both.
+   */
+  function withoutEchoes(writes: readonly PendingWrite[], lists: ReadonlyArray<{ query: CompiledQuery; rows: readonly Row[] }>, primaryKey: readonly string[]): readonly PendingWrite[] {
+    if (!writes.some((write) => awaitingEcho.has(write.id))) return writes;
+    const server = knownRows(lists, primaryKey);
+    // Arrived where it shows: in every entry whose filters it passes (else that entry would lose the row).
+    const arrived = (key: string, row: Row) => lists.every((list) => !list.query.matches(row) || list.rows.some((candidate) => rowKey(candidate, primaryKey) === key));
+    const taken = new Set<string>();
+    return writes.map((write) => {
+      const watch = awaitingEcho.get(write.id);
+      if (!watch || !write.rows) return write;
+      const given = (Array.isArray(write.request.body) ? write.request.body : [write.request.body]) as Row[];
+      const rows = write.rows.filter((row, i) => {
+        if (!watch.temporary.has(i)) return true;
+        for (const [key, candidate] of server) {
+          if (watch.known.has(key) || taken.has(key) || !arrived(key, candidate)) continue;
+          if (Object.entries(given[i] ?? {}).every(([column, value]) => sameValue(candidate[column], value))) {
+            taken.add(key);
+            return false;
+          }
+        }
+        return true;
+      });
+      return rows.length === write.rows.length ? write : { ...write, rows };
+    });
+  }
+
   /**
    * Dispatches one step: `dispatch` gets the patches of the entries whose shown data changes, for
    * the api's reducer, in its one action. An entry with a fetch in flight (RTK rehydrates settled
@@ -181,50 +249,91 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
     }
   }
 
-  /** Column types read off the rows of the table's entries (when no live channel describes it). */
-  function typesSeen(table: string): ColumnTypes | undefined {
-    for (const [key, entry] of followed) {
-      if (entry.table !== table) continue;
-      const types = (entry.inferred ??= inferTypes(bases.has(key) ? bases.get(key) : cacheEntry(key)?.data));
-      if (types) return types;
-    }
-    return undefined;
-  }
-
-  /** Inserts and upserts: the rows as shown, each with a key (a temporary one where the body has none). */
-  function rowsOf(request: PostgrestRequest): Row[] | undefined {
+  /**
+   * Inserts and upserts: the rows as shown, each with a key. A uuid key the body lacks is made here
+   * and sent (what `gen_random_uuid()` would have made: the server's row then has the key shown);
+   * any other missing key gets a temporary one the server's row replaces. `body`: the body to send
+   * when keys were made.
+   */
+  function rowsOf(request: PostgrestRequest): { rows: Row[]; body?: Row[] | Row; temporary: Set<number> } | undefined {
     if (request.action !== 'insert' && request.action !== 'upsert') return undefined;
-    const body = Array.isArray(request.body) ? (request.body as Row[]) : [request.body as Row];
+    const given = Array.isArray(request.body) ? (request.body as Row[]) : [request.body as Row];
     const primaryKey = primaryKeyOf(request.relation);
-    const table = tableOf(request);
-    const types = options.columnTypes?.(`live:${table}`) ?? typesSeen(table);
-    return body.map((row) => {
+    const types = typesOf(tableOf(request), given);
+    const uuid = (column: string) => {
+      const type = types?.[column];
+      const name = typeof type === 'string' ? type : type?.type;
+      return name === 'uuid' || (name === 'text' && keysLookLikeUuids(tableOf(request), column));
+    };
+    let made = false;
+    const sent = given.map((row) => {
+      const missing = primaryKey.filter((column) => !(column in row) && uuid(column));
+      if (missing.length === 0) return row;
+      made = true;
+      return { ...row, ...Object.fromEntries(missing.map((column) => [column, newUuid()])) };
+    });
+    const temporaryRows = new Set<number>();
+    const rows = sent.map((row, i) => {
       const missing = primaryKey.filter((column) => !(column in row));
       if (missing.length === 0) return row;
+      temporaryRows.add(i);
       const filled: Row = { ...row };
       for (const column of missing) {
         const type = types?.[column];
         const name = typeof type === 'string' ? type : type?.type;
         temporary += 1;
-        // Sorts before every real key of an integer column, and never equals one.
-        filled[column] = name !== undefined && /^(int[248]|numeric|float[48])$/.test(name) ? -temporary : `optimistic-${temporary}`;
+        // A number (the usual serial or identity key; also when nothing says the type): between the
+        // largest key known and the next integer, where the server's key will sort, and never equal
+        // to one (not an integer). A text key gets a text one.
+        filled[column] = name === undefined || /^(int[248]|numeric|float[48])$/.test(name) ? largestKnown(tableOf(request), column) + 0.5 + temporary / 1e6 : `optimistic-${temporary}`;
       }
       return filled;
     });
+    return made ? { rows, body: Array.isArray(request.body) ? sent : sent[0]!, temporary: temporaryRows } : { rows, temporary: temporaryRows };
+  }
+
+  /** The largest number among the known values of the table's `column` (0 when none). */
+  function largestKnown(table: string, column: string): number {
+    let largest = 0;
+    for (const data of shownData(table)) {
+      if (!Array.isArray(data)) continue;
+      for (const row of data as Row[]) {
+        const value = row[column];
+        if (typeof value === 'number' && Number.isInteger(value) && value > largest) largest = value;
+      }
+    }
+    return largest;
+  }
+
+  /** Every known value of the table's `column` is a uuid (a text-typed guess from JSON strings). */
+  function keysLookLikeUuids(table: string, column: string): boolean {
+    let seen = false;
+    for (const data of shownData(table)) {
+      if (!Array.isArray(data)) continue;
+      for (const row of data.slice(0, INFERENCE_SAMPLE) as Row[]) {
+        const value = row[column];
+        if (value === undefined || value === null) continue;
+        if (typeof value !== 'string' || !UUID.test(value)) return false;
+        seen = true;
+      }
+    }
+    return seen;
   }
 
   function start(payload: OptimisticStart, now: number): OptimisticPlan {
     const id = randomId(now);
     const table = tableOf(payload.request);
-    const rows = rowsOf(payload.request);
+    const made = rowsOf(payload.request);
+    const rows = made?.rows;
     const prefer = payload.request.headers.Prefer ?? '';
     // The server's rows are what replace the layer without a gap: ask for them.
-    let request = payload.request;
+    let request = made?.body !== undefined ? { ...payload.request, body: made.body } : payload.request;
     if (!/return=representation/.test(prefer)) {
       minimal.add(id);
       request = { ...request, headers: { ...request.headers, Prefer: /return=/.test(prefer) ? prefer.replace(/return=\w+/, 'return=representation') : ['return=representation', prefer].filter(Boolean).join(',') } };
     }
-    const write: PendingWrite = { id, table, request, ...(rows && { rows }), entries: [], status: 'pending', error: null, at: now };
+    const primaryKey = [...primaryKeyOf(request.relation)];
+    const write: PendingWrite = { id, table, request, ...(rows && { rows }), entries: [], primaryKey, keys: [], status: 'pending', error: null, at: now };
     const check = request.optimistic?.conflict;
     if (check) {
       const seen = conflictTarget(write, check.column, check.strategy ?? 'server-wins');
@@ -234,10 +343,32 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
       }
       write.seen = seen.row;
     }
+    write.keys = touchedKeys(write);
+    if (made?.temporary.size) {
+      awaitingEcho.set(id, { temporary: made.temporary, known: new Set(knownRows(shownData(table).filter(Array.isArray).map((rows) => ({ rows: rows as Row[] })), primaryKey).keys()) });
+    }
     const shown = layer(table, [...pendingOf(table), write], serverData(table));
     write.entries = [...shown].filter(([key, data]) => data !== cacheEntry(key)?.data).map(([key]) => key);
     step(shown, (entries) => context.dispatch(actions.optimisticApplied({ write, entries }, apiPath)));
     return { id, send: sent(write) };
+  }
+
+  /** The keys of the rows `write` touches, as this client shows the table now. */
+  function touchedKeys(write: PendingWrite): string[] {
+    const visible = knownRows([...shownData(write.table)].filter(Array.isArray).map((rows) => ({ rows: rows as Row[] })), write.primaryKey);
+    const effect = writeChanges(write, visible, layerOptions(write.table, [...pendingOf(write.table), write]));
+    if (effect.kind === 'undecidable') return [];
+    const keys = new Set<string>();
+    for (const change of effect.changes) {
+      if (change.eventType !== 'INSERT') keys.add(rowKey(change.old, write.primaryKey));
+      if (change.eventType !== 'DELETE') keys.add(rowKey(change.new, write.primaryKey));
+    }
+    return [...keys];
+  }
+
+  /** The data the table's entries show now (with the layer). */
+  function shownData(table: string): unknown[] {
+    return [...followed].filter(([, entry]) => entry.table === table).map(([key]) => cacheEntry(key)?.data).filter((data) => data !== undefined);
   }
 
   /**
@@ -250,7 +381,8 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
       const known = Object.keys(options.resolvers ?? {});
       return refuse('UNKNOWN_RESOLVER', `conflict strategy ${JSON.stringify(strategy)} is neither server-wins, client-wins, merge nor a registered resolver (${known.length > 0 ? `resolvers: ${known.join(', ')}` : 'no resolvers are registered: pass createSyncMiddleware({ resolvers })'})`);
     }
-    const known = knownRows([...serverData(write.table).values()].filter(Array.isArray).map((rows) => ({ rows: rows as Row[] })), primaryKeyOf(write.request.relation));
+    // What this client shows (its own pending writes included): a chain of its own writes checks against each other.
+    const known = knownRows(shownData(write.table).filter(Array.isArray).map((rows) => ({ rows: rows as Row[] })), primaryKeyOf(write.request.relation));
     const filters = writeFilters(write.request, layerOptions(write.table));
     if (!filters.exact) return refuse('CONFLICT_TARGET', `a conflict check needs filters this client can evaluate exactly (${filters.reasons.join('; ')})`);
     const targets = [...known.values()].filter((row) => filters.matches(row));
@@ -266,6 +398,7 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
     const others = pendingOf(write.table).filter((candidate) => candidate.id !== id);
     const finish = (value: WriteResult): OptimisticVerdict => {
       reading.delete(id);
+      awaitingEcho.delete(id);
       conflicts.delete(id);
       return { result: minimal.delete(id) && value.error === undefined ? { ...value, data: null } : value };
     };
@@ -474,7 +607,41 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
     };
   }
 
+  /** An open conflict settled by the app: `server` keeps what is shown; `client` or a row is written again, checked against the server's version. */
+  function resolveConflict(id: string, resolution: 'server' | 'client' | Row): Promise<unknown> | undefined {
+    const record = context.mirror().conflicts.find((candidate) => candidate.id === id && candidate.status === 'open');
+    const write = context.mirror().writes.find((candidate) => candidate.id === id);
+    if (!record || !write) {
+      context.warn(`[rtk-postgrest sync] resolveConflict: no open conflict ${JSON.stringify(id)}`);
+      return Promise.resolve({ error: { status: 'INVALID_REQUEST', code: 'NO_CONFLICT', message: `resolveConflict: no open conflict ${JSON.stringify(id)}`, details: null, hint: null } });
+    }
+    context.dispatch(actions.optimisticResolved({ id, resolution: resolution === 'server' ? 'server' : resolution === 'client' ? 'client' : 'row' }));
+    if (resolution === 'server' || record.server === null) return Promise.resolve({ data: record.server });
+    const column = write.request.optimistic!.conflict!.column;
+    const primaryKey = write.primaryKey;
+    const filters = primaryKey.map((key) => toQueryPair(buildCondition(key, 'eq', record.server![key])) as [string, string]);
+    const common = { method: write.request.method, relation: write.request.relation, ...(write.request.schema !== undefined && { schema: write.request.schema }), headers: { Prefer: 'return=representation' }, result: 'many' as const, optimistic: { conflict: { column } } };
+    if (write.request.action === 'delete') return dispatchWrite({ ...common, action: 'delete', query: filters });
+    const wanted = resolution === 'client' ? { ...record.local } : { ...resolution };
+    const body: Row = {};
+    for (const [field, value] of Object.entries(wanted)) if (!sameValue(value, record.server[field]) && field !== column && !primaryKey.includes(field)) body[field] = value;
+    const bumped = typeof record.base[column] === 'number' && record.local?.[column] === (record.base[column] as number) + 1 && typeof record.server[column] === 'number';
+    if (bumped) body[column] = (record.server[column] as number) + 1;
+    return dispatchWrite({ ...common, action: 'update', query: filters, body });
+  }
+
+  /** Dispatches `request` through the api's generic write endpoint; resolves with its result. */
+  function dispatchWrite(request: PostgrestRequest): Promise<unknown> {
+    const endpoints = (options.api as { endpoints: Record<string, { initiate(arg: unknown): unknown }> }).endpoints;
+    const running = context.dispatch(endpoints.write!.initiate(request) as UnknownAction) as Promise<unknown>;
+    return Promise.resolve(running);
+  }
+
   return {
+    onAction(action) {
+      if (!actions.resolveConflict.match(action)) return undefined;
+      return resolveConflict(action.payload.id, action.payload.resolution);
+    },
     baseOf: (queryCacheKey) => (bases.has(queryCacheKey) ? { data: bases.get(queryCacheKey) } : undefined),
     transform: underLayer,
     onAnyAction(action) {
