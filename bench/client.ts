@@ -15,13 +15,12 @@
  *   npm run bench:client      (env: ROWS_PER_ENTRY=10000 ENTRIES=20 EVENTS=10000 EVENTS_B=50)
  */
 import { configureStore } from '@reduxjs/toolkit';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createPostgrestApi } from '../lib/api/index.js';
 import { compileRequest, from } from '../lib/postgrest/index.js';
 import { createSyncMiddleware } from '../lib/sync/index.js';
+import { FakeRealtime, tick } from './support/fakeRealtime.js';
+import { run, writeResult } from './support/results.js';
 
 const ROWS_PER_ENTRY = Number(process.env.ROWS_PER_ENTRY ?? 10_000);
 const ENTRIES = Number(process.env.ENTRIES ?? 20);
@@ -94,55 +93,6 @@ function fakeFetch(rows: () => Iterable<Row>, counter: { requests: number }): ty
   }) as typeof fetch;
 }
 
-/** A realtime server in memory: answers joins and heartbeats and lets the bench push changes (vsn 1.0.0). */
-class FakeRealtime {
-  static last: FakeRealtime | undefined;
-  readyState = 0;
-  binaryType = 'arraybuffer';
-  onopen: ((event: unknown) => void) | null = null;
-  onclose: ((event: { code: number; reason: string }) => void) | null = null;
-  onerror: ((event: unknown) => void) | null = null;
-  onmessage: ((event: { data: unknown }) => void) | null = null;
-  joined: Array<{ topic: string; joinRef: string; ids: number[] }> = [];
-  positionSeq = 0;
-  constructor(_url: string) {
-    FakeRealtime.last = this;
-    setTimeout(() => {
-      this.readyState = 1;
-      this.onopen?.({});
-    }, 0);
-  }
-  private deliver(message: object): void {
-    this.onmessage?.({ data: JSON.stringify(message) });
-  }
-  send(data: string | ArrayBuffer): void {
-    const frame = JSON.parse(String(data)) as { topic: string; event: string; ref: string; join_ref: string; payload: { config?: { postgres_changes?: object[] } } };
-    queueMicrotask(() => {
-      if (frame.event === 'heartbeat') return this.deliver({ topic: 'phoenix', event: 'phx_reply', ref: frame.ref, join_ref: null, payload: { status: 'ok', response: {} } });
-      if (frame.event === 'phx_join') {
-        const bindings = (frame.payload.config?.postgres_changes ?? []).map((binding, index) => ({ ...binding, id: index + 1 }));
-        this.joined.push({ topic: frame.topic, joinRef: frame.join_ref, ids: bindings.map((binding) => binding.id) });
-        this.deliver({ topic: frame.topic, event: 'phx_reply', ref: frame.ref, join_ref: frame.join_ref, payload: { status: 'ok', response: { postgres_changes: bindings } } });
-        this.deliver({ topic: frame.topic, event: 'system', ref: null, join_ref: frame.join_ref, payload: { extension: 'postgres_changes', status: 'ok', message: 'Subscribed to PostgreSQL', channel: frame.topic.slice(9), position: position(0) } });
-        return;
-      }
-      if (frame.ref !== null) this.deliver({ topic: frame.topic, event: 'phx_reply', ref: frame.ref, join_ref: frame.join_ref, payload: { status: 'ok', response: {} } });
-    });
-  }
-  push(event: Event): void {
-    const channel = this.joined[0]!;
-    const data: Record<string, unknown> = { schema: 'public', table: 'items', commit_timestamp: '2026-11-24T10:00:00.000Z', type: event.type, columns: COLUMNS, errors: null };
-    if (event.type !== 'DELETE') data.record = event.row;
-    if (event.type !== 'INSERT') data.old_record = event.old;
-    this.deliver({ topic: channel.topic, event: 'postgres_changes', ref: null, join_ref: channel.joinRef, payload: { ids: channel.ids, data, position: position(++this.positionSeq) } });
-  }
-  close(): void {
-    this.readyState = 3;
-  }
-}
-
-const position = (seq: number) => `0000000000000001:${seq.toString(16).toUpperCase().padStart(8, '0')}`;
-const tick = () => new Promise((resolve) => setImmediate(resolve));
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
 const heapMb = () => {
   gc();
@@ -192,7 +142,7 @@ async function runOurs() {
   const server = FakeRealtime.last!;
   const start = performance.now();
   for (let i = 0; i < events.length; i += BURST) {
-    for (const event of events.slice(i, i + BURST)) server.push(event);
+    for (const event of events.slice(i, i + BURST)) server.push({ table: 'items', columns: COLUMNS, ...event });
     await tick();
   }
   await tick();
@@ -280,16 +230,8 @@ async function main(): Promise<void> {
     },
     targets: { vsUpdateQueryDataPerEvent: 30, refetchRequestsForEvaluableEntries: 0 },
   };
-  const text = JSON.stringify(result, null, 2);
-  console.log(text);
-  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'client.json'), `${text}\n`);
-  process.exit(0);
+  writeResult('client', result);
 }
 
-void main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+run(main);
 

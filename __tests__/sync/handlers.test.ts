@@ -42,6 +42,7 @@ function fakeContext(state: SyncState, listeners: ChannelListener[] = []) {
     mirror: () => state,
     ensureSocket: () => socket as never,
     flushChanges: () => calls.push(['flushChanges']),
+    changesReceived: (channel, changes) => calls.push(['changesReceived', channel, changes.length]),
     socket: () => socket as never,
     listeners: () => new Set(listeners),
     safely: (run) => run(),

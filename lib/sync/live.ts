@@ -495,6 +495,11 @@ export function createLiveQueries(context: LiveContext) {
       }
     },
 
+    /** Whether the cache entry is followed as a live entry. */
+    follows(queryCacheKey: string): boolean {
+      return entries.has(queryCacheKey);
+    },
+
     /** The column types of a table's channel (`live:<schema>.<table>`) as the server described them, if known. */
     columnTypesOf(channel: string): ColumnTypes | undefined {
       return columnTypes.get(channel);

@@ -74,6 +74,9 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
     socket: () => socket,
     ensureSocket,
     flushChanges: () => changes.flush(),
+    changesReceived: (channel, batch) => {
+      for (const handler of handlers) if (handler.onChanges) safely(() => handler.onChanges!(channel, batch));
+    },
     listeners: (channel) => listeners.get(channel) ?? NO_LISTENERS,
     safely,
     notConnected,
@@ -82,7 +85,7 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
     timers,
   };
   const live = liveHandler(context, { ...options, baseOf: (key) => optimistic?.baseOf(key) });
-  const optimistic = optimisticHandler(context, { ...options, columnTypes: (channel) => live?.queries.columnTypesOf(channel) });
+  const optimistic = optimisticHandler(context, { ...options, columnTypes: (channel) => live?.queries.columnTypesOf(channel), isLiveEntry: (key) => live?.queries.follows(key) === true });
   // The server answers a waiting join before our push times out, with its own reason.
   const channels = channelsHandler(context, Math.max(1, Math.floor((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) * 0.8)));
   const changes = changesHandler(context, live);

@@ -33,6 +33,7 @@ export function changesHandler(context: HandlerContext, live?: { queries: LiveQu
     pending = new Map();
     const positions: Array<{ channel: string; position: string }> = [];
     for (const [name, changes] of batches) {
+      context.changesReceived(name, changes);
       if (live) context.safely(() => live.queries.onChanges(name, changes));
       const position = changes[changes.length - 1]!.position;
       if (position) positions.push({ channel: name, position });

@@ -17,8 +17,8 @@ import { buildCondition, toQueryPair } from '../../postgrest/builder/filters.js'
 import { compileRequest, type ColumnTypes, type CompiledQuery, type EvaluateOptions } from '../../postgrest/evaluate/index.js';
 import type { ConflictError, PostgrestError, PostgrestRequest } from '../../postgrest/request/types.js';
 import type { RealtimeChange } from '../changes.js';
-import { applyLayer, knownRows, rowKey, writeChanges, writeFilters, type LayerOptions } from '../optimistic/layer.js';
-import { patchRows, type Row } from '../patch.js';
+import { applyLayer, keyIndexOf, knownRows, patchEntry, rowKey, writeChanges, writeFilters, type LayerOptions } from '../optimistic/layer.js';
+import type { Row } from '../patch.js';
 import type { ConflictRecord, PendingWrite } from '../slice.js';
 import type { HandlerContext, SyncHandler } from './types.js';
 
@@ -32,6 +32,8 @@ export interface OptimisticOptions {
   database?: EvaluateOptions;
   /** Column types of a table's channel (`live:<schema>.<table>`), as the live entries learnt them. */
   columnTypes?: (channel: string) => ColumnTypes | undefined;
+  /** Whether a cache entry is a live entry (the realtime stream patches it). */
+  isLiveEntry?: (queryCacheKey: string) => boolean;
 }
 
 export interface OptimisticHandler extends SyncHandler {
@@ -107,8 +109,12 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
   const minimal = new Set<string>();
   /** Writes that met a conflict and whose row is being read. */
   const reading = new Set<string>();
+  /** Per table, a sample of the rows its entries showed (column types are read off them when no live channel describes the table). */
+  const typesSeen = new Map<string, ColumnTypes>();
   /** Inserts shown under temporary keys: which rows, and the keys of the table known when applied (their echo is a new one). */
-  const awaitingEcho = new Map<string, { temporary: Set<number>; known: Set<string> }>();
+  const awaitingEcho = new Map<string, { temporary: Set<number>; candidates: Row[] }>();
+  /** Keys of a pending write's rows that a realtime change touched while it was pending (its response may be older than them). */
+  const moved = new Map<string, Set<string>>();
   /** Conflicts per write so far (a retrying strategy gives up after MAX_CONFLICTS). */
   const conflicts = new Map<string, number>();
   let temporary = 0;
@@ -121,8 +127,8 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
     (context.getState() as Record<string, { queries?: Record<string, QueryCacheEntry | undefined> } | undefined>)[apiPath]?.queries?.[queryCacheKey];
   const pendingOf = (table: string): PendingWrite[] => context.mirror().writes.filter((write) => write.status === 'pending' && write.table === table);
 
-  function compiled(entry: Followed, extra?: unknown, writes?: readonly PendingWrite[]): CompiledQuery {
-    const types = typesOf(entry.table, extra, writes);
+  /** The entry's request compiled with `types` (the table's, from `typesOf`), kept while they stay the same. */
+  function compiled(entry: Followed, types: ColumnTypes | undefined): CompiledQuery {
     const key = JSON.stringify(types ?? null);
     if (!entry.compiled || entry.compiled.types !== key) entry.compiled = { query: compileRequest(entry.request, types, options.database), types: key };
     return entry.compiled.query;
@@ -140,17 +146,23 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
       if (Array.isArray(rows)) for (const row of rows.slice(0, INFERENCE_SAMPLE)) if (typeof row === 'object' && row !== null) sample.push(row as Row);
     };
     take(extra);
-    for (const [key, entry] of followed) if (entry.table === table) take(bases.has(key) ? bases.get(key) : cacheEntry(key)?.data);
+    // What the entries show is read once per table (until an entry of it gets a new result); the writes every time (few rows).
+    let seen = typesSeen.get(table);
+    if (!seen) {
+      const rows: Row[] = [];
+      for (const [key, entry] of followed) if (entry.table === table) for (const row of ((bases.has(key) ? bases.get(key) : cacheEntry(key)?.data) as Row[] | undefined)?.slice?.(0, INFERENCE_SAMPLE) ?? []) rows.push(row);
+      typesSeen.set(table, (seen = inferTypes(rows) ?? {}));
+    }
     for (const write of writes) {
       take(write.rows);
       if (write.request.action === 'update') take([write.request.body]);
     }
-    return inferTypes(sample);
+    const more = inferTypes(sample);
+    return more || Object.keys(seen).length > 0 ? { ...more, ...seen } : undefined;
   }
 
   /** How the layer evaluates the table's rows: its key, its column types (the server's, else what the rows show). */
-  function layerOptions(table: string, writes?: readonly PendingWrite[]): LayerOptions {
-    const columns = typesOf(table, undefined, writes);
+  function layerOptions(table: string, writes?: readonly PendingWrite[], columns = typesOf(table, undefined, writes)): LayerOptions {
     return { primaryKey: primaryKeyOf(table.slice(table.indexOf('.') + 1)), ...(columns && { columns }), ...(options.database && { evaluate: options.database }) };
   }
 
@@ -182,12 +194,10 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
       return shown;
     }
     const lists = [...server.keys()].filter((key) => Array.isArray(server.get(key)) && followed.get(key)!.request.count === undefined);
-    const options = layerOptions(table, writes);
-    const results = applyLayer(
-      lists.map((key) => ({ query: compiled(followed.get(key)!, server.get(key), writes), rows: server.get(key) as Row[] })),
-      withoutEchoes(writes, lists.map((key) => ({ query: compiled(followed.get(key)!, server.get(key), writes), rows: server.get(key) as Row[] })), options.primaryKey),
-      options,
-    );
+    const types = typesOf(table, lists.length > 0 ? server.get(lists[0]!) : undefined, writes);
+    const options = layerOptions(table, writes, types);
+    const entries = lists.map((key) => ({ query: compiled(followed.get(key)!, types), rows: server.get(key) as Row[] }));
+    const results = applyLayer(entries, withoutEchoes(writes, entries, options.primaryKey), options);
     for (const [key, data] of server) bases.set(key, data);
     lists.forEach((key, i) => {
       const result = results[i]!;
@@ -204,9 +214,8 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
    */
   function withoutEchoes(writes: readonly PendingWrite[], lists: ReadonlyArray<{ query: CompiledQuery; rows: readonly Row[] }>, primaryKey: readonly string[]): readonly PendingWrite[] {
     if (!writes.some((write) => awaitingEcho.has(write.id))) return writes;
-    const server = knownRows(lists, primaryKey);
     // Arrived where it shows: in every entry whose filters it passes (else that entry would lose the row).
-    const arrived = (key: string, row: Row) => lists.every((list) => !list.query.matches(row) || list.rows.some((candidate) => rowKey(candidate, primaryKey) === key));
+    const arrived = (key: string, row: Row) => lists.every((list) => !list.query.matches(row) || keyIndexOf(list.rows, primaryKey).has(key));
     const taken = new Set<string>();
     return writes.map((write) => {
       const watch = awaitingEcho.get(write.id);
@@ -214,8 +223,10 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
       const given = (Array.isArray(write.request.body) ? write.request.body : [write.request.body]) as Row[];
       const rows = write.rows.filter((row, i) => {
         if (!watch.temporary.has(i)) return true;
-        for (const [key, candidate] of server) {
-          if (watch.known.has(key) || taken.has(key) || !arrived(key, candidate)) continue;
+        // Rows the realtime server inserted since the write was applied.
+        for (const candidate of watch.candidates) {
+          const key = rowKey(candidate, primaryKey);
+          if (taken.has(key) || !arrived(key, candidate)) continue;
           if (Object.entries(given[i] ?? {}).every(([column, value]) => sameValue(candidate[column], value))) {
             taken.add(key);
             return false;
@@ -345,7 +356,7 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
     }
     write.keys = touchedKeys(write);
     if (made?.temporary.size) {
-      awaitingEcho.set(id, { temporary: made.temporary, known: new Set(knownRows(shownData(table).filter(Array.isArray).map((rows) => ({ rows: rows as Row[] })), primaryKey).keys()) });
+      awaitingEcho.set(id, { temporary: made.temporary, candidates: [] });
     }
     const shown = layer(table, [...pendingOf(table), write], serverData(table));
     write.entries = [...shown].filter(([key, data]) => data !== cacheEntry(key)?.data).map(([key]) => key);
@@ -399,6 +410,7 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
     const finish = (value: WriteResult): OptimisticVerdict => {
       reading.delete(id);
       awaitingEcho.delete(id);
+      moved.delete(id);
       conflicts.delete(id);
       return { result: minimal.delete(id) && value.error === undefined ? { ...value, data: null } : value };
     };
@@ -531,13 +543,17 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
   /** The table's entries' server data with the write's returned rows in it (as its realtime echo will bring them). */
   function serverAfter(write: PendingWrite, rows: readonly Row[], event: 'INSERT' | 'DELETE' = write.request.action === 'delete' ? 'DELETE' : 'INSERT'): Map<string, unknown> {
     const changes = changesOf(write.request, rows, event);
+    // A live entry already has what the realtime server sent about these rows since the write was
+    // applied (possibly newer than this response): those rows are left to the stream there.
+    const movedKeys = moved.get(write.id);
+    const liveChanges = movedKeys ? changes.filter((change) => !movedKeys.has(rowKey(event === 'DELETE' ? change.old : change.new, write.primaryKey))) : changes;
     // A fetch already running may have read the table before this commit: its result gets these rows too.
     if (changes.length > 0 && inFlight.size > 0) recent.push({ seq: ++sequence, table: write.table, changes });
     const server = new Map<string, unknown>();
     if (changes.length === 0) return server;
     for (const [key, entry] of followed) {
       if (entry.table !== write.table || !bases.has(key)) continue;
-      const patched = withChanges(entry, bases.get(key), changes);
+      const patched = withChanges(entry, bases.get(key), options.isLiveEntry?.(key) ? liveChanges : changes);
       if (patched !== bases.get(key)) server.set(key, patched);
     }
     return server;
@@ -562,11 +578,12 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
 
   /** An entry's server data with `changes` in it; the same data when it can't tell (only a fetch can: the echo or a refetch brings them). */
   function withChanges(entry: Followed, data: unknown, changes: readonly RealtimeChange[]): unknown {
-    const query = compiled(entry, data);
+    const query = compiled(entry, typesOf(entry.table, data));
     if (!Array.isArray(data) || !query.exact || entry.request.count !== undefined) return data;
-    const patched = patchRows({ query, primaryKey: primaryKeyOf(entry.request.relation), rows: data as Row[], index: undefined, changes });
-    return patched.kind === 'patched' ? patched.rows : data;
+    const patched = patchEntry(query, data as Row[], [], changes, primaryKeyOf(entry.request.relation));
+    return patched?.kind === 'patched' ? patched.rows : data;
   }
+
 
   /** A refetch result or live patches of entries whose table has pending writes: the server data goes beneath the layer. */
   function underLayer(action: UnknownAction): UnknownAction {
@@ -576,6 +593,7 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
       const request = meta?.baseQueryMeta?.request;
       if (!key || !request || request.action !== 'select') return action;
       if (followed.get(key)?.request !== request) followed.set(key, { table: tableOf(request), request });
+      typesSeen.delete(tableOf(request));
       const entry = followed.get(key)!;
       // Commits that came after this fetch started: it may have read the table before them.
       const started = inFlight.get((action.meta as { requestId?: string }).requestId ?? '');
@@ -638,6 +656,25 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
   }
 
   return {
+    onChanges(channel, changes) {
+      if (!channel.startsWith('live:')) return;
+      const writes = pendingOf(channel.slice('live:'.length));
+      if (writes.length === 0) return;
+      for (const write of writes) {
+        const watch = awaitingEcho.get(write.id);
+        const keys = new Set(write.keys);
+        for (const change of changes) {
+          if (watch && change.eventType === 'INSERT') watch.candidates.push(change.new);
+          const touched = [change.eventType !== 'INSERT' ? rowKey(change.old, write.primaryKey) : undefined, change.eventType !== 'DELETE' ? rowKey(change.new, write.primaryKey) : undefined];
+          for (const key of touched) {
+            if (key === undefined || !keys.has(key)) continue;
+            let set = moved.get(write.id);
+            if (!set) moved.set(write.id, (set = new Set()));
+            set.add(key);
+          }
+        }
+      }
+    },
     onAction(action) {
       if (!actions.resolveConflict.match(action)) return undefined;
       return resolveConflict(action.payload.id, action.payload.resolution);

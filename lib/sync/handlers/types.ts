@@ -33,6 +33,8 @@ export interface HandlerContext {
   ensureSocket(): PhoenixSocket;
   /** Delivers the changes received so far (before a rejoin or a new join's bindings replace the old). */
   flushChanges(): void;
+  /** Tells every handler (`onChanges`) the changes of one channel that arrived together, before they are applied. */
+  changesReceived(channel: string, changes: readonly RealtimeChange[]): void;
   /** The listeners of a channel (useRealtime, useBroadcast ...). */
   listeners(channel: string): ReadonlySet<ChannelListener>;
   /** Runs a listener; a throw becomes a warning. */
@@ -77,6 +79,8 @@ export interface SyncHandler {
   onAction?(action: UnknownAction, before: SyncState): unknown;
   /** The socket's status, a channel's status, a heartbeat, a protocol error. */
   onSocketEvent?(event: SocketNotice): void;
+  /** The changes of one channel that arrived together, before the live entries apply them. */
+  onChanges?(channel: string, changes: readonly RealtimeChange[]): void;
   /** A server push on a subscribed channel. */
   onMessage?(channel: string, event: string, body: Record<string, unknown>, joinRef: string | null): MessageOutcome;
 }

@@ -48,18 +48,141 @@ export function rowKey(row: Row, primaryKey: readonly string[]): string {
   return JSON.stringify(primaryKey.map((column) => row[column] ?? null));
 }
 
-/** The rows this client knows of a table, by key: every entry's rows and spares, merged column by column. */
-export function knownRows(entries: ReadonlyArray<Pick<LayerEntry, 'rows' | 'spares'>>, primaryKey: readonly string[]): Map<string, Row> {
-  const known = new Map<string, Row>();
-  for (const entry of entries) {
-    for (const row of entry.spares ? [...entry.rows, ...entry.spares] : entry.rows) {
-      if (!primaryKey.every((column) => column in row)) continue;
-      const key = rowKey(row, primaryKey);
-      const before = known.get(key);
-      known.set(key, before ? { ...before, ...row } : row);
+/**
+ * The rows this client knows of a table, by key: every entry's rows and spares, merged column by
+ * column where entries select different columns. Built from one key index per array, cached while
+ * the array lives (arrays in the store never change; a change makes a new one), so a write on a big
+ * cache costs lookups, not a copy of every row.
+ */
+export interface KnownRows {
+  get(key: string): Row | undefined;
+  has(key: string): boolean;
+  /** Every known row once (a scan: for filters that don't name the key). */
+  values(): Iterable<Row>;
+}
+
+const indexes = new WeakMap<readonly Row[], { primaryKey: string; byKey: Map<string, Row> }>();
+
+/** The key index of `rows` (cached per array and key). */
+export function keyIndexOf(rows: readonly Row[], primaryKey: readonly string[]): ReadonlyMap<string, Row> {
+  const name = primaryKey.join(',');
+  const cached = indexes.get(rows);
+  if (cached && cached.primaryKey === name) return cached.byKey;
+  const byKey = new Map<string, Row>();
+  for (const row of rows) if (primaryKey.every((column) => column in row)) byKey.set(rowKey(row, primaryKey), row);
+  indexes.set(rows, { primaryKey: name, byKey });
+  return byKey;
+}
+
+/** One index of rows and spares (cached per pair of arrays). */
+const pairIndexes = new WeakMap<readonly Row[], WeakMap<readonly Row[], ReadonlyMap<string, Row>>>();
+function knownIndex(rows: readonly Row[], spares: readonly Row[], primaryKey: readonly string[]): ReadonlyMap<string, Row> {
+  let bySpares = pairIndexes.get(rows);
+  if (!bySpares) pairIndexes.set(rows, (bySpares = new WeakMap()));
+  let index = bySpares.get(spares);
+  if (!index) bySpares.set(spares, (index = new Map([...keyIndexOf(rows, primaryKey), ...keyIndexOf(spares, primaryKey)])));
+  return index;
+}
+
+export function knownRows(entries: ReadonlyArray<Pick<LayerEntry, 'rows' | 'spares'>>, primaryKey: readonly string[]): KnownRows {
+  const lists = entries.flatMap((entry) => (entry.spares && entry.spares.length > 0 ? [entry.rows, entry.spares] : [entry.rows])).map((rows) => keyIndexOf(rows, primaryKey));
+  const get = (key: string): Row | undefined => {
+    let found: Row | undefined;
+    for (const byKey of lists) {
+      const row = byKey.get(key);
+      if (row) found = found && found !== row ? { ...found, ...row } : row;
     }
+    return found;
+  };
+  return {
+    get,
+    has: (key) => lists.some((byKey) => byKey.has(key)),
+    *values() {
+      const seen = new Set<string>();
+      for (const byKey of lists) {
+        for (const key of byKey.keys()) {
+          if (seen.has(key)) continue;
+          seen.add(key);
+          yield get(key)!;
+        }
+      }
+    },
+  };
+}
+
+/**
+ * A key index read through to a cached one: what patchRows adds and removes stays here, so the
+ * cached index (shared by every layer over the same rows) is never edited and never copied.
+ */
+class OverlayIndex extends Map<string, Row> {
+  private readonly removed = new Set<string>();
+  /** How many overlays lie under this one (kept short: see `indexAfter`). */
+  readonly depth: number;
+  constructor(private readonly base: ReadonlyMap<string, Row>) {
+    super();
+    this.depth = base instanceof OverlayIndex ? base.depth + 1 : 1;
   }
-  return known;
+  override *keys(): MapIterator<string> {
+    for (const key of this.base.keys()) if (!this.removed.has(key) && !super.has(key)) yield key;
+    yield* super.keys();
+  }
+  override get(key: string): Row | undefined {
+    if (super.has(key)) return super.get(key);
+    return this.removed.has(key) ? undefined : this.base.get(key);
+  }
+  override has(key: string): boolean {
+    return super.has(key) || (!this.removed.has(key) && this.base.has(key));
+  }
+  override set(key: string, value: Row): this {
+    this.removed.delete(key);
+    return super.set(key, value);
+  }
+  override delete(key: string): boolean {
+    const had = this.has(key);
+    super.delete(key);
+    this.removed.add(key);
+    return had;
+  }
+}
+
+/** `known` with `changes` on top (the rows as a write left them, for the next one). */
+function advance(known: KnownRows, changes: readonly RealtimeChange[], primaryKey: readonly string[]): KnownRows {
+  if (changes.length === 0) return known;
+  const overlay = new Map<string, Row | null>();
+  for (const item of changes) {
+    if (item.eventType !== 'INSERT') overlay.set(rowKey(item.old, primaryKey), null);
+    if (item.eventType !== 'DELETE') overlay.set(rowKey(item.new, primaryKey), item.new);
+  }
+  const get = (key: string) => (overlay.has(key) ? (overlay.get(key) ?? undefined) : known.get(key));
+  return {
+    get,
+    has: (key) => (overlay.has(key) ? overlay.get(key) !== null : known.has(key)),
+    *values() {
+      for (const row of known.values()) {
+        const key = rowKey(row, primaryKey);
+        if (!overlay.has(key)) yield row;
+      }
+      for (const row of overlay.values()) if (row) yield row;
+    },
+  };
+}
+
+/**
+ * The key a write's filters pin, when they name every key column with `eq` (the usual update of one
+ * row): found by lookup instead of a scan. The filters are still checked on the row found.
+ */
+function pinnedKeys(request: PostgrestRequest, primaryKey: readonly string[]): string[] | undefined {
+  const values: string[] = [];
+  for (const column of primaryKey) {
+    const pair = request.query.find(([key, value]) => key === column && value.startsWith('eq.'));
+    if (!pair) return undefined;
+    values.push(pair[1].slice(3));
+  }
+  // The JSON value is a number or a string; try both readings (the filters decide on the row).
+  const numeric = values.every((value) => /^-?\d+(\.\d+)?$/.test(value));
+  const keys = [JSON.stringify(values.map((value) => value.replace(/^"(.*)"$/, '$1')))];
+  if (numeric) keys.push(JSON.stringify(values.map(Number)));
+  return keys;
 }
 
 /** Query keys of a write that are not filters. */
@@ -88,7 +211,7 @@ function keyColumns(row: Row, primaryKey: readonly string[]): Row {
 }
 
 /** What `write` does to `known` (the table's rows this client knows, by key), as row changes. */
-export function writeChanges(write: LayerWrite, known: ReadonlyMap<string, Row>, options: LayerOptions): WriteEffect {
+export function writeChanges(write: LayerWrite, known: KnownRows, options: LayerOptions): WriteEffect {
   const { request } = write;
   const { primaryKey } = options;
   switch (request.action) {
@@ -118,7 +241,9 @@ export function writeChanges(write: LayerWrite, known: ReadonlyMap<string, Row>,
       if (!filters.exact) return { kind: 'undecidable', reason: `the write's filters: ${filters.reasons.join('; ')}` };
       const values = (request.body ?? {}) as Row;
       const changes: RealtimeChange[] = [];
-      for (const row of known.values()) {
+      const pinned = pinnedKeys(request, primaryKey);
+      const candidates = pinned ? pinned.map((key) => known.get(key)).filter((row): row is Row => row !== undefined) : known.values();
+      for (const row of candidates) {
         if (!filters.matches(row)) continue;
         changes.push(request.action === 'delete' ? change(request, 'DELETE', {}, keyColumns(row, primaryKey)) : change(request, 'UPDATE', { ...row, ...values }, keyColumns(row, primaryKey)));
       }
@@ -129,14 +254,23 @@ export function writeChanges(write: LayerWrite, known: ReadonlyMap<string, Row>,
   }
 }
 
-/** The known rows after `changes`. */
-function advance(known: Map<string, Row>, changes: readonly RealtimeChange[], primaryKey: readonly string[]): Map<string, Row> {
-  const next = new Map(known);
-  for (const item of changes) {
-    if (item.eventType !== 'INSERT') next.delete(rowKey(item.old, primaryKey));
-    if (item.eventType !== 'DELETE') next.set(rowKey(item.new, primaryKey), item.new);
+/**
+ * `changes` applied to one entry's rows (patch.ts), with only the changes that can touch it (a row it
+ * holds, or one its filters let in) and its cached key index read through; undefined when none can.
+ */
+export function patchEntry(query: CompiledQuery, rows: readonly Row[], spares: readonly Row[], changes: readonly RealtimeChange[], primaryKey: readonly string[], spareRows = 0, complete?: boolean) {
+  const byKey = spares.length > 0 ? knownIndex(rows, spares, primaryKey) : keyIndexOf(rows, primaryKey);
+  const relevant = changes.filter((change) => (change.eventType !== 'INSERT' && byKey.has(rowKey(change.old, primaryKey))) || (change.eventType !== 'DELETE' && query.matches(change.new)));
+  if (relevant.length === 0) return undefined;
+  const overlay = new OverlayIndex(byKey);
+  const result = patchRows({ query, primaryKey, rows, index: { rows, byKey: overlay }, changes: relevant, spares, spareRows, ...(complete !== undefined && { complete }) });
+  // The new rows' index is this overlay (flattened now and then so lookups stay short): the next
+  // layer or commit over them needs no rebuild.
+  // (Only without a window: a window's overlay also holds the rows past it.)
+  if (result.kind === 'patched' && query.window.limit === null && spares.length === 0) {
+    indexes.set(result.rows, { primaryKey: primaryKey.join(','), byKey: overlay.depth > 8 ? new Map([...overlay.keys()].map((key) => [key, overlay.get(key)!])) : overlay });
   }
-  return next;
+  return result;
 }
 
 /** One entry with the layer on top: its rows, or why the client can't tell them. */
@@ -162,16 +296,8 @@ export function applyLayer(entries: readonly LayerEntry[], writes: readonly Laye
         item.result = { kind: 'undecidable', reason: item.entry.query.reasons.join('; ') };
         continue;
       }
-      const patched = patchRows({
-        query: item.entry.query,
-        primaryKey,
-        rows: item.rows,
-        index: undefined,
-        changes: effect.changes,
-        spares: item.spares,
-        spareRows: item.entry.spareRows ?? 0,
-        ...(item.complete !== undefined && { complete: item.complete }),
-      });
+      const patched = patchEntry(item.entry.query, item.rows, item.spares, effect.changes, primaryKey, item.entry.spareRows ?? 0, item.complete);
+      if (patched === undefined) continue;
       if (patched.kind === 'refetch') {
         item.result = { kind: 'undecidable', reason: 'only a fetch can tell' };
         continue;

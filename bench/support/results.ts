@@ -1,0 +1,21 @@
+/** How a benchmark ends: its result printed and written to bench/results/<name>.json, then exit (0, or 1 on a failure). */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export function writeResult(name: string, result: object): never {
+  const text = JSON.stringify(result, null, 2);
+  console.log(text);
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, `${name}.json`), `${text}\n`);
+  process.exit(0);
+}
+
+/** Runs a benchmark's main; a failure is printed and exits 1. */
+export function run(main: () => Promise<void>): void {
+  void main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
