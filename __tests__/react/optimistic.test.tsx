@@ -13,7 +13,7 @@ import { Provider, useSelector } from 'react-redux';
 import { from } from '../../lib/postgrest/index.js';
 import { SyncProvider, useConflicts, usePendingWrites, type UseConflictsResult } from '../../lib/react/index.js';
 import { sql } from '../support/stack.js';
-import { stackSyncStore } from '../support/store.js';
+import { stackSyncStore } from '../support/stackStore.js';
 import { type OptItem, cleanupsAfterAll, tagger } from '../support/optimistic.js';
 
 type Item = OptItem;

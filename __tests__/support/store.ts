@@ -1,8 +1,7 @@
 import { configureStore, findNonSerializableValue, type Middleware, type Reducer, type UnknownAction } from '@reduxjs/toolkit';
 import type { EndpointDefinitions } from '@reduxjs/toolkit/query';
 import { createPostgrestApi, type CreatePostgrestApiOptions } from '../../lib/api';
-import { createSyncMiddleware, type SyncMiddlewareOptions } from '../../lib/sync/index.js';
-import { WebSocket } from 'ws';
+import { createSyncMiddleware } from '../../lib/sync/index.js';
 import { testStack } from './stack';
 
 /** A middleware that records every action it sees, and the list it records into. */
@@ -104,16 +103,4 @@ export function syncStore<Api extends { reducerPath: string; reducer: Reducer; m
   });
   cleanups?.push(() => store.dispatch(sync.actions.disconnect()));
   return { store, actions };
-}
-
-/**
- * An api and its sync middleware against the shared stack (PostgREST and our realtime server, with
- * `ws`), in a store made by `syncStore`; `cleanups` gets the disconnect.
- */
-export function stackSyncStore(cleanups: Array<() => void>, options: Partial<SyncMiddlewareOptions> = {}) {
-  const stack = testStack();
-  const api = createPostgrestApi({ url: stack.postgrestUrl, apiKey: stack.anonKey });
-  const sync = createSyncMiddleware({ api, url: stack.realtimeUrl, apiKey: stack.anonKey, WebSocket: WebSocket as never, environment: false, onWarning: () => undefined, ...options });
-  const { store, actions } = syncStore(api, sync, cleanups);
-  return { api, sync, store, recorded: actions };
 }

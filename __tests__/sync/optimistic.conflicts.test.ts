@@ -9,7 +9,7 @@
 import { from } from '../../lib/postgrest/index.js';
 import type { SyncMiddlewareOptions } from '../../lib/sync/index.js';
 import { sql } from '../support/stack.js';
-import { stackSyncStore } from '../support/store.js';
+import { stackSyncStore } from '../support/stackStore.js';
 import { type OptItem, cleanupsAfterAll, tagger } from '../support/optimistic.js';
 
 type Item = OptItem;

@@ -10,7 +10,7 @@
 import { from } from '../../lib/postgrest/index.js';
 import { sql } from '../support/stack.js';
 import { eventually } from '../support/eventually.js';
-import { stackSyncStore } from '../support/store.js';
+import { stackSyncStore } from '../support/stackStore.js';
 import { cleanupsAfterAll } from '../support/optimistic.js';
 
 const STORES = 10;

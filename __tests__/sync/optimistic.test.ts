@@ -9,7 +9,7 @@ import type { UnknownAction } from '@reduxjs/toolkit';
 import { from } from '../../lib/postgrest/index.js';
 import { sql } from '../support/stack.js';
 import { eventually } from '../support/eventually.js';
-import { stackSyncStore } from '../support/store.js';
+import { stackSyncStore } from '../support/stackStore.js';
 import { type OptItem, cleanupsAfterAll, tagger } from '../support/optimistic.js';
 
 type Item = OptItem;
