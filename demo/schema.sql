@@ -43,3 +43,12 @@ insert into posts (author_id, title, body, published) values
   ('00000000-0000-4000-8000-00000000000a', 'Hello, PostgREST', 'Every table is an endpoint.', true),
   ('00000000-0000-4000-8000-00000000000a', 'Draft: live queries', 'Only Ada sees this until it is published.', false),
   ('00000000-0000-4000-8000-00000000000b', 'Row level security', 'Policies decide which rows each token sees.', true);
+
+-- A document two tabs edit (the optimistic-writes story): `version` makes concurrent edits conflicts.
+create table docs (
+  id      int primary key,
+  title   text not null,
+  body    text not null default '',
+  version int not null default 1
+);
+insert into docs (id, title) values (1, 'Meeting notes');

@@ -1,8 +1,9 @@
-import { createContext, useContext, useEffect, useMemo, useState, type FormEvent } from 'react';
+import { createContext, useContext, useMemo, useState, type FormEvent } from 'react';
 import { Provider, useSelector } from 'react-redux';
 import type { DemoConfig } from './demoConfig';
 import { ErrorBox } from './ErrorBox';
-import { createLiveStore, type LiveState, type LiveStore } from './liveStore';
+import type { LiveState, LiveStore } from './liveStore';
+import { useTabStore } from './useTabStore';
 import { liveFeedQuery, publishPost } from './posts';
 
 export interface LiveSyncProps {
@@ -42,14 +43,7 @@ interface LiveTabProps extends LiveSyncProps {
 }
 
 function LiveTab({ label, config, userIndex, room, fetchFn }: LiveTabProps) {
-  const [tab] = useState(() => createLiveStore({ config, user: config.users[userIndex]!, fetchFn }));
-  // The socket opens on the first subscription anyway; connecting here lets unmount close it.
-  useEffect(() => {
-    tab.store.dispatch(tab.sync.actions.connect());
-    return () => {
-      tab.store.dispatch(tab.sync.actions.disconnect());
-    };
-  }, [tab]);
+  const tab = useTabStore(config, userIndex, fetchFn);
   return (
     <Provider store={tab.store}>
       <TabContext.Provider value={tab}>

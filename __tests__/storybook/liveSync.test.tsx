@@ -11,28 +11,19 @@ import { composeStories } from '@storybook/react-vite';
 import { randomUUID } from 'node:crypto';
 import { demoConfigFromEnv, type DemoConfig } from '../../storybook/demoConfig';
 import * as liveStories from '../../storybook/LiveSync.stories';
-import { closeSql, sql, testStack } from '../support/stack';
+import { closeSql, sql } from '../support/stack';
+import { demoUsers } from './demoUsers';
 
-const stack = testStack();
 afterAll(closeSql);
 
 const long = { timeout: 15_000 };
 
 /** Two fresh authors with one published post each, and a config with the realtime URL. */
 async function seed() {
-  const tag = randomUUID().slice(0, 8);
-  const a = { id: randomUUID(), name: `Ada-${tag}` };
-  const b = { id: randomUUID(), name: `Brian-${tag}` };
-  await sql('insert into authors (id, name) values ($1, $2), ($3, $4)', [a.id, a.name, b.id, b.name]);
+  const { tag, a, b, config } = await demoUsers();
   const titles = { a: `A published ${tag}`, b: `B published ${tag}` };
   await sql('insert into posts (author_id, title, published) values ($1, $2, true)', [a.id, titles.a]);
   await sql('insert into posts (author_id, title, published) values ($1, $2, true)', [b.id, titles.b]);
-  const config: DemoConfig = {
-    postgrestUrl: stack.postgrestUrl,
-    anonKey: stack.anonKey,
-    realtimeUrl: stack.realtimeUrl,
-    users: [a, b].map((user) => ({ ...user, token: stack.signToken({ sub: user.id }) })),
-  };
   return { config, a, b, titles, room: `live-sync-${tag}` };
 }
 

@@ -120,3 +120,10 @@ create table opt_notes (
   title text not null,
   rank int4 not null default 0
 );
+-- Owned by __tests__/storybook/optimistic.test.tsx (demo/schema.sql has the same table).
+create table docs (
+  id      int primary key,
+  title   text not null,
+  body    text not null default '',
+  version int not null default 1
+);

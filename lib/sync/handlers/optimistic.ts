@@ -284,11 +284,16 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
       return { ...row, ...Object.fromEntries(missing.map((column) => [column, newUuid()])) };
     });
     const temporaryRows = new Set<number>();
+    // Timestamps the row leaves to the database (a `created_at ... default now()`): shown as now, so
+    // the row sorts where the server's will (the server's value replaces it).
+    const now = new Date(context.now()).toISOString();
+    const stamps = Object.entries(types ?? {}).filter(([, type]) => /^timestamp/.test(typeof type === 'string' ? type : type.type)).map(([column]) => column);
     const rows = sent.map((row, i) => {
       const missing = primaryKey.filter((column) => !(column in row));
-      if (missing.length === 0) return row;
-      temporaryRows.add(i);
-      const filled: Row = { ...row };
+      const unstamped = stamps.filter((column) => !(column in row));
+      if (missing.length === 0 && unstamped.length === 0) return row;
+      if (missing.length > 0) temporaryRows.add(i);
+      const filled: Row = { ...row, ...Object.fromEntries(unstamped.map((column) => [column, now])) };
       for (const column of missing) {
         const type = types?.[column];
         const name = typeof type === 'string' ? type : type?.type;
@@ -640,7 +645,8 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
     const filters = primaryKey.map((key) => toQueryPair(buildCondition(key, 'eq', record.server![key])) as [string, string]);
     const common = { method: write.request.method, relation: write.request.relation, ...(write.request.schema !== undefined && { schema: write.request.schema }), headers: { Prefer: 'return=representation' }, result: 'many' as const, optimistic: { conflict: { column } } };
     if (write.request.action === 'delete') return dispatchWrite({ ...common, action: 'delete', query: filters });
-    const wanted = resolution === 'client' ? { ...record.local } : { ...resolution };
+    // Keep mine: the fields this client's write set (not the rest of the row it saw, which may be older than the server's).
+    const wanted = resolution === 'client' ? { ...((write.request.body ?? {}) as Row) } : { ...resolution };
     const body: Row = {};
     for (const [field, value] of Object.entries(wanted)) if (!sameValue(value, record.server[field]) && field !== column && !primaryKey.includes(field)) body[field] = value;
     const bumped = typeof record.base[column] === 'number' && record.local?.[column] === (record.base[column] as number) + 1 && typeof record.server[column] === 'number';
