@@ -10,6 +10,11 @@ import { from } from '../../lib/postgrest/index.js';
 import { sql } from '../support/stack.js';
 import { eventually } from '../support/eventually.js';
 import { stackSyncStore } from '../support/stackStore.js';
+import { syncStore } from '../support/store.js';
+import { testStack } from '../support/stack.js';
+import { createPostgrestApi } from '../../lib/api/index.js';
+import { createSyncMiddleware } from '../../lib/sync/index.js';
+import { WebSocket } from 'ws';
 import { type OptItem, cleanupsAfterAll, tagger } from '../support/optimistic.js';
 
 type Item = OptItem;
@@ -139,6 +144,30 @@ describe('optimistic writes', () => {
     await write.unwrap();
     expect(await sql(`select id from opt_notes where tag = $1 and title = 'second'`, [tag])).toEqual([{ id: shown.id }]);
     expect(liveRows()!.find((row) => row.title === 'second')!.id).toBe(shown.id);
+  });
+
+  it('a declared mutation whose query returns an optimistic builder is optimistic with no other code', async () => {
+    const tag = newTag();
+    await sql(`insert into opt_items (list_id, tag, title, rank) values (1, $1, 'first', 1)`, [tag]);
+    const stack = testStack();
+    const api = createPostgrestApi({
+      url: stack.postgrestUrl,
+      apiKey: stack.anonKey,
+      endpoints: (build) => ({
+        addItem: build.mutation<Item, { tag: string; title: string }>({ query: ({ tag: itemTag, title }) => from('opt_items').insert({ list_id: 1, tag: itemTag, title, rank: 5 }).select().single().optimistic() }),
+      }),
+    });
+    const sync = createSyncMiddleware({ api, url: stack.realtimeUrl, apiKey: stack.anonKey, WebSocket: WebSocket as never, environment: false, onWarning: () => undefined });
+    const { store } = syncStore(api, sync, cleanups);
+    const live = store.dispatch(api.endpoints.live.initiate(byTag(tag) as never));
+    cleanups.push(() => live.unsubscribe());
+    const rows = () => api.endpoints.live.select(byTag(tag) as never)(store.getState() as never).data as Item[] | undefined;
+    await eventually(() => Array.isArray(rows()) && sync.selectors.selectChannel(store.getState(), 'live:public.opt_items')?.changesLive === true, 15_000);
+    const write = store.dispatch(api.endpoints.addItem.initiate({ tag, title: 'declared' }));
+    expect(rows()!.map((row) => row.title)).toEqual(['first', 'declared']);
+    const saved = await write.unwrap();
+    expect(saved).toEqual(expect.objectContaining({ title: 'declared', tag }));
+    expect(rows()!.map((row) => [row.id, row.title])).toEqual([[rows()![0]!.id, 'first'], [saved.id, 'declared']]);
   });
 
   it('replaying the recorded actions into a fresh store rebuilds the same entries and sends nothing', async () => {
