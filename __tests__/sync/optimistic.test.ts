@@ -146,6 +146,32 @@ describe('optimistic writes', () => {
     expect(liveRows()!.find((row) => row.title === 'second')!.id).toBe(shown.id);
   });
 
+  it('a live top-N window shows an optimistic delete at once, the next row filled in from its spare rows', async () => {
+    const tag = newTag();
+    await sql(`insert into opt_items (list_id, tag, title, rank) select 1, $1, 'r' || n, n from generate_series(1, 6) n`, [tag]);
+    const a = makeStore();
+    const window = from<Item>('opt_items').select('*').eq('tag', tag).order('rank').order('id').limit(3);
+    const live = a.store.dispatch(a.api.endpoints.live.initiate(window as never));
+    cleanups.push(() => live.unsubscribe());
+    const rows = () => a.api.endpoints.live.select(window as never)(a.store.getState() as never).data as Item[] | undefined;
+    await eventually(() => rows()?.length === 3 && a.sync.selectors.selectChannel(a.store.getState(), 'live:public.opt_items')?.changesLive === true, 15_000);
+    const [first] = rows()!;
+    const states: string[] = [rows()!.map((row) => row.title).join()];
+    const stop = a.store.subscribe(() => {
+      const shown = rows()!.map((row) => row.title).join();
+      if (shown !== states[states.length - 1]) states.push(shown);
+    });
+    const write = a.store.dispatch(a.api.endpoints.write.initiate(from('opt_items').delete().eq('id', first!.id).optimistic() as never));
+    expect(rows()!.map((row) => row.title)).toEqual(['r2', 'r3', 'r4']);
+    await write.unwrap();
+    await eventually(() => a.sync.selectors.selectWrites(a.store.getState()).length === 0, 15_000);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the delete's echo too
+    stop();
+    // The deleted row never came back, not even between the response and the echo.
+    expect(states).toEqual(['r1,r2,r3', 'r2,r3,r4']);
+    expect(rows()!.map((row) => row.title)).toEqual(['r2', 'r3', 'r4']);
+  });
+
   it('a declared mutation whose query returns an optimistic builder is optimistic with no other code', async () => {
     const tag = newTag();
     await sql(`insert into opt_items (list_id, tag, title, rank) values (1, $1, 'first', 1)`, [tag]);

@@ -495,6 +495,22 @@ export function createLiveQueries(context: LiveContext) {
       }
     },
 
+    /** A live top-N window's known rows past the cached ones (server data, out of the store), for the optimistic layer. */
+    windowOf(queryCacheKey: string): { spares: readonly Row[]; spareRows: number; complete?: boolean } | undefined {
+      const entry = entries.get(queryCacheKey);
+      if (!entry || entry.spareRows === 0) return undefined;
+      return { spares: entry.spares, spareRows: entry.spareRows, ...(entry.complete !== undefined && { complete: entry.complete }) };
+    },
+
+    /** The window's spare rows after someone else (the optimistic layer's commit) patched its server data. */
+    setWindow(queryCacheKey: string, spares: readonly Row[], complete: boolean): void {
+      const entry = entries.get(queryCacheKey);
+      if (!entry) return;
+      entry.spares = spares;
+      entry.complete = complete;
+      entry.index = undefined; // its rows changed too: the key index is rebuilt from them
+    },
+
     /** Whether the cache entry is followed as a live entry. */
     follows(queryCacheKey: string): boolean {
       return entries.has(queryCacheKey);

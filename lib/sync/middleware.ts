@@ -85,7 +85,7 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
     timers,
   };
   const live = liveHandler(context, { ...options, baseOf: (key) => optimistic?.baseOf(key) });
-  const optimistic = optimisticHandler(context, { ...options, columnTypes: (channel) => live?.queries.columnTypesOf(channel), isLiveEntry: (key) => live?.queries.follows(key) === true });
+  const optimistic = optimisticHandler(context, { ...options, columnTypes: (channel) => live?.queries.columnTypesOf(channel), isLiveEntry: (key) => live?.queries.follows(key) === true, windowOf: (key) => live?.queries.windowOf(key), setWindow: (key, spares, complete) => live?.queries.setWindow(key, spares, complete) });
   // The server answers a waiting join before our push times out, with its own reason.
   const channels = channelsHandler(context, Math.max(1, Math.floor((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) * 0.8)));
   const changes = changesHandler(context, live);

@@ -34,6 +34,10 @@ export interface OptimisticOptions {
   columnTypes?: (channel: string) => ColumnTypes | undefined;
   /** Whether a cache entry is a live entry (the realtime stream patches it). */
   isLiveEntry?: (queryCacheKey: string) => boolean;
+  /** A live window's spare rows (server data past its cached rows), so the layer can fill a row it removes. */
+  windowOf?: (queryCacheKey: string) => { spares: readonly Row[]; spareRows: number; complete?: boolean } | undefined;
+  /** A live window's spare rows after the layer's commit patched its server data (kept in step with it). */
+  setWindow?: (queryCacheKey: string, spares: readonly Row[], complete: boolean) => void;
 }
 
 export interface OptimisticHandler extends SyncHandler {
@@ -187,7 +191,7 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
    * decide; anything else, a single row or a counted result, shows its server data). The server
    * data is kept beneath while writes are pending, and dropped with the last one.
    */
-  function layer(table: string, writes: readonly PendingWrite[], server: Map<string, unknown>): Map<string, unknown> {
+  function layer(table: string, writes: readonly PendingWrite[], server: Map<string, unknown>, windows = new Map<string, { spares: readonly Row[]; spareRows: number; complete?: boolean }>()): Map<string, unknown> {
     const shown = new Map(server);
     if (writes.length === 0) {
       for (const key of server.keys()) bases.delete(key);
@@ -195,9 +199,9 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
     }
     const lists = [...server.keys()].filter((key) => Array.isArray(server.get(key)) && followed.get(key)!.request.count === undefined);
     const types = typesOf(table, lists.length > 0 ? server.get(lists[0]!) : undefined, writes);
-    const options = layerOptions(table, writes, types);
-    const entries = lists.map((key) => ({ query: compiled(followed.get(key)!, types), rows: server.get(key) as Row[] }));
-    const results = applyLayer(entries, withoutEchoes(writes, entries, options.primaryKey), options);
+    const layering = layerOptions(table, writes, types);
+    const entries = lists.map((key) => ({ query: compiled(followed.get(key)!, types), rows: server.get(key) as Row[], ...(windows.get(key) ?? options.windowOf?.(key)) }));
+    const results = applyLayer(entries, withoutEchoes(writes, entries, layering.primaryKey), layering);
     for (const [key, data] of server) bases.set(key, data);
     lists.forEach((key, i) => {
       const result = results[i]!;
@@ -558,7 +562,7 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
     if (changes.length === 0) return server;
     for (const [key, entry] of followed) {
       if (entry.table !== write.table || !bases.has(key)) continue;
-      const patched = withChanges(entry, bases.get(key), options.isLiveEntry?.(key) ? liveChanges : changes);
+      const patched = withChanges(entry, bases.get(key), options.isLiveEntry?.(key) ? liveChanges : changes, key);
       if (patched !== bases.get(key)) server.set(key, patched);
     }
     return server;
@@ -582,12 +586,17 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
   }
 
   /** An entry's server data with `changes` in it; the same data when it can't tell (only a fetch can: the echo or a refetch brings them). */
-  function withChanges(entry: Followed, data: unknown, changes: readonly RealtimeChange[]): unknown {
+  function withChanges(entry: Followed, data: unknown, changes: readonly RealtimeChange[], key?: string): unknown {
     const query = compiled(entry, typesOf(entry.table, data));
     if (!Array.isArray(data) || !query.exact || entry.request.count !== undefined) return data;
-    const patched = patchEntry(query, data as Row[], [], changes, primaryKeyOf(entry.request.relation));
-    return patched?.kind === 'patched' ? patched.rows : data;
+    // A live window patches its known prefix (cached rows and its spares) and keeps its spares in step.
+    const window = key === undefined ? undefined : options.windowOf?.(key);
+    const patched = patchEntry(query, data as Row[], window?.spares ?? [], changes, primaryKeyOf(entry.request.relation), window?.spareRows ?? 0, window?.complete);
+    if (patched?.kind !== 'patched' && patched?.kind !== 'unchanged') return data;
+    if (window && key !== undefined) options.setWindow?.(key, patched.spares, patched.complete);
+    return patched.kind === 'patched' ? patched.rows : data;
   }
+
 
 
   /** A refetch result or live patches of entries whose table has pending writes: the server data goes beneath the layer. */
@@ -605,7 +614,11 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
       let data = action.payload;
       if (started !== undefined) for (const commit of recent) if (commit.seq > started && commit.table === entry.table) data = withChanges(entry, data, commit.changes);
       const writes = pendingOf(entry.table);
-      if (writes.length > 0) data = layer(entry.table, writes, serverData(entry.table, new Map([[key, data]]))).get(key);
+      // A window fetched with spare rows brings them in its meta (the live entry takes them after this).
+      const meta2 = (action.meta as { baseQueryMeta?: { spares?: unknown; spareRows?: unknown; complete?: unknown } }).baseQueryMeta;
+      const windows = new Map<string, { spares: readonly Row[]; spareRows: number; complete?: boolean }>();
+      if (Array.isArray(meta2?.spares) && typeof meta2.spareRows === 'number') windows.set(key, { spares: meta2.spares as Row[], spareRows: meta2.spareRows, ...(typeof meta2.complete === 'boolean' && { complete: meta2.complete }) });
+      if (writes.length > 0) data = layer(entry.table, writes, serverData(entry.table, new Map([[key, data]])), windows).get(key);
       return data === action.payload ? action : { ...action, payload: data };
     }
     if (bases.size === 0 || (action.meta as Record<string, unknown> | undefined)?.[LIVE_PATCHES] !== apiPath || action.type.includes('/optimistic/')) return action;
