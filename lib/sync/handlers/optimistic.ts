@@ -113,6 +113,8 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
   const minimal = new Set<string>();
   /** Writes that met a conflict and whose row is being read. */
   const reading = new Set<string>();
+  /** The largest integer per column of each array of rows seen (arrays in the store never change). */
+  const largestByArray = new WeakMap<readonly unknown[], Map<string, number>>();
   /** Per table, a sample of the rows its entries showed (column types are read off them when no live channel describes the table). */
   const typesSeen = new Map<string, ColumnTypes>();
   /** Inserts shown under temporary keys: which rows, and the keys of the table known when applied (their echo is a new one). */
@@ -312,18 +314,27 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
     return made ? { rows, body: Array.isArray(request.body) ? sent : sent[0]!, temporary: temporaryRows } : { rows, temporary: temporaryRows };
   }
 
-  /** The largest number among the known values of the table's `column` (0 when none). */
+  /** The largest number among the known values of the table's `column` (0 when none); each array's is computed once. */
   function largestKnown(table: string, column: string): number {
     let largest = 0;
     for (const data of shownData(table)) {
       if (!Array.isArray(data)) continue;
-      for (const row of data as Row[]) {
-        const value = row[column];
-        if (typeof value === 'number' && Number.isInteger(value) && value > largest) largest = value;
+      let byColumn = largestByArray.get(data);
+      if (!byColumn) largestByArray.set(data, (byColumn = new Map()));
+      let value = byColumn.get(column);
+      if (value === undefined) {
+        value = 0;
+        for (const row of data as Row[]) {
+          const candidate = row[column];
+          if (typeof candidate === 'number' && Number.isInteger(candidate) && candidate > value) value = candidate;
+        }
+        byColumn.set(column, value);
       }
+      if (value > largest) largest = value;
     }
     return largest;
   }
+
 
   /** Every known value of the table's `column` is a uuid (a text-typed guess from JSON strings). */
   function keysLookLikeUuids(table: string, column: string): boolean {
