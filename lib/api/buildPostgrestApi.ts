@@ -13,7 +13,7 @@ import type {
   QueryDefinition,
 } from '@reduxjs/toolkit/query';
 import { defaultSerializeQueryArgs } from '@reduxjs/toolkit/query';
-import { postgrestBaseQuery, type GetToken, type PostgrestBaseQuery } from '../postgrest/http/baseQuery';
+import { postgrestBaseQuery, type GetToken, type PostgrestBaseQuery, type RetryPolicy } from '../postgrest/http/baseQuery';
 import { toPostgrestRequest } from '../postgrest/request/request';
 import type { PostgrestMeta, PostgrestRequest, PostgrestRequestLike } from '../postgrest/request/types';
 import { gateOf, LIVE_FETCH_STARTING, livePatchesRehydration, OPTIMISTIC_WRITE_SETTLING, optimisticStarting, planOf, registerLiveEndpoints, takePlan, verdictOf, windowLimit } from './liveContract';
@@ -75,6 +75,12 @@ export interface CreatePostgrestApiOptions<ReducerPath extends string, Definitio
   getToken?: GetToken;
   fetchFn?: typeof fetch;
   timeoutMs?: number;
+  /**
+   * How reads are retried after a failure that may pass (network, time limit, 5xx, 408, 429):
+   * bounded exponential backoff with jitter. Default 3 retries from 300 ms up to 5 s; `false` turns
+   * it off; an endpoint overrides it with `extraOptions: { retry }`. Writes are never retried.
+   */
+  retry?: RetryPolicy | false;
   /** Primary key per table (`{ memberships: ['org_id', 'user_id'] }`); default `id`. */
   primaryKeys?: PrimaryKeys;
   /** Declared endpoints; a `query` returns a builder or request. Tags are automatic unless given. */
@@ -182,6 +188,7 @@ export function buildPostgrestApi<
     getToken: options.getToken,
     fetchFn: options.fetchFn,
     timeoutMs: options.timeoutMs,
+    ...(options.retry !== undefined && { retry: options.retry }),
   });
   const reducerPath = (options.reducerPath ?? 'postgrestApi') as ReducerPath;
   const live = new Set<string>(['live']);

@@ -1,4 +1,4 @@
-import type { BaseQueryApi, BaseQueryFn } from '@reduxjs/toolkit/query';
+import type { BaseQueryApi, BaseQueryFn, QueryReturnValue } from '@reduxjs/toolkit/query';
 import type { PostgrestError, PostgrestMeta, PostgrestRequest, PostgrestRequestLike } from '../request/types';
 import { toPostgrestRequest } from '../request/request';
 import { requestHeaders, toUrl } from '../request/url';
@@ -19,9 +19,36 @@ export interface PostgrestBaseQueryOptions {
   fetchFn?: typeof fetch;
   /** Abort after this many milliseconds with a `TIMEOUT_ERROR`. */
   timeoutMs?: number;
+  /**
+   * How reads (GET and HEAD) are retried after a failure that may pass: the network
+   * (`FETCH_ERROR`), the time limit (`TIMEOUT_ERROR`), 5xx, 408 and 429. Never 4xx otherwise, never
+   * writes (a write sent twice may apply twice). Default `DEFAULT_RETRY`; `false` turns it off. An
+   * endpoint overrides it with `extraOptions: { retry }`.
+   */
+  retry?: RetryPolicy | false;
 }
 
-export type PostgrestBaseQuery = BaseQueryFn<PostgrestRequestLike, unknown, PostgrestError, object, PostgrestMeta>;
+/**
+ * Bounded exponential backoff with full jitter, as plain data: attempt n (from 1) waits a random
+ * time up to `min(maxDelayMs, minDelayMs × factor^(n-1))`, or what the server's `Retry-After` says
+ * (capped the same way).
+ */
+export interface RetryPolicy {
+  /** Retries after the first attempt. */
+  retries?: number;
+  minDelayMs?: number;
+  maxDelayMs?: number;
+  factor?: number;
+}
+
+export const DEFAULT_RETRY: Required<RetryPolicy> = { retries: 3, minDelayMs: 300, maxDelayMs: 5_000, factor: 2 };
+
+/** Per-request options a base query call takes (RTK's `extraOptions`). */
+export interface PostgrestExtraOptions {
+  retry?: RetryPolicy | false;
+}
+
+export type PostgrestBaseQuery = BaseQueryFn<PostgrestRequestLike, unknown, PostgrestError, PostgrestExtraOptions | object, PostgrestMeta>;
 
 /** An RTK Query base query for PostgREST. It never throws: every failure resolves as `{ error }`. */
 export function postgrestBaseQuery(options: PostgrestBaseQueryOptions): PostgrestBaseQuery {
@@ -29,13 +56,32 @@ export function postgrestBaseQuery(options: PostgrestBaseQueryOptions): Postgres
     throw new TypeError(`postgrestBaseQuery: "url" must be an http(s) URL, got ${JSON.stringify(options?.url)}`);
   }
   const { url, apiKey, getToken, timeoutMs } = options;
-  return async (arg, api) => {
+  const defaultPolicy = readPolicy(options.retry, 'postgrestBaseQuery: retry');
+  return async (arg, api, extraOptions) => {
     let request: PostgrestRequest;
     try {
       request = toPostgrestRequest(arg);
     } catch (e) {
       return { error: clientError('INVALID_REQUEST', (e as Error).message) };
     }
+    const given = (extraOptions as PostgrestExtraOptions | undefined)?.retry;
+    let policy = defaultPolicy;
+    try {
+      if (given !== undefined) policy = readPolicy(given, 'extraOptions.retry');
+    } catch (e) {
+      return { error: clientError('INVALID_REQUEST', (e as Error).message) };
+    }
+    const reads = request.method === 'GET' || request.method === 'HEAD';
+    for (let attempt = 1; ; attempt++) {
+      const result = await once(request, api);
+      const wait = reads && policy && attempt <= policy.retries ? retryDelay(result, policy, attempt) : undefined;
+      if (wait === undefined || api.signal.aborted) return attempt > 1 && result.meta ? { ...result, meta: { ...result.meta, attempts: attempt } } : result;
+      if (!(await sleep(wait, api.signal))) return result;
+    }
+  };
+
+  /** One request: `{ data }` or `{ error }`, never thrown. */
+  async function once(request: PostgrestRequest, api: BaseQueryApi): Promise<QueryReturnValue<unknown, PostgrestError, PostgrestMeta>> {
     const fetchFn = options.fetchFn ?? globalThis.fetch;
     let token: string | null | undefined;
     try {
@@ -96,7 +142,50 @@ export function postgrestBaseQuery(options: PostgrestBaseQueryOptions): Postgres
     const shaped = shapeResult(request, json, meta.count);
     if ('error' in shaped) return { error: shaped.error, meta };
     return { data: shaped.data, meta };
-  };
+  }
+}
+
+/** The policy to apply (false: none), checked with an error naming the problem. */
+function readPolicy(policy: RetryPolicy | false | undefined, where: string): Required<RetryPolicy> | false {
+  if (policy === false) return false;
+  if (policy === undefined) return DEFAULT_RETRY;
+  if (policy === null || typeof policy !== 'object') throw new TypeError(`${where} must be false or { retries, minDelayMs, maxDelayMs, factor }, got ${JSON.stringify(policy)}`);
+  const merged = { ...DEFAULT_RETRY, ...policy };
+  for (const key of ['retries', 'minDelayMs', 'maxDelayMs', 'factor'] as const) {
+    const value = merged[key];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new TypeError(`${where}.${key} must be a number ≥ 0, got ${JSON.stringify(value)}`);
+  }
+  if (!Number.isInteger(merged.retries)) throw new TypeError(`${where}.retries must be a whole number, got ${merged.retries}`);
+  if (merged.factor < 1) throw new TypeError(`${where}.factor must be ≥ 1, got ${merged.factor}`);
+  return merged;
+}
+
+/** Statuses that may pass on their own (overload, a proxy's timeout, rate limits). */
+const PASSING = (status: PostgrestError['status']) => status === 'FETCH_ERROR' || status === 'TIMEOUT_ERROR' || status === 408 || status === 429 || (typeof status === 'number' && status >= 500);
+
+/** How long to wait before attempt `attempt + 1`, or undefined when the failure is final (or there was none). */
+function retryDelay(result: QueryReturnValue<unknown, PostgrestError, PostgrestMeta>, policy: Required<RetryPolicy>, attempt: number): number | undefined {
+  if (!result.error || !PASSING(result.error.status)) return undefined;
+  const cap = Math.min(policy.maxDelayMs, policy.minDelayMs * policy.factor ** (attempt - 1));
+  const after = result.meta?.headers['retry-after'];
+  const seconds = after !== undefined && /^\d+$/.test(after.trim()) ? Number(after) * 1000 : undefined;
+  return seconds !== undefined ? Math.min(seconds, policy.maxDelayMs) : Math.random() * cap;
+}
+
+/** Waits `ms`, or less when `signal` aborts: true when the wait ended normally. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(false);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function clientError(status: PostgrestError['status'], message: string): PostgrestError {

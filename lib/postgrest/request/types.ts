@@ -111,6 +111,8 @@ export interface PostgrestMeta {
   headers: Record<string, string>;
   /** The request that produced this result (for tags and live caches). */
   request: PostgrestRequest;
+  /** How many times a read was sent when it was retried (absent when it was sent once). */
+  attempts?: number;
   /**
    * The fetch started while a sync middleware had its table's changes live: they keep the result
    * current, so it provides `liveTags` instead of row and list tags (writes don't refetch it).
