@@ -113,7 +113,8 @@ describe('Reads/Posts feed stories', () => {
     const { config } = await seed();
     const { PostgrestUnreachable } = storiesFor(feedStories, config);
     render(<PostgrestUnreachable />);
-    const alert = await screen.findByRole('alert');
+    // Reads are retried first (3 times, waiting at most 0.3 + 0.6 + 1.2 s), then the error shows.
+    const alert = await screen.findByRole('alert', undefined, { timeout: 15_000 });
     expect(alert.textContent).toContain('Could not load posts');
     expect(alert.textContent).toContain('"status": "FETCH_ERROR"');
     expect(screen.queryByRole('list', { name: 'Posts' })).toBeNull();

@@ -15,6 +15,8 @@ export interface FaultProxy {
   mode: FaultMode;
   /** Connections accepted so far. */
   connections: number;
+  /** HTTP requests seen so far (a kept-alive connection carries several). */
+  requests: number;
   /** The next `count` connections are answered with this raw HTTP response (then the mode applies again). */
   respondNext(count: number, status: number, body: string, headers?: Record<string, string>): void;
   /** Closes every open connection (a network cut) without changing the mode. */
@@ -30,33 +32,42 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     sockets.add(client);
     client.on('close', () => sockets.delete(client));
     client.on('error', () => undefined);
-    const answer = canned.shift();
-    if (answer) {
-      client.once('data', () => {
+    if (proxy.mode === 'refuse' && canned.length === 0) {
+      client.destroy();
+      return;
+    }
+    if (proxy.mode === 'blackhole' && canned.length === 0) return; // accepted, never answered
+    let upstream: net.Socket | undefined;
+    const connectUpstream = () => {
+      if (upstream) return upstream;
+      upstream = net.connect(target.port, target.host);
+      const opened = upstream;
+      sockets.add(opened);
+      opened.on('close', () => {
+        sockets.delete(opened);
+        client.destroy();
+      });
+      opened.on('error', () => client.destroy());
+      opened.on('data', (chunk) => {
+        // The request reached the server; its answer is lost on the way back.
+        if (proxy.mode === 'cut-response') client.destroy();
+        else client.write(chunk);
+      });
+      return opened;
+    };
+    client.on('close', () => upstream?.destroy());
+    client.on('data', (chunk) => {
+      if (/^[A-Z]+ \S+ HTTP\/1/.test(chunk.toString('latin1', 0, 64))) proxy.requests += 1;
+      // A canned answer takes the next request, on whatever connection it comes (kept-alive ones too).
+      const answer = canned.shift();
+      if (answer) {
         const head = [`HTTP/1.1 ${answer.status} Injected`, 'Connection: close', 'Content-Type: application/json', `Content-Length: ${Buffer.byteLength(answer.body)}`, ...Object.entries(answer.headers).map(([name, value]) => `${name}: ${value}`)];
         client.end(`${head.join('\r\n')}\r\n\r\n${answer.body}`);
-      });
-      return;
-    }
-    if (proxy.mode === 'refuse') {
-      client.destroy();
-      return;
-    }
-    if (proxy.mode === 'blackhole') return; // accepted, never answered
-    const upstream = net.connect(target.port, target.host);
-    sockets.add(upstream);
-    upstream.on('close', () => {
-      sockets.delete(upstream);
-      client.destroy();
-    });
-    upstream.on('error', () => client.destroy());
-    client.on('close', () => upstream.destroy());
-    const cut = proxy.mode === 'cut-response';
-    client.on('data', (chunk) => upstream.write(chunk));
-    upstream.on('data', (chunk) => {
-      // The request reached the server; its answer is lost on the way back.
-      if (cut) client.destroy();
-      else client.write(chunk);
+        upstream?.destroy();
+        return;
+      }
+      if (proxy.mode === 'blackhole') return;
+      connectUpstream().write(chunk);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -66,6 +77,7 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     port,
     mode: 'pass',
     connections: 0,
+    requests: 0,
     respondNext(count, status, body, headers = {}) {
       for (let i = 0; i < count; i++) canned.push({ status, body, headers });
     },

@@ -127,7 +127,8 @@ export function memoryPostgrest() {
 /** An api (reducerPath `api`) and, unless `sync: false`, a sync middleware (`sync`) over the fakes. */
 export function fakeApiAndSync(fetchFn: typeof fetch, names: { api?: string; sync?: string } = {}) {
   const warnings: string[] = [];
-  const api = createPostgrestApi({ url: 'http://postgrest.invalid', fetchFn, reducerPath: (names.api ?? 'postgrestApi') as 'postgrestApi' });
+  // The middleware's behaviour on a failed fetch is what these tests see: no retries in between.
+  const api = createPostgrestApi({ url: 'http://postgrest.invalid', fetchFn, retry: false, reducerPath: (names.api ?? 'postgrestApi') as 'postgrestApi' });
   const sync = createSyncMiddleware({
     api,
     reducerPath: (names.sync ?? 'sync') as 'sync',
