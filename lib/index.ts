@@ -44,7 +44,7 @@ export type {
   JsonRow,
   RowWindow,
 } from './postgrest';
-export { postgrestBaseQuery, type GetToken, type PostgrestBaseQuery, type PostgrestBaseQueryOptions } from './postgrest/http/baseQuery';
+export { postgrestBaseQuery, type GetToken, type PostgrestBaseQuery, type PostgrestBaseQueryOptions, type PostgrestExtraOptions, type RetryPolicy } from './postgrest/http/baseQuery';
 // The RTK Query api (lib/api).
 export { createPostgrestApi, BUILTIN_TAG_TYPES, postgrestModule, postgrestModuleName, invalidatedTags, liveTags, providedTags } from './api';
 export type { CreatePostgrestApiOptions, GenericEndpoints, PostgrestApi, PostgrestEndpointBuilder, PostgrestModule, PrimaryKeys, Tag } from './api';
