@@ -15,12 +15,11 @@
  *   npm run bench:client      (env: ROWS_PER_ENTRY=10000 ENTRIES=20 EVENTS=10000 EVENTS_B=50)
  */
 import { configureStore } from '@reduxjs/toolkit';
-import os from 'node:os';
 import { createPostgrestApi } from '../lib/api/index.js';
 import { compileRequest, from } from '../lib/postgrest/index.js';
 import { createSyncMiddleware } from '../lib/sync/index.js';
 import { FakeRealtime, tick } from './support/fakeRealtime.js';
-import { run, writeResult } from './support/results.js';
+import { machine, run, writeResult } from './support/results.js';
 
 const ROWS_PER_ENTRY = Number(process.env.ROWS_PER_ENTRY ?? 10_000);
 const ENTRIES = Number(process.env.ENTRIES ?? 20);
@@ -210,7 +209,7 @@ async function main(): Promise<void> {
   const result = {
     benchmark: 'client',
     date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model.split(' ').slice(0, 2).join(' '), node: process.version },
+    machine: machine(),
     setup: {
       entries: ENTRIES,
       rowsPerEntry: ROWS_PER_ENTRY,

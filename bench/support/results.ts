@@ -1,5 +1,6 @@
 /** How a benchmark ends: its result printed and written to bench/results/<name>.json, then exit (0, or 1 on a failure). */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,4 +19,9 @@ export function run(main: () => Promise<void>): void {
     console.error(error);
     process.exit(1);
   });
+}
+
+/** The machine a result was measured on (cores, CPU model, Node). */
+export function machine() {
+  return { cpus: os.cpus().length, model: os.cpus()[0]?.model.split(' ').slice(0, 2).join(' '), node: process.version };
 }

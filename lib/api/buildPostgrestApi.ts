@@ -13,7 +13,7 @@ import type {
   QueryDefinition,
 } from '@reduxjs/toolkit/query';
 import { defaultSerializeQueryArgs } from '@reduxjs/toolkit/query';
-import { postgrestBaseQuery, type GetToken, type PostgrestBaseQuery, type RetryPolicy } from '../postgrest/http/baseQuery';
+import { postgrestBaseQuery, type PostgrestBaseQuery, type PostgrestBaseQueryOptions } from '../postgrest/http/baseQuery';
 import { toPostgrestRequest } from '../postgrest/request/request';
 import type { PostgrestMeta, PostgrestRequest, PostgrestRequestLike } from '../postgrest/request/types';
 import { gateOf, LIVE_FETCH_STARTING, livePatchesRehydration, OPTIMISTIC_WRITE_SETTLING, optimisticStarting, planOf, registerLiveEndpoints, takePlan, verdictOf, windowLimit } from './liveContract';
@@ -64,23 +64,10 @@ export type GenericEndpoints<ReducerPath extends string> = {
   write: MutationDefinition<PostgrestRequestLike, PostgrestBaseQuery, string, unknown, ReducerPath>;
 };
 
-export interface CreatePostgrestApiOptions<ReducerPath extends string, Definitions extends EndpointDefinitions> {
+/** The base query's options (url, keys, token, fetch, time limit, read retries) and the api's own. */
+export interface CreatePostgrestApiOptions<ReducerPath extends string, Definitions extends EndpointDefinitions> extends PostgrestBaseQueryOptions {
   /** Where the api's state lives in the store; default `postgrestApi`. */
   reducerPath?: ReducerPath;
-  /** PostgREST's base URL. */
-  url: string;
-  /** The anonymous key, sent as `apikey` and as the bearer when there is no user token. */
-  apiKey?: string;
-  /** Called per request; its token (when any) authenticates the request. */
-  getToken?: GetToken;
-  fetchFn?: typeof fetch;
-  timeoutMs?: number;
-  /**
-   * How reads are retried after a failure that may pass (network, time limit, 5xx, 408, 429):
-   * bounded exponential backoff with jitter. Default 3 retries from 300 ms up to 5 s; `false` turns
-   * it off; an endpoint overrides it with `extraOptions: { retry }`. Writes are never retried.
-   */
-  retry?: RetryPolicy | false;
   /** Primary key per table (`{ memberships: ['org_id', 'user_id'] }`); default `id`. */
   primaryKeys?: PrimaryKeys;
   /** Declared endpoints; a `query` returns a builder or request. Tags are automatic unless given. */

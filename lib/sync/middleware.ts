@@ -28,6 +28,7 @@ import { presenceHandler } from './handlers/presence.js';
 import type { ChannelListener, HandlerContext, SyncHandler } from './handlers/types.js';
 import type { PhoenixSocket, PushResult, SocketEvent, WebSocketLike } from './phoenix/types.js';
 import { defaultWarning, validateOptions, type SyncMiddlewareOptions } from './options.js';
+import { newUuid } from './ids.js';
 import { createSelectors } from './selectors.js';
 import { createSyncActions, createSyncSlice, type SyncActions, type SyncState } from './slice.js';
 
@@ -57,7 +58,7 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
   // Every timer and clock reading goes through these (tests inject fake ones).
   const timers = options.timers ?? globalTimers;
   const now = options.now ?? (() => Date.now());
-  const instance = randomId(now);
+  const instance = newUuid();
   const actions = createSyncActions(reducerPath, instance);
   const slice = createSyncSlice(reducerPath, actions);
   const warn = options.onWarning ?? defaultWarning;
@@ -195,9 +196,4 @@ const NO_LISTENERS: ReadonlySet<ChannelListener> = new Set();
 
 function isAction(action: unknown): action is UnknownAction {
   return typeof action === 'object' && action !== null && typeof (action as { type?: unknown }).type === 'string';
-}
-
-function randomId(now: () => number): string {
-  const crypto = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
-  return crypto?.randomUUID ? crypto.randomUUID() : `${now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }

@@ -17,8 +17,9 @@ import { buildCondition, toQueryPair } from '../../postgrest/builder/filters.js'
 import { compileRequest, type ColumnTypes, type CompiledQuery, type EvaluateOptions } from '../../postgrest/evaluate/index.js';
 import type { ConflictError, PostgrestError, PostgrestRequest } from '../../postgrest/request/types.js';
 import type { RealtimeChange } from '../changes.js';
-import { applyLayer, keyIndexOf, knownRows, patchEntry, rowKey, writeChanges, writeFilters, type LayerOptions } from '../optimistic/layer.js';
+import { applyLayer, keyColumns, keyIndexOf, knownRows, patchEntry, rowChange, rowKey, writeChanges, writeFilters, type LayerOptions } from '../optimistic/layer.js';
 import type { Row } from '../patch.js';
+import { newUuid } from '../ids.js';
 import type { ConflictRecord, PendingWrite } from '../slice.js';
 import type { HandlerContext, SyncHandler } from './types.js';
 
@@ -59,17 +60,10 @@ interface Meta {
 const BUILTIN_STRATEGIES = new Set(['server-wins', 'client-wins', 'merge']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** A random (v4) uuid. */
-function newUuid(): string {
-  const crypto = (globalThis as { crypto?: { randomUUID?: () => string; getRandomValues?: (array: Uint8Array) => Uint8Array } }).crypto;
-  if (crypto?.randomUUID) return crypto.randomUUID();
-  const bytes = new Uint8Array(16);
-  if (crypto?.getRandomValues) crypto.getRandomValues(bytes);
-  else for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
-  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = [...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+
+/** `eq` filters on `row`'s key columns (one row, by its key). */
+function keyFilters(primaryKey: readonly string[], row: Row): Array<[string, string]> {
+  return primaryKey.map((column) => toQueryPair(buildCondition(column, 'eq', row[column])) as [string, string]);
 }
 
 /** Rows per entry that column types are read from (when no live channel describes the table). */
@@ -352,7 +346,7 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
   }
 
   function start(payload: OptimisticStart, now: number): OptimisticPlan {
-    const id = randomId(now);
+    const id = newUuid();
     const table = tableOf(payload.request);
     const made = rowsOf(payload.request);
     const rows = made?.rows;
@@ -554,7 +548,7 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
       method: 'GET',
       relation: write.request.relation,
       ...(write.request.schema !== undefined && { schema: write.request.schema }),
-      query: [['select', '*'], ...primaryKey.map((column) => toQueryPair(buildCondition(column, 'eq', write.seen![column])) as [string, string])],
+      query: [['select', '*'], ...keyFilters(primaryKey, write.seen!)],
       headers: {},
       result: 'many',
     };
@@ -582,19 +576,9 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
   /** Rows the server returned for a write, as the changes its realtime echo will bring. */
   function changesOf(request: PostgrestRequest, rows: readonly Row[], event: 'INSERT' | 'DELETE'): RealtimeChange[] {
     const primaryKey = primaryKeyOf(request.relation);
-    return rows.map((row) => ({
-      eventType: event,
-      schema: request.schema ?? 'public',
-      table: request.relation,
-      commit_timestamp: null,
-      new: event === 'DELETE' ? {} : row,
-      old: event === 'DELETE' ? Object.fromEntries(primaryKey.map((column) => [column, row[column]])) : {},
-      errors: null,
-      ids: [],
-      columns: [],
-      position: null,
-    }));
+    return rows.map((row) => (event === 'DELETE' ? rowChange(request, 'DELETE', {}, keyColumns(row, primaryKey)) : rowChange(request, 'INSERT', row, {})));
   }
+
 
   /** An entry's server data with `changes` in it; the same data when it can't tell (only a fetch can: the echo or a refetch brings them). */
   function withChanges(entry: Followed, data: unknown, changes: readonly RealtimeChange[], key?: string): unknown {
@@ -666,7 +650,7 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
     if (resolution === 'server' || record.server === null) return Promise.resolve({ data: record.server });
     const column = write.request.optimistic!.conflict!.column;
     const primaryKey = write.primaryKey;
-    const filters = primaryKey.map((key) => toQueryPair(buildCondition(key, 'eq', record.server![key])) as [string, string]);
+    const filters = keyFilters(primaryKey, record.server);
     const common = { method: write.request.method, relation: write.request.relation, ...(write.request.schema !== undefined && { schema: write.request.schema }), headers: { Prefer: 'return=representation' }, result: 'many' as const, optimistic: { conflict: { column } } };
     if (write.request.action === 'delete') return dispatchWrite({ ...common, action: 'delete', query: filters });
     // Keep mine: the fields this client's write set (not the rest of the row it saw, which may be older than the server's).
@@ -765,9 +749,4 @@ function inferTypes(rows: unknown): ColumnTypes | undefined {
   const types: Record<string, string> = {};
   for (const [column, kind] of kinds) if (kind) types[column] = kind;
   return types;
-}
-
-function randomId(now: number): string {
-  const crypto = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
-  return crypto?.randomUUID ? crypto.randomUUID() : `${now.toString(36)}-${Math.random().toString(36).slice(2)}`;
 }

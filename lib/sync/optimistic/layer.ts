@@ -202,11 +202,13 @@ export function writeFilters(request: PostgrestRequest, options: LayerOptions): 
   return compileRequest(read, options.columns, options.evaluate);
 }
 
-function change(request: PostgrestRequest, eventType: RealtimeChange['eventType'], next: Row, old: Row): RealtimeChange {
+/** A row change of `request`'s table, as the layer and a commit feed it to patch.ts. */
+export function rowChange(request: PostgrestRequest, eventType: RealtimeChange['eventType'], next: Row, old: Row): RealtimeChange {
   return { eventType, schema: request.schema ?? 'public', table: request.relation, commit_timestamp: null, new: next, old, errors: null, ids: [], columns: [], position: null };
 }
 
-function keyColumns(row: Row, primaryKey: readonly string[]): Row {
+/** The key columns of `row`. */
+export function keyColumns(row: Row, primaryKey: readonly string[]): Row {
   return Object.fromEntries(primaryKey.map((column) => [column, row[column]]));
 }
 
@@ -228,9 +230,9 @@ export function writeChanges(write: LayerWrite, known: KnownRows, options: Layer
       for (const row of rows) {
         const existing = known.get(rowKey(row, primaryKey));
         if (request.action === 'upsert' && existing) {
-          if (!ignore) changes.push(change(request, 'UPDATE', { ...existing, ...row }, keyColumns(existing, primaryKey)));
+          if (!ignore) changes.push(rowChange(request, 'UPDATE', { ...existing, ...row }, keyColumns(existing, primaryKey)));
         } else {
-          changes.push(change(request, 'INSERT', row, {}));
+          changes.push(rowChange(request, 'INSERT', row, {}));
         }
       }
       return { kind: 'changes', changes };
@@ -245,7 +247,7 @@ export function writeChanges(write: LayerWrite, known: KnownRows, options: Layer
       const candidates = pinned ? pinned.map((key) => known.get(key)).filter((row): row is Row => row !== undefined) : known.values();
       for (const row of candidates) {
         if (!filters.matches(row)) continue;
-        changes.push(request.action === 'delete' ? change(request, 'DELETE', {}, keyColumns(row, primaryKey)) : change(request, 'UPDATE', { ...row, ...values }, keyColumns(row, primaryKey)));
+        changes.push(request.action === 'delete' ? rowChange(request, 'DELETE', {}, keyColumns(row, primaryKey)) : rowChange(request, 'UPDATE', { ...row, ...values }, keyColumns(row, primaryKey)));
       }
       return { kind: 'changes', changes };
     }
