@@ -61,7 +61,7 @@ test('rtk-postgrest exports the builder, the api, the base query and the middlew
 });
 
 test('rtk-postgrest/react exports the api with hooks and the sync hooks', async () => {
-  expect(await surface('../lib/react/index.js')).toEqual(['SyncProvider', 'createPostgrestApi', 'createSyncHooks', 'useBroadcast', 'useConflicts', 'usePendingWrites', 'usePresence', 'useRealtime', 'useSyncStatus']);
+  expect(await surface('../lib/react/index.js')).toEqual(['SyncProvider', 'createPostgrestApi', 'createSyncHooks', 'useBroadcast', 'useConflicts', 'useOutbox', 'usePendingWrites', 'usePresence', 'useRealtime', 'useSyncStatus']);
 });
 
 test('rtk-postgrest/server exports the stack, the realtime server and JWT helpers', async () => {

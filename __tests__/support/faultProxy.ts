@@ -19,6 +19,8 @@ export interface FaultProxy {
   requests: number;
   /** The next `count` connections are answered with this raw HTTP response (then the mode applies again). */
   respondNext(count: number, status: number, body: string, headers?: Record<string, string>): void;
+  /** Forwards the next `count` requests as the mode says, then switches to `mode` (from the request after them). */
+  switchAfter(count: number, mode: FaultMode): void;
   /** Closes every open connection (a network cut) without changing the mode. */
   cutAll(): void;
   close(): Promise<void>;
@@ -27,6 +29,7 @@ export interface FaultProxy {
 export async function startFaultProxy(target: { host: string; port: number }): Promise<FaultProxy> {
   const sockets = new Set<net.Socket>();
   const canned: Array<{ status: number; body: string; headers: Record<string, string> }> = [];
+  let switching: { left: number; mode: FaultMode } | undefined;
   const server = net.createServer((client) => {
     proxy.connections += 1;
     sockets.add(client);
@@ -57,7 +60,13 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     };
     client.on('close', () => upstream?.destroy());
     client.on('data', (chunk) => {
-      if (/^[A-Z]+ \S+ HTTP\/1/.test(chunk.toString('latin1', 0, 64))) proxy.requests += 1;
+      if (/^[A-Z]+ \S+ HTTP\/1/.test(chunk.toString('latin1', 0, 64))) {
+        proxy.requests += 1;
+        if (switching && switching.left-- <= 0) {
+          proxy.mode = switching.mode;
+          switching = undefined;
+        }
+      }
       // A canned answer takes the next request, on whatever connection it comes (kept-alive ones too).
       const answer = canned.shift();
       if (answer) {
@@ -80,6 +89,9 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     requests: 0,
     respondNext(count, status, body, headers = {}) {
       for (let i = 0; i < count; i++) canned.push({ status, body, headers });
+    },
+    switchAfter(count, mode) {
+      switching = { left: count, mode };
     },
     cutAll() {
       for (const socket of sockets) socket.destroy();

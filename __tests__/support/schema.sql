@@ -127,3 +127,45 @@ create table docs (
   body    text not null default '',
   version int not null default 1
 );
+-- Owned by __tests__/sync/outbox.test.ts: the outbox. uuid keys (made by the client), a serial key
+-- with an idempotency column, and a log of every row written in commit order (order and "exactly
+-- once" are read from it).
+create table ob_notes (
+  id uuid primary key default gen_random_uuid(),
+  tag text not null,
+  title text not null,
+  seq int4 not null
+);
+create table ob_tasks (
+  id uuid primary key default gen_random_uuid(),
+  tag text not null,
+  title text not null,
+  seq int4 not null,
+  done boolean not null default false
+);
+create table ob_events (
+  id serial primary key,
+  client_id uuid unique,
+  tag text not null,
+  title text not null,
+  seq int4 not null
+);
+create table ob_log (
+  n bigserial primary key,
+  tbl text not null,
+  op text not null,
+  tag text not null,
+  seq int4 not null
+);
+create function ob_log_write() returns trigger language plpgsql as $$
+begin
+  if tg_op = 'DELETE' then
+    insert into ob_log (tbl, op, tag, seq) values (tg_table_name, tg_op, old.tag, old.seq);
+    return old;
+  end if;
+  insert into ob_log (tbl, op, tag, seq) values (tg_table_name, tg_op, new.tag, new.seq);
+  return new;
+end $$;
+create trigger ob_notes_log after insert or update or delete on ob_notes for each row execute function ob_log_write();
+create trigger ob_tasks_log after insert or update or delete on ob_tasks for each row execute function ob_log_write();
+create trigger ob_events_log after insert or update or delete on ob_events for each row execute function ob_log_write();

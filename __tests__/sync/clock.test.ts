@@ -42,6 +42,7 @@ test('heartbeats and reconnects wait on the injected timers, and actions carry t
     now: () => 1_700_000_000_000,
     heartbeatIntervalMs: 12_345,
     reconnect: { minDelayMs: 777, maxDelayMs: 777 },
+    degradedAfterMs: 55_555,
     environment: false,
   });
   const { middleware: recorder, actions } = actionRecorder();
@@ -56,9 +57,10 @@ test('heartbeats and reconnects wait on the injected timers, and actions carry t
   // The connection drops: the reconnect waits for the injected timer, and nothing else reopens it.
   FakeSocket.last.readyState = 3;
   FakeSocket.last.onclose?.({ code: 1006, reason: '' });
-  // Only the reconnect is pending (the heartbeat stopped with the connection), its delay drawn with
-  // full jitter up to the 777 ms policy.
-  const delays = manual.delays();
+  // Only the reconnect and the countdown to `degraded` are pending (the heartbeat stopped with the
+  // connection), the reconnect's delay drawn with full jitter up to the 777 ms policy.
+  expect(manual.delays()).toContain(55_555);
+  const delays = manual.delays().filter((ms) => ms !== 55_555);
   expect(delays).toHaveLength(1);
   expect(delays[0]).toBeLessThanOrEqual(777);
   await new Promise((resolve) => setTimeout(resolve, 20));

@@ -12,12 +12,14 @@ import type {
   MutationDefinition,
   QueryDefinition,
 } from '@reduxjs/toolkit/query';
-import { defaultSerializeQueryArgs } from '@reduxjs/toolkit/query';
-import { postgrestBaseQuery, type PostgrestBaseQuery, type PostgrestBaseQueryOptions } from '../postgrest/http/baseQuery';
+import { defaultSerializeQueryArgs, type QueryReturnValue } from '@reduxjs/toolkit/query';
+import { buildCondition, toQueryPair } from '../postgrest/builder/filters';
+import { isPassingFailure, postgrestBaseQuery, type PostgrestBaseQuery, type PostgrestBaseQueryOptions } from '../postgrest/http/baseQuery';
 import { toPostgrestRequest } from '../postgrest/request/request';
-import type { PostgrestMeta, PostgrestRequest, PostgrestRequestLike } from '../postgrest/request/types';
-import { gateOf, LIVE_FETCH_STARTING, livePatchesRehydration, OPTIMISTIC_WRITE_SETTLING, optimisticStarting, planOf, registerLiveEndpoints, takePlan, verdictOf, windowLimit } from './liveContract';
+import type { PostgrestError, PostgrestMeta, PostgrestRequest, PostgrestRequestLike } from '../postgrest/request/types';
+import { gateOf, LIVE_FETCH_STARTING, livePatchesRehydration, OPTIMISTIC_WRITE_SETTLING, optimisticStarting, planOf, registerLiveEndpoints, takePlan, verdictOf, windowLimit, type WriteResult } from './liveContract';
 import { normalizeArg } from './postgrestModule';
+import { turnOf, WRITE_DONE, WRITE_WAITING, type WriteDone, type WriteWaiting } from './writeContract';
 import { invalidatedTags, liveTags, providedTags, tagType, type PrimaryKeys, type Tag } from './tags';
 
 /**
@@ -26,15 +28,24 @@ import { invalidatedTags, liveTags, providedTags, tagType, type PrimaryKeys, typ
  */
 const MAX_SENDS = 21;
 
-/** The request of a write marked `.optimistic()`; undefined for anything else (the base query reports bad args). */
-function optimisticRequest(arg: unknown): PostgrestRequest | undefined {
+/** The request of a write (not a GET or HEAD); undefined for anything else (the base query reports bad args). */
+function writeRequest(arg: unknown): PostgrestRequest | undefined {
   try {
     const request = toPostgrestRequest(arg as PostgrestRequestLike);
-    return request.optimistic ? request : undefined;
+    return request.method === 'GET' || request.method === 'HEAD' ? undefined : request;
   } catch {
     return undefined;
   }
 }
+
+/** `request` asking for a list of rows (a single row's Accept header dropped: an insert sent again may return none). */
+function asList(request: PostgrestRequest): PostgrestRequest {
+  const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => name.toLowerCase() !== 'accept'));
+  return { ...request, headers, result: 'many' };
+}
+
+/** What the base query resolves with. */
+type WriteReply = QueryReturnValue<unknown, PostgrestError, PostgrestMeta>;
 
 /** The names of RTK Query modules (core, react hooks). */
 export type ModuleName = keyof ApiModules<any, any, any, any>;
@@ -213,10 +224,73 @@ export function buildPostgrestApi<
       }
     }
     if (queryApi.type === 'mutation') {
-      const request = optimisticRequest(arg);
-      if (request) return optimisticWrite(request, queryApi, extraOptions);
+      const request = writeRequest(arg);
+      if (request?.optimistic) return optimisticWrite(request, queryApi, extraOptions);
+      if (request) return sendWrite(request, queryApi, extraOptions);
     }
     return fetchBaseQuery(arg, queryApi, extraOptions);
+  };
+  /**
+   * One write, through the outbox when a sync middleware keeps one (writeContract.ts): it waits for
+   * its turn, is sent, and after a failure that may pass it waits for its next turn (the middleware
+   * queues it and says when to send it again, or that it was discarded); a final result ends it.
+   */
+  const sendWrite = async (request: PostgrestRequest, queryApi: Parameters<PostgrestBaseQuery>[1], extraOptions: Parameters<PostgrestBaseQuery>[2], writeId?: string): Promise<WriteReply> => {
+    let outboxId: string | undefined;
+    let failure: WriteReply | undefined;
+    for (;;) {
+      const waiting: WriteWaiting = { api: reducerPath, endpoint: queryApi.endpoint, request, ...(outboxId !== undefined && { outboxId }), ...(writeId !== undefined && { writeId }), ...(failure && { failure: failure as WriteResult }) };
+      const turn = turnOf(queryApi.dispatch({ type: WRITE_WAITING, payload: waiting }));
+      // Nobody keeps an outbox: send as is; after a failure, it is the result.
+      if (!turn) return failure ?? fetchBaseQuery(request, queryApi, extraOptions);
+      outboxId = turn.outboxId;
+      const go = await turn.next;
+      if ('result' in go) return go.result as WriteReply;
+      let result = await fetchBaseQuery(go.complete ? asList(go.send) : go.send, queryApi, extraOptions);
+      if (go.complete && result.error === undefined) result = await completeInsert(go.send, go.complete, result, queryApi, extraOptions);
+      if (isPassingFailure(result.error)) {
+        failure = result;
+        continue;
+      }
+      const done: WriteDone = { api: reducerPath, outboxId, result: result as WriteResult };
+      queryApi.dispatch({ type: WRITE_DONE, payload: done });
+      return result;
+    }
+  };
+  /**
+   * An insert sent again with `resolution=ignore-duplicates` (the first send may have landed, its
+   * answer lost) returns only the rows it inserted: the others are read back by their keys, so the
+   * result is what the first send would have returned.
+   */
+  const completeInsert = async (sent: PostgrestRequest, keys: string[], result: WriteReply, queryApi: Parameters<PostgrestBaseQuery>[1], extraOptions: Parameters<PostgrestBaseQuery>[2]): Promise<WriteReply> => {
+    if (!/return=representation/.test(sent.headers.Prefer ?? '')) return result;
+    const given = (Array.isArray(sent.body) ? sent.body : [sent.body]) as Array<Record<string, unknown>>;
+    const returned = (Array.isArray(result.data) ? result.data : result.data == null ? [] : [result.data]) as Array<Record<string, unknown>>;
+    const keyOf = (row: Record<string, unknown>) => JSON.stringify(keys.map((column) => row[column] ?? null));
+    const byKey = new Map(returned.map((row) => [keyOf(row), row]));
+    const rows: Array<Record<string, unknown>> = [];
+    for (const row of given) {
+      const found = byKey.get(keyOf(row));
+      if (found) {
+        rows.push(found);
+        continue;
+      }
+      const select = sent.query.find(([name]) => name === 'select');
+      const read: PostgrestRequest = {
+        action: 'select',
+        method: 'GET',
+        relation: sent.relation,
+        ...(sent.schema !== undefined && { schema: sent.schema }),
+        query: [select ?? ['select', '*'], ...keys.map((column) => toQueryPair(buildCondition(column, row[column] === null ? 'is' : 'eq', row[column])))],
+        headers: {},
+        result: 'many',
+      };
+      const back = await fetchBaseQuery(read, queryApi, extraOptions);
+      if (back.error !== undefined) return back.meta ? { error: back.error, meta: back.meta } : { error: back.error };
+      rows.push(...((back.data as Array<Record<string, unknown>>) ?? []));
+    }
+    const data = sent.result === 'many' ? rows : (rows[0] ?? null);
+    return result.meta ? { data, meta: result.meta } : { data };
   };
   /**
    * An optimistic write: announced before it is sent (a sync middleware shows it at once and says
@@ -230,7 +304,7 @@ export function buildPostgrestApi<
     if (plan.refuse) return plan.refuse as Awaited<ReturnType<typeof fetchBaseQuery>>;
     let send = plan.send;
     for (let sends = 1; ; sends++) {
-      const result = await fetchBaseQuery(send, queryApi, extraOptions);
+      const result = send.method === 'GET' ? await fetchBaseQuery(send, queryApi, extraOptions) : await sendWrite(send, queryApi, extraOptions, plan.id);
       const verdict = verdictOf(queryApi.dispatch({ type: OPTIMISTIC_WRITE_SETTLING, payload: { api: reducerPath, id: plan.id, result } }));
       if (verdict && 'resend' in verdict && sends < MAX_SENDS) {
         send = verdict.resend;

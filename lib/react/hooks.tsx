@@ -16,7 +16,7 @@
 import { createContext, createElement, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, type ReactNode } from 'react';
 import { shallowEqual, useDispatch, useSelector, useStore } from 'react-redux';
 import type { ChannelConfig, PostgresChangesBinding, PresenceState, RealtimeChange, SyncMiddleware } from '../sync/index.js';
-import type { ConflictRecord, ConnectionStatus, PendingWrite } from '../sync/slice.js';
+import type { ConflictRecord, ConnectionStatus, OutboxItem, PendingWrite } from '../sync/slice.js';
 import type { PushResult } from '../sync/phoenix/types.js';
 
 /** Any sync middleware instance, whatever its reducer path. */
@@ -72,6 +72,23 @@ export interface SyncStatus {
   status: ConnectionStatus;
   /** When the cache was last known equal to the database (ms since epoch). */
   lastSyncTime: number | null;
+  /**
+   * `offline`: the app says so, or PostgREST can't be reached (writes queue in the outbox);
+   * `degraded`: the realtime socket has not been live for `degradedAfterMs` (live entries are
+   * polled); `syncing`: writes are unanswered or the socket is (re)connecting; else `synced`.
+   */
+  syncStatus: 'synced' | 'syncing' | 'degraded' | 'offline';
+  /** Writes not answered by PostgREST yet (queued in the outbox or being sent). */
+  pendingWrites: number;
+}
+
+export interface UseOutboxResult {
+  /** Writes not answered yet, in the order made, and those that failed while queued (with `error`). */
+  outbox: OutboxItem[];
+  /** Sends a queued write now, or a failed one again. */
+  retry(id: string): void;
+  /** Drops a queued or failed write: never sent, its optimistic layer rolled back. */
+  discard(id: string): void;
 }
 
 export interface UsePendingWritesResult {
@@ -110,6 +127,8 @@ export interface SyncHooks {
   usePendingWrites(table?: string): UsePendingWritesResult;
   /** Conflicts of optimistic writes, and `resolve` for a UI that asks the user. */
   useConflicts(): UseConflictsResult;
+  /** The outbox, with `retry` and `discard`. */
+  useOutbox(): UseOutboxResult;
 }
 
 const EMPTY_PRESENCE: PresenceState = Object.freeze({}) as PresenceState;
@@ -128,6 +147,7 @@ export function createSyncHooks(sync: AnySyncMiddleware): SyncHooks {
     useSyncStatus: () => useSyncStatusOf(sync, 'useSyncStatus'),
     usePendingWrites: (table) => usePendingWritesOf(sync, 'usePendingWrites', table),
     useConflicts: () => useConflictsOf(sync, 'useConflicts'),
+    useOutbox: () => useOutboxOf(sync, 'useOutbox'),
   };
 }
 
@@ -344,6 +364,29 @@ function usePendingWritesOf(sync: AnySyncMiddleware, hook: string, table?: strin
       },
     }),
     [writes, clientKeys, table, sync, store, dispatch],
+  );
+}
+
+/** `useOutbox` of the `<SyncProvider>`'s instance. */
+export function useOutbox(): UseOutboxResult {
+  return useOutboxOf(useSyncFromContext('useOutbox'), 'useOutbox');
+}
+
+function useOutboxOf(sync: AnySyncMiddleware, hook: string): UseOutboxResult {
+  useMirror(sync, hook);
+  const dispatch = useDispatch();
+  const outbox = useSelector(sync.selectors.selectOutbox);
+  return useMemo(
+    () => ({
+      outbox,
+      retry: (id: string) => {
+        dispatch(sync.actions.retryWrite({ id }));
+      },
+      discard: (id: string) => {
+        dispatch(sync.actions.discardWrite({ id }));
+      },
+    }),
+    [outbox, sync, dispatch],
   );
 }
 

@@ -8,6 +8,7 @@ export {
   useSyncStatus,
   usePendingWrites,
   useConflicts,
+  useOutbox,
   type AnySyncMiddleware,
   type RealtimeBinding,
   type RealtimePostgresChangesPayload,
@@ -19,5 +20,6 @@ export {
   type UsePresenceResult,
   type UsePendingWritesResult,
   type UseConflictsResult,
+  type UseOutboxResult,
 } from './hooks';
 export type { PushResult } from '../sync';

@@ -495,6 +495,11 @@ export function createLiveQueries(context: LiveContext) {
       }
     },
 
+    /** Refetches every entry not fetching now (polling while the realtime socket is down: the changes are not coming). */
+    poll(): void {
+      for (const entry of entries.values()) if (!isFetching(entry.state)) queueRefetch(entry);
+    },
+
     /** A live top-N window's known rows past the cached ones (server data, out of the store), for the optimistic layer. */
     windowOf(queryCacheKey: string): { spares: readonly Row[]; spareRows: number; complete?: boolean } | undefined {
       const entry = entries.get(queryCacheKey);

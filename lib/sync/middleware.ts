@@ -4,8 +4,10 @@
  * handlers (handlers/), one concern each, after the reducer saw an action and on socket events:
  *
  *   live        the api's actions → live entries; a live endpoint's fetch → its gate
+ *   outbox      every write takes its turn: queued while PostgREST can't be reached, sent again in order
  *   optimistic  `.optimistic()` writes shown at once as a layer over server state; committed or rolled back
  *   connection  connect / disconnect / refreshAuth; socket status; token on open and heartbeats; browser events
+ *   degraded    the socket not live for a while: status `degraded`, live entries polled until it is back
  *   channels    subscribe / unsubscribe → join, rejoin, leave; channel statuses with their server bindings
  *   presence    track / untrack, re-track on every join; presence_state / presence_diff
  *   broadcast   broadcast pushes; received broadcasts → listeners
@@ -24,6 +26,8 @@ import { channelsHandler } from './handlers/channels.js';
 import { connectionHandler } from './handlers/connection.js';
 import { liveHandler } from './handlers/live.js';
 import { optimisticHandler } from './handlers/optimistic.js';
+import { outboxHandler } from './handlers/outbox.js';
+import { degradedHandler } from './handlers/degraded.js';
 import { presenceHandler } from './handlers/presence.js';
 import type { ChannelListener, HandlerContext, SyncHandler } from './handlers/types.js';
 import type { PhoenixSocket, PushResult, SocketEvent, WebSocketLike } from './phoenix/types.js';
@@ -91,7 +95,10 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
   const channels = channelsHandler(context, Math.max(1, Math.floor((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) * 0.8)));
   const changes = changesHandler(context, live);
   /** The root runs them in this order (the first to answer an action ends its round). */
-  const handlers: readonly SyncHandler[] = [...(live ? [live] : []), ...(optimistic ? [optimistic] : []), connectionHandler(context, options), channels, presenceHandler(context), broadcastHandler(context), changes];
+  // The outbox before the optimistic layer: it answers the announcement of a replayed optimistic write.
+  const outbox = outboxHandler(context, options);
+  const degraded = degradedHandler(context, { ...options, poll: () => live?.queries.poll() });
+  const handlers: readonly SyncHandler[] = [...(live ? [live] : []), ...(outbox ? [outbox] : []), ...(optimistic ? [optimistic] : []), connectionHandler(context, options), degraded, channels, presenceHandler(context), broadcastHandler(context), changes];
   const transforms = handlers.filter((handler) => handler.transform !== undefined);
 
   function ensureSocket(): PhoenixSocket {

@@ -2,6 +2,8 @@
 import { compileRequest, type EvaluateOptions } from '../postgrest/evaluate/index.js';
 import { from } from '../postgrest/builder/table.js';
 import type { Timers, WebSocketLike } from './phoenix/types.js';
+import { backoffPolicy } from './phoenix/backoff.js';
+import { DEFAULT_OUTBOX_RETRY, type OutboxOptions } from './handlers/outbox.js';
 
 export interface SyncMiddlewareOptions<ReducerPath extends string = 'sync'> {
   /**
@@ -64,6 +66,19 @@ export interface SyncMiddlewareOptions<ReducerPath extends string = 'sync'> {
    * 'keepMyTitle' } })`): the row to write from the row seen, the client's and the server's. Named,
    * so requests and actions stay plain data.
    */
+  /**
+   * The outbox (on by default with `api`): every write waits its turn there, so a write that can't
+   * reach PostgREST (offline, a network error or time-out, 5xx, 408, 429) is queued in the store and
+   * sent again in order instead of failing. `retry`: the backoff between sends of a queued write
+   * (default 1 s ×2 up to 30 s, full jitter); `idempotencyKeys`: per table, a unique column filled
+   * with a uuid in every inserted row, so an insert sent twice lands once. `false` turns it off:
+   * writes fail as they come back.
+   */
+  outbox?: OutboxOptions | false;
+  /** The realtime socket, though wanted, not live for this long makes the status `degraded` (live entries are then polled). Default 10 000 ms. */
+  degradedAfterMs?: number;
+  /** How often live entries are refetched while degraded. Default 30 000 ms. */
+  pollIntervalMs?: number;
   resolvers?: Readonly<Record<string, (base: Record<string, unknown>, local: Record<string, unknown>, server: Record<string, unknown>) => Record<string, unknown>>>;
 }
 
@@ -91,6 +106,18 @@ export function validateOptions(options: SyncMiddlewareOptions<string>): void {
       if (typeof resolver !== 'function') throw new TypeError(`createSyncMiddleware: resolvers.${name} must be a function (base, local, server) => row`);
       if (['server-wins', 'client-wins', 'merge'].includes(name)) throw new TypeError(`createSyncMiddleware: resolvers.${name}: the name is a built-in strategy; choose another`);
     }
+  }
+  if (options.outbox !== undefined && options.outbox !== false) {
+    if (options.outbox === null || typeof options.outbox !== 'object') throw new TypeError('createSyncMiddleware: outbox must be false or { retry, idempotencyKeys }');
+    backoffPolicy(options.outbox.retry, DEFAULT_OUTBOX_RETRY, 'createSyncMiddleware: outbox.retry');
+    for (const [table, columns] of Object.entries(options.outbox.idempotencyKeys ?? {})) {
+      const ok = typeof columns === 'string' ? columns.length > 0 : Array.isArray(columns) && columns.length > 0 && columns.every((column) => typeof column === 'string' && column.length > 0);
+      if (!ok) throw new TypeError(`createSyncMiddleware: outbox.idempotencyKeys.${table} must be a column name or a non-empty array of column names`);
+    }
+  }
+  for (const name of ['degradedAfterMs', 'pollIntervalMs'] as const) {
+    const value = options[name];
+    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)) throw new TypeError(`createSyncMiddleware: ${name} must be a positive number of milliseconds, got ${JSON.stringify(value)}`);
   }
   if (options.database !== undefined) {
     try {

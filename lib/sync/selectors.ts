@@ -1,8 +1,37 @@
 /** Selectors over the sync mirror at its reducer path. */
-import { initialSyncState, type SyncState } from './slice.js';
+import { initialSyncState, type ConnectionStatus, type SyncState } from './slice.js';
 
 /** `schema.table` for a table name given with or without its schema. */
 const qualified = (table: string) => (table.includes('.') ? table : `public.${table}`);
+
+export type SyncStatusName = 'synced' | 'syncing' | 'degraded' | 'offline';
+
+export interface SyncStatusSummary {
+  /** The app is online and the realtime socket is open. */
+  isOnline: boolean;
+  status: ConnectionStatus;
+  lastSyncTime: number | null;
+  syncStatus: SyncStatusName;
+  /** Writes not answered by PostgREST yet (queued or being sent). */
+  pendingWrites: number;
+}
+
+/** The summary is rebuilt only when the mirror's connection or outbox changed (same object otherwise, for useSelector). */
+const summaries = new WeakMap<object, { outbox: object; summary: SyncStatusSummary }>();
+
+function syncStatusOf(sync: SyncState): SyncStatusSummary {
+  const { connection, outbox } = sync;
+  const cached = summaries.get(connection);
+  if (cached && cached.outbox === outbox) return cached.summary;
+  let pendingWrites = 0;
+  for (const item of outbox) if (item.status !== 'failed') pendingWrites += 1;
+  const offline = !connection.online || connection.restReachable === false;
+  const connecting = connection.status === 'connecting' || connection.status === 'reconnecting';
+  const syncStatus: SyncStatusName = offline ? 'offline' : connection.degradedSince != null ? 'degraded' : pendingWrites > 0 || connecting ? 'syncing' : 'synced';
+  const summary = { isOnline: connection.online && connection.status === 'open', status: connection.status, lastSyncTime: connection.lastSyncTime, syncStatus, pendingWrites };
+  summaries.set(connection, { outbox, summary });
+  return summary;
+}
 
 /** Selectors over the mirror at `reducerPath`. */
 export function createSelectors(reducerPath: string) {
@@ -37,10 +66,14 @@ export function createSelectors(reducerPath: string) {
       const key = JSON.stringify(primaryKey.map((column) => row[column] ?? null));
       return select(state).clientKeys[qualified(table)]?.[key] ?? key;
     },
-    /** `{ isOnline, status, lastSyncTime }` as `useSyncStatus` returns it. */
-    selectSyncStatus: (state: unknown) => {
-      const { connection } = select(state);
-      return { isOnline: connection.online && connection.status === 'open', status: connection.status, lastSyncTime: connection.lastSyncTime };
-    },
+    /** The outbox: writes not answered yet, in the order made (`queued` ones wait their turn), and those that failed while queued. */
+    selectOutbox: (state: unknown) => select(state).outbox,
+    /**
+     * `{ isOnline, status, lastSyncTime, syncStatus, pendingWrites }` as `useSyncStatus` returns it.
+     * `syncStatus`: `offline` when the app says so or PostgREST can't be reached; `degraded` when the
+     * realtime socket has not been live for `degradedAfterMs` (live entries are polled); `syncing`
+     * while writes are unanswered or the socket is (re)connecting; else `synced`.
+     */
+    selectSyncStatus: (state: unknown) => syncStatusOf(select(state)),
   };
 }

@@ -109,6 +109,38 @@ export interface ConnectionMirror {
   openedAt: number | null;
   /** When the cache was last known equal to the database: the last change applied or live confirmation. */
   lastSyncTime: number | null;
+  /** PostgREST answered the last request (any HTTP status); false after a network error or time-out, until one is answered. */
+  restReachable: boolean;
+  /**
+   * Since when the realtime socket, though wanted, has not been live for `degradedAfterMs` (live
+   * entries are polled meanwhile); null while it is live, or not wanted.
+   */
+  degradedSince: number | null;
+}
+
+/**
+ * A write in the outbox: every write the api sends while a sync middleware keeps the outbox, from
+ * its first send until it is answered. One that can't reach PostgREST (offline, a network error or
+ * time-out, 5xx, 408, 429) stays `queued` and is sent again in order, with backoff; a final error
+ * while queued leaves it `failed` (its optimistic layer rolled back) until it is retried or discarded.
+ */
+export interface OutboxItem {
+  id: string;
+  /** The request as it is sent (keys filled; an insert sent again asks PostgREST to ignore a duplicate key). */
+  request: PostgrestRequest;
+  /** The api endpoint that sent it. */
+  endpoint: string;
+  /** The optimistic write (`writes`) it carries, if any. */
+  writeId?: string;
+  status: 'queued' | 'sending' | 'failed';
+  /** Sends so far. */
+  attempts: number;
+  /** The last attempt's error (a queued write's passing failure, a failed one's final error). */
+  error?: PostgrestError | ConflictError;
+  /** When it entered the outbox. */
+  at: number;
+  /** A queued write is not sent before this time (its backoff); absent: as soon as its turn comes. */
+  nextAttemptAt?: number;
 }
 
 /**
@@ -164,6 +196,8 @@ export interface SyncState {
    * was shown under (`selectClientKey`: React keys that survive the swap). The newest ones are kept.
    */
   clientKeys: Record<string, Record<string, string>>;
+  /** Writes not answered yet, in the order they were made, and those that failed while queued. */
+  outbox: OutboxItem[];
 }
 
 /** How many rolled-back writes the mirror keeps (with their errors) besides the pending ones. */
@@ -172,11 +206,12 @@ export const KEPT_FAILED_WRITES = 20;
 export const KEPT_RESOLVED_CONFLICTS = 20;
 
 export const initialSyncState: SyncState = {
-  connection: { status: 'idle', attempt: 0, error: null, online: true, openedAt: null, lastSyncTime: null },
+  connection: { status: 'idle', attempt: 0, error: null, online: true, openedAt: null, lastSyncTime: null, restReachable: true, degradedSince: null },
   channels: {},
   writes: [],
   conflicts: [],
   clientKeys: {},
+  outbox: [],
 };
 
 /** How many temporary → real key pairs the mirror keeps per table. */
@@ -214,6 +249,15 @@ export function createSyncActions(prefix: string, instance: string) {
      * optimistic write checked against the server's version. Resolves with the new write's result.
      */
     resolveConflict: command<{ id: string; resolution: 'server' | 'client' | Record<string, unknown> }>('resolveConflict'),
+    /** Sends a queued write now (not waiting out its backoff), or a failed one again (as a plain write: its layer was rolled back). */
+    retryWrite: command<{ id: string }>('outbox/retry'),
+    /** Drops a queued or failed write: it is never sent again, its optimistic layer is rolled back, and its caller gets a DISCARDED error. */
+    discardWrite: command<{ id: string }>('outbox/discard'),
+    /**
+     * Takes up the writes of an outbox restored from storage (redux-persist's REHYDRATE does this by
+     * itself): they are sent again in order, each at most once more than needed (inserts carry keys).
+     */
+    resumeOutbox: command<void>('outbox/resume'),
     // What happened (dispatched by the middleware)
     connectionChanged: createAction<{ status: ConnectionStatus; attempt?: number; error?: string | null; at: number }>(`${prefix}/connectionChanged`),
     /** `serverBindings`: with 'joined', the bindings the join reply confirmed, with their ids. */
@@ -257,6 +301,23 @@ export function createSyncActions(prefix: string, instance: string) {
     optimisticResolved: createAction<{ id: string; resolution: 'server' | 'client' | 'row' }>(`${prefix}/optimistic/resolved`),
     /** A rolled-back write's record is no longer wanted (its error was shown). */
     optimisticDismissed: createAction<{ id: string }>(`${prefix}/optimistic/dismissed`),
+    // The outbox (dispatched by the middleware)
+    /** A write entered the outbox: being sent, or queued behind others (or while offline). */
+    outboxAdded: createAction<{ item: OutboxItem }>(`${prefix}/outbox/added`),
+    /** A queued write's turn came: it is being sent. */
+    outboxSending: createAction<{ id: string }>(`${prefix}/outbox/sending`),
+    /** A send failed in a way that may pass: queued again, not before `nextAttemptAt`, as `request` (the form safe to send twice). */
+    outboxQueued: createAction<{ id: string; error?: PostgrestError; nextAttemptAt: number; request?: PostgrestRequest }>(`${prefix}/outbox/queued`),
+    /** PostgREST answered the write (it leaves the outbox). */
+    outboxDelivered: createAction<{ id: string }>(`${prefix}/outbox/delivered`),
+    /** A queued write got a final error: it stays, failed, until retried or discarded. */
+    outboxFailed: createAction<{ id: string; error: PostgrestError | ConflictError }>(`${prefix}/outbox/failed`),
+    /** A write was discarded (`discardWrite`). */
+    outboxDiscarded: createAction<{ id: string }>(`${prefix}/outbox/discarded`),
+    /** Whether PostgREST answers (a request got an HTTP response, or a network error or time-out). */
+    restReachability: createAction<{ reachable: boolean; error?: string; at: number }>(`${prefix}/restReachability`),
+    /** The realtime socket was not live for `degradedAfterMs` (degraded: live entries are polled), or is live again. */
+    degradedChanged: createAction<{ degraded: boolean; at: number }>(`${prefix}/degradedChanged`),
   };
 }
 
@@ -412,6 +473,43 @@ export function createSyncSlice(reducerPath: string, actions: SyncActions) {
         })
         .addCase(actions.optimisticDismissed, (state, { payload }) => {
           state.writes = state.writes.filter((write) => write.id !== payload.id || write.status === 'pending');
+        })
+        .addCase(actions.outboxAdded, (state, { payload }) => {
+          state.outbox.push(payload.item);
+        })
+        .addCase(actions.outboxSending, (state, { payload }) => {
+          const item = state.outbox.find((candidate) => candidate.id === payload.id);
+          if (!item) return;
+          item.status = 'sending';
+          item.attempts += 1;
+          delete item.nextAttemptAt;
+        })
+        .addCase(actions.outboxQueued, (state, { payload }) => {
+          const item = state.outbox.find((candidate) => candidate.id === payload.id);
+          if (!item) return;
+          item.status = 'queued';
+          item.nextAttemptAt = payload.nextAttemptAt;
+          if (payload.error !== undefined) item.error = payload.error;
+          if (payload.request !== undefined) item.request = payload.request;
+        })
+        .addCase(actions.outboxFailed, (state, { payload }) => {
+          const item = state.outbox.find((candidate) => candidate.id === payload.id);
+          if (!item) return;
+          item.status = 'failed';
+          item.error = payload.error;
+          delete item.nextAttemptAt;
+        })
+        .addCase(actions.outboxDelivered, (state, { payload }) => {
+          state.outbox = state.outbox.filter((item) => item.id !== payload.id);
+        })
+        .addCase(actions.outboxDiscarded, (state, { payload }) => {
+          state.outbox = state.outbox.filter((item) => item.id !== payload.id);
+        })
+        .addCase(actions.restReachability, (state, { payload }) => {
+          state.connection.restReachable = payload.reachable;
+        })
+        .addCase(actions.degradedChanged, (state, { payload }) => {
+          state.connection.degradedSince = payload.degraded ? (state.connection.degradedSince ?? payload.at) : null;
         });
     },
   });

@@ -160,12 +160,20 @@ function readPolicy(policy: RetryPolicy | false | undefined, where: string): Req
   return merged;
 }
 
-/** Statuses that may pass on their own (overload, a proxy's timeout, rate limits). */
-const PASSING = (status: PostgrestError['status']) => status === 'FETCH_ERROR' || status === 'TIMEOUT_ERROR' || status === 408 || status === 429 || (typeof status === 'number' && status >= 500);
+/**
+ * Failures that may pass on their own, so a request may be sent again: the network (`FETCH_ERROR`),
+ * the time limit (`TIMEOUT_ERROR`), 5xx (overload), 408 (a proxy's timeout) and 429 (rate limits).
+ * Every other error is final.
+ */
+export function isPassingFailure(error: PostgrestError | undefined): boolean {
+  if (error === undefined) return false;
+  const status = error.status;
+  return status === 'FETCH_ERROR' || status === 'TIMEOUT_ERROR' || status === 408 || status === 429 || (typeof status === 'number' && status >= 500);
+}
 
 /** How long to wait before attempt `attempt + 1`, or undefined when the failure is final (or there was none). */
 function retryDelay(result: QueryReturnValue<unknown, PostgrestError, PostgrestMeta>, policy: Required<RetryPolicy>, attempt: number): number | undefined {
-  if (!result.error || !PASSING(result.error.status)) return undefined;
+  if (!isPassingFailure(result.error)) return undefined;
   const cap = Math.min(policy.maxDelayMs, policy.minDelayMs * policy.factor ** (attempt - 1));
   const after = result.meta?.headers['retry-after'];
   const seconds = after !== undefined && /^\d+$/.test(after.trim()) ? Number(after) * 1000 : undefined;

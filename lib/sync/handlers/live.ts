@@ -67,7 +67,12 @@ export function liveHandler(context: HandlerContext, options: LiveOptions): Live
     timers: context.timers,
   });
 
-  const connected = () => ['open', 'connecting'].includes(context.mirror().connection.status);
+  // A fetch waits (briefly) for its table's changes to be live only while they may come soon: not
+  // while the socket is down for good or degraded (polling refetches then, and must not wait).
+  const connected = () => {
+    const connection = context.mirror().connection;
+    return connection.degradedSince === null && ['open', 'connecting'].includes(connection.status);
+  };
 
   return {
     queries,

@@ -66,6 +66,21 @@ function keyFilters(primaryKey: readonly string[], row: Row): Array<[string, str
   return primaryKey.map((column) => toQueryPair(buildCondition(column, 'eq', row[column])) as [string, string]);
 }
 
+/**
+ * Whether the realtime stream already brought this write's own change of a row (`streamed`: what
+ * it brought of each touched row while the write was pending; null for a delete). The stream is in
+ * commit order: until the write's echo arrived, every change it brought of the row is older than
+ * the write, so the write's returned row is applied; once it arrived, the stream's row is as new or
+ * newer, and is kept.
+ */
+function echoed(streamed: ReadonlyMap<string, ReadonlyArray<Row | null>>, change: RealtimeChange, event: 'INSERT' | 'DELETE', primaryKey: readonly string[]): boolean {
+  const key = rowKey(event === 'DELETE' ? change.old : change.new, primaryKey);
+  const rows = streamed.get(key);
+  if (!rows) return false;
+  if (event === 'DELETE') return rows.includes(null);
+  return rows.some((row) => row !== null && Object.entries(change.new).every(([column, value]) => sameValue(row[column], value)));
+}
+
 /** Rows per entry that column types are read from (when no live channel describes the table). */
 const INFERENCE_SAMPLE = 50;
 /** Conflicts a retrying strategy (client-wins, merge, a resolver) meets on one write before it gives up. */
@@ -113,8 +128,8 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
   const typesSeen = new Map<string, ColumnTypes>();
   /** Inserts shown under temporary keys: which rows, and the keys of the table known when applied (their echo is a new one). */
   const awaitingEcho = new Map<string, { temporary: Set<number>; candidates: Row[] }>();
-  /** Keys of a pending write's rows that a realtime change touched while it was pending (its response may be older than them). */
-  const moved = new Map<string, Set<string>>();
+  /** Per pending write, what realtime changes brought of its rows while it was pending, by key (null: deleted); see `echoed`. */
+  const moved = new Map<string, Map<string, Array<Row | null>>>();
   /** Conflicts per write so far (a retrying strategy gives up after MAX_CONFLICTS). */
   const conflicts = new Map<string, number>();
   let temporary = 0;
@@ -559,8 +574,8 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
     const changes = changesOf(write.request, rows, event);
     // A live entry already has what the realtime server sent about these rows since the write was
     // applied (possibly newer than this response): those rows are left to the stream there.
-    const movedKeys = moved.get(write.id);
-    const liveChanges = movedKeys ? changes.filter((change) => !movedKeys.has(rowKey(event === 'DELETE' ? change.old : change.new, write.primaryKey))) : changes;
+    const streamed = moved.get(write.id);
+    const liveChanges = streamed ? changes.filter((change) => !echoed(streamed, change, event, write.primaryKey)) : changes;
     // A fetch already running may have read the table before this commit: its result gets these rows too.
     if (changes.length > 0 && inFlight.size > 0) recent.push({ seq: ++sequence, table: write.table, changes });
     const server = new Map<string, unknown>();
@@ -682,9 +697,9 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
           const touched = [change.eventType !== 'INSERT' ? rowKey(change.old, write.primaryKey) : undefined, change.eventType !== 'DELETE' ? rowKey(change.new, write.primaryKey) : undefined];
           for (const key of touched) {
             if (key === undefined || !keys.has(key)) continue;
-            let set = moved.get(write.id);
-            if (!set) moved.set(write.id, (set = new Set()));
-            set.add(key);
+            let rows = moved.get(write.id);
+            if (!rows) moved.set(write.id, (rows = new Map()));
+            rows.set(key, [...(rows.get(key) ?? []), change.eventType === 'DELETE' ? null : change.new]);
           }
         }
       }

@@ -1,0 +1,67 @@
+/**
+ * Graceful degradation: when the app wants the realtime socket and it has not been live for
+ * `degradedAfterMs`, the status becomes `degraded` and live entries are refetched every
+ * `pollIntervalMs` (at once first), keeping their data; when the socket opens again the channels
+ * rejoin and resume (or refetch) as always, the status leaves `degraded` and polling stops.
+ */
+import type { HandlerContext, SyncHandler } from './types.js';
+
+export const DEFAULT_DEGRADED_AFTER_MS = 10_000;
+export const DEFAULT_POLL_INTERVAL_MS = 30_000;
+
+export interface DegradedOptions {
+  degradedAfterMs?: number;
+  pollIntervalMs?: number;
+  /** Refetches every live entry not fetching now. */
+  poll(): void;
+}
+
+export function degradedHandler(context: HandlerContext, options: DegradedOptions): SyncHandler {
+  const { actions } = context;
+  const after = options.degradedAfterMs ?? DEFAULT_DEGRADED_AFTER_MS;
+  const every = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+  /** Counting down to `degraded` since the socket was last live (or first asked for). */
+  let countdown: unknown = null;
+  let polling: unknown = null;
+
+  const clear = (handle: unknown) => {
+    if (handle !== null) context.timers.clearTimeout(handle);
+  };
+
+  function stop(): void {
+    clear(countdown);
+    clear(polling);
+    countdown = polling = null;
+    if (context.mirror().connection.degradedSince !== null) context.dispatch(actions.degradedChanged({ degraded: false, at: context.now() }));
+  }
+
+  function poll(): void {
+    polling = null;
+    context.safely(options.poll);
+    polling = context.timers.setTimeout(poll, every);
+  }
+
+  function startCountdown(): void {
+    if (countdown !== null || context.mirror().connection.degradedSince !== null) return;
+    countdown = context.timers.setTimeout(() => {
+      countdown = null;
+      const status = context.mirror().connection.status;
+      if (status === 'open' || status === 'closed' || status === 'idle') return;
+      context.dispatch(actions.degradedChanged({ degraded: true, at: context.now() }));
+      poll();
+    }, after);
+  }
+
+  return {
+    onSocketEvent(event) {
+      if (event.type !== 'status') return;
+      if (event.status === 'open' || event.status === 'closed') stop();
+      else startCountdown();
+    },
+    onAction(action) {
+      // The app no longer wants the socket: not degraded, nothing to poll for.
+      if (actions.disconnect.match(action)) stop();
+      return undefined;
+    },
+  };
+}
