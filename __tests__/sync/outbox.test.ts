@@ -198,6 +198,22 @@ describe('a lost response', () => {
     expect(stored[0]!.client_id).toMatch(/^[0-9a-f-]{36}$/);
   }, 30_000);
 
+  it('a conditional update whose answer was lost is sent again and commits once, not as a conflict', async () => {
+    const tag = newTag();
+    const { id } = (await sql<{ id: number }>(`insert into opt_items (list_id, tag, title, rank) values (1, $1, 'before', 1) returning id`, [tag]))[0]!;
+    const harness = makeStore();
+    const rows = await liveEntry<{ id: number; title: string; version: number }>(harness, from('opt_items').select('*').eq('tag', tag), 'opt_items');
+    rest.mode = 'cut-response';
+    rest.switchAfter(1, 'pass');
+    const running = write(harness, from('opt_items').update({ title: 'after', version: 2 }).eq('id', id).select().optimistic({ conflict: { column: 'version', strategy: 'server-wins' } }));
+    const result = (await running) as { data?: unknown; error?: unknown };
+    expect(result.error).toBeUndefined();
+    expect(result.data).toEqual([expect.objectContaining({ id, title: 'after', version: 2 })]);
+    expect(await sql(`select title, version from opt_items where id = $1`, [id])).toEqual([{ title: 'after', version: 2 }]);
+    expect(harness.sync.selectors.selectConflicts(harness.store.getState())).toEqual([]);
+    await expectEventually(() => expect(rows()).toEqual([expect.objectContaining({ title: 'after', version: 2 })]));
+  }, 30_000);
+
   it('an insert without a key of its own may land twice: documented, and the outbox warns', async () => {
     const tag = newTag();
     const harness = makeStore();

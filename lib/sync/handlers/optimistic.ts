@@ -476,6 +476,13 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
       step(shown, (entries) => context.dispatch(actions.optimisticCommitted({ id: write.id, rows: [], entries }, apiPath)));
       return finish({ data: write.request.result === 'many' ? [] : null });
     }
+    if (server !== null && write.request.action === 'update' && Object.entries(body).every(([field, value]) => sameValue(server[field], value))) {
+      // The row already holds every value this write set: its send landed and only the answer was
+      // lost (the outbox sent it again), or someone made the very same change. Nothing was lost.
+      const shown = layer(write.table, others, serverData(write.table, serverBase));
+      step(shown, (entries) => context.dispatch(actions.optimisticCommitted({ id: write.id, rows: [server], entries }, apiPath)));
+      return finish({ data: write.request.result === 'many' ? [server] : server });
+    }
     const rounds = (conflicts.get(write.id) ?? 0) + 1;
     conflicts.set(write.id, rounds);
     const next = server === null || rounds > MAX_CONFLICTS ? undefined : resolved(write, strategy, base, body, server);
