@@ -1,8 +1,10 @@
 /**
  * Graceful degradation: when the app wants the realtime socket and it has not been live for
- * `degradedAfterMs`, the status becomes `degraded` and live entries are refetched every
- * `pollIntervalMs` (at once first), keeping their data; when the socket opens again the channels
- * rejoin and resume (or refetch) as always, the status leaves `degraded` and polling stops.
+ * `degradedAfterMs` (down, or dropping again before it stayed open for a while: a flapping socket
+ * counts as down), the status becomes `degraded` and live entries are refetched every
+ * `pollIntervalMs` (at once first), keeping their data; once the socket has stayed open for
+ * `stableAfterMs` the channels have rejoined and resumed (or refetched) as always, the status leaves
+ * `degraded` and polling stops.
  */
 import type { HandlerContext, SyncHandler } from './types.js';
 
@@ -20,9 +22,13 @@ export function degradedHandler(context: HandlerContext, options: DegradedOption
   const { actions } = context;
   const after = options.degradedAfterMs ?? DEFAULT_DEGRADED_AFTER_MS;
   const every = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+  /** How long the socket must stay open to count as live again. */
+  const stableAfter = Math.min(after / 2, 5_000);
   /** Counting down to `degraded` since the socket was last live (or first asked for). */
   let countdown: unknown = null;
   let polling: unknown = null;
+  /** Counting the time the socket has stayed open. */
+  let stable: unknown = null;
 
   const clear = (handle: unknown) => {
     if (handle !== null) context.timers.clearTimeout(handle);
@@ -31,7 +37,8 @@ export function degradedHandler(context: HandlerContext, options: DegradedOption
   function stop(): void {
     clear(countdown);
     clear(polling);
-    countdown = polling = null;
+    clear(stable);
+    countdown = polling = stable = null;
     if (context.mirror().connection.degradedSince !== null) context.dispatch(actions.degradedChanged({ degraded: false, at: context.now() }));
   }
 
@@ -55,8 +62,17 @@ export function degradedHandler(context: HandlerContext, options: DegradedOption
   return {
     onSocketEvent(event) {
       if (event.type !== 'status') return;
-      if (event.status === 'open' || event.status === 'closed') stop();
-      else startCountdown();
+      if (event.status === 'closed') return stop();
+      if (event.status === 'open') {
+        // Live again once it stays open (a drop before then keeps the countdown going).
+        if (countdown === null && context.mirror().connection.degradedSince === null) return;
+        clear(stable);
+        stable = context.timers.setTimeout(stop, stableAfter);
+        return;
+      }
+      clear(stable);
+      stable = null;
+      startCountdown();
     },
     onAction(action) {
       // The app no longer wants the socket: not degraded, nothing to poll for.

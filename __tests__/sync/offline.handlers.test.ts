@@ -1,8 +1,10 @@
 /**
- * The outbox handler alone, against a fake context, fake timers and a fake api: the turn each
+ * The outbox and degraded-mode handlers alone, against a fake context and fake timers. The outbox,
+ * with a fake api: the turn each
  * write gets, the order of the line, the backoff drawn from the policy, what a restored outbox
  * becomes (replayed through the api's `write` endpoint, inserts in the form that can't apply twice,
- * optimistic writes keeping their layer), and retry / discard / a replay that never ran.
+ * optimistic writes keeping their layer), and retry / discard / a replay that never ran. Degraded
+ * mode: when the countdown starts and ends (a flapping socket counts as down), and the polling.
  */
 import type { UnknownAction } from '@reduxjs/toolkit';
 import { OPTIMISTIC_WRITE_SETTLING, optimisticStarting, type WriteResult } from '../../lib/api/liveContract.js';
@@ -10,6 +12,7 @@ import { WRITE_DONE, WRITE_WAITING, type WriteGo, type WriteTurn } from '../../l
 import { from } from '../../lib/postgrest/index.js';
 import type { PostgrestRequest } from '../../lib/postgrest/request/types.js';
 import { outboxHandler } from '../../lib/sync/handlers/outbox.js';
+import { degradedHandler } from '../../lib/sync/handlers/degraded.js';
 import type { HandlerContext } from '../../lib/sync/handlers/types.js';
 import { createSyncActions, createSyncSlice, initialSyncState, type OutboxItem, type SyncState } from '../../lib/sync/slice.js';
 
@@ -235,4 +238,76 @@ it('an insert without its key is sent again as it is, with a warning (once per t
   h.waiting(request, { outboxId: turn.outboxId, failure: fetchError });
   expect(h.state().outbox[0]!.request).toEqual(request);
   expect(h.warnings).toEqual([expect.stringContaining('an insert into logs is sent again without its key (id)')]);
+});
+
+describe('degraded mode', () => {
+  function degraded() {
+    let state = initialSyncState;
+    const dispatched: UnknownAction[] = [];
+    const timers = new Map<number, { callback: () => void; ms: number }>();
+    let next = 0;
+    let polls = 0;
+    const context = {
+      actions,
+      dispatch: (action: UnknownAction) => {
+        dispatched.push(action);
+        state = reducer(state, action);
+        return action;
+      },
+      mirror: () => state,
+      safely: (run: () => void) => run(),
+      now: () => 5_000,
+      timers: { setTimeout: (callback: () => void, ms: number) => (timers.set(++next, { callback, ms }), next), clearTimeout: (handle: unknown) => void timers.delete(handle as number) },
+    } as unknown as HandlerContext;
+    const handler = degradedHandler(context, { degradedAfterMs: 1000, pollIntervalMs: 300, poll: () => void (polls += 1) });
+    const status = (value: 'connecting' | 'open' | 'reconnecting' | 'closed') => {
+      context.dispatch(actions.connectionChanged({ status: value, at: 5_000 }));
+      handler.onSocketEvent!({ type: 'status', status: value });
+    };
+    const fire = (ms: number) => {
+      for (const [handle, timer] of [...timers]) if (timer.ms === ms) (timers.delete(handle), timer.callback());
+    };
+    return { status, fire, state: () => state, polls: () => polls, pending: () => [...timers.values()].map((timer) => timer.ms).sort((a, b) => a - b), handler };
+  }
+
+  it('a socket down for degradedAfterMs is degraded and polls at once and then every interval; stable again, it stops', () => {
+    const d = degraded();
+    d.status('connecting');
+    d.status('open');
+    d.fire(500);
+    expect(d.pending()).toEqual([]); // open and stable: nothing counts down
+    d.status('reconnecting');
+    expect(d.pending()).toEqual([1000]);
+    d.fire(1000);
+    expect(d.state().connection.degradedSince).toBe(5_000);
+    expect(d.polls()).toBe(1);
+    d.fire(300);
+    d.fire(300);
+    expect(d.polls()).toBe(3);
+    d.status('open');
+    expect(d.state().connection.degradedSince).toBe(5_000); // not before it stayed open
+    d.fire(500);
+    expect(d.state().connection.degradedSince).toBeNull();
+    expect(d.pending()).toEqual([]);
+  });
+
+  it('a flapping socket (open, then dropped before it stayed open) becomes degraded all the same', () => {
+    const d = degraded();
+    d.status('reconnecting');
+    for (let i = 0; i < 3; i++) {
+      d.status('open');
+      d.status('reconnecting');
+    }
+    expect(d.pending()).toEqual([1000]);
+    d.fire(1000);
+    expect(d.state().connection.degradedSince).not.toBeNull();
+  });
+
+  it('disconnect (the app no longer wants the socket) is never degraded', () => {
+    const d = degraded();
+    d.status('reconnecting');
+    d.status('closed');
+    expect(d.pending()).toEqual([]);
+    expect(d.state().connection.degradedSince).toBeNull();
+  });
 });
