@@ -44,6 +44,7 @@ function harness(state: SyncState = initialSyncState) {
   const context: HandlerContext = {
     actions,
     dispatch: (action) => {
+      if ((action as { type?: string }).type === 'fake/read') return action;
       if ((action as { type?: string }).type === 'fake/initiate') return (action as unknown as { running: Promise<void> }).running;
       dispatched.push(action);
       state = reducer(state, action);
@@ -64,6 +65,7 @@ function harness(state: SyncState = initialSyncState) {
   };
   handler = outboxHandler(context, { api, outbox: { retry: { minDelayMs: 100, maxDelayMs: 1000, factor: 2 } }, random: () => 0.5 });
   return {
+    api,
     handler: handler!,
     dispatch: context.dispatch,
     state: () => state,
@@ -310,4 +312,21 @@ describe('degraded mode', () => {
     expect(d.pending()).toEqual([]);
     expect(d.state().connection.degradedSince).toBeNull();
   });
+});
+
+it('a read that finds PostgREST unreachable is fetched again with backoff until one answers (else the status would stay offline)', () => {
+  const h = harness();
+  const initiated: unknown[][] = [];
+  const read = { status: 'FETCH_ERROR', code: null, message: 'Request to PostgREST failed: connect ECONNREFUSED', details: null, hint: null };
+  // The fake api has only `write`: give it a `read` that records its calls.
+  (h.api.endpoints as Record<string, unknown>).read = { initiate: (arg: unknown, options: unknown) => (initiated.push([arg, options]), { type: 'fake/read' }) };
+  h.dispatch({ type: 'api/executeQuery/rejected', payload: read, meta: { arg: { endpointName: 'read', originalArgs: { relation: 'notes' } } } } as UnknownAction);
+  expect(h.state().connection.restReachable).toBe(false);
+  expect([...h.timers.values()].map((timer) => timer.ms)).toEqual([50]);
+  h.advance(50);
+  expect(initiated).toEqual([[{ relation: 'notes' }, { subscribe: false, forceRefetch: true }]]);
+  expect([...h.timers.values()].map((timer) => timer.ms)).toEqual([100]); // backing off
+  h.dispatch({ type: 'api/executeQuery/fulfilled', payload: [], meta: { arg: { endpointName: 'read' } } } as UnknownAction);
+  expect(h.state().connection.restReachable).toBe(true);
+  expect(h.timers.size).toBe(0);
 });

@@ -238,6 +238,7 @@ export function buildPostgrestApi<
   const sendWrite = async (request: PostgrestRequest, queryApi: Parameters<PostgrestBaseQuery>[1], extraOptions: Parameters<PostgrestBaseQuery>[2], writeId?: string): Promise<WriteReply> => {
     let outboxId: string | undefined;
     let failure: WriteReply | undefined;
+    let sends = 0;
     for (;;) {
       const waiting: WriteWaiting = { api: reducerPath, endpoint: queryApi.endpoint, request, ...(outboxId !== undefined && { outboxId }), ...(writeId !== undefined && { writeId }), ...(failure && { failure: failure as WriteResult }) };
       const turn = turnOf(queryApi.dispatch({ type: WRITE_WAITING, payload: waiting }));
@@ -246,12 +247,15 @@ export function buildPostgrestApi<
       outboxId = turn.outboxId;
       const go = await turn.next;
       if ('result' in go) return go.result as WriteReply;
+      sends += 1;
       let result = await fetchBaseQuery(go.complete ? asList(go.send) : go.send, queryApi, extraOptions);
       if (go.complete && result.error === undefined) result = await completeInsert(go.send, go.complete, result, queryApi, extraOptions);
       if (isPassingFailure(result.error)) {
         failure = result;
         continue;
       }
+      // Sent more than once (an earlier answer may have been lost): meta.attempts says so.
+      if (sends > 1 && result.meta) result = { ...result, meta: { ...result.meta, attempts: sends } };
       const done: WriteDone = { api: reducerPath, outboxId, result: result as WriteResult };
       queryApi.dispatch({ type: WRITE_DONE, payload: done });
       return result;

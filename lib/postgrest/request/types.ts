@@ -111,7 +111,7 @@ export interface PostgrestMeta {
   headers: Record<string, string>;
   /** The request that produced this result (for tags and live caches). */
   request: PostgrestRequest;
-  /** How many times a read was sent when it was retried (absent when it was sent once). */
+  /** How many times the request was sent: a read retried, a write sent again by the outbox (absent when it was sent once). */
   attempts?: number;
   /**
    * The fetch started while a sync middleware had its table's changes live: they keep the result

@@ -122,6 +122,8 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
   const minimal = new Set<string>();
   /** Writes that met a conflict and whose row is being read. */
   const reading = new Set<string>();
+  /** Of those, writes sent more than once (the outbox sent them again after a failure that may pass). */
+  const resent = new Set<string>();
   /** The largest integer per column of each array of rows seen (arrays in the store never change). */
   const largestByArray = new WeakMap<readonly unknown[], Map<string, number>>();
   /** Per table, a sample of the rows its entries showed (column types are read off them when no live channel describes the table). */
@@ -438,6 +440,7 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
     const others = pendingOf(write.table).filter((candidate) => candidate.id !== id);
     const finish = (value: WriteResult): OptimisticVerdict => {
       reading.delete(id);
+      resent.delete(id);
       awaitingEcho.delete(id);
       moved.delete(id);
       conflicts.delete(id);
@@ -451,8 +454,10 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
     const rows = rowsIn(result.data);
     if (reading.has(id)) return conflict(write, others, rows[0] ?? null, finish);
     if (write.seen && rows.length === 0) {
-      // Nothing matched the value this client saw: someone else changed the row. Read it.
+      // Nothing matched the value this client saw: someone else changed the row. Read it. (Or, when
+      // it was sent more than once, an earlier send landed and its answer was lost.)
       reading.add(id);
+      if ((result.meta?.attempts ?? 1) > 1) resent.add(id);
       return { resend: readRow(write) };
     }
     const shown = layer(write.table, others, serverData(write.table, serverAfter(write, rows)));
@@ -476,9 +481,9 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
       step(shown, (entries) => context.dispatch(actions.optimisticCommitted({ id: write.id, rows: [], entries }, apiPath)));
       return finish({ data: write.request.result === 'many' ? [] : null });
     }
-    if (server !== null && write.request.action === 'update' && Object.entries(body).every(([field, value]) => sameValue(server[field], value))) {
-      // The row already holds every value this write set: its send landed and only the answer was
-      // lost (the outbox sent it again), or someone made the very same change. Nothing was lost.
+    if (resent.delete(write.id) && server !== null && write.request.action === 'update' && Object.entries(body).every(([field, value]) => sameValue(server[field], value))) {
+      // Sent again after a lost answer, and the row holds every value this write set: the earlier
+      // send landed. Nothing was lost, and there is no conflict.
       const shown = layer(write.table, others, serverData(write.table, serverBase));
       step(shown, (entries) => context.dispatch(actions.optimisticCommitted({ id: write.id, rows: [server], entries }, apiPath)));
       return finish({ data: write.request.result === 'many' ? [server] : server });

@@ -12,7 +12,8 @@
  *   reads back the rows it then skipped: a lost response never makes a second row.
  * - A write whose base query is gone (the outbox came back from storage) is replayed through the
  *   api's `write` endpoint; an optimistic one keeps its layer (its pending write).
- * - Which requests reach PostgREST at all (`restReachable`) is learnt from writes and reads alike.
+ * - Which requests reach PostgREST at all (`restReachable`) is learnt from writes and reads alike;
+ *   while it is false and no queued write finds out, the read that failed is tried again (backoff).
  *
  * Nothing here is stored outside actions' results but what can't be: the promises of base queries
  * waiting for their turn, and the timer of the next attempt.
@@ -140,8 +141,46 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
   };
 
   function reachable(value: boolean, error?: string): void {
+    if (value) stopProbing();
     if (context.mirror().connection.restReachable === value) return;
     context.dispatch(actions.restReachability({ reachable: value, ...(error !== undefined && { error }), at: context.now() }));
+  }
+
+  /**
+   * While PostgREST can't be reached and no queued write is there to find out, the read that failed
+   * is fetched again with the outbox's backoff (the app may not ask again: the status would stay
+   * `offline`); any answer ends it.
+   */
+  let probe: { endpoint: string; arg: unknown; attempt: number; timer: unknown } | null = null;
+  function startProbing(endpoint: string, arg: unknown): void {
+    if (probe) {
+      probe.endpoint = endpoint;
+      probe.arg = arg;
+      return;
+    }
+    probe = { endpoint, arg, attempt: 0, timer: null };
+    scheduleProbe();
+  }
+  function scheduleProbe(): void {
+    if (!probe) return;
+    if (probe.timer !== null) context.timers.clearTimeout(probe.timer);
+    probe.attempt += 1;
+    probe.timer = context.timers.setTimeout(probeNow, backoffDelay(policy, probe.attempt, random));
+  }
+  function probeNow(): void {
+    if (!probe) return;
+    if (probe.timer !== null) context.timers.clearTimeout(probe.timer);
+    probe.timer = null;
+    const { endpoint, arg } = probe;
+    scheduleProbe();
+    // A queued write finds out itself; offline, nothing is tried.
+    if (!context.mirror().connection.online || outbox().some((item) => item.status !== 'failed')) return;
+    const initiate = (api.endpoints as Record<string, { initiate(arg: unknown, options?: object): unknown } | undefined>)[endpoint]?.initiate;
+    if (initiate) context.dispatch(initiate(arg, { subscribe: false, forceRefetch: true }) as UnknownAction);
+  }
+  function stopProbing(): void {
+    if (probe?.timer != null) context.timers.clearTimeout(probe.timer);
+    probe = null;
   }
 
   /** A turn that comes when `pump` says so. */
@@ -321,11 +360,20 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
       if (type === fulfilledType) reachable(true);
       else if (type === rejectedType) {
         const error = action.payload as PostgrestError | undefined;
-        if (error && typeof error === 'object' && 'status' in error) reachable(!isUnreachable(error), error.message);
+        if (error && typeof error === 'object' && 'status' in error) {
+          reachable(!isUnreachable(error), error.message);
+          const arg = (action.meta as { arg?: { endpointName?: unknown; originalArgs?: unknown } } | undefined)?.arg;
+          if (isUnreachable(error) && typeof arg?.endpointName === 'string') startProbing(arg.endpointName, arg.originalArgs);
+        }
       } else if (type === REHYDRATE) adopt();
       else if (actions.environmentChanged.match(action)) {
         if (action.payload.online) {
-          // Back online: the first queued write goes now, not after its backoff.
+          // Back online: the read that found PostgREST unreachable is tried at once.
+          if (probe) {
+            probe.attempt = 0;
+            probeNow();
+          }
+          // The first queued write goes now, not after its backoff.
           const head = outbox().find((item) => item.status === 'queued');
           if (head && (head.nextAttemptAt ?? 0) > context.now()) context.dispatch(actions.outboxQueued({ id: head.id, nextAttemptAt: context.now() }));
           pump();
