@@ -6,6 +6,7 @@
  * `stableAfterMs` the channels have rejoined and resumed (or refetched) as always, the status leaves
  * `degraded` and polling stops.
  */
+import { inBackground } from '../phoenix/socketOptions.js';
 import type { HandlerContext, SyncHandler } from './types.js';
 
 export const DEFAULT_DEGRADED_AFTER_MS = 10_000;
@@ -45,7 +46,7 @@ export function degradedHandler(context: HandlerContext, options: DegradedOption
   function poll(): void {
     polling = null;
     context.safely(options.poll);
-    polling = context.timers.setTimeout(poll, every);
+    polling = inBackground(context.timers.setTimeout(poll, every));
   }
 
   function startCountdown(): void {

@@ -25,6 +25,7 @@ import type { PostgrestError, PostgrestRequest } from '../../postgrest/request/t
 import { backoffDelay, backoffPolicy, type BackoffPolicy } from '../phoenix/backoff.js';
 import { newUuid } from '../ids.js';
 import type { OutboxItem } from '../slice.js';
+import { inBackground } from '../phoenix/socketOptions.js';
 import type { HandlerContext, SyncHandler } from './types.js';
 
 /** What `createSyncMiddleware({ outbox })` takes. */
@@ -165,7 +166,7 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
     if (!probe) return;
     if (probe.timer !== null) context.timers.clearTimeout(probe.timer);
     probe.attempt += 1;
-    probe.timer = context.timers.setTimeout(probeNow, backoffDelay(policy, probe.attempt, random));
+    probe.timer = inBackground(context.timers.setTimeout(probeNow, backoffDelay(policy, probe.attempt, random)));
   }
   function probeNow(): void {
     if (!probe) return;
@@ -250,10 +251,12 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
     if (!head) return;
     const wait = (head.nextAttemptAt ?? 0) - context.now();
     if (wait > 0) {
-      timer = context.timers.setTimeout(() => {
-        timer = null;
-        pump();
-      }, wait);
+      timer = inBackground(
+        context.timers.setTimeout(() => {
+          timer = null;
+          pump();
+        }, wait),
+      );
       return;
     }
     replaying = head.id;

@@ -14,6 +14,16 @@ export const globalTimers: Timers = {
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
 };
 
+/**
+ * Marks a timer as background work (Node's `unref`; nothing in a browser): an outbox retry, a probe
+ * or a poll that keeps going while the app runs must not keep a Node process (a test run, a script)
+ * alive on its own. Returns the handle.
+ */
+export function inBackground<T>(handle: T): T {
+  (handle as { unref?: () => void } | null)?.unref?.();
+  return handle;
+}
+
 export interface ResolvedSocketOptions {
   vsn: Vsn;
   endpoint: string;
