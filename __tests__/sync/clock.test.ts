@@ -66,6 +66,7 @@ test('heartbeats and reconnects wait on the injected timers, and actions carry t
   await new Promise((resolve) => setTimeout(resolve, 20));
   expect(FakeSocket.all).toHaveLength(1);
   manual.fire(delays[0]!);
+  await new Promise((resolve) => setTimeout(resolve, 0)); // the WebSocket is made after a task (reconnecting-websocket)
   expect(FakeSocket.all).toHaveLength(2);
   store.dispatch(sync.actions.disconnect());
 });

@@ -74,6 +74,8 @@ export class FakeSocket {
   }
   close(): void {
     this.readyState = 3;
+    // A closed connection has no channels (a test waiting for a join must not find a stale socket's).
+    this.joins.clear();
   }
 }
 
