@@ -1,18 +1,20 @@
 /**
- * A Phoenix socket for the Supabase Realtime protocol: one WebSocket reopened with jittered backoff,
- * heartbeats that detect a dead connection, pushes matched to replies by ref with a timeout, and
- * channels that rejoin (re-evaluating their join payload) after every reconnect or server error.
- * Every observable change is reported through `onEvent`; nothing here throws on bad frames.
- * Browser-safe: the WebSocket class and timers are injected.
+ * A Phoenix socket for the Supabase Realtime protocol: one WebSocket reopened with jittered backoff
+ * (on reconnecting-websocket, reconnect.ts), heartbeats that detect a dead connection, pushes matched
+ * to replies by ref with a timeout, and channels that rejoin (re-evaluating their join payload) after
+ * every reconnect or server error. Every observable change is reported through `onEvent`; nothing
+ * here throws on bad frames. Browser-safe: the WebSocket class and timers are injected.
  */
 import { EVENT, PHOENIX_TOPIC } from '../../protocol/phoenix.js';
 import { backoffDelay } from './backoff.js';
 import { createHeartbeat } from './heartbeat.js';
 import { channelTransition, connectionTransition, type ChannelEvent, type ChannelState, type ConnectionState } from './machines.js';
 import { createPushRegistry } from './pushes.js';
+import { startReconnectLoop, type ReconnectLoop } from './reconnect.js';
 import { decodeFrame, encodeFrame, type PhoenixMessage } from './serializer.js';
 import { errorMessage, parseReply, reasonOf, resolveSocketOptions } from './socketOptions.js';
-import type { PhoenixSocket, PhoenixSocketOptions, PushResult, SocketEvent, WebSocketLike } from './types.js';
+import type { Transport } from './transport.js';
+import type { PhoenixSocket, PhoenixSocketOptions, PushResult, SocketEvent } from './types.js';
 
 export type { ChannelStatus, ConnectionStatus, PhoenixSocket, PhoenixSocketOptions, PushOptions, PushResult, SocketEvent, Timers, WebSocketConstructor, WebSocketLike } from './types.js';
 export { socketUrl, DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_TIMEOUT_MS, DEFAULT_VSN } from './socketOptions.js';
@@ -30,13 +32,14 @@ interface Channel {
 
 /** Creates a socket; nothing happens until `connect()`. Throws a TypeError for invalid options. */
 export function createPhoenixSocket(options: PhoenixSocketOptions): PhoenixSocket {
-  const { vsn, endpoint, heartbeatIntervalMs, timeoutMs, reconnectPolicy, rejoinPolicy, timers, random, now, WebSocketClass } = resolveSocketOptions(options);
+  const { vsn, endpoint, heartbeatIntervalMs, timeoutMs, connectionTimeoutMs, minUptimeMs, reconnectPolicy, rejoinPolicy, timers, random, now, WebSocketClass } = resolveSocketOptions(options);
 
   let connection: ConnectionState = 'closed';
-  let ws: WebSocketLike | null = null;
+  /** From connect() to disconnect(). */
+  let loop: ReconnectLoop | null = null;
+  /** The open connection. */
+  let ws: Transport | null = null;
   let lastRef = 0;
-  let reconnectAttempt = 0;
-  let reconnectTimer: unknown = null;
   let token: string | null = null;
   const pushes = createPushRegistry(timers);
   const channels = new Map<string, Channel>();
@@ -72,58 +75,41 @@ export function createPhoenixSocket(options: PhoenixSocketOptions): PhoenixSocke
 
   // ---- connection ----
 
-  function openSocket(): void {
-    emit({ type: 'status', status: 'connecting', ...(reconnectAttempt > 0 && { attempt: reconnectAttempt }) });
-    let socket: WebSocketLike;
-    try {
-      socket = new WebSocketClass(endpoint);
-    } catch (error) {
-      emit({ type: 'error', code: 'CONNECT_FAILED', message: errorMessage(error) });
-      dropped(1006, errorMessage(error));
-      return;
-    }
-    ws = socket;
-    socket.binaryType = 'arraybuffer';
-    socket.onopen = () => socket === ws && opened();
-    socket.onclose = (event) => socket === ws && dropped(event.code, event.reason);
-    // The close event that follows every error does the work.
-    socket.onerror = () => undefined;
-    socket.onmessage = (event) => socket === ws && receive(event.data);
+  function startLoop(): ReconnectLoop {
+    return startReconnectLoop({
+      endpoint,
+      WebSocketClass,
+      policy: reconnectPolicy,
+      connectionTimeoutMs,
+      minUptimeMs,
+      random,
+      timers,
+      onOpen: opened,
+      onMessage: receive,
+      onDrop({ code, reason, attempt, delayMs }) {
+        ws = null;
+        connection = connectionTransition(connection, 'dropped');
+        connectionLost('connection lost');
+        emit({ type: 'status', status: 'reconnecting', attempt, delayMs, code, reason });
+      },
+      onRetry(attempt) {
+        connection = connectionTransition(connection, 'retry');
+        emit({ type: 'status', status: 'connecting', attempt });
+      },
+      onConstructorFailed: (error) => emit({ type: 'error', code: 'CONNECT_FAILED', message: errorMessage(error) }),
+    });
   }
 
-  /** Detaches `socket` and closes it; `terminate` for a dead one, so no closing handshake waits on it. */
-  function abandon(socket: WebSocketLike, code: number, reason: string, dead: boolean): void {
-    socket.onopen = null;
-    socket.onclose = null;
-    socket.onmessage = null;
-    socket.onerror = () => undefined; // `ws` emits an unhandled 'error' when closing a socket still connecting.
-    try {
-      if (dead && typeof socket.terminate === 'function') socket.terminate();
-      else socket.close(code, reason);
-    } catch {
-      // Already closed.
-    }
-  }
-
-  function opened(): void {
+  function opened(transport: Transport): void {
     connection = connectionTransition(connection, 'opened');
     if (connection !== 'open') return;
-    reconnectAttempt = 0;
+    ws = transport;
     emit({ type: 'status', status: 'open' });
     heartbeat.start();
     for (const channel of [...channels.values()]) {
       if (channel.state === 'joining') sendJoin(channel);
       else if (channel.state === 'errored' && channelEvent(channel, 'socketOpened') === 'joining') sendJoin(channel);
     }
-  }
-
-  function dropped(code: number, reason: string): void {
-    ws = null;
-    const next = connectionTransition(connection, 'dropped');
-    connection = next;
-    if (next !== 'reconnecting') return;
-    connectionLost('connection lost');
-    scheduleReconnect(code, reason);
   }
 
   /** What every way of losing the connection shares: no heartbeat, no pending reply, channels errored. */
@@ -135,19 +121,6 @@ export function createPhoenixSocket(options: PhoenixSocketOptions): PhoenixSocke
       channelEvent(channel, 'socketClosed', { error: reason });
     }
     pushes.failAll({ status: 'error', response: { reason } });
-  }
-
-  function scheduleReconnect(code: number, reason: string): void {
-    reconnectAttempt += 1;
-    const delayMs = backoffDelay(reconnectPolicy, reconnectAttempt, random);
-    emit({ type: 'status', status: 'reconnecting', attempt: reconnectAttempt, delayMs, code, reason });
-    reconnectTimer = timers.setTimeout(() => {
-      reconnectTimer = null;
-      const next = connectionTransition(connection, 'retry');
-      if (next === connection) return;
-      connection = next;
-      openSocket();
-    }, delayMs);
   }
 
   // ---- heartbeat ----
@@ -164,10 +137,11 @@ export function createPhoenixSocket(options: PhoenixSocketOptions): PhoenixSocke
       emit({ type: 'heartbeat', status: 'timeout' });
       const socket = ws;
       ws = null;
-      if (socket) abandon(socket, 1000, 'heartbeat timeout', true);
       connection = connectionTransition(connection, 'heartbeatTimeout');
       connectionLost('heartbeat timeout');
-      scheduleReconnect(1000, 'heartbeat timeout');
+      // Reported closed at once, so the loop reconnects (onDrop) without waiting for a closing
+      // handshake the dead connection will never complete.
+      socket?.drop(1000, 'heartbeat timeout');
     },
   });
 
@@ -306,21 +280,20 @@ export function createPhoenixSocket(options: PhoenixSocketOptions): PhoenixSocke
     connect() {
       const next = connectionTransition(connection, 'connect');
       if (next === connection) return;
-      if (reconnectTimer !== null) timers.clearTimeout(reconnectTimer);
-      reconnectTimer = null;
+      // Reconnecting: the attempt waiting out its delay goes now (onRetry reports it).
+      if (loop?.retryNow()) return;
       connection = next;
-      openSocket();
+      emit({ type: 'status', status: 'connecting' });
+      loop?.stop(1000, 'reconnect');
+      loop = startLoop();
     },
 
     disconnect() {
       const wasClosed = connection === 'closed';
       connection = connectionTransition(connection, 'disconnect');
-      if (reconnectTimer !== null) timers.clearTimeout(reconnectTimer);
-      reconnectTimer = null;
-      reconnectAttempt = 0;
-      const socket = ws;
+      loop?.stop(1000, 'disconnect');
+      loop = null;
       ws = null;
-      if (socket) abandon(socket, 1000, 'disconnect', false);
       connectionLost('disconnected');
       if (!wasClosed) emit({ type: 'status', status: 'closed', code: 1000, reason: 'disconnect' });
     },

@@ -5,6 +5,10 @@ import type { PhoenixSocketOptions, PushResult, Timers, WebSocketConstructor } f
 
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 25_000;
 export const DEFAULT_TIMEOUT_MS = 10_000;
+/** A connection attempt that has not opened by then is abandoned and retried. */
+export const DEFAULT_CONNECTION_TIMEOUT_MS = 10_000;
+/** reconnecting-websocket's default: a connection up this long starts the attempt count again. */
+export const DEFAULT_MIN_UPTIME_MS = 5_000;
 /** realtime-js's default since 2.91. */
 export const DEFAULT_VSN: Vsn = '2.0.0';
 
@@ -29,6 +33,8 @@ export interface ResolvedSocketOptions {
   endpoint: string;
   heartbeatIntervalMs: number;
   timeoutMs: number;
+  connectionTimeoutMs: number;
+  minUptimeMs: number;
   reconnectPolicy: BackoffPolicy;
   rejoinPolicy: BackoffPolicy;
   timers: Timers;
@@ -55,6 +61,8 @@ export function resolveSocketOptions(options: PhoenixSocketOptions): ResolvedSoc
     endpoint: socketUrl(options.url, params, vsn),
     heartbeatIntervalMs: positive(options.heartbeatIntervalMs, DEFAULT_HEARTBEAT_INTERVAL_MS, 'heartbeatIntervalMs'),
     timeoutMs: positive(options.timeoutMs, DEFAULT_TIMEOUT_MS, 'timeoutMs'),
+    connectionTimeoutMs: positive(options.connectionTimeoutMs, DEFAULT_CONNECTION_TIMEOUT_MS, 'connectionTimeoutMs'),
+    minUptimeMs: positive(options.minUptimeMs, DEFAULT_MIN_UPTIME_MS, 'minUptimeMs'),
     reconnectPolicy: backoffPolicy(options.reconnect, DEFAULT_RECONNECT_POLICY, 'createPhoenixSocket: reconnect'),
     rejoinPolicy: backoffPolicy(options.rejoin, DEFAULT_REJOIN_POLICY, 'createPhoenixSocket: rejoin'),
     timers: options.timers ?? globalTimers,

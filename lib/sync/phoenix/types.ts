@@ -37,15 +37,25 @@ export interface PhoenixSocketOptions {
   heartbeatIntervalMs?: number;
   /** Push and join timeout. Default 10 000. */
   timeoutMs?: number;
-  /** Reconnect delays (full jitter). Default 1 s growing ×2 up to 10 s. */
+  /** A connection attempt not open by then is abandoned and retried. Default 10 000. */
+  connectionTimeoutMs?: number;
+  /**
+   * Reconnect delays (full jitter, drawn per attempt). Default 1 s growing ×2 up to 10 s. The attempt
+   * count (and so the delay) starts again only once a connection stayed up `minUptimeMs`.
+   */
   reconnect?: Partial<BackoffPolicy>;
+  /** Default 5 000 (reconnecting-websocket's). */
+  minUptimeMs?: number;
   /** Delays before rejoining a channel that errored while the socket stayed open. Default as `reconnect`'s default. */
   rejoin?: Partial<BackoffPolicy>;
   /** Everything observable; must not throw (a throw is re-raised asynchronously, the socket carries on). */
   onEvent(event: SocketEvent): void;
   /** For tests. Default Math.random. */
   random?: RandomSource;
-  /** For tests. Default the global timers. */
+  /**
+   * Heartbeats, push and join timeouts, reconnect and rejoin delays. Default the global timers.
+   * (reconnecting-websocket's connection timeout and uptime timers are its own, on the global ones.)
+   */
   timers?: Timers;
   /** For latency. Default Date.now. */
   now?: () => number;
