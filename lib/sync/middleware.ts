@@ -112,6 +112,7 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
       ...(options.vsn && { vsn: options.vsn }),
       ...(options.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: options.heartbeatIntervalMs }),
       ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+      ...(options.connectionTimeoutMs !== undefined && { connectionTimeoutMs: options.connectionTimeoutMs }),
       ...(options.reconnect && { reconnect: options.reconnect, rejoin: options.reconnect }),
       timers,
       now,

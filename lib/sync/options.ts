@@ -42,8 +42,14 @@ export interface SyncMiddlewareOptions<ReducerPath extends string = 'sync'> {
   vsn?: '1.0.0' | '2.0.0';
   heartbeatIntervalMs?: number;
   timeoutMs?: number;
-  /** Reconnect delays (exponential with full jitter). Default 1 s growing ×2 up to 10 s. */
+  /**
+   * Reconnect delays (exponential with full jitter, drawn per attempt). Default 1 s growing ×2 up to
+   * 10 s. The socket reconnects on reconnecting-websocket; its attempt count starts again only once a
+   * connection stayed up 5 s, so a server that accepts and drops at once is backed off too.
+   */
   reconnect?: { minDelayMs?: number; maxDelayMs?: number; factor?: number };
+  /** A connection attempt not open by then (a blackholed network) is abandoned and retried. Default 10 000. */
+  connectionTimeoutMs?: number;
   /**
    * Follow the browser's online / offline / focus / visibility events (default: when `window`
    * exists): they reach RTK Query (refetchOnReconnect / refetchOnFocus, as `setupListeners` does:
@@ -56,7 +62,8 @@ export interface SyncMiddlewareOptions<ReducerPath extends string = 'sync'> {
   /**
    * setTimeout / clearTimeout for every timer of the middleware and its socket (heartbeats, push
    * timeouts, reconnect backoff, the live fetch gate), so tests can drive them with fake timers.
-   * Default the global ones.
+   * Default the global ones. Not covered: reconnecting-websocket's own connection-timeout and uptime
+   * timers, and its zero-delay hop before each attempt (the WebSocket is made a task later).
    */
   timers?: Timers;
   /** The clock actions' `at` and latencies read. Default Date.now. */
