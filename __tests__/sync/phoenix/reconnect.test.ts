@@ -13,6 +13,7 @@ import { driverOptions } from '../../../lib/sync/phoenix/reconnect.js';
 import { resolveSocketOptions } from '../../../lib/sync/phoenix/socketOptions.js';
 import type { Timers, WebSocketConstructor } from '../../../lib/sync/phoenix/index.js';
 import { startFaultProxy, type FaultProxy } from '../../support/faultProxy.js';
+import { FakeSocket } from '../support/fakeRealtime.js';
 import { countingTimers, disconnectAll, fakeServer, replyOk, SECRET, sleep, testSocket, token, waitFor, type FakeServer } from './socketHarness.js';
 
 const closers: Array<() => Promise<void>> = [];
@@ -316,34 +317,19 @@ describe('disconnect() leaves nothing running', () => {
     else await waitFor(() => (made.length === 2 ? true : undefined));
   });
 
-  it('disconnect() while connecting, with a WebSocket that still reports open after close() (as the sync tests\' fake does): no timer is left', async () => {
-    const made: LateOpen[] = [];
-    class LateOpen {
-      readyState = 0;
-      binaryType = 'arraybuffer';
-      onopen: ((event: unknown) => void) | null = null;
-      onclose: ((event: { code: number; reason: string }) => void) | null = null;
-      onerror: ((event: unknown) => void) | null = null;
-      onmessage: ((event: { data: unknown }) => void) | null = null;
-      constructor(readonly url: string) {
-        made.push(this);
-        setTimeout(() => {
-          this.readyState = 1;
-          this.onopen?.({});
-        }, 30);
-      }
-      send(): void {}
-      close(): void {
-        this.readyState = 3; // and no close event
+  it("disconnect() while connecting, with a WebSocket that still reports open after close() (the sync tests' FakeSocket): no timer is left", async () => {
+    let a: ReturnType<typeof testSocket> | undefined;
+    class DisconnectedAtOnce extends FakeSocket {
+      constructor(url: string) {
+        super(url); // opens on a 0 ms timer, and its close() sends no close event
+        queueMicrotask(() => a!.socket.disconnect());
       }
     }
     const live = trackGlobalTimers();
-    const a = testSocket({ url: 'ws://realtime.invalid/realtime/v1', WebSocket: LateOpen as unknown as WebSocketConstructor, ...long });
+    a = testSocket({ url: 'ws://realtime.invalid/realtime/v1', WebSocket: DisconnectedAtOnce as unknown as WebSocketConstructor, ...long });
     a.socket.connect();
-    await waitFor(() => (made.length === 1 ? true : undefined));
-    a.socket.disconnect();
-    await sleep(60); // the late open has come
-    expect(made[0]!.readyState).toBe(1);
+    await waitFor(() => (FakeSocket.last?.readyState === 1 ? true : undefined)); // the late open has come
+    FakeSocket.all.length = 0;
     expect(live.size).toBe(0);
     expect(a.of('status').map((e) => e.status)).toEqual(['connecting', 'closed']);
   });
