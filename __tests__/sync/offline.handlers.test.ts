@@ -8,7 +8,7 @@
  */
 import type { UnknownAction } from '@reduxjs/toolkit';
 import { OPTIMISTIC_WRITE_SETTLING, optimisticStarting, type WriteResult } from '../../lib/api/liveContract.js';
-import { WRITE_DONE, WRITE_WAITING, type WriteGo, type WriteTurn } from '../../lib/api/writeContract.js';
+import { WRITE_WAITING, writeDone, writeWaiting, type WriteGo, type WriteTurn } from '../../lib/api/writeContract.js';
 import { from } from '../../lib/postgrest/index.js';
 import type { PostgrestRequest } from '../../lib/postgrest/request/types.js';
 import { outboxHandler } from '../../lib/sync/handlers/outbox.js';
@@ -82,10 +82,10 @@ function harness(state: SyncState = initialSyncState) {
     },
     /** A base query asking for its write's turn. */
     waiting(request: PostgrestRequest, extra: Record<string, unknown> = {}) {
-      return context.dispatch({ type: WRITE_WAITING, payload: { api: 'api', endpoint: 'write', request, ...extra } }) as WriteTurn;
+      return context.dispatch(writeWaiting({ api: 'api', endpoint: 'write', request, ...extra }) as UnknownAction) as WriteTurn;
     },
     done(outboxId: string, result: WriteResult) {
-      context.dispatch({ type: WRITE_DONE, payload: { api: 'api', outboxId, result } });
+      context.dispatch(writeDone({ api: 'api', outboxId, result }) as UnknownAction);
     },
   };
 }
@@ -329,4 +329,18 @@ it('a read that finds PostgREST unreachable is fetched again with backoff until 
   h.dispatch({ type: 'api/executeQuery/fulfilled', payload: [], meta: { arg: { endpointName: 'read' } } } as UnknownAction);
   expect(h.state().connection.restReachable).toBe(true);
   expect(h.timers.size).toBe(0);
+});
+
+it('replayed actions send nothing: a WRITE_WAITING without its running-write function is ignored, and writes that only came with replayed actions are never sent', () => {
+  const h = harness();
+  const request = insert('a');
+  expect(h.dispatch({ type: WRITE_WAITING, payload: { api: 'api', endpoint: 'write', request } })).toEqual({ type: WRITE_WAITING, payload: { api: 'api', endpoint: 'write', request } });
+  expect(h.state().outbox).toEqual([]);
+  // A recorded session: a write queued, then the network back.
+  h.dispatch(actions.outboxAdded({ item: { id: 'recorded', request, endpoint: 'write', status: 'queued', attempts: 0, at: 0 } }));
+  h.dispatch(actions.environmentChanged({ online: false }));
+  h.dispatch(actions.environmentChanged({ online: true }));
+  h.advance(60_000);
+  expect(h.initiated).toEqual([]);
+  expect(h.state().outbox.map((item) => item.status)).toEqual(['queued']);
 });

@@ -19,7 +19,7 @@ import { toPostgrestRequest } from '../postgrest/request/request';
 import type { PostgrestError, PostgrestMeta, PostgrestRequest, PostgrestRequestLike } from '../postgrest/request/types';
 import { gateOf, LIVE_FETCH_STARTING, livePatchesRehydration, OPTIMISTIC_WRITE_SETTLING, optimisticStarting, planOf, registerLiveEndpoints, takePlan, verdictOf, windowLimit, type WriteResult } from './liveContract';
 import { normalizeArg } from './postgrestModule';
-import { turnOf, WRITE_DONE, WRITE_WAITING, type WriteDone, type WriteWaiting } from './writeContract';
+import { turnOf, writeDone, writeWaiting, type WriteDone, type WriteWaiting } from './writeContract';
 import { invalidatedTags, liveTags, providedTags, tagType, type PrimaryKeys, type Tag } from './tags';
 
 /**
@@ -241,7 +241,7 @@ export function buildPostgrestApi<
     let sends = 0;
     for (;;) {
       const waiting: WriteWaiting = { api: reducerPath, endpoint: queryApi.endpoint, request, ...(outboxId !== undefined && { outboxId }), ...(writeId !== undefined && { writeId }), ...(failure && { failure: failure as WriteResult }) };
-      const turn = turnOf(queryApi.dispatch({ type: WRITE_WAITING, payload: waiting }));
+      const turn = turnOf(queryApi.dispatch(writeWaiting(waiting)));
       // Nobody keeps an outbox: send as is; after a failure, it is the result.
       if (!turn) return failure ?? fetchBaseQuery(request, queryApi, extraOptions);
       outboxId = turn.outboxId;
@@ -257,7 +257,7 @@ export function buildPostgrestApi<
       // Sent more than once (an earlier answer may have been lost): meta.attempts says so.
       if (sends > 1 && result.meta) result = { ...result, meta: { ...result.meta, attempts: sends } };
       const done: WriteDone = { api: reducerPath, outboxId, result: result as WriteResult };
-      queryApi.dispatch({ type: WRITE_DONE, payload: done });
+      queryApi.dispatch(writeDone(done));
       return result;
     }
   };

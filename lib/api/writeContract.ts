@@ -16,7 +16,7 @@
  */
 import type { PostgrestError, PostgrestRequest } from '../postgrest/request/types';
 export { isPassingFailure } from '../postgrest/http/baseQuery';
-import type { WriteResult } from './liveContract';
+import { RUNNING_WRITE, type WriteResult } from './liveContract';
 
 /** Dispatched by the base query before each send of a write (payload WriteWaiting). */
 export const WRITE_WAITING = 'rtkPostgrest/writeWaiting';
@@ -56,6 +56,16 @@ export interface WriteDone {
   api: string;
   outboxId: string;
   result: WriteResult;
+}
+
+/** The action asking for a write's turn (the running-write function in `meta.arg` marks it as really running: a replayed one is ignored). */
+export function writeWaiting(waiting: WriteWaiting) {
+  return { type: WRITE_WAITING, payload: waiting, meta: { arg: { [RUNNING_WRITE]: () => true } } };
+}
+
+/** The action saying a write was answered for good (marked like `writeWaiting`'s). */
+export function writeDone(done: WriteDone) {
+  return { type: WRITE_DONE, payload: done, meta: { arg: { [RUNNING_WRITE]: () => true } } };
 }
 
 /** The turn an answer to WRITE_WAITING stands for; undefined when nobody keeps an outbox. */

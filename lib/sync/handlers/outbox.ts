@@ -85,7 +85,14 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
   const outbox = (): readonly OutboxItem[] => context.mirror().outbox;
   const itemOf = (id: string) => outbox().find((item) => item.id === id);
   /** Queued writes wait, or one is being sent again: a new write goes behind them. */
-  const lineWaiting = () => replaying !== null || outbox().some((item) => item.status === 'queued');
+  /**
+   * The writes this instance sends: those its base queries made, and those it took up from storage.
+   * Items that only came with replayed actions (a recorded session dispatched into another store)
+   * are shown, never sent.
+   */
+  const owned = new Set<string>();
+  const queuedHere = (item: OutboxItem) => item.status === 'queued' && owned.has(item.id);
+  const lineWaiting = () => replaying !== null || outbox().some(queuedHere);
 
   function keysOf(request: PostgrestRequest): readonly string[] {
     const configured = config.idempotencyKeys?.[request.relation];
@@ -202,6 +209,7 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
       const id = newUuid();
       const request = withIdempotencyKeys(payload.request);
       const behind = !context.mirror().connection.online || !context.mirror().connection.restReachable || lineWaiting();
+      owned.add(id);
       const item: OutboxItem = { id, request, endpoint: payload.endpoint, ...(payload.writeId !== undefined && { writeId: payload.writeId }), status: behind ? 'queued' : 'sending', attempts: behind ? 0 : 1, at: context.now() };
       context.dispatch(actions.outboxAdded({ item }));
       if (!behind) return { outboxId: id, next: { send: request } };
@@ -237,6 +245,7 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
       else context.dispatch(actions.outboxDelivered({ id }));
     }
     queuedOnce.delete(id);
+    if (!itemOf(id)) owned.delete(id);
     pump();
   }
 
@@ -247,7 +256,7 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
       timer = null;
     }
     if (replaying !== null || !context.mirror().connection.online) return;
-    const head = outbox().find((item) => item.status === 'queued');
+    const head = outbox().find(queuedHere);
     if (!head) return;
     const wait = (head.nextAttemptAt ?? 0) - context.now();
     if (wait > 0) {
@@ -305,6 +314,7 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
   function adopt(): void {
     for (const item of outbox()) {
       if (item.status === 'failed' || waiting.has(item.id) || item.id === replaying) continue;
+      owned.add(item.id);
       queuedOnce.add(item.id);
       // Its send may have landed before the page went: sent again in the form that can't apply twice.
       if (item.status === 'sending') context.dispatch(actions.outboxQueued({ id: item.id, nextAttemptAt: context.now(), request: replayForm(item.request) }));
@@ -316,6 +326,7 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
     const item = itemOf(id);
     if (!item) return context.warn(`[rtk-postgrest sync] retryWrite: no write ${JSON.stringify(id)} in the outbox`);
     if (item.status === 'sending') return;
+    owned.add(id);
     queuedOnce.add(id);
     context.dispatch(actions.outboxQueued({ id, nextAttemptAt: context.now(), ...(item.status === 'failed' && { request: withoutOptimistic(item.request) }) }));
     pump();
@@ -326,6 +337,7 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
     if (!item) return context.warn(`[rtk-postgrest sync] discardWrite: no write ${JSON.stringify(id)} in the outbox`);
     if (item.status === 'sending') return context.warn(`[rtk-postgrest sync] discardWrite: the write ${JSON.stringify(id)} is being sent; it can't be discarded now`);
     queuedOnce.delete(id);
+    owned.delete(id);
     context.dispatch(actions.outboxDiscarded({ id }));
     const result: WriteResult = { error: discarded(id) };
     const resolve = waiting.get(id);
@@ -341,14 +353,16 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
   return {
     onAnyAction(action) {
       const type = action.type;
-      if (type === WRITE_WAITING) {
+      if (type === WRITE_WAITING || type === WRITE_DONE) {
+        // Only a write that really runs here (a replayed action has lost its running-write function).
+        if (typeof (action.meta as { arg?: Record<string, unknown> } | undefined)?.arg?.[RUNNING_WRITE] !== 'function') return undefined;
+        if (type === WRITE_DONE) {
+          const payload = action.payload as WriteDone | undefined;
+          if (payload?.api === apiPath) done(payload);
+          return undefined;
+        }
         const payload = action.payload as WriteWaiting | undefined;
         return payload?.api === apiPath ? waitingFor(payload) : undefined;
-      }
-      if (type === WRITE_DONE) {
-        const payload = action.payload as WriteDone | undefined;
-        if (payload?.api === apiPath) done(payload);
-        return undefined;
       }
       if (type === OPTIMISTIC_WRITE_STARTING && resumingWrites.size > 0) {
         const payload = action.payload as OptimisticStart | undefined;
@@ -377,7 +391,7 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
             probeNow();
           }
           // The first queued write goes now, not after its backoff.
-          const head = outbox().find((item) => item.status === 'queued');
+          const head = outbox().find(queuedHere);
           if (head && (head.nextAttemptAt ?? 0) > context.now()) context.dispatch(actions.outboxQueued({ id: head.id, nextAttemptAt: context.now() }));
           pump();
         }
