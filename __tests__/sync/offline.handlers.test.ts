@@ -344,3 +344,12 @@ it('replayed actions send nothing: a WRITE_WAITING without its running-write fun
   expect(h.initiated).toEqual([]);
   expect(h.state().outbox.map((item) => item.status)).toEqual(['queued']);
 });
+
+it('a pending optimistic write restored without its outbox entry is rolled back with a clear error (it cannot be sent)', () => {
+  const request = from('notes').insert({ id: 'x', title: 'orphan' }).optimistic().toRequest();
+  const h = harness({ ...initialSyncState, writes: [{ id: 'w1', table: 'public.notes', request, entries: [], primaryKey: ['id'], keys: [], status: 'pending', error: null, at: 0 }] });
+  h.dispatch({ type: 'persist/REHYDRATE', key: 'sync' });
+  expect(h.dispatched.find((action) => action.type === OPTIMISTIC_WRITE_SETTLING)?.payload).toEqual({ api: 'api', id: 'w1', result: { error: expect.objectContaining({ code: 'NOT_IN_OUTBOX' }) } });
+  expect(h.warnings).toEqual([expect.stringContaining('persist the sync slice\'s "outbox" with its "writes"')]);
+  expect(h.initiated).toEqual([]);
+});

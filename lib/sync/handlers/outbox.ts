@@ -91,6 +91,8 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
    * are shown, never sent.
    */
   const owned = new Set<string>();
+  /** When this instance started: a pending write applied before was restored from storage. */
+  const startedAt = context.now();
   const queuedHere = (item: OutboxItem) => item.status === 'queued' && owned.has(item.id);
   const lineWaiting = () => replaying !== null || outbox().some(queuedHere);
 
@@ -312,6 +314,15 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
 
   /** Takes up the writes of a restored outbox (their base queries are gone). */
   function adopt(): void {
+    // A pending optimistic write restored without its outbox entry can't be sent (its request as sent
+    // is in the outbox): its layer goes, and the server's rows show what is true.
+    const carried = new Set(outbox().map((item) => item.writeId).filter((id) => id !== undefined));
+    for (const write of context.mirror().writes) {
+      if (write.status !== 'pending' || carried.has(write.id) || write.at >= startedAt) continue;
+      const error: PostgrestError = { status: 'INVALID_REQUEST', code: 'NOT_IN_OUTBOX', message: `the optimistic write ${write.id} was restored without its outbox entry, so it can't be sent: persist the sync slice's "outbox" with its "writes"`, details: null, hint: null };
+      context.warn(`[rtk-postgrest sync] ${error.message}`);
+      context.dispatch({ type: OPTIMISTIC_WRITE_SETTLING, payload: { api: apiPath, id: write.id, result: { error } } });
+    }
     for (const item of outbox()) {
       if (item.status === 'failed' || waiting.has(item.id) || item.id === replaying) continue;
       owned.add(item.id);
