@@ -169,3 +169,10 @@ end $$;
 create trigger ob_notes_log after insert or update or delete on ob_notes for each row execute function ob_log_write();
 create trigger ob_tasks_log after insert or update or delete on ob_tasks for each row execute function ob_log_write();
 create trigger ob_events_log after insert or update or delete on ob_events for each row execute function ob_log_write();
+-- A database error PostgREST answers with 500 (SQLSTATE P0004): final, never retried by the outbox.
+create function ob_tasks_assert() returns trigger language plpgsql as $$
+begin
+  assert new.title <> 'poison', 'a poison row';
+  return new;
+end $$;
+create trigger ob_tasks_assert before insert on ob_tasks for each row execute function ob_tasks_assert();

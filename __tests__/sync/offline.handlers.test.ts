@@ -119,7 +119,7 @@ it('a passing failure queues the write with backoff; writes made meanwhile wait 
 
   h.advance(50);
   const go = await again.next;
-  expect(go).toEqual({ send: h.state().outbox[0]!.request, complete: ['id'] });
+  expect(go).toEqual({ send: h.state().outbox[0]!.request, complete: ['id'], attempt: 2 });
   expect(statuses(h)).toEqual([['sending', 2], ['queued', 0]]);
   await Promise.resolve();
   expect(secondGo).toBeUndefined(); // one at a time
@@ -159,7 +159,7 @@ it('a restored outbox is replayed through the write endpoint: a write in flight 
     { id: 'o2', request: insert('b'), endpoint: 'write', status: 'queued', attempts: 0, at: 0 },
   ];
   const h = harness({ ...initialSyncState, outbox: restored });
-  h.dispatch({ type: 'persist/REHYDRATE', key: 'sync' });
+  h.dispatch({ type: 'persist/REHYDRATE', key: 'sync', payload: { outbox: restored } });
   expect(h.initiated).toHaveLength(1);
   const replay = h.initiated[0]!;
   expect(replay.options).toEqual({ track: false });
@@ -167,7 +167,8 @@ it('a restored outbox is replayed through the write endpoint: a write in flight 
   // Its base query asks for the turn: the item it replays, sent now.
   const turn = h.waiting(replay.request);
   expect(turn.outboxId).toBe('o1');
-  expect(turn.next).toEqual({ send: replay.request, complete: ['id'] });
+  // Its second send (the first was in flight when the page went): the base query says so in meta.attempts.
+  expect(turn.next).toEqual({ send: replay.request, complete: ['id'], attempt: 2 });
   h.done('o1', { data: [] });
   expect(h.initiated.map((call) => call.request)).toEqual([replay.request, insert('b')]);
   expect(h.state().outbox.map((item) => item.id)).toEqual(['o2']);
@@ -305,6 +306,17 @@ describe('degraded mode', () => {
     expect(d.state().connection.degradedSince).not.toBeNull();
   });
 
+  it('the countdown running out while the socket is open but not yet stable still degrades', () => {
+    const d = degraded();
+    d.status('reconnecting');
+    d.status('open');
+    expect(d.pending()).toEqual([500, 1000]);
+    d.fire(1000);
+    expect(d.state().connection.degradedSince).not.toBeNull();
+    d.fire(500); // then it stayed open
+    expect(d.state().connection.degradedSince).toBeNull();
+  });
+
   it('disconnect (the app no longer wants the socket) is never degraded', () => {
     const d = degraded();
     d.status('reconnecting');
@@ -347,8 +359,9 @@ it('replayed actions send nothing: a WRITE_WAITING without its running-write fun
 
 it('a pending optimistic write restored without its outbox entry is rolled back with a clear error (it cannot be sent)', () => {
   const request = from('notes').insert({ id: 'x', title: 'orphan' }).optimistic().toRequest();
-  const h = harness({ ...initialSyncState, writes: [{ id: 'w1', table: 'public.notes', request, entries: [], primaryKey: ['id'], keys: [], status: 'pending', error: null, at: 0 }] });
-  h.dispatch({ type: 'persist/REHYDRATE', key: 'sync' });
+  const writes = [{ id: 'w1', table: 'public.notes', request, entries: [], primaryKey: ['id'], keys: [], status: 'pending' as const, error: null, at: 0 }];
+  const h = harness();
+  h.dispatch({ type: 'persist/REHYDRATE', key: 'sync', payload: { outbox: [], writes } });
   expect(h.dispatched.find((action) => action.type === OPTIMISTIC_WRITE_SETTLING)?.payload).toEqual({ api: 'api', id: 'w1', result: { error: expect.objectContaining({ code: 'NOT_IN_OUTBOX' }) } });
   expect(h.warnings).toEqual([expect.stringContaining('persist the sync slice\'s "outbox" with its "writes"')]);
   expect(h.initiated).toEqual([]);

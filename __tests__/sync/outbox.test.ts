@@ -262,6 +262,17 @@ describe('final errors, discards and the order of the line', () => {
     expect(await sql(`select title from ob_notes where tag = $1`, [tag])).toEqual([{ title: 'good' }]);
   }, 30_000);
 
+  it("a write PostgREST answers 500 (a trigger's ASSERT) fails at once and does not hold up the write behind it", async () => {
+    const tag = newTag();
+    const harness = makeStore();
+    const bad = write(harness, from('ob_tasks').insert({ tag, title: 'poison', seq: 1 }));
+    const good = write(harness, from('ob_tasks').insert({ tag, title: 'fine', seq: 2 }));
+    expect(((await bad) as { error?: unknown }).error).toEqual(expect.objectContaining({ status: 500, code: 'P0004' }));
+    expect(((await good) as { error?: unknown }).error).toBeUndefined();
+    expect(await sql(`select title from ob_tasks where tag = $1`, [tag])).toEqual([{ title: 'fine' }]);
+    expect(outboxOf(harness)).toEqual([]);
+  }, 30_000);
+
   it('a queued write discarded before it was sent is never sent; its layer goes and its caller gets DISCARDED', async () => {
     const tag = newTag();
     const harness = makeStore();

@@ -14,12 +14,12 @@ import type {
 } from '@reduxjs/toolkit/query';
 import { defaultSerializeQueryArgs, type QueryReturnValue } from '@reduxjs/toolkit/query';
 import { buildCondition, toQueryPair } from '../postgrest/builder/filters';
-import { isPassingFailure, postgrestBaseQuery, type PostgrestBaseQuery, type PostgrestBaseQueryOptions } from '../postgrest/http/baseQuery';
+import { postgrestBaseQuery, type PostgrestBaseQuery, type PostgrestBaseQueryOptions } from '../postgrest/http/baseQuery';
 import { toPostgrestRequest } from '../postgrest/request/request';
 import type { PostgrestError, PostgrestMeta, PostgrestRequest, PostgrestRequestLike } from '../postgrest/request/types';
 import { gateOf, LIVE_FETCH_STARTING, livePatchesRehydration, OPTIMISTIC_WRITE_SETTLING, optimisticStarting, planOf, registerLiveEndpoints, takePlan, verdictOf, windowLimit, type WriteResult } from './liveContract';
 import { normalizeArg } from './postgrestModule';
-import { turnOf, writeDone, writeWaiting, type WriteDone, type WriteWaiting } from './writeContract';
+import { isPassingWriteFailure, turnOf, writeDone, writeWaiting, type WriteWaiting } from './writeContract';
 import { invalidatedTags, liveTags, providedTags, tagType, type PrimaryKeys, type Tag } from './tags';
 
 /**
@@ -226,39 +226,40 @@ export function buildPostgrestApi<
     if (queryApi.type === 'mutation') {
       const request = writeRequest(arg);
       if (request?.optimistic) return optimisticWrite(request, queryApi, extraOptions);
-      if (request) return sendWrite(request, queryApi, extraOptions);
+      if (request) return (await sendWrite(request, queryApi, extraOptions)).result;
     }
     return fetchBaseQuery(arg, queryApi, extraOptions);
   };
   /**
    * One write, through the outbox when a sync middleware keeps one (writeContract.ts): it waits for
    * its turn, is sent, and after a failure that may pass it waits for its next turn (the middleware
-   * queues it and says when to send it again, or that it was discarded); a final result ends it.
+   * queues it and says when to send it again, or that it was discarded); a final result ends it
+   * (WRITE_DONE), unless `keep`: an optimistic write's conflict round goes on under the same outbox
+   * entry (`outboxId`), and its caller ends it.
    */
-  const sendWrite = async (request: PostgrestRequest, queryApi: Parameters<PostgrestBaseQuery>[1], extraOptions: Parameters<PostgrestBaseQuery>[2], writeId?: string): Promise<WriteReply> => {
-    let outboxId: string | undefined;
+  const sendWrite = async (request: PostgrestRequest, queryApi: Parameters<PostgrestBaseQuery>[1], extraOptions: Parameters<PostgrestBaseQuery>[2], turn: { writeId?: string; outboxId?: string; keep?: boolean } = {}): Promise<{ result: WriteReply; outboxId?: string }> => {
+    let outboxId = turn.outboxId;
     let failure: WriteReply | undefined;
-    let sends = 0;
+    let send = request;
     for (;;) {
-      const waiting: WriteWaiting = { api: reducerPath, endpoint: queryApi.endpoint, request, ...(outboxId !== undefined && { outboxId }), ...(writeId !== undefined && { writeId }), ...(failure && { failure: failure as WriteResult }) };
-      const turn = turnOf(queryApi.dispatch(writeWaiting(waiting)));
+      const waiting: WriteWaiting = { api: reducerPath, endpoint: queryApi.endpoint, request: send, ...(outboxId !== undefined && { outboxId }), ...(turn.writeId !== undefined && { writeId: turn.writeId }), ...(failure && { failure: failure as WriteResult }) };
+      const answer = turnOf(queryApi.dispatch(writeWaiting(waiting)));
       // Nobody keeps an outbox: send as is; after a failure, it is the result.
-      if (!turn) return failure ?? fetchBaseQuery(request, queryApi, extraOptions);
-      outboxId = turn.outboxId;
-      const go = await turn.next;
-      if ('result' in go) return go.result as WriteReply;
-      sends += 1;
+      if (!answer) return { result: failure ?? (await fetchBaseQuery(send, queryApi, extraOptions)) };
+      outboxId = answer.outboxId;
+      const go = await answer.next;
+      if ('result' in go) return { result: go.result as WriteReply, outboxId };
+      send = go.send;
       let result = await fetchBaseQuery(go.complete ? asList(go.send) : go.send, queryApi, extraOptions);
       if (go.complete && result.error === undefined) result = await completeInsert(go.send, go.complete, result, queryApi, extraOptions);
-      if (isPassingFailure(result.error)) {
+      if (isPassingWriteFailure(result.error)) {
         failure = result;
         continue;
       }
-      // Sent more than once (an earlier answer may have been lost): meta.attempts says so.
-      if (sends > 1 && result.meta) result = { ...result, meta: { ...result.meta, attempts: sends } };
-      const done: WriteDone = { api: reducerPath, outboxId, result: result as WriteResult };
-      queryApi.dispatch(writeDone(done));
-      return result;
+      // Sent more than once, in this session or before a reload (an earlier answer may have been lost): meta.attempts says so.
+      if ((go.attempt ?? 1) > 1 && result.meta) result = { ...result, meta: { ...result.meta, attempts: go.attempt } };
+      if (!turn.keep) queryApi.dispatch(writeDone({ api: reducerPath, outboxId, result: result as WriteResult }));
+      return { result, outboxId };
     }
   };
   /**
@@ -307,14 +308,21 @@ export function buildPostgrestApi<
     if (!plan) return fetchBaseQuery(request, queryApi, extraOptions);
     if (plan.refuse) return plan.refuse as Awaited<ReturnType<typeof fetchBaseQuery>>;
     let send = plan.send;
+    // The write's outbox entry stays until it is settled (a conflict's read and second send included),
+    // so no later write overtakes it.
+    let outboxId: string | undefined;
     for (let sends = 1; ; sends++) {
-      const result = send.method === 'GET' ? await fetchBaseQuery(send, queryApi, extraOptions) : await sendWrite(send, queryApi, extraOptions, plan.id);
+      let result: WriteReply;
+      if (send.method === 'GET') result = await fetchBaseQuery(send, queryApi, extraOptions);
+      else ({ result, outboxId } = await sendWrite(send, queryApi, extraOptions, { writeId: plan.id, keep: true, ...(outboxId !== undefined && { outboxId }) }));
       const verdict = verdictOf(queryApi.dispatch({ type: OPTIMISTIC_WRITE_SETTLING, payload: { api: reducerPath, id: plan.id, result } }));
       if (verdict && 'resend' in verdict && sends < MAX_SENDS) {
         send = verdict.resend;
         continue;
       }
-      return verdict && 'result' in verdict ? (verdict.result as typeof result) : result;
+      const final = verdict && 'result' in verdict ? (verdict.result as WriteReply) : result;
+      if (outboxId !== undefined) queryApi.dispatch(writeDone({ api: reducerPath, outboxId, result: final as WriteResult }));
+      return final;
     }
   };
   const api = createApi({

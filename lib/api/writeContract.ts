@@ -15,7 +15,6 @@
  *   that base query asks for a turn.
  */
 import type { PostgrestError, PostgrestRequest } from '../postgrest/request/types';
-export { isPassingFailure } from '../postgrest/http/baseQuery';
 import { RUNNING_WRITE, type WriteResult } from './liveContract';
 
 /** Dispatched by the base query before each send of a write (payload WriteWaiting). */
@@ -32,7 +31,7 @@ export interface WriteWaiting {
   outboxId?: string;
   /** The optimistic write (its id) this request belongs to, if any. */
   writeId?: string;
-  /** The last attempt's result, a failure that may pass. */
+  /** The last attempt's result, a failure that may pass. (With `outboxId` and no failure: the next request of the same write, e.g. a conflict's second send.) */
   failure?: WriteResult;
 }
 
@@ -41,8 +40,9 @@ export type WriteGo =
   /**
    * Send `send`; `complete`: an insert sent again that PostgREST asked to skip existing keys: its key
    * columns, to read back the rows it skipped (it is sent asking for a list, then shaped as `send` asks).
+   * `attempt`: which send of the write this is, counting those before a reload (1 when absent).
    */
-  | { send: PostgrestRequest; complete?: string[] }
+  | { send: PostgrestRequest; complete?: string[]; attempt?: number }
   /** Don't send: resolve with `result` (the write was discarded). */
   | { result: WriteResult };
 
@@ -72,6 +72,17 @@ export function writeDone(done: WriteDone) {
 export function turnOf(answer: unknown): WriteTurn | undefined {
   const turn = answer as Partial<WriteTurn> | undefined;
   return typeof turn === 'object' && turn !== null && typeof turn.outboxId === 'string' && typeof turn.next === 'object' && turn.next !== null ? (turn as WriteTurn) : undefined;
+}
+
+/**
+ * Failures after which a write is queued and sent again: the network (`FETCH_ERROR`), the time
+ * limit (`TIMEOUT_ERROR`), 408, 429, and the gateway answers 502, 503 (PostgREST's own "database
+ * unavailable") and 504. A 500 is final: PostgREST answers 500 for database errors that don't pass
+ * (a trigger's ASSERT, a failed INTO STRICT), and sending it again would block the writes behind it.
+ */
+export function isPassingWriteFailure(error: PostgrestError | undefined): boolean {
+  const status = error?.status;
+  return status === 'FETCH_ERROR' || status === 'TIMEOUT_ERROR' || status === 408 || status === 429 || status === 502 || status === 503 || status === 504;
 }
 
 /** Failures that say PostgREST could not be reached at all (no HTTP answer). */

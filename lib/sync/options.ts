@@ -115,8 +115,10 @@ export function validateOptions(options: SyncMiddlewareOptions<string>): void {
     }
   }
   if (options.outbox !== undefined && options.outbox !== false) {
-    if (options.outbox === null || typeof options.outbox !== 'object') throw new TypeError('createSyncMiddleware: outbox must be false or { retry, idempotencyKeys }');
+    if (options.outbox === null || typeof options.outbox !== 'object') throw new TypeError('createSyncMiddleware: outbox must be false or { retry, idempotencyKeys, maxAttempts }');
     backoffPolicy(options.outbox.retry, DEFAULT_OUTBOX_RETRY, 'createSyncMiddleware: outbox.retry');
+    const max = options.outbox.maxAttempts;
+    if (max !== undefined && (typeof max !== 'number' || !Number.isInteger(max) || max < 1)) throw new TypeError(`createSyncMiddleware: outbox.maxAttempts must be a whole number ≥ 1, got ${JSON.stringify(max)}`);
     for (const [table, columns] of Object.entries(options.outbox.idempotencyKeys ?? {})) {
       const ok = typeof columns === 'string' ? columns.length > 0 : Array.isArray(columns) && columns.length > 0 && columns.every((column) => typeof column === 'string' && column.length > 0);
       if (!ok) throw new TypeError(`createSyncMiddleware: outbox.idempotencyKeys.${table} must be a column name or a non-empty array of column names`);

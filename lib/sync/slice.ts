@@ -304,8 +304,8 @@ export function createSyncActions(prefix: string, instance: string) {
     // The outbox (dispatched by the middleware)
     /** A write entered the outbox: being sent, or queued behind others (or while offline). */
     outboxAdded: createAction<{ item: OutboxItem }>(`${prefix}/outbox/added`),
-    /** A queued write's turn came: it is being sent. */
-    outboxSending: createAction<{ id: string }>(`${prefix}/outbox/sending`),
+    /** A queued write's turn came: it is being sent (or, with `request`, the same write sends its next request, e.g. after a conflict). */
+    outboxSending: createAction<{ id: string; request?: PostgrestRequest }>(`${prefix}/outbox/sending`),
     /** A send failed in a way that may pass: queued again, not before `nextAttemptAt`, as `request` (the form safe to send twice). */
     outboxQueued: createAction<{ id: string; error?: PostgrestError; nextAttemptAt: number; request?: PostgrestRequest }>(`${prefix}/outbox/queued`),
     /** PostgREST answered the write (it leaves the outbox). */
@@ -480,8 +480,9 @@ export function createSyncSlice(reducerPath: string, actions: SyncActions) {
         .addCase(actions.outboxSending, (state, { payload }) => {
           const item = state.outbox.find((candidate) => candidate.id === payload.id);
           if (!item) return;
+          if (payload.request !== undefined) item.request = payload.request;
+          else item.attempts += 1;
           item.status = 'sending';
-          item.attempts += 1;
           delete item.nextAttemptAt;
         })
         .addCase(actions.outboxQueued, (state, { payload }) => {
@@ -510,9 +511,25 @@ export function createSyncSlice(reducerPath: string, actions: SyncActions) {
         })
         .addCase(actions.degradedChanged, (state, { payload }) => {
           state.connection.degradedSince = payload.degraded ? (state.connection.degradedSince ?? payload.at) : null;
-        });
+        })
+        .addMatcher(
+          (action): action is PayloadAction<Partial<SyncState>> => action.type === 'persist/REHYDRATE' && restoresOutbox((action as { payload?: unknown }).payload),
+          (state, { payload }) => {
+            // redux-persist restores `outbox` and `writes` (the README's whitelist): what this session
+            // made before the state came back stays, after the restored ones (a merge level 1 keeps
+            // what the reducer made of a key).
+            const restoredIds = new Set([...payload.outbox!, ...(payload.writes ?? [])].map((entry) => entry.id));
+            state.outbox = [...payload.outbox!, ...state.outbox.filter((item) => !restoredIds.has(item.id))] as typeof state.outbox;
+            if (Array.isArray(payload.writes)) state.writes = [...payload.writes, ...state.writes.filter((write) => !restoredIds.has(write.id))] as typeof state.writes;
+          },
+        );
     },
   });
+}
+
+/** A redux-persist REHYDRATE payload of the sync slice: it brings an outbox. */
+function restoresOutbox(payload: unknown): payload is Partial<SyncState> & { outbox: OutboxItem[] } {
+  return typeof payload === 'object' && payload !== null && Array.isArray((payload as { outbox?: unknown }).outbox);
 }
 
 /** The bindings of a subscriber's config, well-formed and without duplicates (never throws on malformed input). */

@@ -51,13 +51,14 @@ export function degradedHandler(context: HandlerContext, options: DegradedOption
 
   function startCountdown(): void {
     if (countdown !== null || context.mirror().connection.degradedSince !== null) return;
-    countdown = context.timers.setTimeout(() => {
+    countdown = inBackground(context.timers.setTimeout(() => {
       countdown = null;
       const status = context.mirror().connection.status;
-      if (status === 'open' || status === 'closed' || status === 'idle') return;
+      // Open but not yet for long enough (a socket that keeps dropping) counts as down.
+      if (status === 'closed' || status === 'idle' || (status === 'open' && stable === null)) return;
       context.dispatch(actions.degradedChanged({ degraded: true, at: context.now() }));
       poll();
-    }, after);
+    }, after));
   }
 
   return {
@@ -68,7 +69,7 @@ export function degradedHandler(context: HandlerContext, options: DegradedOption
         // Live again once it stays open (a drop before then keeps the countdown going).
         if (countdown === null && context.mirror().connection.degradedSince === null) return;
         clear(stable);
-        stable = context.timers.setTimeout(stop, stableAfter);
+        stable = inBackground(context.timers.setTimeout(stop, stableAfter));
         return;
       }
       clear(stable);

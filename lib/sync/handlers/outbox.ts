@@ -39,9 +39,17 @@ export interface OutboxOptions {
    * on the client).
    */
   idempotencyKeys?: Readonly<Record<string, string | readonly string[]>>;
+  /**
+   * A write still answered with 408, 429, 502, 503 or 504 after this many sends fails (kept as
+   * `failed`), so the writes behind it go on. Network errors and time-outs never make it fail.
+   * Default 10.
+   */
+  maxAttempts?: number;
 }
 
 export const DEFAULT_OUTBOX_RETRY: BackoffPolicy = { minDelayMs: 1000, maxDelayMs: 30_000, factor: 2 };
+/** Sends of a write answered with 408 / 429 / 502–504 every time before it fails (network failures don't count: offline may last). */
+export const DEFAULT_MAX_ATTEMPTS = 10;
 
 export interface OutboxHandlerOptions {
   api?: unknown;
@@ -59,6 +67,11 @@ function discarded(id: string): PostgrestError {
 
 const columnsOf = (value: string | readonly string[] | undefined, fallback: readonly string[]): readonly string[] => (value === undefined ? fallback : typeof value === 'string' ? [value] : value);
 
+/** A HEAD of `write`'s table: the cheapest request that says whether PostgREST answers. */
+function headOf(write: PostgrestRequest): PostgrestRequest {
+  return { action: 'select', method: 'HEAD', relation: write.relation, ...(write.schema !== undefined && { schema: write.schema }), query: [['select', '*'], ['limit', '1']], headers: {}, result: 'many' };
+}
+
 /** Nothing without an api, or with `outbox: false`. */
 export function outboxHandler(context: HandlerContext, options: OutboxHandlerOptions): SyncHandler | undefined {
   if (!options.api || options.outbox === false) return undefined;
@@ -73,8 +86,6 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
 
   /** Base queries waiting for their write's turn, by outbox id. */
   const waiting = new Map<string, (go: WriteGo) => void>();
-  /** The queued write being sent now (one at a time), if any. */
-  let replaying: string | null = null;
   /** Writes replayed through the `write` endpoint (no base query of theirs was waiting), by their request. */
   const resuming = new Map<string, string>();
   /** Writes that waited in the line (queued, or restored from storage): a final error leaves them `failed`, in view. */
@@ -84,7 +95,6 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
 
   const outbox = (): readonly OutboxItem[] => context.mirror().outbox;
   const itemOf = (id: string) => outbox().find((item) => item.id === id);
-  /** Queued writes wait, or one is being sent again: a new write goes behind them. */
   /**
    * The writes this instance sends: those its base queries made, and those it took up from storage.
    * Items that only came with replayed actions (a recorded session dispatched into another store)
@@ -94,7 +104,11 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
   /** When this instance started: a pending write applied before was restored from storage. */
   const startedAt = context.now();
   const queuedHere = (item: OutboxItem) => item.status === 'queued' && owned.has(item.id);
-  const lineWaiting = () => replaying !== null || outbox().some(queuedHere);
+  /** One of this instance's writes is being sent: the next one waits for its answer (writes go out one at a time, in order). */
+  const sending = () => outbox().some((item) => item.status === 'sending' && owned.has(item.id));
+  /** A write made now goes behind these: every write of this instance not answered yet. */
+  const lineWaiting = () => outbox().some((item) => item.status !== 'failed' && owned.has(item.id));
+  const maxAttempts = config.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
 
   function keysOf(request: PostgrestRequest): readonly string[] {
     const configured = config.idempotencyKeys?.[request.relation];
@@ -145,9 +159,9 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
     return conflict ? conflict[1].split(',') : undefined;
   }
 
-  const go = (item: OutboxItem): WriteGo => {
-    const complete = completeOf(item.request);
-    return complete ? { send: item.request, complete } : { send: item.request };
+  const go = (item: OutboxItem, request = item.request): WriteGo => {
+    const complete = completeOf(request);
+    return { send: request, ...(complete && { complete }), ...(item.attempts > 1 && { attempt: item.attempts }) };
   };
 
   function reachable(value: boolean, error?: string): void {
@@ -157,9 +171,10 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
   }
 
   /**
-   * While PostgREST can't be reached and no queued write is there to find out, the read that failed
-   * is fetched again with the outbox's backoff (the app may not ask again: the status would stay
-   * `offline`); any answer ends it.
+   * While PostgREST can't be reached and no queued write is there to find out, it is asked again
+   * with the outbox's backoff (the app may not ask again: the status would stay `offline`): the read
+   * that failed, or a HEAD of the table a write failed on (no rows, any answer will do); any answer
+   * ends it.
    */
   let probe: { endpoint: string; arg: unknown; attempt: number; timer: unknown } | null = null;
   function startProbing(endpoint: string, arg: unknown): void {
@@ -183,8 +198,8 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
     probe.timer = null;
     const { endpoint, arg } = probe;
     scheduleProbe();
-    // A queued write finds out itself; offline, nothing is tried.
-    if (!context.mirror().connection.online || outbox().some((item) => item.status !== 'failed')) return;
+    // A queued write of this instance finds out itself; offline, nothing is tried.
+    if (!context.mirror().connection.online || lineWaiting()) return;
     const initiate = (api.endpoints as Record<string, { initiate(arg: unknown, options?: object): unknown } | undefined>)[endpoint]?.initiate;
     if (initiate) context.dispatch(initiate(arg, { subscribe: false, forceRefetch: true }) as UnknownAction);
   }
@@ -210,7 +225,8 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
       }
       const id = newUuid();
       const request = withIdempotencyKeys(payload.request);
-      const behind = !context.mirror().connection.online || !context.mirror().connection.restReachable || lineWaiting();
+      const { online, restReachable } = context.mirror().connection;
+      const behind = !online || !restReachable || lineWaiting();
       owned.add(id);
       const item: OutboxItem = { id, request, endpoint: payload.endpoint, ...(payload.writeId !== undefined && { writeId: payload.writeId }), status: behind ? 'queued' : 'sending', attempts: behind ? 0 : 1, at: context.now() };
       context.dispatch(actions.outboxAdded({ item }));
@@ -220,17 +236,28 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
       pump();
       return turn;
     }
-    // The last send failed in a way that may pass: queued again, in its place, after a backoff.
     const id = payload.outboxId;
     const item = itemOf(id);
-    const error = payload.failure?.error;
+    if (payload.failure === undefined) {
+      // The next request of the same write (an optimistic write's second send after a conflict): it
+      // keeps its place, and is what a replay sends from now on; it was never sent before.
+      if (item && item.request !== payload.request) context.dispatch(actions.outboxSending({ id, request: payload.request }));
+      return { outboxId: id, next: { send: payload.request } };
+    }
+    // The last send failed in a way that may pass: queued again, in its place, after a backoff.
+    const error = payload.failure.error;
     if (isUnreachable(error)) reachable(false, error?.message);
     else if (error !== undefined) reachable(true);
-    if (replaying === id) replaying = null;
-    if (!item) return { outboxId: id, next: { result: payload.failure ?? { error: discarded(id) } } };
+    if (!item) return { outboxId: id, next: { result: payload.failure } };
+    if (error !== undefined && typeof error.status === 'number' && item.attempts >= maxAttempts) {
+      // Answered with 408 / 429 / 502–504 every time: it fails, and the writes behind it go on.
+      context.dispatch(actions.outboxFailed({ id, error }));
+      pump();
+      return { outboxId: id, next: { result: payload.failure } };
+    }
     queuedOnce.add(id);
     const delay = backoffDelay(policy, Math.max(1, item.attempts), random);
-    const request = replayForm(item.request);
+    const request = replayForm(payload.request);
     context.dispatch(actions.outboxQueued({ id, ...(error !== undefined && { error }), nextAttemptAt: context.now() + delay, ...(request !== item.request && { request }) }));
     const turn = wait(id);
     pump();
@@ -238,10 +265,9 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
   }
 
   function done({ outboxId: id, result }: WriteDone): void {
-    if (replaying === id) replaying = null;
     reachable(true);
     const item = itemOf(id);
-    if (item) {
+    if (item && item.status !== 'failed') {
       // A write that was queued and fails for good stays visible (nobody may be waiting for it any more).
       if (result.error !== undefined && queuedOnce.has(id)) context.dispatch(actions.outboxFailed({ id, error: result.error }));
       else context.dispatch(actions.outboxDelivered({ id }));
@@ -257,7 +283,7 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
       context.timers.clearTimeout(timer);
       timer = null;
     }
-    if (replaying !== null || !context.mirror().connection.online) return;
+    if (sending() || !context.mirror().connection.online) return;
     const head = outbox().find(queuedHere);
     if (!head) return;
     const wait = (head.nextAttemptAt ?? 0) - context.now();
@@ -270,7 +296,6 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
       );
       return;
     }
-    replaying = head.id;
     context.dispatch(actions.outboxSending({ id: head.id }));
     const resolve = waiting.get(head.id);
     if (resolve) {
@@ -289,11 +314,11 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
     resuming.set(JSON.stringify(request), item.id);
     if (pendingWrite) resumingWrites.set(JSON.stringify(request), item.writeId!);
     const stuck = (why: string) => {
-      if (replaying !== item.id) return;
+      // Its base query ended (it always ends a write it sent), yet the write is still being sent:
+      // the base query never asked for its turn. The line must not wait for it.
+      if (itemOf(item.id)?.status !== 'sending' || waiting.has(item.id)) return;
       resuming.delete(JSON.stringify(request));
       resumingWrites.delete(JSON.stringify(request));
-      // Its base query never asked for its turn (it failed before sending): the line must not wait for it.
-      replaying = null;
       context.warn(`[rtk-postgrest sync] replaying the queued write ${item.id} failed: ${why}`);
       context.dispatch(actions.outboxFailed({ id: item.id, error: { status: 'INVALID_REQUEST', code: 'REPLAY_FAILED', message: `the queued write could not be replayed: ${why}`, details: null, hint: null } }));
       pump();
@@ -324,7 +349,8 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
       context.dispatch({ type: OPTIMISTIC_WRITE_SETTLING, payload: { api: apiPath, id: write.id, result: { error } } });
     }
     for (const item of outbox()) {
-      if (item.status === 'failed' || waiting.has(item.id) || item.id === replaying) continue;
+      // Writes of this instance are in its hands already (sent, waiting, or answered soon).
+      if (item.status === 'failed' || owned.has(item.id)) continue;
       owned.add(item.id);
       queuedOnce.add(item.id);
       // Its send may have landed before the page went: sent again in the form that can't apply twice.
@@ -350,6 +376,8 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
     queuedOnce.delete(id);
     owned.delete(id);
     context.dispatch(actions.outboxDiscarded({ id }));
+    // The queued write was what would find out when PostgREST answers again: now a HEAD of its table does.
+    if (!context.mirror().connection.restReachable && !lineWaiting()) startProbing('read', headOf(item.request));
     const result: WriteResult = { error: discarded(id) };
     const resolve = waiting.get(id);
     waiting.delete(id);
@@ -393,7 +421,7 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
           const arg = (action.meta as { arg?: { endpointName?: unknown; originalArgs?: unknown } } | undefined)?.arg;
           if (isUnreachable(error) && typeof arg?.endpointName === 'string') startProbing(arg.endpointName, arg.originalArgs);
         }
-      } else if (type === REHYDRATE) adopt();
+      } else if (type === REHYDRATE && Array.isArray((action.payload as { outbox?: unknown } | undefined)?.outbox)) adopt();
       else if (actions.environmentChanged.match(action)) {
         if (action.payload.online) {
           // Back online: the read that found PostgREST unreachable is tried at once.
