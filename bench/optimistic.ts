@@ -165,9 +165,15 @@ async function rebase(pending: number) {
   }
   await tick();
   const ms = performance.now() - started;
-  // Release the writes: every entry ends equal to the table.
-  for (const release of made.held.splice(0)) release();
-  await Promise.all(writes.map((write) => write.unwrap()));
+  // Release the writes (the outbox sends them one at a time, each after the answer to the one
+  // before): every entry ends equal to the table.
+  let settled = false;
+  const all = Promise.all(writes.map((write) => write.unwrap())).then(() => (settled = true));
+  while (!settled) {
+    for (const release of made.held.splice(0)) release();
+    await tick();
+  }
+  await all;
   for (let i = 0; i < 5; i++) await tick();
   check(made, `rebase with ${pending} pending`);
   made.store.dispatch(made.sync.actions.disconnect());
