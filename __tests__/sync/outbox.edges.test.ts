@@ -199,3 +199,31 @@ describe('optimistic conflict resends and the line', () => {
     expect(row.title).toBe('B (second)');
   });
 });
+
+it("the network drops between a conditional write's 0-row answer and its conflict read: the write waits in the outbox, then reads, resends and lands", async () => {
+  const row: Record<string, unknown> = { id: 1, title: 'orig', version: 1 };
+  let gets = 0;
+  const h = setup((call) => {
+    const url = new URL(call.url);
+    const filters = [...url.searchParams].filter(([k]) => k !== 'select');
+    const matches = filters.every(([k, v]) => `eq.${String(row[k])}` === v);
+    if (call.method === 'GET') {
+      gets += 1;
+      if (gets === 2 || gets === 3) throw new TypeError('fetch failed'); // the conflict read, twice: the network is gone
+      return json(200, matches ? [{ ...row }] : []);
+    }
+    if (!matches) return json(200, []);
+    Object.assign(row, call.body as object);
+    return json(200, [{ ...row }]);
+  });
+  await h.store.dispatch(h.api.endpoints.read.initiate(from('items').select('*').eq('id', 1) as never));
+  row.version = 5; // someone else changed the row
+  row.title = 'theirs';
+  const running = h.write(from('items').update({ title: 'mine', version: 2 }).eq('id', 1).optimistic({ conflict: { column: 'version', strategy: 'client-wins' } }));
+  const result = await running;
+  expect(result.error).toBeUndefined();
+  expect(row).toEqual({ id: 1, title: 'mine', version: 6 });
+  // The read entry, the write (0 rows), the conflict read failing twice then answered, the write again (then the entry's refetch by its tags).
+  expect(h.calls.map((call) => call.method).slice(0, 6)).toEqual(['GET', 'PATCH', 'GET', 'GET', 'GET', 'PATCH']);
+  expect(h.outbox()).toEqual([]);
+});

@@ -298,6 +298,22 @@ export function buildPostgrestApi<
     return result.meta ? { data, meta: result.meta } : { data };
   };
   /**
+   * A conflict's read of the row, in the write's outbox turn: when it can't reach PostgREST, the
+   * write waits in the outbox (as the write it is: a replay after a reload sends `write` again) and
+   * the read is made again when its turn comes, instead of the write failing with a network error.
+   */
+  const readInTurn = async (read: PostgrestRequest, write: PostgrestRequest, writeId: string, outboxId: string | undefined, queryApi: Parameters<PostgrestBaseQuery>[1], extraOptions: Parameters<PostgrestBaseQuery>[2]): Promise<WriteReply> => {
+    let result = await fetchBaseQuery(read, queryApi, extraOptions);
+    while (outboxId !== undefined && isPassingWriteFailure(result.error)) {
+      const answer = turnOf(queryApi.dispatch(writeWaiting({ api: reducerPath, endpoint: queryApi.endpoint, request: write, outboxId, writeId, failure: result as WriteResult })));
+      if (!answer) break;
+      const go = await answer.next;
+      if ('result' in go) return go.result as WriteReply;
+      result = await fetchBaseQuery(read, queryApi, extraOptions);
+    }
+    return result;
+  };
+  /**
    * An optimistic write: announced before it is sent (a sync middleware shows it at once and says
    * what to send), reported after (the middleware commits it, rolls it back, or asks to send again:
    * at most MAX_SENDS times in all).
@@ -311,10 +327,14 @@ export function buildPostgrestApi<
     // The write's outbox entry stays until it is settled (a conflict's read and second send included),
     // so no later write overtakes it.
     let outboxId: string | undefined;
+    let lastWrite = send;
     for (let sends = 1; ; sends++) {
       let result: WriteReply;
-      if (send.method === 'GET') result = await fetchBaseQuery(send, queryApi, extraOptions);
-      else ({ result, outboxId } = await sendWrite(send, queryApi, extraOptions, { writeId: plan.id, keep: true, ...(outboxId !== undefined && { outboxId }) }));
+      if (send.method === 'GET') result = await readInTurn(send, lastWrite, plan.id, outboxId, queryApi, extraOptions);
+      else {
+        lastWrite = send;
+        ({ result, outboxId } = await sendWrite(send, queryApi, extraOptions, { writeId: plan.id, keep: true, ...(outboxId !== undefined && { outboxId }) }));
+      }
       const verdict = verdictOf(queryApi.dispatch({ type: OPTIMISTIC_WRITE_SETTLING, payload: { api: reducerPath, id: plan.id, result } }));
       if (verdict && 'resend' in verdict && sends < MAX_SENDS) {
         send = verdict.resend;
