@@ -176,3 +176,11 @@ begin
   return new;
 end $$;
 create trigger ob_tasks_assert before insert on ob_tasks for each row execute function ob_tasks_assert();
+-- Owned by __tests__/postgrest/baseQuery.robust.test.ts: a custom HTTP error raised in SQL (PostgREST 12
+-- takes text details and hint in it).
+create function raise_structured() returns void language plpgsql as $$
+begin
+  raise sqlstate 'PGRST' using
+    message = '{"code":"QUOTA","message":"Payment required","details":"12 of 10 used","hint":"upgrade"}',
+    detail = '{"status":402,"headers":{}}';
+end $$;

@@ -187,6 +187,7 @@ export function buildPostgrestApi<
     fetchFn: options.fetchFn,
     timeoutMs: options.timeoutMs,
     ...(options.retry !== undefined && { retry: options.retry }),
+    ...(options.headers !== undefined && { headers: options.headers }),
   });
   const reducerPath = (options.reducerPath ?? 'postgrestApi') as ReducerPath;
   const live = new Set<string>(['live']);

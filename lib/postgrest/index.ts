@@ -15,6 +15,7 @@ export { PostgrestBuilderError } from './errors.js';
 export type { PostgrestBuilderErrorCode } from './errors.js';
 export type {
   CountedRows,
+  CountedValue,
   ConflictDetails,
   ConflictError,
   ConflictStrategy,
@@ -22,6 +23,7 @@ export type {
   HttpMethod,
   OptimisticOptions,
   PostgrestError,
+  PostgrestErrorDetail,
   PostgrestMeta,
   PostgrestRequest,
   PostgrestRequestLike,

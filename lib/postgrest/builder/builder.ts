@@ -5,14 +5,14 @@ import { assertName, cleanColumns, scopedKey } from './names.js';
 import { booleanOption, countOfRows, countOption, readOptions } from './options.js';
 import { compileRequest, setPair, type BuilderState } from './state.js';
 import { explainOptimistic } from '../request/request.js';
-import type { CountMethod, CountedRows, OptimisticOptions, PostgrestRequest, ResultShape, ToPostgrestRequest } from '../request/types.js';
+import type { CountMethod, CountedRows, CountedValue, OptimisticOptions, PostgrestRequest, ResultShape, ToPostgrestRequest } from '../request/types.js';
 
 /** Result shapes at the type level; `value` is an rpc returning a scalar or an object. */
 export type DataShape = ResultShape | 'value';
 
 /** The data a request resolves with, from its row type and how it was built. */
 export type DataOf<Row, Shape extends DataShape, Returns extends boolean, Counted extends boolean> =
-  Counted extends true ? CountedRows<Row>
+  Counted extends true ? (Shape extends 'value' ? (unknown extends Row ? CountedRows<unknown> | CountedValue<unknown> : CountedValue<Row>) : CountedRows<Row>)
   : Returns extends false ? null
   : Shape extends 'single' ? Row
   : Shape extends 'maybeSingle' ? Row | null

@@ -20,6 +20,11 @@ export interface PostgrestBaseQueryOptions {
   /** Abort after this many milliseconds with a `TIMEOUT_ERROR`. */
   timeoutMs?: number;
   /**
+   * Headers sent with every request (a client id, `X-Client-Info`), before each request's own
+   * (`.setHeader`); `apikey` and `Authorization` are the library's (from `apiKey` / `getToken`).
+   */
+  headers?: Record<string, string>;
+  /**
    * How reads (GET and HEAD) are retried after a failure that may pass: the network
    * (`FETCH_ERROR`), the time limit (`TIMEOUT_ERROR`), 5xx, 408 and 429. Never 4xx otherwise, never
    * writes (a write sent twice may apply twice). Default `DEFAULT_RETRY`; `false` turns it off. An
@@ -57,7 +62,17 @@ export function postgrestBaseQuery(options: PostgrestBaseQueryOptions): Postgres
   }
   const { url, apiKey, getToken, timeoutMs } = options;
   const defaultPolicy = readPolicy(options.retry, 'postgrestBaseQuery: retry');
+  const apiHeaders = readHeaders(options.headers);
   return async (arg, api, extraOptions) => {
+    try {
+      return await query(arg, api, extraOptions);
+    } catch (e) {
+      // Never thrown (RTK Query reads a throw as a bug in the base query): whatever broke becomes an error.
+      return { error: clientError('FETCH_ERROR', `Request to PostgREST failed: ${(e as Error)?.message ?? String(e)}`) };
+    }
+  };
+
+  async function query(arg: PostgrestRequestLike, api: BaseQueryApi, extraOptions: unknown): Promise<QueryReturnValue<unknown, PostgrestError, PostgrestMeta>> {
     let request: PostgrestRequest;
     try {
       request = toPostgrestRequest(arg);
@@ -72,13 +87,16 @@ export function postgrestBaseQuery(options: PostgrestBaseQueryOptions): Postgres
       return { error: clientError('INVALID_REQUEST', (e as Error).message) };
     }
     const reads = request.method === 'GET' || request.method === 'HEAD';
+    const signal = api?.signal;
+    // Aborted before it left: nothing is sent.
+    if (signal?.aborted) return { error: clientError('FETCH_ERROR', 'The request was aborted before it was sent', 'ABORTED') };
     for (let attempt = 1; ; attempt++) {
       const result = await once(request, api);
       const wait = reads && policy && attempt <= policy.retries ? retryDelay(result, policy, attempt) : undefined;
-      if (wait === undefined || api.signal.aborted) return attempt > 1 && result.meta ? { ...result, meta: { ...result.meta, attempts: attempt } } : result;
-      if (!(await sleep(wait, api.signal))) return result;
+      if (wait === undefined || signal?.aborted) return attempt > 1 && result.meta ? { ...result, meta: { ...result.meta, attempts: attempt } } : result;
+      if (!(await sleep(wait, signal))) return result;
     }
-  };
+  }
 
   /** One request: `{ data }` or `{ error }`, never thrown. */
   async function once(request: PostgrestRequest, api: BaseQueryApi): Promise<QueryReturnValue<unknown, PostgrestError, PostgrestMeta>> {
@@ -89,15 +107,16 @@ export function postgrestBaseQuery(options: PostgrestBaseQueryOptions): Postgres
     } catch (e) {
       return { error: clientError('FETCH_ERROR', `getToken failed: ${(e as Error)?.message ?? String(e)}`) };
     }
-    const headers = requestHeaders(request);
+    const headers = { ...apiHeaders, ...requestHeaders(request) };
     if (apiKey) headers['apikey'] = apiKey;
     const bearer = token || apiKey;
     if (bearer) headers['Authorization'] = `Bearer ${bearer}`;
     const body = request.body === undefined ? undefined : JSON.stringify(request.body);
 
     const controller = new AbortController();
-    const onAbort = () => controller.abort(api.signal.reason);
-    api.signal.addEventListener('abort', onAbort);
+    const signal = api?.signal;
+    const onAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort);
     let timedOut = false;
     const timer = timeoutMs
       ? setTimeout(() => { timedOut = true; controller.abort(); }, timeoutMs)
@@ -113,17 +132,20 @@ export function postgrestBaseQuery(options: PostgrestBaseQueryOptions): Postgres
       return { error: clientError('FETCH_ERROR', `Request to PostgREST failed: ${(e as Error)?.message ?? String(e)}`) };
     } finally {
       clearTimeout(timer);
-      api.signal.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
     }
 
-    const meta: PostgrestMeta = {
-      status: response.status,
-      count: parseContentRange(response.headers.get('content-range')),
-      headers: Object.fromEntries(response.headers.entries()),
-      request,
-    };
-    if (!response.ok) {
-      const error = toPostgrestError(response.status, response.statusText, text);
+    // A response may lack headers or an ok flag (a custom fetchFn, an odd proxy): read what is there.
+    const status = typeof response.status === 'number' ? response.status : 0;
+    const responseHeaders: Record<string, string> = {};
+    try {
+      response.headers?.forEach?.((value, name) => (responseHeaders[name.toLowerCase()] = value));
+    } catch {
+      // Unreadable headers: none.
+    }
+    const meta: PostgrestMeta = { status, count: parseContentRange(responseHeaders['content-range'] ?? null), headers: responseHeaders, request };
+    if (status < 200 || status > 299) {
+      const error = toPostgrestError(status, response.statusText, typeof text === 'string' ? text : '');
       if (!isNoRowForMaybeSingle(request, error)) return { error, meta };
       text = '';
     }
@@ -181,8 +203,9 @@ function retryDelay(result: QueryReturnValue<unknown, PostgrestError, PostgrestM
 }
 
 /** Waits `ms`, or less when `signal` aborts: true when the wait ended normally. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
   return new Promise((resolve) => {
+    if (!signal) return void setTimeout(() => resolve(true), ms);
     if (signal.aborted) return resolve(false);
     const onAbort = () => {
       clearTimeout(timer);
@@ -196,6 +219,20 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   });
 }
 
-function clientError(status: PostgrestError['status'], message: string): PostgrestError {
-  return { status, code: null, message, details: null, hint: null };
+function clientError(status: PostgrestError['status'], message: string, code: string | null = null): PostgrestError {
+  return { status, code, message, details: null, hint: null };
+}
+
+/** HTTP header names: RFC 9110 tokens. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** `headers` checked (names are tokens, values strings without line breaks), or a TypeError naming the bad one. */
+function readHeaders(headers: Record<string, string> | undefined): Record<string, string> {
+  if (headers === undefined) return {};
+  if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) throw new TypeError(`postgrestBaseQuery: headers must be an object of name → value, got ${JSON.stringify(headers)}`);
+  for (const [name, value] of Object.entries(headers)) {
+    if (!HEADER_NAME.test(name)) throw new TypeError(`postgrestBaseQuery: headers: ${JSON.stringify(name)} is not a valid header name`);
+    if (typeof value !== 'string' || /[\r\n\0]/.test(value)) throw new TypeError(`postgrestBaseQuery: headers.${name} must be a string without line breaks, got ${JSON.stringify(value)}`);
+  }
+  return { ...headers };
 }

@@ -1,4 +1,4 @@
-import type { PostgrestError, PostgrestRequest } from '../request/types';
+import type { PostgrestError, PostgrestErrorDetail, PostgrestRequest } from '../request/types';
 
 /** The total from a `Content-Range` header (`0-24/3573`, `*\/0`), or null when unknown (`*`). */
 export function parseContentRange(header: string | null): number | null {
@@ -19,12 +19,14 @@ export function toPostgrestError(status: number, statusText: string, text: strin
     // Not JSON (a proxy's HTML page, say): keep the text as the message below.
   }
   const str = (v: unknown) => (typeof v === 'string' ? v : v == null ? null : JSON.stringify(v));
+  // details and hint stay what PostgREST sent (text, or a JSON object or array).
+  const asSent = (v: unknown): PostgrestErrorDetail => (v === undefined ? null : (v as PostgrestErrorDetail));
   return {
     status,
     code: str(body?.code),
-    message: str(body?.message) ?? (text ? text.slice(0, 500) : `${status} ${statusText}`.trim()),
-    details: str(body?.details),
-    hint: str(body?.hint),
+    message: str(body?.message) ?? (text ? text.slice(0, 500) : `${status} ${statusText ?? ''}`.trim()),
+    details: asSent(body?.details),
+    hint: asSent(body?.hint),
   };
 }
 
@@ -33,13 +35,14 @@ export function toPostgrestError(status: number, statusText: string, text: strin
  * PostgREST rolls back a write touching several rows): for maybeSingle, no row is data (null).
  */
 export function isNoRowForMaybeSingle(request: PostgrestRequest, error: PostgrestError): boolean {
-  return request.result === 'maybeSingle' && error.status === 406 && error.code === 'PGRST116' && /\b0 rows\b/.test(error.details ?? '');
+  return request.result === 'maybeSingle' && error.status === 406 && error.code === 'PGRST116' && typeof error.details === 'string' && /\b0 rows\b/.test(error.details);
 }
 
 /**
  * Turns the parsed body into the result the caller asked for: rows, one row, a row or null, and
  * `{ rows, count }` when a count was requested, whose `rows` is always an array (as `CountedRows`
- * declares): `[]` when there is no body (HEAD, a write without `.select()`), `[row]` for one row.
+ * declares): `[]` when there is no body (HEAD, a write without `.select()`), `[row]` for one row; a
+ * counted call of a function that returns one value gives `{ value, count }` (`CountedValue`).
  */
 export function shapeResult(
   request: PostgrestRequest,
@@ -69,6 +72,10 @@ export function shapeResult(
     // A write without `.select()` (return=minimal) has no body.
     data = null;
   }
-  if (request.count) return { data: { rows: data == null ? [] : Array.isArray(data) ? data : [data], count } };
+  if (request.count) {
+    // A function that returns one value (a scalar, one row) answers with it: the value and the count.
+    if (request.action === 'rpc' && request.method !== 'HEAD' && !Array.isArray(json)) return { data: { value: json, count } };
+    return { data: { rows: data == null ? [] : Array.isArray(data) ? data : [data], count } };
+  }
   return { data };
 }

@@ -76,9 +76,14 @@ export interface PostgrestError {
   /** PostgREST / PostgreSQL error code (`PGRST116`, `23505` ...), or null. */
   code: string | null;
   message: string;
-  details: string | null;
-  hint: string | null;
+  /** As PostgREST sent it: usually text; some errors send a JSON object or array, which stays one. */
+  details: PostgrestErrorDetail;
+  /** As PostgREST sent it (usually text). */
+  hint: PostgrestErrorDetail;
 }
+
+/** An error's `details` or `hint` as PostgREST sent it: text, or any JSON value; null when absent. */
+export type PostgrestErrorDetail = string | number | boolean | { [key: string]: unknown } | unknown[] | null;
 
 /** The three versions of a row an optimistic write's conflict is about. */
 export interface ConflictDetails {
@@ -132,5 +137,11 @@ export interface PostgrestMeta {
 /** Result data when a count was requested. */
 export interface CountedRows<Row> {
   rows: Row[];
+  count: number | null;
+}
+
+/** Result data of a counted call of a function that returns one value (a scalar or one row), not a set. */
+export interface CountedValue<Value> {
+  value: Value;
   count: number | null;
 }
