@@ -69,6 +69,9 @@ it('realtime blackholed while PostgREST works: degraded, polled equal to the dat
   expect(fetches() - before).toBeLessThanOrEqual(2);
   await sql(`update ob_notes set title = 'polled again' where tag = $1`, [tag]);
   await expectEventually(async () => expect(rows()).toEqual(await sql(`select * from ob_notes where tag = $1 order by seq`, [tag])), 5_000);
+  // "Last sync" follows the polls.
+  const { degradedSince, lastSyncTime } = sync.selectors.selectSync(store.getState()).connection;
+  expect(lastSyncTime).toBeGreaterThanOrEqual(degradedSince!);
   // The entry kept its data while degraded (no error, no refetch from scratch).
   expect(api.endpoints.live.select(request as never)(store.getState() as never).isError).toBe(false);
 

@@ -262,7 +262,7 @@ describe('degraded mode', () => {
       now: () => 5_000,
       timers: { setTimeout: (callback: () => void, ms: number) => (timers.set(++next, { callback, ms }), next), clearTimeout: (handle: unknown) => void timers.delete(handle as number) },
     } as unknown as HandlerContext;
-    const handler = degradedHandler(context, { degradedAfterMs: 1000, pollIntervalMs: 300, poll: () => void (polls += 1) });
+    const handler = degradedHandler(context, { degradedAfterMs: 1000, pollIntervalMs: 300, poll: () => void (polls += 1), apiPath: 'api' });
     const status = (value: 'connecting' | 'open' | 'reconnecting' | 'closed') => {
       context.dispatch(actions.connectionChanged({ status: value, at: 5_000 }));
       handler.onSocketEvent!({ type: 'status', status: value });
@@ -270,7 +270,7 @@ describe('degraded mode', () => {
     const fire = (ms: number) => {
       for (const [handle, timer] of [...timers]) if (timer.ms === ms) (timers.delete(handle), timer.callback());
     };
-    return { status, fire, state: () => state, polls: () => polls, pending: () => [...timers.values()].map((timer) => timer.ms).sort((a, b) => a - b), handler };
+    return { status, fire, state: () => state, polls: () => polls, pending: () => [...timers.values()].map((timer) => timer.ms).sort((a, b) => a - b), handler, dispatched };
   }
 
   it('a socket down for degradedAfterMs is degraded and polls at once and then every interval; stable again, it stops', () => {
@@ -287,6 +287,11 @@ describe('degraded mode', () => {
     d.fire(300);
     d.fire(300);
     expect(d.polls()).toBe(3);
+    // A poll's result advances lastSyncTime (once per round, not per entry).
+    d.handler.onAnyAction!({ type: 'api/executeQuery/fulfilled' }, undefined);
+    d.handler.onAnyAction!({ type: 'api/executeQuery/fulfilled' }, undefined);
+    expect(d.state().connection.lastSyncTime).toBe(5_000);
+    expect(d.dispatched.filter((action) => action.type === 'sync/polled')).toHaveLength(1);
     d.status('open');
     expect(d.state().connection.degradedSince).toBe(5_000); // not before it stayed open
     d.fire(500);

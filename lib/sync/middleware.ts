@@ -97,7 +97,7 @@ export function createSyncMiddleware<ReducerPath extends string = 'sync'>(option
   /** The root runs them in this order (the first to answer an action ends its round). */
   // The outbox before the optimistic layer: it answers the announcement of a replayed optimistic write.
   const outbox = outboxHandler(context, options);
-  const degraded = degradedHandler(context, { ...options, poll: () => live?.queries.poll() });
+  const degraded = degradedHandler(context, { ...options, poll: () => live?.queries.poll(), ...(live && { apiPath: live.apiPath }) });
   const handlers: readonly SyncHandler[] = [...(live ? [live] : []), ...(outbox ? [outbox] : []), ...(optimistic ? [optimistic] : []), connectionHandler(context, options), degraded, channels, presenceHandler(context), broadcastHandler(context), changes];
   const transforms = handlers.filter((handler) => handler.transform !== undefined);
 

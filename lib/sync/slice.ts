@@ -316,6 +316,8 @@ export function createSyncActions(prefix: string, instance: string) {
     outboxDiscarded: createAction<{ id: string }>(`${prefix}/outbox/discarded`),
     /** Whether PostgREST answers (a request got an HTTP response, or a network error or time-out). */
     restReachability: createAction<{ reachable: boolean; error?: string; at: number }>(`${prefix}/restReachability`),
+    /** While degraded, a poll brought the live entries' data: the cache was equal to the database then. */
+    polled: createAction<{ at: number }>(`${prefix}/polled`),
     /** The realtime socket was not live for `degradedAfterMs` (degraded: live entries are polled), or is live again. */
     degradedChanged: createAction<{ degraded: boolean; at: number }>(`${prefix}/degradedChanged`),
   };
@@ -508,6 +510,9 @@ export function createSyncSlice(reducerPath: string, actions: SyncActions) {
         })
         .addCase(actions.restReachability, (state, { payload }) => {
           state.connection.restReachable = payload.reachable;
+        })
+        .addCase(actions.polled, (state, { payload }) => {
+          state.connection.lastSyncTime = payload.at;
         })
         .addCase(actions.degradedChanged, (state, { payload }) => {
           state.connection.degradedSince = payload.degraded ? (state.connection.degradedSince ?? payload.at) : null;

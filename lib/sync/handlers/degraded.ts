@@ -17,6 +17,8 @@ export interface DegradedOptions {
   pollIntervalMs?: number;
   /** Refetches every live entry not fetching now. */
   poll(): void;
+  /** The api's reducerPath: its fulfilled fetches while degraded advance `lastSyncTime`. */
+  apiPath?: string;
 }
 
 export function degradedHandler(context: HandlerContext, options: DegradedOptions): SyncHandler {
@@ -61,7 +63,17 @@ export function degradedHandler(context: HandlerContext, options: DegradedOption
     }, after));
   }
 
+  const fulfilledType = options.apiPath === undefined ? undefined : `${options.apiPath}/executeQuery/fulfilled`;
+
   return {
+    onAnyAction(action) {
+      // A poll's results while degraded: the cache was equal to the database then (once per poll round).
+      if (action.type !== fulfilledType) return undefined;
+      const { degradedSince, lastSyncTime } = context.mirror().connection;
+      const now = context.now();
+      if (degradedSince !== null && (lastSyncTime === null || now - lastSyncTime >= every / 2)) context.dispatch(actions.polled({ at: now }));
+      return undefined;
+    },
     onSocketEvent(event) {
       if (event.type !== 'status') return;
       if (event.status === 'closed') return stop();
