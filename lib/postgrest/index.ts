@@ -4,7 +4,8 @@ export type { FromOptions, InsertOptions, UpsertOptions, WriteOptions, CountedBy
 export { rpc } from './builder/rpc.js';
 export type { RpcOptions, RpcBuilder } from './builder/rpc.js';
 export { PostgrestBuilder } from './builder/builder.js';
-export type { DataOf, DataShape, OrderOptions, ReferencedTableOptions, ResultOf, SelectOptions } from './builder/builder.js';
+export type { DataOf, DataShape, MergeTypes, OrderOptions, OverrideTypesOptions, ReferencedTableOptions, ResultOf, RowOfResult, SelectOptions } from './builder/builder.js';
+export type { ExplainOptions } from './builder/transport.js';
 export { ConditionBuilder } from './builder/filterChain.js';
 export type { ColumnName, ConditionCallback, TextSearchOptions } from './builder/filterChain.js';
 export type { FilterOperator } from './builder/filters.js';

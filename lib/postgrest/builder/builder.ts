@@ -3,16 +3,24 @@ import { FilterChain, groupBody, type ColumnName, type ConditionCallback } from 
 import { toQueryPair, type Condition } from './filters.js';
 import { assertName, cleanColumns, scopedKey } from './names.js';
 import { booleanOption, countOfRows, countOption, readOptions } from './options.js';
-import { compileRequest, setPair, type BuilderState } from './state.js';
+import { compileRequest, explainCombination, setPair, type BuilderState } from './state.js';
+import { explainState, withHeader, type ExplainOptions } from './transport.js';
 import { explainOptimistic } from '../request/request.js';
 import type { CountMethod, CountedRows, CountedValue, OptimisticOptions, PostgrestRequest, ResultShape, ToPostgrestRequest } from '../request/types.js';
 
-/** Result shapes at the type level; `value` is an rpc returning a scalar or an object. */
-export type DataShape = ResultShape | 'value';
+/**
+ * Result shapes at the type level; `value` is an rpc returning a scalar or an object, `plan` a JSON
+ * `explain()` plan, `geojson` a `geojson()` document (`text`: CSV or a text plan).
+ */
+export type DataShape = ResultShape | 'value' | 'plan' | 'geojson';
 
 /** The data a request resolves with, from its row type and how it was built. */
 export type DataOf<Row, Shape extends DataShape, Returns extends boolean, Counted extends boolean> =
-  Counted extends true ? (Shape extends 'value' ? (unknown extends Row ? CountedRows<unknown> | CountedValue<unknown> : CountedValue<Row>) : CountedRows<Row>)
+  Shape extends 'text' ? string
+  : Shape extends 'plan' ? Array<Record<string, unknown>>
+  : Shape extends 'geojson' ? Record<string, unknown>
+  : Shape extends 'json' ? unknown
+  : Counted extends true ? (Shape extends 'value' ? (unknown extends Row ? CountedRows<unknown> | CountedValue<unknown> : CountedValue<Row>) : CountedRows<Row>)
   : Returns extends false ? null
   : Shape extends 'single' ? Row
   : Shape extends 'maybeSingle' ? Row | null
@@ -43,6 +51,24 @@ export interface ReferencedTableOptions {
   referencedTable?: string;
 }
 
+/** The row type `returns<T>()` / `overrideTypes<T>()` give: for a row set, T may be the row or the array of rows. */
+export type RowOfResult<Shape extends DataShape, T> = Shape extends 'many' ? (T extends readonly (infer Item)[] ? Item : T) : T;
+
+type IsPlainObject<T> = [T] extends [readonly unknown[]] ? false : [T] extends [(...args: never[]) => unknown] ? false : [T] extends [object] ? true : false;
+
+/** `New` over `Old` as postgrest-js merges them: object fields merge recursively, anything else is replaced. */
+export type MergeTypes<Old, New> =
+  IsPlainObject<Old> extends true
+    ? IsPlainObject<New> extends true
+      ? { [K in keyof Old | keyof New]: K extends keyof New ? (K extends keyof Old ? MergeTypes<Old[K], New[K]> : New[K]) : K extends keyof Old ? Old[K] : never }
+      : New
+    : New;
+
+/** Options of `overrideTypes`: `merge: false` replaces the row type instead of merging into it. */
+export interface OverrideTypesOptions {
+  merge?: boolean;
+}
+
 const WRITE_ACTIONS = new Set(['insert', 'update', 'upsert', 'delete']);
 
 /**
@@ -61,6 +87,8 @@ export class PostgrestBuilder<Row, Shape extends DataShape = 'many', Returns ext
   /** @internal Use `from()` or `rpc()`. */
   constructor(state: BuilderState) {
     super();
+    const problem = explainCombination(state);
+    if (problem !== null) throw new PostgrestBuilderError('INVALID_OPTION', problem);
     this.state = state;
   }
 
@@ -165,6 +193,73 @@ export class PostgrestBuilder<Row, Shape extends DataShape = 'many', Returns ext
     const problem = explainOptimistic(options, this.state.action, 'optimistic()');
     if (problem !== null) throw new PostgrestBuilderError('INVALID_OPTION', problem);
     return this.next({ optimistic: structuredClone(options) });
+  }
+
+  /**
+   * Sends `name: value` with this request (part of its cache key). Setting a name again replaces it
+   * (case-insensitive). Headers the library composes (Prefer, Accept, Content-Type, the profile
+   * headers, Authorization, apikey, transport headers) are rejected: use the method that sets them.
+   */
+  setHeader(name: string, value: string): PostgrestBuilder<Row, Shape, Returns, Counted> {
+    return this.next({ headers: withHeader(this.state.headers, name, value) });
+  }
+
+  /**
+   * Runs the request and rolls its transaction back (`Prefer: tx=rollback`): a write answers as if
+   * made, but nothing stays. PostgREST applies it only with `db-tx-end = commit-allow-override` (or
+   * `rollback-allow-override`); a default PostgREST ignores it and COMMITS (the dev stack allows it).
+   */
+  rollback(): PostgrestBuilder<Row, Shape, Returns, Counted> {
+    return this.next({ rollback: true });
+  }
+
+  /**
+   * Fails the write, rolling it back, when it would touch more than `count` rows (`Prefer:
+   * handling=strict, max-affected=n`). Update, delete and POST rpc only. PostgREST 12.2+ enforces it;
+   * older servers answer 400 PGRST122 ("Invalid preferences given with handling=strict") and write nothing.
+   */
+  maxAffected(count: number): PostgrestBuilder<Row, Shape, Returns, Counted> {
+    return this.next({ maxAffected: countOfRows(count, 'count', 'maxAffected()') });
+  }
+
+  /** The rows as CSV text (`Accept: text/csv`); the data is a string. Not with single() / maybeSingle(). */
+  csv(): PostgrestBuilder<Row, 'text', Returns, Counted> {
+    return this.next({ media: 'csv' });
+  }
+
+  /** The rows as a GeoJSON FeatureCollection (`Accept: application/geo+json`); needs PostGIS on the server. */
+  geojson(): PostgrestBuilder<Row, 'geojson', Returns, Counted> {
+    return this.next({ media: 'geojson' });
+  }
+
+  /**
+   * The query plan instead of the result (`Accept: application/vnd.pgrst.plan+text|json; for="…"`):
+   * a string, or PostgreSQL's JSON plan with `format: 'json'`. Needs `db-plan-enabled` on the server
+   * (else 415 PGRST107). `analyze` executes the statement: a write is made unless `rollback()` is added.
+   */
+  explain(options?: ExplainOptions & { format?: 'text' }): PostgrestBuilder<Row, 'text', Returns, Counted>;
+  explain(options: ExplainOptions & { format: 'json' }): PostgrestBuilder<Row, 'plan', Returns, Counted>;
+  explain(options?: ExplainOptions): PostgrestBuilder<Row, 'text' | 'plan', Returns, Counted>;
+  explain(options?: ExplainOptions): PostgrestBuilder<Row, 'text' | 'plan', Returns, Counted> {
+    return this.next({ explain: explainState(options) });
+  }
+
+  /** Type only: the result's rows are `T` (for a row set, `T` may be the row or the array type). */
+  returns<T>(): PostgrestBuilder<RowOfResult<Shape, T>, Shape, Returns, Counted> {
+    return this.next({});
+  }
+
+  /**
+   * Type only: merges `T` into the row type (object fields recursively, as postgrest-js does), or
+   * replaces it with `{ merge: false }`. For a row set, `T` may be the row or the array type.
+   */
+  overrideTypes<T, O extends OverrideTypesOptions = { merge: true }>(): PostgrestBuilder<
+    O extends { merge: false } ? RowOfResult<Shape, T> : MergeTypes<Row, RowOfResult<Shape, T>>,
+    Shape,
+    Returns,
+    Counted
+  > {
+    return this.next({});
   }
 
   /** The plain, JSON-serializable request; a fresh object on every call. */

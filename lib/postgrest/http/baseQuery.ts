@@ -150,6 +150,7 @@ export function postgrestBaseQuery(options: PostgrestBaseQueryOptions): Postgres
       text = '';
     }
 
+    if (request.result === 'text') return { data: text, meta }; // CSV or a text plan: the body itself
     let json: unknown = null;
     if (text.length > 0) {
       try {

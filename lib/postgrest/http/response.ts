@@ -49,6 +49,8 @@ export function shapeResult(
   json: unknown,
   count: number | null,
 ): { data: unknown } | { error: PostgrestError } {
+  // A plan or a GeoJSON document is returned as PostgREST sent it (`text` results never get here).
+  if (request.result === 'json' || request.result === 'text') return { data: request.method === 'HEAD' ? null : json };
   let data: unknown = json;
   // HEAD has no body: the data is null (the builder's type says so), or `{ rows: [], count }`.
   if (request.method === 'HEAD') data = null;

@@ -1,9 +1,10 @@
 import { PostgrestBuilderError, describeValue } from '../errors.js';
+import { explainHeaderValue, isHeaderName } from './headers.js';
 import type { PostgrestRequest, PostgrestRequestLike } from './types.js';
 
 const ACTIONS = ['select', 'insert', 'update', 'upsert', 'delete', 'rpc'];
 const METHODS = ['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE'];
-const RESULTS = ['many', 'single', 'maybeSingle'];
+const RESULTS = ['many', 'single', 'maybeSingle', 'text', 'json'];
 const COUNTS = ['exact', 'planned', 'estimated'];
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -22,6 +23,11 @@ export function explainNotRequest(value: unknown): string | null {
   if (!Array.isArray(value.query) || !value.query.every(isStringPair)) return 'request.query must be an array of [string, string] pairs';
   if (!isObject(value.headers) || !Object.values(value.headers).every((v) => typeof v === 'string')) {
     return 'request.headers must be an object of string values';
+  }
+  for (const [name, header] of Object.entries(value.headers)) {
+    if (!isHeaderName(name)) return `request.headers: ${JSON.stringify(name)} is not a valid header name`;
+    const problem = explainHeaderValue(header);
+    if (problem !== null) return `request.headers.${name}: ${problem}`;
   }
   if (!RESULTS.includes(value.result as string)) return `request.result must be one of ${RESULTS.join(', ')}, got ${describeValue(value.result)}`;
   if (value.count !== undefined && !COUNTS.includes(value.count as string)) {

@@ -1,8 +1,12 @@
 /** HTTP methods PostgREST answers. */
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
-/** What the caller expects back: every row, exactly one row, or at most one row. */
-export type ResultShape = 'many' | 'single' | 'maybeSingle';
+/**
+ * What the caller expects back: every row, exactly one row, or at most one row; or the body as
+ * PostgREST sent it: `text` (a string: `csv()`, a text `explain()` plan) or `json` (the parsed JSON,
+ * untouched: a JSON plan, a GeoJSON document).
+ */
+export type ResultShape = 'many' | 'single' | 'maybeSingle' | 'text' | 'json';
 
 /** PostgREST's three ways of counting rows. */
 export type CountMethod = 'exact' | 'planned' | 'estimated';
@@ -27,13 +31,19 @@ export interface PostgrestRequest {
    * Values are already quoted by PostgREST's grammar; `toUrl` percent-encodes them.
    */
   query: Array<[string, string]>;
-  /** Extra request headers (Prefer, Accept ...) besides auth and profile headers. */
+  /**
+   * Extra request headers besides auth and profile headers: Prefer and Accept as the builder composes
+   * them, and custom ones from `setHeader()` (part of the cache key like everything here).
+   */
   headers: Record<string, string>;
   /** JSON body for writes and POST rpc. */
   body?: unknown;
   /** How the base query shapes `data`. */
   result: ResultShape;
-  /** Set when a count was asked for; the result then becomes `{ rows, count }`. */
+  /**
+   * Set when a count was asked for; the result then becomes `{ rows, count }` (for `text` and `json`
+   * results the data stays the body and the count is only in `meta.count`).
+   */
   count?: CountMethod;
   /**
    * Writes only (`.optimistic()`): a sync middleware shows the write in the cache at once, as a
