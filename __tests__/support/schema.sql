@@ -184,3 +184,12 @@ begin
     message = '{"code":"QUOTA","message":"Payment required","details":"12 of 10 used","hint":"upgrade"}',
     detail = '{"status":402,"headers":{}}';
 end $$;
+
+-- integration.client.test.ts: rollback, maxAffected, csv and explain on a table of its own.
+create table client_notes (
+  id   bigint primary key,
+  body text,
+  n    integer not null default 0
+);
+create function client_notes_bump(lo bigint, hi bigint) returns setof client_notes
+  language sql as $$ update client_notes set n = n + 1 where id between lo and hi returning * $$;

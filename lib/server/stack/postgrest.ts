@@ -104,6 +104,11 @@ function environment(options: PostgrestStartOptions, port: number, adminPort: nu
     PGRST_ADMIN_SERVER_PORT: String(adminPort),
     PGRST_DB_POOL: '5',
     PGRST_LOG_LEVEL: 'warn',
+    // A dev stack: a request may end its transaction with `Prefer: tx=rollback` (the builder's
+    // `rollback()`; a default PostgREST ignores it and commits) and ask for its plan with the
+    // `application/vnd.pgrst.plan` media type (`explain()`; a default PostgREST answers 415).
+    PGRST_DB_TX_END: 'commit-allow-override',
+    PGRST_DB_PLAN_ENABLED: 'true',
   };
 }
 
