@@ -97,3 +97,14 @@ describe('counted function calls (real PostgREST)', () => {
     expect(typeof data.count === 'number' || data.count === null).toBe(true);
   });
 });
+
+it("a request's own headers (setHeader) are sent and are part of its cache key", async () => {
+  const sent: Array<Record<string, string>> = [];
+  const api = createPostgrestApi({ url: 'http://postgrest.test', apiKey: 'anon', retry: false, fetchFn: (async (_url: string, init: RequestInit) => (sent.push(init.headers as Record<string, string>), new Response('[]'))) as never });
+  const store = configureStore({ reducer: { [api.reducerPath]: api.reducer }, middleware: (getDefault) => getDefault().concat(api.middleware) });
+  await store.dispatch(api.endpoints.read.initiate(from('items').select('id').setHeader('X-Tenant', 'a') as never));
+  await store.dispatch(api.endpoints.read.initiate(from('items').select('id').setHeader('X-Tenant', 'b') as never));
+  await store.dispatch(api.endpoints.read.initiate(from('items').select('id').setHeader('X-Tenant', 'a') as never));
+  expect(sent.map((headers) => headers['X-Tenant'])).toEqual(['a', 'b']);
+  expect(Object.keys(store.getState()[api.reducerPath].queries)).toHaveLength(2);
+});
