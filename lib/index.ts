@@ -48,8 +48,8 @@ export type {
 } from './postgrest';
 export { postgrestBaseQuery, type GetToken, type PostgrestBaseQuery, type PostgrestBaseQueryOptions, type PostgrestExtraOptions, type RetryPolicy } from './postgrest/http/baseQuery';
 // The RTK Query api (lib/api).
-export { createPostgrestApi, BUILTIN_TAG_TYPES, postgrestModule, postgrestModuleName, invalidatedTags, liveTags, providedTags } from './api';
-export type { CreatePostgrestApiOptions, GenericEndpoints, PostgrestApi, PostgrestEndpointBuilder, PostgrestModule, PrimaryKeys, Tag } from './api';
+export { createPostgrestApi, BUILTIN_TAG_TYPES, postgrestModule, postgrestModuleName, invalidatedTags, liveTags, providedTags, keysetPages, offsetPages } from './api';
+export type { KeysetPageParam, KeysetPagesOptions, OffsetPagesOptions, PagedDefinition, PagedRequest, CreatePostgrestApiOptions, GenericEndpoints, PostgrestApi, PostgrestEndpointBuilder, PostgrestModule, PrimaryKeys, Tag } from './api';
 // The sync middleware (lib/sync).
 export { createSyncMiddleware } from './sync';
 export type {

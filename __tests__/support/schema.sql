@@ -193,3 +193,11 @@ create table client_notes (
 );
 create function client_notes_bump(lo bigint, hi bigint) returns setof client_notes
   language sql as $$ update client_notes set n = n + 1 where id between lo and hi returning * $$;
+
+-- Owned by __tests__/api/pages.test.ts and __tests__/react/pages.test.tsx (offsetPages / keysetPages):
+-- each test pages through its own `list`.
+create table paged_rows (
+  id    bigint primary key,
+  list  text not null,
+  title text not null
+);

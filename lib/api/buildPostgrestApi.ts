@@ -146,6 +146,40 @@ function withAutoTags<RP extends string>(
     }) as typeof build.query,
     mutation: ((definition: Record<string, unknown>) =>
       build.mutation({ invalidatesTags: autoInvalidates(primaryKeys), ...definition } as never)) as typeof build.mutation,
+    infiniteQuery: ((definition: Record<string, unknown>) =>
+      build.infiniteQuery({ providesTags: autoProvidesPages(primaryKeys, definition.query), ...definition } as never)) as typeof build.infiniteQuery,
+  };
+}
+
+/**
+ * Tags of an infinite query's `{ pages, pageParams }`: each page provides what its own request and
+ * rows would as a plain read (RTK passes only the last page's meta, so each page's request is made
+ * again from the endpoint's `query` and the page's param).
+ */
+function autoProvidesPages(primaryKeys: PrimaryKeys | undefined, query: unknown) {
+  const single = autoProvides(primaryKeys);
+  return (result: unknown, error: unknown, arg: unknown, meta?: PostgrestMeta): Tag[] => {
+    const pages = result as { pages?: unknown[]; pageParams?: unknown[] } | undefined;
+    if (error || typeof query !== 'function' || !Array.isArray(pages?.pages) || !Array.isArray(pages.pageParams)) {
+      return meta?.request ? single(undefined, error ?? true, arg, meta) : [];
+    }
+    const seen = new Set<string>();
+    const tags: Tag[] = [];
+    pages.pages.forEach((page, index) => {
+      let request: PostgrestRequest | undefined;
+      try {
+        request = toPostgrestRequest((query as (arg: unknown) => PostgrestRequestLike)({ queryArg: arg, pageParam: pages.pageParams![index] }));
+      } catch {
+        return;
+      }
+      for (const tag of providedTags(request, page, primaryKeys)) {
+        const key = `${tag.type}\u0000${String(tag.id)}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        tags.push(tag);
+      }
+    });
+    return tags;
   };
 }
 

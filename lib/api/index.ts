@@ -7,6 +7,7 @@ import { postgrestModule } from './postgrestModule';
 // (liveContract.ts) and the builders' internals are imported by path, never from here.
 export { BUILTIN_TAG_TYPES, type CreatePostgrestApiOptions, type GenericEndpoints, type PostgrestApi, type PostgrestEndpointBuilder } from './buildPostgrestApi';
 export { postgrestModule, postgrestModuleName, type PostgrestModule } from './postgrestModule';
+export { keysetPages, offsetPages, type KeysetPageParam, type KeysetPagesOptions, type OffsetPagesOptions, type PagedDefinition, type PagedRequest } from './pages';
 export { invalidatedTags, liveTags, providedTags, type PrimaryKeys, type Tag } from './tags';
 
 const createCoreApi = buildCreateApi(coreModule(), postgrestModule());
