@@ -56,7 +56,7 @@ test('rtk-postgrest exports the builder, the api, the base query and the middlew
   expect(await surface('../lib/index.js')).toEqual([
     'BUILTIN_TAG_TYPES', 'ConditionBuilder', 'PostgrestBuilder', 'PostgrestBuilderError', 'PostgrestTableBuilder', 'compileRequest',
     'createPostgrestApi', 'createSyncMiddleware', 'from', 'invalidatedTags', 'isPostgrestRequest', 'keysetPages', 'liveTags', 'offsetPages', 'postgrestBaseQuery',
-    'postgrestModule', 'postgrestModuleName', 'providedTags', 'requestHeaders', 'rpc', 'toPostgrestRequest', 'toUrl',
+    'postgrestClient', 'postgrestModule', 'postgrestModuleName', 'providedTags', 'requestHeaders', 'rpc', 'toPostgrestRequest', 'toUrl',
   ]);
 });
 

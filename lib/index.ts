@@ -1,6 +1,6 @@
 /** rtk-postgrest: the request builder, the RTK Query api for PostgREST, and the sync middleware. Explicit names only: what is not listed here is internal. */
 // The request model (lib/postgrest).
-export { from, PostgrestTableBuilder, rpc, PostgrestBuilder, ConditionBuilder, toUrl, requestHeaders, isPostgrestRequest, toPostgrestRequest, PostgrestBuilderError, compileRequest } from './postgrest';
+export { from, PostgrestTableBuilder, rpc, postgrestClient, PostgrestBuilder, ConditionBuilder, toUrl, requestHeaders, isPostgrestRequest, toPostgrestRequest, PostgrestBuilderError, compileRequest } from './postgrest';
 export type {
   FromOptions,
   InsertOptions,
@@ -16,6 +16,18 @@ export type {
   ResultOf,
   SelectOptions,
   ColumnName,
+  ColumnPath,
+  SelectColumns,
+  UnknownSelectColumns,
+  GenericDatabase,
+  GenericFunction,
+  GenericSchema,
+  GenericTable,
+  GenericView,
+  Json,
+  PostgrestClient,
+  RelationName,
+  TableBuilderOf,
   ConditionCallback,
   TextSearchOptions,
   FilterOperator,

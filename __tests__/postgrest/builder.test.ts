@@ -129,7 +129,7 @@ describe('modifiers', () => {
 });
 
 describe('writes', () => {
-  type Post = { id: number; title: string; body?: string | null };
+  type Post = { id: number; title: string; body?: string | null; published?: boolean };
   const posts = () => from<Post>('posts');
 
   test('insert of one row is a POST with return=minimal and no select', () => {

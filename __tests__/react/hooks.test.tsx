@@ -16,6 +16,7 @@ const author = randomUUID();
 interface Post {
   id: number;
   title: string;
+  author_id?: string;
 }
 
 beforeAll(async () => {

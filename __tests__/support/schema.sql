@@ -201,3 +201,24 @@ create table paged_rows (
   list  text not null,
   title text not null
 );
+-- gen types (__tests__/server/genTypes.test.ts): one column of each kind the generator maps, a view
+-- and a function.
+create type gt_mood as enum ('happy', 'sad', 'it''s complicated');
+create table gt_entries (
+  id         bigint generated always as identity primary key,
+  title      text not null,
+  mood       gt_mood not null default 'happy',
+  tags       text[] not null default '{}',
+  scores     integer[],
+  meta       jsonb,
+  note       text,
+  price      numeric(10, 2),
+  ratio      double precision not null default 1,
+  done       boolean not null default false,
+  key        uuid not null default gen_random_uuid(),
+  day        date,
+  created_at timestamptz not null default now()
+);
+create view gt_titles as select id, title, mood from gt_entries;
+create function gt_count_mood(m gt_mood, since timestamptz default null) returns integer
+  language sql stable as $$ select count(*)::integer from gt_entries where mood = m and (since is null or created_at >= since) $$;

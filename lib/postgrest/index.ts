@@ -2,12 +2,15 @@
 export { from, PostgrestTableBuilder } from './builder/table.js';
 export type { FromOptions, InsertOptions, UpsertOptions, WriteOptions, CountedBy } from './builder/table.js';
 export { rpc } from './builder/rpc.js';
+export { postgrestClient } from './builder/database.js';
+export type { GenericDatabase, GenericFunction, GenericSchema, GenericTable, GenericView, Json, PostgrestClient, RelationName, TableBuilderOf } from './builder/database.js';
 export type { RpcOptions, RpcBuilder } from './builder/rpc.js';
 export { PostgrestBuilder } from './builder/builder.js';
-export type { DataOf, DataShape, MergeTypes, OrderOptions, OverrideTypesOptions, ReferencedTableOptions, ResultOf, RowOfResult, SelectOptions } from './builder/builder.js';
+export type { DataOf, DataShape, GroupRow, MergeTypes, OrderOptions, OverrideTypesOptions, ReferencedTableOptions, ResultOf, RowOfResult, SelectOptions } from './builder/builder.js';
 export type { ExplainOptions } from './builder/transport.js';
 export { ConditionBuilder } from './builder/filterChain.js';
-export type { ColumnName, ConditionCallback, TextSearchOptions } from './builder/filterChain.js';
+export type { ColumnName, ColumnPath, ConditionCallback, TextSearchOptions } from './builder/filterChain.js';
+export type { SelectColumns, UnknownSelectColumns } from './builder/selectColumns.js';
 export type { FilterOperator } from './builder/filters.js';
 export type { ContainerValue, FilterValue, ScalarValue } from './builder/values.js';
 export { toUrl, requestHeaders } from './request/url.js';

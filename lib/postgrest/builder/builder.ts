@@ -3,6 +3,7 @@ import { FilterChain, groupBody, type ColumnName, type ConditionCallback } from 
 import { toQueryPair, type Condition } from './filters.js';
 import { assertName, cleanColumns, scopedKey } from './names.js';
 import { booleanOption, countOfRows, countOption, readOptions } from './options.js';
+import type { SelectColumns } from './selectColumns.js';
 import { compileRequest, explainCombination, setPair, type BuilderState } from './state.js';
 import { explainState, withHeader, type ExplainOptions } from './transport.js';
 import { explainOptimistic } from '../request/request.js';
@@ -50,6 +51,9 @@ export interface OrderOptions {
 export interface ReferencedTableOptions {
   referencedTable?: string;
 }
+
+/** The row an `or` / `and` callback filters: `Row`, or an untyped row of a referenced table. */
+export type GroupRow<Row, O> = O extends { referencedTable: string } ? Record<string, unknown> : Row;
 
 /** The row type `returns<T>()` / `overrideTypes<T>()` give: for a row set, T may be the row or the array of rows. */
 export type RowOfResult<Shape extends DataShape, T> = Shape extends 'many' ? (T extends readonly (infer Item)[] ? Item : T) : T;
@@ -107,11 +111,11 @@ export class PostgrestBuilder<Row, Shape extends DataShape = 'many', Returns ext
    * Columns to return. On reads it sets the `select` parameter; after a write it also asks PostgREST to
    * return the written rows (`Prefer: return=representation`) and the method stays the write's.
    */
-  select<NewRow = Row>(columns?: string): PostgrestBuilder<NewRow, Shape, true, Counted>;
-  select<NewRow = Row>(columns: string | undefined, options: { count: CountMethod; head: true }): PostgrestBuilder<NewRow, Shape, false, true>;
-  select<NewRow = Row>(columns: string | undefined, options: { count: CountMethod; head?: false }): PostgrestBuilder<NewRow, Shape, true, true>;
-  select<NewRow = Row>(columns: string | undefined, options: { count?: undefined; head: true }): PostgrestBuilder<NewRow, Shape, false, Counted>;
-  select<NewRow = Row>(columns?: string, options?: SelectOptions): PostgrestBuilder<NewRow, Shape, boolean, boolean>;
+  select<NewRow = Row, C extends string = string>(columns?: SelectColumns<Row, C>): PostgrestBuilder<NewRow, Shape, true, Counted>;
+  select<NewRow = Row, C extends string = string>(columns: SelectColumns<Row, C> | undefined, options: { count: CountMethod; head: true }): PostgrestBuilder<NewRow, Shape, false, true>;
+  select<NewRow = Row, C extends string = string>(columns: SelectColumns<Row, C> | undefined, options: { count: CountMethod; head?: false }): PostgrestBuilder<NewRow, Shape, true, true>;
+  select<NewRow = Row, C extends string = string>(columns: SelectColumns<Row, C> | undefined, options: { count?: undefined; head: true }): PostgrestBuilder<NewRow, Shape, false, Counted>;
+  select<NewRow = Row, C extends string = string>(columns?: SelectColumns<Row, C>, options?: SelectOptions): PostgrestBuilder<NewRow, Shape, boolean, boolean>;
   select(columns: string = '*', options?: SelectOptions): PostgrestBuilder<unknown, Shape, boolean, boolean> {
     const opts = readOptions(options, ['count', 'head'], 'select()');
     const count = countOption(opts.count, 'select()') ?? this.state.count;
@@ -167,17 +171,20 @@ export class PostgrestBuilder<Row, Shape extends DataShape = 'many', Returns ext
     return this.next({ result: 'maybeSingle' });
   }
 
-  /** Rows matching any condition: a raw PostgREST string (`'a.eq.1,b.gt.2'`) or a callback. */
-  or(filters: string | ConditionCallback<Row>, options?: ReferencedTableOptions): PostgrestBuilder<Row, Shape, Returns, Counted> {
+  /**
+   * Rows matching any condition: a raw PostgREST string (`'a.eq.1,b.gt.2'`) or a callback. With
+   * `referencedTable` the callback's columns are that table's, so they are not checked against `Row`.
+   */
+  or<O extends ReferencedTableOptions = {}>(filters: string | ConditionCallback<GroupRow<Row, O>>, options?: O): PostgrestBuilder<Row, Shape, Returns, Counted> {
     return this.group('or', filters, options);
   }
 
   /** Rows matching every condition; useful inside `or` or on a referenced table. */
-  and(filters: string | ConditionCallback<Row>, options?: ReferencedTableOptions): PostgrestBuilder<Row, Shape, Returns, Counted> {
+  and<O extends ReferencedTableOptions = {}>(filters: string | ConditionCallback<GroupRow<Row, O>>, options?: O): PostgrestBuilder<Row, Shape, Returns, Counted> {
     return this.group('and', filters, options);
   }
 
-  private group(op: 'or' | 'and', filters: string | ConditionCallback<Row>, options: ReferencedTableOptions | undefined) {
+  private group<R>(op: 'or' | 'and', filters: string | ConditionCallback<R>, options: ReferencedTableOptions | undefined) {
     const opts = readOptions(options, ['referencedTable'], `${op}()`);
     const pair = [scopedKey(op, opts.referencedTable), `(${groupBody(filters, op)})`] as const;
     return this.next({ filters: [...this.state.filters, pair] });

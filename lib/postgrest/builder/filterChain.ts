@@ -2,8 +2,14 @@ import { PostgrestBuilderError, describeValue } from '../errors.js';
 import { buildCondition, toTreeCondition, type Condition, type FilterOperator } from './filters.js';
 import { assertWellFormed, type ContainerValue, type FilterValue, type ScalarValue } from './values.js';
 
-/** A column of `Row` (for completion) or any other column path, e.g. `authors.name` or `data->>key`. */
-export type ColumnName<Row> = (keyof Row & string) | (string & {});
+/** A path through an embedded table (`authors.name`), into JSON (`data->>key`) or a cast (`price::text`). */
+export type ColumnPath = `${string}.${string}` | `${string}->${string}` | `${string}::${string}`;
+
+/**
+ * A column of `Row` or a column path. For an untyped row (`Record<string, unknown>`, `unknown`) any
+ * string; for a typed one (a generated `Database`, `from<Post>()`) a misspelt column fails to compile.
+ */
+export type ColumnName<Row> = unknown extends Row ? string : string extends keyof Row ? string : (keyof Row & string) | ColumnPath;
 
 /** Text search flavours: `fts` (to_tsquery), `plfts`, `phfts`, `wfts`. */
 export interface TextSearchOptions {

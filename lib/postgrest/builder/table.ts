@@ -31,16 +31,19 @@ export interface UpsertOptions extends InsertOptions {
 /** `true` when options ask for a count, at the type level. */
 export type CountedBy<O> = O extends { count: CountMethod } ? true : false;
 
-/** The builder `from()` returns: a read of every column until a write method or `select` is called. */
-export class PostgrestTableBuilder<Row> extends PostgrestBuilder<Row> {
+/**
+ * The builder `from()` returns: a read of every column until a write method or `select` is called.
+ * `Insert` / `Update` are the payload types (a generated `Database`'s, or any part of `Row`).
+ */
+export class PostgrestTableBuilder<Row, Insert = Partial<Row>, Update = Partial<Row>> extends PostgrestBuilder<Row> {
   /** Inserts one row or many (POST). Rows with differing keys add the `columns` parameter. */
-  insert<O extends InsertOptions = {}>(rows: Partial<Row> | readonly Partial<Row>[], options?: O): PostgrestBuilder<Row, 'many', false, CountedBy<O>> {
+  insert<O extends InsertOptions = {}>(rows: Insert | readonly Insert[], options?: O): PostgrestBuilder<Row, 'many', false, CountedBy<O>> {
     const opts = readOptions<InsertOptions>(options, ['count', 'defaultToNull'], 'insert()');
     return this.write({ action: 'insert', method: 'POST', ...rowsBody(rows, 'insert()'), ...insertPrefs(opts, 'insert()') });
   }
 
   /** Inserts or updates on conflict (POST with `Prefer: resolution=…`). */
-  upsert<O extends UpsertOptions = {}>(rows: Partial<Row> | readonly Partial<Row>[], options?: O): PostgrestBuilder<Row, 'many', false, CountedBy<O>> {
+  upsert<O extends UpsertOptions = {}>(rows: Insert | readonly Insert[], options?: O): PostgrestBuilder<Row, 'many', false, CountedBy<O>> {
     const opts = readOptions<UpsertOptions>(options, ['count', 'defaultToNull', 'onConflict', 'ignoreDuplicates'], 'upsert()');
     const ignore = booleanOption(opts.ignoreDuplicates, 'ignoreDuplicates', 'upsert()') ?? false;
     const onConflict = opts.onConflict === undefined ? undefined : conflictTarget(opts.onConflict);
@@ -55,7 +58,7 @@ export class PostgrestTableBuilder<Row> extends PostgrestBuilder<Row> {
   }
 
   /** Updates the rows the filters select (PATCH). Chain filters: without any it updates every row. */
-  update<O extends WriteOptions = {}>(values: Partial<Row>, options?: O): PostgrestBuilder<Row, 'many', false, CountedBy<O>> {
+  update<O extends WriteOptions = {}>(values: Update, options?: O): PostgrestBuilder<Row, 'many', false, CountedBy<O>> {
     const opts = readOptions<WriteOptions>(options, ['count'], 'update()');
     if (!isPlainObject(values)) {
       throw new PostgrestBuilderError('INVALID_BODY', `update() needs one plain object of column → value, got ${describeValue(values)}`);
