@@ -43,3 +43,25 @@ describe('rtk-postgrest argument parsing', () => {
     expect(usageError(argv as string[])).toMatch(message);
   });
 });
+
+describe('rtk-postgrest gen types argument parsing', () => {
+  it('parses --url, --schema (comma-separated or repeated), --key and --out; schema defaults to public', () => {
+    expect(parseArgs(['gen', 'types', '--url', 'http://x:3000'])).toEqual({ command: 'gen types', url: 'http://x:3000', schemas: ['public'] });
+    expect(parseArgs(['gen', 'types', '--url=http://x', '--schema', 'public, api', '--schema=other', '--key', 'k', '--out', 'db.ts'])).toEqual({
+      command: 'gen types', url: 'http://x', schemas: ['public', 'api', 'other'], key: 'k', out: 'db.ts',
+    });
+  });
+
+  it.each([
+    [['gen'], /^gen needs a subcommand/],
+    [['gen', 'models'], /^unknown gen subcommand "models"/],
+    [['gen', 'types'], /^gen types needs --url/],
+    [['gen', 'types', '--url'], /^--url needs a value/],
+    [['gen', 'types', '--url', 'u', '--url', 'v'], /^--url given twice/],
+    [['gen', 'types', '--url', 'u', '--schema', 'a,,b'], /^--schema needs schema names/],
+    [['gen', 'types', '--url', 'u', '--sql', 'x.sql'], /^unknown option --sql/],
+    [['gen', 'types', '--url', 'u', '--verbose'], /^unknown option --verbose/],
+  ])('rejects %j', (argv, message) => {
+    expect(usageError(argv)).toMatch(message);
+  });
+});

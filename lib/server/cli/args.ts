@@ -4,6 +4,7 @@ export const USAGE = `Usage: rtk-postgrest <command> [options]
 
 Commands:
   dev                 Start PostgreSQL + PostgREST + the realtime server for development; Ctrl-C stops them.
+  gen types           Write a \`Database\` type (for postgrestClient<Database>()) from PostgREST's OpenAPI.
 
 Options of dev:
   --sql FILE          SQL applied once when the database is created (schema, seed data)
@@ -15,6 +16,12 @@ Options of dev:
   --publication NAME  Stream this publication (created by your SQL) instead of every table
   --schemas A,B       Schemas PostgREST exposes (default: public)
   --verbose           Print the PostgreSQL and PostgREST logs (to stderr)
+
+Options of gen types:
+  --url URL           PostgREST's URL (its OpenAPI document, GET /, is read)
+  --schema NAME       The schema to describe (default: public); repeat or comma-separate for several
+  --key JWT           Bearer token to read it with (default: none, PostgREST's anonymous role)
+  --out FILE          Write to FILE instead of stdout
 
   -h, --help          Show this help
 `;
@@ -36,35 +43,28 @@ export interface DevArgs {
   verbose: boolean;
 }
 
-export type Command = { command: 'help' } | ({ command: 'dev' } & DevArgs);
+export interface GenTypesArgs {
+  url: string;
+  schemas: string[];
+  key?: string;
+  out?: string;
+}
+
+export type Command = { command: 'help' } | ({ command: 'dev' } & DevArgs) | ({ command: 'gen types' } & GenTypesArgs);
 
 const VALUE_FLAGS = ['--sql', '--migrations', '--data', '--db-port', '--api-port', '--realtime-port', '--publication', '--schemas'] as const;
-type ValueFlag = (typeof VALUE_FLAGS)[number];
+const GEN_TYPES_FLAGS = ['--url', '--schema', '--key', '--out'] as const;
+type ValueFlag = (typeof VALUE_FLAGS)[number] | (typeof GEN_TYPES_FLAGS)[number];
 
 /** Parses `argv` (without node and the script). */
 export function parseArgs(argv: readonly string[]): Command {
   if (argv.includes('--help') || argv.includes('-h') || argv[0] === 'help') return { command: 'help' };
   const [command, ...rest] = argv;
-  if (command === undefined) throw new UsageError('missing command (try: rtk-postgrest dev --sql schema.sql)');
+  if (command === undefined) throw new UsageError('missing command (try: rtk-postgrest dev --sql schema.sql, or rtk-postgrest gen types --url <postgrest>)');
+  if (command === 'gen') return parseGenTypes(rest);
   if (command !== 'dev') throw new UsageError(`unknown command "${command}"`);
 
-  const values = new Map<ValueFlag, string>();
-  let verbose = false;
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!;
-    if (arg === '--verbose' || arg === '-v') {
-      verbose = true;
-      continue;
-    }
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    if (!(VALUE_FLAGS as readonly string[]).includes(flag)) {
-      throw new UsageError(flag.startsWith('-') ? `unknown option ${flag}` : `unexpected argument "${arg}"`);
-    }
-    const value = inline ?? rest[++i];
-    if (value === undefined || value === '' || (inline === undefined && value.startsWith('--'))) throw new UsageError(`${flag} needs a value`);
-    if (values.has(flag as ValueFlag)) throw new UsageError(`${flag} given twice`);
-    values.set(flag as ValueFlag, value);
-  }
+  const { values, verbose } = readFlags(rest, VALUE_FLAGS, true);
 
   const dbPort = port(values, '--db-port');
   const apiPort = port(values, '--api-port');
@@ -83,6 +83,47 @@ export function parseArgs(argv: readonly string[]): Command {
     ...(values.has('--publication') && { publication: values.get('--publication')! }),
     ...(schemas !== undefined && { schemas }),
   };
+}
+
+/** `gen types --url URL [--schema NAME] [--key JWT] [--out FILE]`. */
+function parseGenTypes(argv: readonly string[]): Command {
+  const [what, ...rest] = argv;
+  if (what !== 'types') throw new UsageError(what === undefined ? 'gen needs a subcommand: gen types --url <postgrest>' : `unknown gen subcommand "${what}" (only: types)`);
+  const { values } = readFlags(rest, GEN_TYPES_FLAGS, false, ['--schema']);
+  const url = values.get('--url');
+  if (url === undefined) throw new UsageError('gen types needs --url <PostgREST URL>');
+  const schemas = (values.get('--schema') ?? 'public').split(',').map((schema) => schema.trim());
+  if (schemas.some((schema) => schema === '')) throw new UsageError('--schema needs schema names (comma-separated, none empty)');
+  return {
+    command: 'gen types',
+    url,
+    schemas: [...new Set(schemas)],
+    ...(values.has('--key') && { key: values.get('--key')! }),
+    ...(values.has('--out') && { out: values.get('--out')! }),
+  };
+}
+
+/** `--flag value` / `--flag=value` pairs (and `--verbose` where allowed); `repeatable` flags join with commas. */
+function readFlags(argv: readonly string[], allowed: readonly ValueFlag[], verboseAllowed: boolean, repeatable: readonly ValueFlag[] = []) {
+  const values = new Map<ValueFlag, string>();
+  let verbose = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (verboseAllowed && (arg === '--verbose' || arg === '-v')) {
+      verbose = true;
+      continue;
+    }
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    if (!(allowed as readonly string[]).includes(flag)) {
+      throw new UsageError(flag.startsWith('-') ? `unknown option ${flag}` : `unexpected argument "${arg}"`);
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined || value === '' || (inline === undefined && value.startsWith('--'))) throw new UsageError(`${flag} needs a value`);
+    const previous = values.get(flag as ValueFlag);
+    if (previous !== undefined && !repeatable.includes(flag as ValueFlag)) throw new UsageError(`${flag} given twice`);
+    values.set(flag as ValueFlag, previous === undefined ? value : `${previous},${value}`);
+  }
+  return { values, verbose };
 }
 
 function port(values: Map<ValueFlag, string>, flag: ValueFlag): number | undefined {

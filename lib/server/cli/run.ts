@@ -1,5 +1,6 @@
 import { parseArgs, USAGE, UsageError } from './args.js';
 import { runDev, type Io } from './dev.js';
+import { runGenTypes } from './types/genTypes.js';
 
 /** Runs the CLI and resolves with its exit code: 0 success, 1 failure, 2 bad usage. */
 export async function runCli(argv: readonly string[], io: Io): Promise<number> {
@@ -15,5 +16,6 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     io.out(USAGE);
     return 0;
   }
+  if (command.command === 'gen types') return runGenTypes(command, io);
   return runDev(command, io);
 }

@@ -1,0 +1,38 @@
+/** `rtk-postgrest gen types`: reads each schema from PostgREST and writes the `Database` type. */
+import { writeFile } from 'node:fs/promises';
+import type { GenTypesArgs } from '../args.js';
+import type { Io } from '../dev.js';
+import { GenTypesError, type SchemaModel } from './model.js';
+import { fetchOpenApi, schemaFromOpenApi } from './openapi.js';
+import { renderDatabase } from './render.js';
+
+/** The generated module's text for `args`; throws GenTypesError naming what failed. */
+export async function generateTypes(args: GenTypesArgs): Promise<string> {
+  const schemas: SchemaModel[] = [];
+  for (const schema of args.schemas) schemas.push(schemaFromOpenApi(await fetchOpenApi(args.url, schema, args.key), schema));
+  return renderDatabase(schemas);
+}
+
+/** Runs the command: the text to `--out` or stdout; exit code 0, or 1 with one line on stderr. */
+export async function runGenTypes(args: GenTypesArgs, io: Io): Promise<number> {
+  let text: string;
+  try {
+    text = await generateTypes(args);
+  } catch (error) {
+    if (!(error instanceof GenTypesError)) throw error;
+    io.err(`rtk-postgrest: gen types: ${error.message}`);
+    return 1;
+  }
+  if (args.out === undefined) {
+    io.out(text.trimEnd());
+    return 0;
+  }
+  try {
+    await writeFile(args.out, text);
+  } catch (error) {
+    io.err(`rtk-postgrest: gen types: cannot write --out ${args.out}: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+  io.err(`rtk-postgrest: wrote ${args.out} (${args.schemas.join(', ')})`);
+  return 0;
+}
