@@ -12,8 +12,10 @@ import { from } from '../../lib/postgrest';
 import { createPostgrestApi } from '../../lib/react';
 import { closeSql, sql, testStack } from '../support/stack';
 
+/** The table's row (filters name its columns, selected or not). */
 interface Row {
   id: number;
+  list: string;
   title: string;
 }
 
