@@ -20,6 +20,7 @@ import { compileRequest, from } from '../lib/postgrest/index.js';
 import { createSyncMiddleware } from '../lib/sync/index.js';
 import { FakeRealtime, tick } from './support/fakeRealtime.js';
 import { machine, run, writeResult } from './support/results.js';
+import { groupedTable, type Row } from './support/table.js';
 
 const ROWS_PER_ENTRY = Number(process.env.ROWS_PER_ENTRY ?? 10_000);
 const ENTRIES = Number(process.env.ENTRIES ?? 20);
@@ -34,20 +35,14 @@ const COLUMNS = [
   { name: 'title', type: 'text' },
 ];
 
-type Row = { id: number; grp: number; score: number; title: string };
 type Event = { type: 'INSERT' | 'UPDATE' | 'DELETE'; row: Row; old: { id: number } };
 
 // ---------- a deterministic table and event list ----------
 let seed = 42;
 const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
-const table = new Map<number, Row>();
-let nextId = 1;
-for (let group = 0; group < ENTRIES; group++) {
-  for (let i = 0; i < ROWS_PER_ENTRY; i++) {
-    const id = nextId++;
-    table.set(id, { id, grp: group, score: Math.floor(random() * 1_000_000), title: `row ${id}` });
-  }
-}
+const seeded = groupedTable(ENTRIES, ROWS_PER_ENTRY, random);
+const table = seeded.table;
+let nextId = seeded.nextId;
 const initial = new Map(table);
 const events: Event[] = [];
 {

@@ -18,6 +18,7 @@ import { compileRequest, from } from '../lib/postgrest/index.js';
 import { createSyncMiddleware } from '../lib/sync/index.js';
 import { FakeRealtime, tick } from './support/fakeRealtime.js';
 import { machine, run, writeResult } from './support/results.js';
+import { groupedTable, type Row } from './support/table.js';
 
 const ROWS_PER_ENTRY = Number(process.env.ROWS_PER_ENTRY ?? 10_000);
 const ENTRIES = Number(process.env.ENTRIES ?? 20);
@@ -32,7 +33,6 @@ const COLUMNS = [
 ];
 const TYPES = Object.fromEntries(COLUMNS.map((column) => [column.name, column.type]));
 
-type Row = { id: number; grp: number; score: number; title: string };
 
 let seed = 7;
 const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
@@ -45,14 +45,9 @@ const percentile = (values: number[], p: number) => {
 
 /** A fresh table and a store over it, its entries loaded and live. `hold`: writes are not answered until released. */
 async function makeStore(hold: boolean) {
-  const table = new Map<number, Row>();
-  let nextId = 1;
-  for (let group = 0; group < ENTRIES; group++) {
-    for (let i = 0; i < ROWS_PER_ENTRY; i++) {
-      const id = nextId++;
-      table.set(id, { id, grp: group, score: Math.floor(random() * 1_000_000), title: `row ${id}` });
-    }
-  }
+  const seeded = groupedTable(ENTRIES, ROWS_PER_ENTRY, random);
+  const table = seeded.table;
+  let nextId = seeded.nextId;
   const held: Array<() => void> = [];
   const respond = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
   const fetchFn = (async (input: string | URL, init?: { method?: string; body?: string }) => {

@@ -13,14 +13,14 @@ import type {
   QueryDefinition,
 } from '@reduxjs/toolkit/query';
 import { defaultSerializeQueryArgs, type QueryReturnValue } from '@reduxjs/toolkit/query';
-import { buildCondition, toQueryPair } from '../postgrest/builder/filters';
+import { keyFilters } from '../postgrest/builder/filters';
 import { postgrestBaseQuery, type PostgrestBaseQuery, type PostgrestBaseQueryOptions } from '../postgrest/http/baseQuery';
 import { toPostgrestRequest } from '../postgrest/request/request';
 import type { PostgrestError, PostgrestMeta, PostgrestRequest, PostgrestRequestLike } from '../postgrest/request/types';
 import { gateOf, LIVE_FETCH_STARTING, livePatchesRehydration, OPTIMISTIC_WRITE_SETTLING, optimisticStarting, planOf, registerLiveEndpoints, takePlan, verdictOf, windowLimit, type WriteResult } from './liveContract';
 import { normalizeArg } from './postgrestModule';
 import { isPassingWriteFailure, turnOf, writeDone, writeWaiting, type WriteWaiting } from './writeContract';
-import { invalidatedTags, liveTags, providedTags, tagType, type PrimaryKeys, type Tag } from './tags';
+import { invalidatedTags, liveTags, providedTags, rowsOf, tagType, type PrimaryKeys, type Tag } from './tags';
 
 /**
  * How many requests an optimistic write makes at most: the write, then per conflict a read of the row
@@ -305,7 +305,7 @@ export function buildPostgrestApi<
   const completeInsert = async (sent: PostgrestRequest, keys: string[], result: WriteReply, queryApi: Parameters<PostgrestBaseQuery>[1], extraOptions: Parameters<PostgrestBaseQuery>[2]): Promise<WriteReply> => {
     if (!/return=representation/.test(sent.headers.Prefer ?? '')) return result;
     const given = (Array.isArray(sent.body) ? sent.body : [sent.body]) as Array<Record<string, unknown>>;
-    const returned = (Array.isArray(result.data) ? result.data : result.data == null ? [] : [result.data]) as Array<Record<string, unknown>>;
+    const returned = rowsOf(result.data);
     const keyOf = (row: Record<string, unknown>) => JSON.stringify(keys.map((column) => row[column] ?? null));
     const byKey = new Map(returned.map((row) => [keyOf(row), row]));
     const rows: Array<Record<string, unknown>> = [];
@@ -321,7 +321,7 @@ export function buildPostgrestApi<
         method: 'GET',
         relation: sent.relation,
         ...(sent.schema !== undefined && { schema: sent.schema }),
-        query: [select ?? ['select', '*'], ...keys.map((column) => toQueryPair(buildCondition(column, row[column] === null ? 'is' : 'eq', row[column])))],
+        query: [select ?? ['select', '*'], ...keyFilters(keys, row)],
         headers: {},
         result: 'many',
       };

@@ -35,6 +35,7 @@ import { compileRequest, type ColumnType, type ColumnTypes, type CompiledQuery, 
 import { toPostgrestRequest } from '../postgrest/request/request.js';
 import type { PostgrestRequest } from '../postgrest/request/types.js';
 import type { RealtimeChange } from './changes.js';
+import { primaryKeyOf as configuredKey } from '../api/tags.js';
 import { createKeyCheck } from './keys.js';
 import { holdsChanges, isFetching, isStale, liveTransition, LIVE_INITIAL_STATE, retriesOnChanges, type LiveEvent, type LiveState } from './liveMachine.js';
 import { patchRows, touches, type KeyIndex, type Row } from './patch.js';
@@ -139,10 +140,7 @@ export function createLiveQueries(context: LiveContext) {
   let refetchQueued = false;
 
   const channelOf = (request: PostgrestRequest) => `live:${request.schema ?? 'public'}.${request.relation}`;
-  const primaryKeyOf = (table: string): readonly string[] => {
-    const configured = context.primaryKeys?.[table];
-    return configured === undefined ? ['id'] : typeof configured === 'string' ? [configured] : configured;
-  };
+  const primaryKeyOf = (table: string): readonly string[] => configuredKey(context.primaryKeys, table, table);
 
   const queryPrefix = `${api.reducerPath}/executeQuery/`;
   /** The live endpoint a query action belongs to (a type prefix check first: this runs for every action). */

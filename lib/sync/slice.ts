@@ -502,12 +502,8 @@ export function createSyncSlice(reducerPath: string, actions: SyncActions) {
           item.error = payload.error;
           delete item.nextAttemptAt;
         })
-        .addCase(actions.outboxDelivered, (state, { payload }) => {
-          state.outbox = state.outbox.filter((item) => item.id !== payload.id);
-        })
-        .addCase(actions.outboxDiscarded, (state, { payload }) => {
-          state.outbox = state.outbox.filter((item) => item.id !== payload.id);
-        })
+        .addCase(actions.outboxDelivered, removeFromOutbox)
+        .addCase(actions.outboxDiscarded, removeFromOutbox)
         .addCase(actions.restReachability, (state, { payload }) => {
           state.connection.restReachable = payload.reachable;
         })
@@ -532,8 +528,13 @@ export function createSyncSlice(reducerPath: string, actions: SyncActions) {
   });
 }
 
+/** A write leaves the outbox (answered, or discarded). */
+function removeFromOutbox(state: SyncState, { payload }: PayloadAction<{ id: string }>): void {
+  state.outbox = state.outbox.filter((item) => item.id !== payload.id);
+}
+
 /** A redux-persist REHYDRATE payload of the sync slice: it brings an outbox. */
-function restoresOutbox(payload: unknown): payload is Partial<SyncState> & { outbox: OutboxItem[] } {
+export function restoresOutbox(payload: unknown): payload is Partial<SyncState> & { outbox: OutboxItem[] } {
   return typeof payload === 'object' && payload !== null && Array.isArray((payload as { outbox?: unknown }).outbox);
 }
 

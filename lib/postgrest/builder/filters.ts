@@ -184,6 +184,11 @@ export function toQueryPair(condition: Condition): [string, string] {
   return [condition.column, `${operatorPrefix(condition)}.${renderOperand(condition.operand, false)}`];
 }
 
+/** Filters pinning `row` by its values of `columns` (`eq`, `is.null` for a null): one row, by its key. */
+export function keyFilters(columns: readonly string[], row: Record<string, unknown>): Array<[string, string]> {
+  return columns.map((column) => toQueryPair(buildCondition(column, row[column] === null ? 'is' : 'eq', row[column])));
+}
+
 /** The condition as an element of a logic tree: `title.eq."Hello, world"`. */
 export function toTreeCondition(condition: Condition): string {
   return `${condition.column}.${operatorPrefix(condition)}.${renderOperand(condition.operand, true)}`;

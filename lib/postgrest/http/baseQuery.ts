@@ -1,6 +1,7 @@
 import type { BaseQueryApi, BaseQueryFn, QueryReturnValue } from '@reduxjs/toolkit/query';
 import type { PostgrestError, PostgrestMeta, PostgrestRequest, PostgrestRequestLike } from '../request/types';
 import { toPostgrestRequest } from '../request/request';
+import { isHeaderName } from '../request/headers';
 import { requestHeaders, toUrl } from '../request/url';
 import { isNoRowForMaybeSingle, parseContentRange, shapeResult, toPostgrestError } from './response';
 
@@ -224,15 +225,12 @@ function clientError(status: PostgrestError['status'], message: string, code: st
   return { status, code, message, details: null, hint: null };
 }
 
-/** HTTP header names: RFC 9110 tokens. */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
 /** `headers` checked (names are tokens, values strings without line breaks), or a TypeError naming the bad one. */
 function readHeaders(headers: Record<string, string> | undefined): Record<string, string> {
   if (headers === undefined) return {};
   if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) throw new TypeError(`postgrestBaseQuery: headers must be an object of name → value, got ${JSON.stringify(headers)}`);
   for (const [name, value] of Object.entries(headers)) {
-    if (!HEADER_NAME.test(name)) throw new TypeError(`postgrestBaseQuery: headers: ${JSON.stringify(name)} is not a valid header name`);
+    if (!isHeaderName(name)) throw new TypeError(`postgrestBaseQuery: headers: ${JSON.stringify(name)} is not a valid header name`);
     if (typeof value !== 'string' || /[\r\n\0]/.test(value)) throw new TypeError(`postgrestBaseQuery: headers.${name} must be a string without line breaks, got ${JSON.stringify(value)}`);
   }
   return { ...headers };

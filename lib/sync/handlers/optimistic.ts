@@ -13,7 +13,8 @@
  */
 import type { UnknownAction } from '@reduxjs/toolkit';
 import { livePatch, LIVE_PATCHES, patchAlone, type PatchUtil, OPTIMISTIC_WRITE_SETTLING, OPTIMISTIC_WRITE_STARTING, RUNNING_WRITE, type LivePatch, type OptimisticPlan, type OptimisticSettle, type OptimisticStart, type OptimisticVerdict, type QueryCacheEntry, type WriteResult } from '../../api/liveContract.js';
-import { buildCondition, toQueryPair } from '../../postgrest/builder/filters.js';
+import { buildCondition, keyFilters, toQueryPair } from '../../postgrest/builder/filters.js';
+import { primaryKeyOf as configuredKey, rowsOf as resultRows } from '../../api/tags.js';
 import { compileRequest, type ColumnTypes, type CompiledQuery, type EvaluateOptions } from '../../postgrest/evaluate/index.js';
 import type { ConflictError, PostgrestError, PostgrestRequest } from '../../postgrest/request/types.js';
 import type { RealtimeChange } from '../changes.js';
@@ -61,10 +62,6 @@ const BUILTIN_STRATEGIES = new Set(['server-wins', 'client-wins', 'merge']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 
-/** `eq` filters on `row`'s key columns (one row, by its key). */
-function keyFilters(primaryKey: readonly string[], row: Row): Array<[string, string]> {
-  return primaryKey.map((column) => toQueryPair(buildCondition(column, 'eq', row[column])) as [string, string]);
-}
 
 /**
  * Whether the realtime stream already brought this write's own change of a row (`streamed`: what
@@ -91,10 +88,6 @@ function sameValue(a: unknown, b: unknown): boolean {
   return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** The rows of a write's result (`data` is rows, one row, or null). */
-function rowsIn(data: unknown): Row[] {
-  return (Array.isArray(data) ? data : data == null ? [] : [data]).filter((row): row is Row => typeof row === 'object' && row !== null);
-}
 
 const tableOf = (request: PostgrestRequest) => `${request.schema ?? 'public'}.${request.relation}`;
 
@@ -136,10 +129,7 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
   const conflicts = new Map<string, number>();
   let temporary = 0;
 
-  const primaryKeyOf = (relation: string): readonly string[] => {
-    const configured = options.primaryKeys?.[relation];
-    return configured === undefined ? ['id'] : typeof configured === 'string' ? [configured] : configured;
-  };
+  const primaryKeyOf = (relation: string): readonly string[] => configuredKey(options.primaryKeys, relation, relation);
   const cacheEntry = (queryCacheKey: string): QueryCacheEntry | undefined =>
     (context.getState() as Record<string, { queries?: Record<string, QueryCacheEntry | undefined> } | undefined>)[apiPath]?.queries?.[queryCacheKey];
   const pendingOf = (table: string): PendingWrite[] => context.mirror().writes.filter((write) => write.status === 'pending' && write.table === table);
@@ -451,7 +441,7 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
       step(shown, (entries) => context.dispatch(actions.optimisticRolledBack({ id, error: result.error as PostgrestError, entries }, apiPath)));
       return finish(result);
     }
-    const rows = rowsIn(result.data);
+    const rows = resultRows(result.data);
     if (reading.has(id)) return conflict(write, others, rows[0] ?? null, finish);
     if (write.seen && rows.length === 0) {
       // Nothing matched the value this client saw: someone else changed the row. Read it. (Or, when

@@ -24,7 +24,8 @@ import { isUnreachable, WRITE_DONE, WRITE_WAITING, type WriteDone, type WriteGo,
 import type { PostgrestError, PostgrestRequest } from '../../postgrest/request/types.js';
 import { backoffDelay, backoffPolicy, type BackoffPolicy } from '../phoenix/backoff.js';
 import { newUuid } from '../ids.js';
-import type { OutboxItem } from '../slice.js';
+import { restoresOutbox, type OutboxItem } from '../slice.js';
+import { primaryKeyOf } from '../../api/tags.js';
 import { inBackground } from '../phoenix/socketOptions.js';
 import type { HandlerContext, SyncHandler } from './types.js';
 
@@ -65,7 +66,7 @@ function discarded(id: string): PostgrestError {
   return { status: 'INVALID_REQUEST', code: 'DISCARDED', message: `the write ${id} was discarded from the outbox before it reached PostgREST`, details: null, hint: null };
 }
 
-const columnsOf = (value: string | readonly string[] | undefined, fallback: readonly string[]): readonly string[] => (value === undefined ? fallback : typeof value === 'string' ? [value] : value);
+const columnsOf = (value: string | readonly string[]): readonly string[] => (typeof value === 'string' ? [value] : value);
 
 /** A HEAD of `write`'s table: the cheapest request that says whether PostgREST answers. */
 function headOf(write: PostgrestRequest): PostgrestRequest {
@@ -88,6 +89,8 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
   const waiting = new Map<string, (go: WriteGo) => void>();
   /** Writes replayed through the `write` endpoint (no base query of theirs was waiting), by their request. */
   const resuming = new Map<string, string>();
+  /** Replayed optimistic writes (their pending write's id), by request: their announcement answers with that write's plan. */
+  const resumingWrites = new Map<string, string>();
   /** Writes that waited in the line (queued, or restored from storage): a final error leaves them `failed`, in view. */
   const queuedOnce = new Set<string>();
   let timer: unknown = null;
@@ -112,8 +115,7 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
 
   function keysOf(request: PostgrestRequest): readonly string[] {
     const configured = config.idempotencyKeys?.[request.relation];
-    if (configured !== undefined) return columnsOf(configured, []);
-    return columnsOf(options.primaryKeys?.[request.relation], ['id']);
+    return configured !== undefined ? columnsOf(configured) : primaryKeyOf(options.primaryKeys, request.relation, request.relation);
   }
 
   const rowsOf = (request: PostgrestRequest) => (Array.isArray(request.body) ? request.body : [request.body]) as Array<Record<string, unknown>>;
@@ -122,7 +124,7 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
   function withIdempotencyKeys(request: PostgrestRequest): PostgrestRequest {
     const columns = config.idempotencyKeys?.[request.relation];
     if (columns === undefined || request.action !== 'insert' || request.body === null || typeof request.body !== 'object') return request;
-    const list = columnsOf(columns, []);
+    const list = columnsOf(columns);
     const rows = rowsOf(request).map((row) => (list.every((column) => column in row) ? row : { ...row, ...Object.fromEntries(list.filter((column) => !(column in row)).map((column) => [column, newUuid()])) }));
     return { ...request, body: Array.isArray(request.body) ? rows : rows[0] };
   }
@@ -159,9 +161,9 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
     return conflict ? conflict[1].split(',') : undefined;
   }
 
-  const go = (item: OutboxItem, request = item.request): WriteGo => {
-    const complete = completeOf(request);
-    return { send: request, ...(complete && { complete }), ...(item.attempts > 1 && { attempt: item.attempts }) };
+  const go = (item: OutboxItem): WriteGo => {
+    const complete = completeOf(item.request);
+    return { send: item.request, ...(complete && { complete }), ...(item.attempts > 1 && { attempt: item.attempts }) };
   };
 
   function reachable(value: boolean, error?: string): void {
@@ -334,9 +336,6 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
     }
   }
 
-  /** Replayed optimistic writes (their pending write's id), by request: their announcement answers with that write's plan. */
-  const resumingWrites = new Map<string, string>();
-
   /** Takes up the writes of a restored outbox (their base queries are gone). */
   function adopt(): void {
     // A pending optimistic write restored without its outbox entry can't be sent (its request as sent
@@ -421,7 +420,7 @@ export function outboxHandler(context: HandlerContext, options: OutboxHandlerOpt
           const arg = (action.meta as { arg?: { endpointName?: unknown; originalArgs?: unknown } } | undefined)?.arg;
           if (isUnreachable(error) && typeof arg?.endpointName === 'string') startProbing(arg.endpointName, arg.originalArgs);
         }
-      } else if (type === REHYDRATE && Array.isArray((action.payload as { outbox?: unknown } | undefined)?.outbox)) adopt();
+      } else if (type === REHYDRATE && restoresOutbox(action.payload)) adopt();
       else if (actions.environmentChanged.match(action)) {
         if (action.payload.online) {
           // Back online: the read that found PostgREST unreachable is tried at once.
