@@ -55,7 +55,7 @@ const surface = async (path: string) => Object.keys(await import(path)).sort();
 test('rtk-postgrest exports the builder, the api, the base query and the middleware, and no internals', async () => {
   expect(await surface('../lib/index.js')).toEqual([
     'BUILTIN_TAG_TYPES', 'ConditionBuilder', 'PostgrestBuilder', 'PostgrestBuilderError', 'PostgrestTableBuilder', 'compileRequest',
-    'createPostgrestApi', 'createSyncMiddleware', 'from', 'invalidatedTags', 'isPostgrestRequest', 'keysetPages', 'liveTags', 'offsetPages', 'postgrestBaseQuery',
+    'createPostgrestApi', 'createQueryClient', 'createSyncMiddleware', 'from', 'hashKey', 'invalidatedTags', 'isPostgrestRequest', 'keysetPages', 'liveTags', 'matchQuery', 'offsetPages', 'partialMatchKey', 'postgrestBaseQuery',
     'postgrestClient', 'postgrestModule', 'postgrestModuleName', 'providedTags', 'requestHeaders', 'rpc', 'toPostgrestRequest', 'toUrl',
   ]);
 });

@@ -62,6 +62,9 @@ export { postgrestBaseQuery, type GetToken, type PostgrestBaseQuery, type Postgr
 // The RTK Query api (lib/api).
 export { createPostgrestApi, BUILTIN_TAG_TYPES, postgrestModule, postgrestModuleName, invalidatedTags, liveTags, providedTags, keysetPages, offsetPages } from './api';
 export type { KeysetPageParam, KeysetPagesOptions, OffsetPagesOptions, PagedDefinition, PagedRequest, CreatePostgrestApiOptions, GenericEndpoints, PostgrestApi, PostgrestEndpointBuilder, PostgrestModule, PrimaryKeys, Tag } from './api';
+// The query client (TanStack Query's API over the same cache; lib/api/queryClient).
+export { createQueryClient, hashKey, matchQuery, partialMatchKey } from './api';
+export type { AwaitableClient, DefaultOptions, FetchQueryOptions, FetchStatus, FunctionError, InvalidateOptions, KeyedArg, Query, QueryCache, QueryClient, QueryFilters, QueryFnClient, QueryFunction, QueryKey, QueryOptionsBase, QueryState, QueryStatus, RefetchOptions, RetryValue, TaskArg } from './api';
 // The sync middleware (lib/sync).
 export { createSyncMiddleware } from './sync';
 export type {

@@ -21,6 +21,8 @@ import { gateOf, LIVE_FETCH_STARTING, livePatchesRehydration, OPTIMISTIC_WRITE_S
 import { normalizeArg } from './postgrestModule';
 import { isPassingWriteFailure, turnOf, writeDone, writeWaiting, type WriteWaiting } from './writeContract';
 import { invalidatedTags, liveTags, providedTags, rowsOf, tagType, type PrimaryKeys, type Tag } from './tags';
+import { queryClientEndpoints, type KeyedArg, type TaskArg } from './queryClient/endpoints';
+import { withQueryClientState } from './queryClient/state';
 
 /**
  * How many requests an optimistic write makes at most: the write, then per conflict a read of the row
@@ -73,6 +75,12 @@ export type GenericEndpoints<ReducerPath extends string> = {
   live: QueryDefinition<PostgrestRequestLike, PostgrestBaseQuery, string, unknown, ReducerPath>;
   /** Any write request. */
   write: MutationDefinition<PostgrestRequestLike, PostgrestBaseQuery, string, unknown, ReducerPath>;
+  /** The query client's entries, one per query key (`useQuery(key, fn)`). */
+  keyed: QueryDefinition<KeyedArg, PostgrestBaseQuery, string, unknown, ReducerPath>;
+  /** The query client's live entries (`useQuery(key, fn, { live: true })`). */
+  keyedLive: QueryDefinition<KeyedArg, PostgrestBaseQuery, string, unknown, ReducerPath>;
+  /** The query client's mutations whose function returned no builder (`useMutation`). */
+  task: MutationDefinition<TaskArg, PostgrestBaseQuery, string, unknown, ReducerPath>;
 };
 
 /** The base query's options (url, keys, token, fetch, time limit, read retries) and the api's own. */
@@ -100,6 +108,8 @@ export type PostgrestApi<
 /** A request from whatever an endpoint received, or undefined when it is none. */
 function requestFrom(meta: PostgrestMeta | undefined, arg: unknown): PostgrestRequest | undefined {
   if (meta?.request) return meta.request;
+  // The query client's keyed entries carry their request beside the key.
+  if (arg && typeof arg === 'object' && 'queryKey' in arg) return (arg as KeyedArg).request ?? undefined;
   try {
     return toPostgrestRequest(arg as PostgrestRequestLike);
   } catch {
@@ -224,7 +234,7 @@ export function buildPostgrestApi<
     ...(options.headers !== undefined && { headers: options.headers }),
   });
   const reducerPath = (options.reducerPath ?? 'postgrestApi') as ReducerPath;
-  const live = new Set<string>(['live']);
+  const live = new Set<string>(['live', 'keyedLive']);
   const liveDefinitions = new WeakSet<object>();
   // Subscribe first, then fetch: before a live endpoint's fetch, a sync middleware answers
   // LIVE_FETCH_STARTING with a promise that settles once the table's changes are live; without one
@@ -384,10 +394,12 @@ export function buildPostgrestApi<
     reducerPath,
     baseQuery,
     tagTypes: [...BUILTIN_TAG_TYPES, ...(options.tagTypes ?? [])],
-    keepUnusedDataFor: options.keepUnusedDataFor,
-    refetchOnMountOrArgChange: options.refetchOnMountOrArgChange,
-    refetchOnFocus: options.refetchOnFocus,
-    refetchOnReconnect: options.refetchOnReconnect,
+    // Only options given: RTK spreads them over its defaults, and an explicit undefined
+    // keepUnusedDataFor made unused entries go at once instead of after 60 s.
+    ...(options.keepUnusedDataFor !== undefined && { keepUnusedDataFor: options.keepUnusedDataFor }),
+    ...(options.refetchOnMountOrArgChange !== undefined && { refetchOnMountOrArgChange: options.refetchOnMountOrArgChange }),
+    ...(options.refetchOnFocus !== undefined && { refetchOnFocus: options.refetchOnFocus }),
+    ...(options.refetchOnReconnect !== undefined && { refetchOnReconnect: options.refetchOnReconnect }),
     // The sync middleware's live patches: every entry of a tick replaced in one action.
     extractRehydrationInfo: livePatchesRehydration(reducerPath),
     endpoints: (build) => {
@@ -406,6 +418,7 @@ export function buildPostgrestApi<
           query: (arg) => arg,
           invalidatesTags: autoInvalidates(primaryKeys),
         }),
+        ...(queryClientEndpoints(build as never, baseQuery, () => api, autoProvides(primaryKeys)) as unknown as Pick<GenericEndpoints<ReducerPath>, 'keyed' | 'keyedLive' | 'task'>),
       };
       const declared = options.endpoints ? options.endpoints(withAutoTags(build, primaryKeys, liveDefinitions)) : ({} as Definitions);
       for (const name of Object.keys(declared)) {
@@ -416,5 +429,8 @@ export function buildPostgrestApi<
     },
   }) as unknown as PostgrestApi<ReducerPath, Definitions, Modules>;
   registerLiveEndpoints(api, live);
+  // The query client's records (invalidated flags, error counts) sit beside RTK's state (queryClient/state.ts).
+  const withReducer = api as unknown as { reducer: Parameters<typeof withQueryClientState>[1] };
+  withReducer.reducer = withQueryClientState(reducerPath, withReducer.reducer) as never;
   return api;
 }

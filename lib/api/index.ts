@@ -18,3 +18,5 @@ export function createPostgrestApi<Definitions extends EndpointDefinitions = {},
 ): PostgrestApi<ReducerPath, Definitions, typeof import('@reduxjs/toolkit/query').coreModuleName> {
   return buildPostgrestApi(createCoreApi, options);
 }
+export { createQueryClient, hashKey, matchQuery, partialMatchKey } from './queryClient/index';
+export type { AwaitableClient, DefaultOptions, FetchQueryOptions, FetchStatus, FunctionError, InvalidateOptions, KeyedArg, Query, QueryCache, QueryClient, QueryFilters, QueryFnClient, QueryFunction, QueryKey, QueryOptionsBase, QueryState, QueryStatus, RefetchOptions, RetryValue, TaskArg } from './queryClient/index';
