@@ -52,10 +52,19 @@ describe('rtk-postgrest gen types argument parsing', () => {
     });
   });
 
+  it('parses --db in place of --url', () => {
+    expect(parseArgs(['gen', 'types', '--db', 'postgres://u:p@h:5432/d', '--schema', 'api', '--out', 'db.ts'])).toEqual({
+      command: 'gen types', db: 'postgres://u:p@h:5432/d', schemas: ['api'], out: 'db.ts',
+    });
+  });
+
   it.each([
     [['gen'], /^gen needs a subcommand/],
     [['gen', 'models'], /^unknown gen subcommand "models"/],
-    [['gen', 'types'], /^gen types needs --url/],
+    [['gen', 'types'], /^gen types needs --url <PostgREST URL> or --db <PostgreSQL URL>$/],
+    [['gen', 'types', '--url', 'u', '--db', 'd'], /^gen types takes --url or --db, not both$/],
+    [['gen', 'types', '--db', 'd', '--key', 'k'], /^--key is for --url; --db connects as the user in its URL$/],
+    [['gen', 'types', '--db', 'd', '--db', 'e'], /^--db given twice/],
     [['gen', 'types', '--url'], /^--url needs a value/],
     [['gen', 'types', '--url', 'u', '--url', 'v'], /^--url given twice/],
     [['gen', 'types', '--url', 'u', '--schema', 'a,,b'], /^--schema needs schema names/],

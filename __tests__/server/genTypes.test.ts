@@ -1,42 +1,27 @@
 /**
  * `rtk-postgrest gen types` against the suite's real PostgREST (schema.sql's gt_* fixtures): the
- * generated text, a TypeScript compile of code using it (right columns compile, wrong ones fail), and
- * the CLI as a process with its errors.
+ * generated text, a TypeScript compile of code using it (right columns compile, wrong ones fail; the
+ * same code against the `--db` output too), and the CLI as a process with its errors. The catalog
+ * source's own tests are in genTypes.db.test.ts.
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
 import { generateTypes } from '../../lib/server/cli/types/genTypes';
 import { testStack } from '../support/stack';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+import { blockLines, CLIENT, closedPort, compileAgainst, runGenTypesCli as run } from './genTypesSupport';
 
 let dir: string;
 let generated: string;
+let generatedFromDb: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'rtk-gen-types-'));
   generated = await generateTypes({ url: testStack().postgrestUrl, schemas: ['public'] });
+  generatedFromDb = await generateTypes({ db: testStack().databaseUrl, schemas: ['public'] });
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/** The lines of one block (`gt_entries: {` … `Row: {` …) of the generated text, trimmed. */
-function blockLines(text: string, ...names: string[]): string[] {
-  let lines = text.split('\n');
-  for (const name of names) {
-    const start = lines.findIndex((line) => line.trim() === `${name}: {`);
-    if (start < 0) throw new Error(`no block ${names.join(' > ')}`);
-    const depth = lines[start]!.search(/\S/);
-    const end = lines.findIndex((line, i) => i > start && line.search(/\S/) === depth && line.trim().startsWith('}'));
-    lines = lines.slice(start + 1, end);
-  }
-  return lines.map((line) => line.trim());
-}
 
 describe('gen types from PostgREST OpenAPI', () => {
   it('maps each column type as PostgREST sends it, with | null for nullable columns', () => {
@@ -86,9 +71,8 @@ describe('gen types from PostgREST OpenAPI', () => {
 });
 
 describe('the generated Database types postgrestClient<Database>()', () => {
-  const lib = path.join(ROOT, 'lib/postgrest/index.js');
   const good = `
-import { postgrestClient, type ResultOf } from ${JSON.stringify(lib)};
+import { postgrestClient, type ResultOf } from ${CLIENT};
 import type { Database, Json } from './database.js';
 type Entry = Database['public']['Tables']['gt_entries']['Row'];
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -121,37 +105,17 @@ db.schema('public').from('posts').select('id, title');
     'rpc with a wrong argument': `db.rpc('gt_count_mood', { mood: 'sad' });`,
   };
 
-  it('compiles code with the right columns and fails on each wrong one', async () => {
-    await writeFile(path.join(dir, 'database.ts'), generated);
-    const header = `import { postgrestClient } from ${JSON.stringify(lib)};\nimport type { Database } from './database.js';\nconst db = postgrestClient<Database>();\n`;
-    const files = [path.join(dir, 'good.ts')];
-    await writeFile(files[0]!, good);
-    const names = Object.keys(bad);
-    for (const [i, name] of names.entries()) {
-      files.push(path.join(dir, `bad${i}.ts`));
-      await writeFile(files[i + 1]!, header + bad[name]);
-    }
-    const config = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} })!;
-    const program = ts.createProgram(files, { ...config.options, noUnusedLocals: false, types: [] });
-    const errors = (file: string) =>
-      ts.getPreEmitDiagnostics(program, program.getSourceFile(file)).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-    expect(errors(files[0]!)).toEqual([]);
-    const compiled = Object.fromEntries(names.map((name, i) => [name, errors(files[i + 1]!).length > 0]));
-    expect(compiled).toEqual(Object.fromEntries(names.map((name) => [name, true])));
-    expect(errors(files[1]!).join('\n')).toMatch(/titel/);
+  it.each(['--url', '--db'])('compiles code with the right columns and fails on each wrong one (%s)', async (source) => {
+    const header = `import { postgrestClient } from ${CLIENT};\nimport type { Database } from './database.js';\nconst db = postgrestClient<Database>();\n`;
+    const sources = { good, ...Object.fromEntries(Object.entries(bad).map(([name, line]) => [name, header + line])) };
+    const errors = await compileAgainst(await mkdtemp(path.join(dir, 'compile-')), source === '--url' ? generated : generatedFromDb, sources);
+    expect(errors.good).toEqual([]);
+    expect(Object.fromEntries(Object.keys(bad).map((name) => [name, errors[name]!.length > 0]))).toEqual(Object.fromEntries(Object.keys(bad).map((name) => [name, true])));
+    expect(errors['select of a misspelt column']!.join('\n')).toMatch(/titel/);
   }, 120_000);
 });
 
 describe('rtk-postgrest gen types, the CLI', () => {
-  function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'lib/server/cli/main.ts', 'gen', 'types', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-  }
-
   it('writes the Database to --out, or to stdout', async () => {
     const out = path.join(dir, 'cli-db.ts');
     const written = await run(['--url', testStack().postgrestUrl, '--out', out]);
@@ -164,10 +128,7 @@ describe('rtk-postgrest gen types, the CLI', () => {
   }, 60_000);
 
   it('fails with exit code 1 and one clear line for an unreachable URL or an unknown schema, 2 for bad usage', async () => {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as net.AddressInfo).port;
-    await new Promise((resolve) => server.close(resolve));
+    const port = await closedPort();
     const unreachable = await run(['--url', `http://127.0.0.1:${port}`]);
     expect(unreachable).toMatchObject({ code: 1, stdout: '' });
     expect(unreachable.stderr).toMatch(new RegExp(`^rtk-postgrest: gen types: cannot reach PostgREST at http://127.0.0.1:${port}/: .*ECONNREFUSED`));

@@ -4,7 +4,8 @@ export const USAGE = `Usage: rtk-postgrest <command> [options]
 
 Commands:
   dev                 Start PostgreSQL + PostgREST + the realtime server for development; Ctrl-C stops them.
-  gen types           Write a \`Database\` type (for postgrestClient<Database>()) from PostgREST's OpenAPI.
+  gen types           Write a \`Database\` type (for postgrestClient<Database>()) from PostgREST's OpenAPI
+                      (--url) or from PostgreSQL's catalog (--db).
 
 Options of dev:
   --sql FILE          SQL applied once when the database is created (schema, seed data)
@@ -19,8 +20,10 @@ Options of dev:
 
 Options of gen types:
   --url URL           PostgREST's URL (its OpenAPI document, GET /, is read)
+  --db URL            Or: a PostgreSQL URL (postgres://user:password@host:port/db) whose catalog is read;
+                      more precise (function results, defaults, domains); give --url or --db, not both
   --schema NAME       The schema to describe (default: public); repeat or comma-separate for several
-  --key JWT           Bearer token to read it with (default: none, PostgREST's anonymous role)
+  --key JWT           With --url: bearer token to read it with (default: none, PostgREST's anonymous role)
   --out FILE          Write to FILE instead of stdout
 
   -h, --help          Show this help
@@ -43,17 +46,17 @@ export interface DevArgs {
   verbose: boolean;
 }
 
-export interface GenTypesArgs {
-  url: string;
+/** `gen types` options: the schema is read from PostgREST (`url`) or from PostgreSQL's catalog (`db`). */
+export type GenTypesArgs = ({ url: string; db?: undefined } | { db: string; url?: undefined }) & {
   schemas: string[];
   key?: string;
   out?: string;
-}
+};
 
 export type Command = { command: 'help' } | ({ command: 'dev' } & DevArgs) | ({ command: 'gen types' } & GenTypesArgs);
 
 const VALUE_FLAGS = ['--sql', '--migrations', '--data', '--db-port', '--api-port', '--realtime-port', '--publication', '--schemas'] as const;
-const GEN_TYPES_FLAGS = ['--url', '--schema', '--key', '--out'] as const;
+const GEN_TYPES_FLAGS = ['--url', '--db', '--schema', '--key', '--out'] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number] | (typeof GEN_TYPES_FLAGS)[number];
 
 /** Parses `argv` (without node and the script). */
@@ -85,18 +88,21 @@ export function parseArgs(argv: readonly string[]): Command {
   };
 }
 
-/** `gen types --url URL [--schema NAME] [--key JWT] [--out FILE]`. */
+/** `gen types (--url URL [--key JWT] | --db URL) [--schema NAME] [--out FILE]`. */
 function parseGenTypes(argv: readonly string[]): Command {
   const [what, ...rest] = argv;
-  if (what !== 'types') throw new UsageError(what === undefined ? 'gen needs a subcommand: gen types --url <postgrest>' : `unknown gen subcommand "${what}" (only: types)`);
+  if (what !== 'types') throw new UsageError(what === undefined ? 'gen needs a subcommand: gen types --url <postgrest> (or --db <postgres>)' : `unknown gen subcommand "${what}" (only: types)`);
   const { values } = readFlags(rest, GEN_TYPES_FLAGS, false, ['--schema']);
   const url = values.get('--url');
-  if (url === undefined) throw new UsageError('gen types needs --url <PostgREST URL>');
+  const db = values.get('--db');
+  if (url === undefined && db === undefined) throw new UsageError('gen types needs --url <PostgREST URL> or --db <PostgreSQL URL>');
+  if (url !== undefined && db !== undefined) throw new UsageError('gen types takes --url or --db, not both');
+  if (db !== undefined && values.has('--key')) throw new UsageError('--key is for --url; --db connects as the user in its URL');
   const schemas = (values.get('--schema') ?? 'public').split(',').map((schema) => schema.trim());
   if (schemas.some((schema) => schema === '')) throw new UsageError('--schema needs schema names (comma-separated, none empty)');
   return {
     command: 'gen types',
-    url,
+    ...(url !== undefined ? { url } : { db: db! }),
     schemas: [...new Set(schemas)],
     ...(values.has('--key') && { key: values.get('--key')! }),
     ...(values.has('--out') && { out: values.get('--out')! }),

@@ -1,16 +1,24 @@
-/** `rtk-postgrest gen types`: reads each schema from PostgREST and writes the `Database` type. */
+/** `rtk-postgrest gen types`: reads each schema from PostgREST (`--url`) or the catalog (`--db`) and writes the `Database` type. */
 import { writeFile } from 'node:fs/promises';
 import type { GenTypesArgs } from '../args.js';
 import type { Io } from '../dev.js';
+import { readCatalog } from './catalog.js';
 import { GenTypesError, type SchemaModel } from './model.js';
 import { fetchOpenApi, schemaFromOpenApi } from './openapi.js';
 import { renderDatabase } from './render.js';
 
 /** The generated module's text for `args`; throws GenTypesError naming what failed. */
 export async function generateTypes(args: GenTypesArgs): Promise<string> {
+  return renderDatabase(await readSchemas(args));
+}
+
+/** The model of each of `args.schemas`, from exactly one of `args.url` and `args.db`. */
+export async function readSchemas(args: GenTypesArgs): Promise<SchemaModel[]> {
+  if ((args.url === undefined) === (args.db === undefined)) throw new GenTypesError('give exactly one of --url (PostgREST) and --db (PostgreSQL)');
+  if (args.db !== undefined) return readCatalog(args.db, args.schemas);
   const schemas: SchemaModel[] = [];
-  for (const schema of args.schemas) schemas.push(schemaFromOpenApi(await fetchOpenApi(args.url, schema, args.key), schema));
-  return renderDatabase(schemas);
+  for (const schema of args.schemas) schemas.push(schemaFromOpenApi(await fetchOpenApi(args.url!, schema, args.key), schema));
+  return schemas;
 }
 
 /** Runs the command: the text to `--out` or stdout; exit code 0, or 1 with one line on stderr. */

@@ -50,10 +50,7 @@ const STRING_TYPES = new Set([
  */
 export function tsTypeOf(pgType: string, enums: ReadonlyMap<string, readonly string[]>): string {
   const type = pgType.replace(/\(.*?\)/, '').trim();
-  if (type.endsWith('[]')) {
-    const item = tsTypeOf(type.slice(0, -2), enums);
-    return /^[\w.]+$/.test(item) ? `${item}[]` : `(${item})[]`;
-  }
+  if (type.endsWith('[]')) return arrayOf(tsTypeOf(type.slice(0, -2), enums));
   if (type === 'boolean' || type === 'bool') return 'boolean';
   if (type === 'json' || type === 'jsonb') return 'Json';
   if (NUMBER_TYPES.has(type)) return 'number';
@@ -66,4 +63,19 @@ export function tsTypeOf(pgType: string, enums: ReadonlyMap<string, readonly str
 /** `"a" | "b"`, or `never` for an enum without labels. */
 export function enumUnion(labels: readonly string[]): string {
   return labels.length === 0 ? 'never' : labels.map((label) => JSON.stringify(label)).join(' | ');
+}
+
+/** The array type of `item`, parenthesized when it is a union (an inline row `{ … }` never is one). */
+export function arrayOf(item: string): string {
+  return /[|&]/.test(item) && !/^\{.*\}$/s.test(item) ? `(${item})[]` : `${item}[]`;
+}
+
+/** A property name, quoted unless it is a plain identifier. */
+export function propertyKey(name: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(name) ? name : JSON.stringify(name);
+}
+
+/** Orders models by name (code-point order, as PostgreSQL orders `name` values). */
+export function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }

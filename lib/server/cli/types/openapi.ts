@@ -1,5 +1,5 @@
 /** `gen types --url`: a schema model from PostgREST's OpenAPI document (`GET /`, Swagger 2.0). */
-import { GenTypesError, tsTypeOf, type ColumnModel, type FunctionModel, type RelationModel, type SchemaModel } from './model.js';
+import { byName, GenTypesError, tsTypeOf, type ColumnModel, type FunctionModel, type RelationModel, type SchemaModel } from './model.js';
 
 interface OpenApiProperty {
   format?: string;
@@ -90,7 +90,6 @@ export function schemaFromOpenApi(doc: OpenApiDocument, schema: string): SchemaM
     if (!definition) continue;
     (operations.post ? tables : views).push({ name, columns: columnsOf(definition, enums) });
   }
-  const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   return { schema, tables: tables.sort(byName), views: views.sort(byName), functions: functions.sort(byName), enums };
 }
 

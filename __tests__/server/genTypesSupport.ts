@@ -1,0 +1,58 @@
+/** Helpers of the `gen types` tests: reading blocks of the generated text, compiling code against it, the CLI as a process. */
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The client module code under test imports (by absolute path, from a temp dir). */
+export const CLIENT = JSON.stringify(path.join(ROOT, 'lib/postgrest/index.js'));
+
+/** The lines of one block (`gt_entries: {` … `Row: {` …) of the generated text, trimmed. */
+export function blockLines(text: string, ...names: string[]): string[] {
+  let lines = text.split('\n');
+  for (const name of names) {
+    const start = lines.findIndex((line) => line.trim() === `${name}: {`);
+    if (start < 0) throw new Error(`no block ${names.join(' > ')}`);
+    const depth = lines[start]!.search(/\S/);
+    const end = lines.findIndex((line, i) => i > start && line.search(/\S/) === depth && line.trim().startsWith('}'));
+    lines = lines.slice(start + 1, end);
+  }
+  return lines.map((line) => line.trim());
+}
+
+/**
+ * Writes `database` as `dir`/database.ts and each of `sources` as a file next to it, compiles them
+ * with the project's tsconfig, and returns each source's error messages (by the same keys).
+ */
+export async function compileAgainst(dir: string, database: string, sources: Record<string, string>): Promise<Record<string, string[]>> {
+  await writeFile(path.join(dir, 'database.ts'), database);
+  const names = Object.keys(sources);
+  const files = names.map((_, i) => path.join(dir, `source${i}.ts`));
+  for (const [i, name] of names.entries()) await writeFile(files[i]!, sources[name]!);
+  const config = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} })!;
+  const program = ts.createProgram(files, { ...config.options, noUnusedLocals: false, types: [] });
+  const errors = (file: string) => ts.getPreEmitDiagnostics(program, program.getSourceFile(file)).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  return Object.fromEntries(names.map((name, i) => [name, errors(files[i]!)]));
+}
+
+/** Runs `rtk-postgrest gen types …args` as a process. */
+export function runGenTypesCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/server/cli/main.ts', 'gen', 'types', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** A local port nothing listens on (it was free a moment ago). */
+export async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
