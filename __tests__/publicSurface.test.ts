@@ -36,8 +36,13 @@ import type {
   SyncState,
   Tag,
   WebSocketLike,
+  Query,
+  QueryClient,
+  QueryFilters,
+  QueryKey,
+  QueryState,
 } from '../lib/index.js';
-import type { PostgrestReactApi, SyncHooks, UseConflictsResult, UsePendingWritesResult, UsePresenceResult } from '../lib/react/index.js';
+import type { PostgrestReactApi, QueryHooks, SyncHooks, UseConflictsResult, UseMutationOptions, UseMutationResult, UsePendingWritesResult, UsePresenceResult, UseQueryOptions, UseQueryResult } from '../lib/react/index.js';
 import type { ChannelExtension, JwtClaims, RealtimeServer, RealtimeServerOptions, Stack, StackOptions } from '../lib/server/index.js';
 
 type PublicTypes = [
@@ -46,6 +51,7 @@ type PublicTypes = [
   PostgrestRequestLike, PresenceState, PushResult, RealtimeChange, SyncMiddleware, SyncMiddlewareOptions, SyncState, Tag, WebSocketLike,
   PostgrestReactApi<string, {}>, SyncHooks, UsePresenceResult, UseConflictsResult, UsePendingWritesResult, PendingWrite, ConflictRecord, ConflictResolver, ConflictDetails, ConflictError,
   ChannelExtension, JwtClaims, RealtimeServer, RealtimeServerOptions, Stack, StackOptions,
+  QueryHooks, UseMutationOptions, UseMutationResult, UseQueryOptions, UseQueryResult, Query, QueryClient, QueryFilters, QueryKey, QueryState,
 ];
 // Referenced so the list above is compiled, not elided as unused.
 export type { PublicTypes };
@@ -60,8 +66,11 @@ test('rtk-postgrest exports the builder, the api, the base query and the middlew
   ]);
 });
 
-test('rtk-postgrest/react exports the api with hooks and the sync hooks', async () => {
-  expect(await surface('../lib/react/index.js')).toEqual(['SyncProvider', 'createPostgrestApi', 'createSyncHooks', 'useBroadcast', 'useConflicts', 'useOutbox', 'usePendingWrites', 'usePresence', 'useRealtime', 'useSyncStatus']);
+test('rtk-postgrest/react exports the api with hooks, the sync hooks and the query client hooks', async () => {
+  expect(await surface('../lib/react/index.js')).toEqual([
+    'QueryClientProvider', 'SyncProvider', 'createPostgrestApi', 'createQueryClient', 'createQueryHooks', 'createSyncHooks', 'useBroadcast', 'useConflicts', 'useMutation',
+    'useOutbox', 'usePendingWrites', 'usePresence', 'useQuery', 'useQueryClient', 'useRealtime', 'useSyncStatus',
+  ]);
 });
 
 test('rtk-postgrest/server exports the stack, the realtime server and JWT helpers', async () => {

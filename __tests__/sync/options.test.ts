@@ -42,12 +42,12 @@ describe('createSyncMiddleware options', () => {
 });
 
 describe('live endpoints of an api', () => {
-  it('are `live` and the endpoints declared with build.liveQuery, plus those marked later', () => {
+  it('are `live`, the query client `keyedLive` and the endpoints declared with build.liveQuery, plus those marked later', () => {
     const api = makeApi();
-    expect([...liveEndpointsOf(api)].sort()).toEqual(['live', 'liveNotes']);
+    expect([...liveEndpointsOf(api)].sort()).toEqual(['keyedLive', 'live', 'liveNotes']);
     createSyncMiddleware({ url: 'ws://x', api, liveEndpoints: ['notes'] });
-    expect([...liveEndpointsOf(api)].sort()).toEqual(['live', 'liveNotes', 'notes']);
-    expect([...liveEndpointsOf(makeApi())].sort()).toEqual(['live', 'liveNotes']); // per api
+    expect([...liveEndpointsOf(api)].sort()).toEqual(['keyedLive', 'live', 'liveNotes', 'notes']);
+    expect([...liveEndpointsOf(makeApi())].sort()).toEqual(['keyedLive', 'live', 'liveNotes']); // per api
   });
 
   it.each(['read', 'write', 'nope'])('refuses to mark %s', (name) => {

@@ -23,3 +23,22 @@ export {
   type UseOutboxResult,
 } from './hooks';
 export type { PushResult } from '../sync';
+export {
+  QueryClientProvider,
+  createQueryHooks,
+  useMutation,
+  useQuery,
+  useQueryClient,
+  type MutateCallbacks,
+  type MutationContext,
+  type MutationStatus,
+  type QueryFnData,
+  type QueryHooks,
+  type UseMutationOptions,
+  type UseMutationResult,
+  type UseQueryHook,
+  type UseQueryObjectOptions,
+  type UseQueryOptions,
+  type UseQueryResult,
+} from './queryHooks';
+export { createQueryClient, type QueryClient, type QueryFilters, type QueryKey, type Query, type QueryState } from '../api/queryClient/index';

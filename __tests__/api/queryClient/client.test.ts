@@ -223,3 +223,30 @@ test('isMutating counts writes in flight', async () => {
   await done;
   expect(client.isMutating()).toBe(0);
 });
+
+test('refetching an entry already fetching cancels that fetch and fetches again (TanStack cancelRefetch); cancelRefetch: false joins it', async () => {
+  const { client, server, subscribe } = setup();
+  const sub = subscribe();
+  await sub;
+  await new Promise((r) => setTimeout(r, 600)); // RTK mirrors its subscriptions into the state
+  let release = server.hold();
+  const first = client.refetchQueries(['posts']);
+  await new Promise((r) => setTimeout(r, 0));
+  server.requests.length = 0;
+  const second = client.invalidateQueries(['posts'], { cancelRefetch: false });
+  release();
+  await Promise.all([first, second]);
+  expect(server.requests).toEqual([]); // joined the running fetch
+  release = server.hold();
+  const third = client.refetchQueries(['posts']);
+  await new Promise((r) => setTimeout(r, 0));
+  server.rows[0]!.title = 'after the change';
+  const fourth = client.invalidateQueries(['posts']);
+  await new Promise((r) => setTimeout(r, 0));
+  release();
+  await Promise.all([third, fourth]);
+  expect(server.requests).toHaveLength(2); // the first was cancelled, a new one made
+  expect(client.getQueryData<FakePost[]>(['posts'])![0]!.title).toBe('after the change');
+  expect(client.getQueryState(['posts'])).toMatchObject({ status: 'success', errorUpdateCount: 0 });
+  sub.unsubscribe();
+});

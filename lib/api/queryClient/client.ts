@@ -30,7 +30,7 @@ type Endpoint = {
 export interface QueryClientApi {
   reducerPath: string;
   endpoints: Record<string, unknown>;
-  util: { getRunningQueriesThunk: () => any; patchQueryData: (endpointName: any, arg: any, patches: any) => any };
+  util: { getRunningQueriesThunk: () => any; getRunningQueryThunk: (endpointName: any, arg: any) => any; patchQueryData: (endpointName: any, arg: any, patches: any) => any };
   internalActions?: unknown;
 }
 
@@ -63,6 +63,8 @@ export interface InvalidateOptions {
 export interface RefetchOptions {
   /** Reject when a refetch fails (default: resolve anyway, as TanStack does). */
   throwOnError?: boolean;
+  /** A fetch already running is cancelled and made again (default true, as TanStack: it may have started before the change); false joins it. */
+  cancelRefetch?: boolean;
 }
 
 /** A query function: gets the builders; returns a builder (fetched through the api), or a value or promise. */
@@ -91,7 +93,7 @@ export interface QueryClient {
   readonly db: AwaitableClient & QueryFnClient;
   getQueryData<T = unknown>(queryKey: QueryKey): T | undefined;
   getQueryState(queryKey: QueryKey): Query['state'] | undefined;
-  setQueryData<T = unknown>(queryKey: QueryKey, updater: T | undefined | ((old: T | undefined) => T | undefined)): T | undefined;
+  setQueryData<T = unknown>(queryKey: QueryKey, updater: T | undefined | ((old: T | undefined) => T | undefined), options?: { updatedAt?: number | undefined }): T | undefined;
   setQueriesData<T = unknown>(filters: QueryKey | QueryFilters<Query>, updater: T | undefined | ((old: T | undefined) => T | undefined)): Array<[QueryKey, T | undefined]>;
   invalidateQueries(filters?: QueryKey | (QueryFilters<Query> & InvalidateOptions), options?: InvalidateOptions & RefetchOptions): Promise<void>;
   refetchQueries(filters?: QueryKey | QueryFilters<Query>, options?: RefetchOptions): Promise<void>;
@@ -220,7 +222,7 @@ function makeClient(api: QueryClientApi, store: QueryClientStore, initialDefault
     }
   };
 
-  const setOne = (queryKey: QueryKey, updater: unknown): unknown => {
+  const setOne = (queryKey: QueryKey, updater: unknown, updatedAt?: number): unknown => {
     if (!Array.isArray(queryKey)) throw new TypeError(`setQueryData: the query key must be an array, got ${JSON.stringify(queryKey)}`);
     const queryCacheKey = entryKeyOf(queryKey);
     const inBatch = queryCacheKey !== undefined ? pending.find((patch) => patch.queryCacheKey === queryCacheKey) : pending.find((patch) => patch.queryCacheKey === `keyed(${hashKey(queryKey)})`);
@@ -228,7 +230,7 @@ function makeClient(api: QueryClientApi, store: QueryClientStore, initialDefault
     const previous = entry?.data;
     const data = typeof updater === 'function' ? (updater as (old: unknown) => unknown)(previous) : updater;
     if (data === undefined) return undefined;
-    const at = now();
+    const at = updatedAt ?? now();
     if (entry && entry.status === 'pending' && !inBatch) {
       // A fetch in flight overwrites it when it lands, as in TanStack (the guide cancels first).
       store.dispatch(api.util.patchQueryData(entry.endpointName as never, entry.originalArgs as never, [{ op: 'replace', path: [], value: data }] as never));
@@ -252,9 +254,20 @@ function makeClient(api: QueryClientApi, store: QueryClientStore, initialDefault
   };
 
   /** Refetches `query` (a new fetch even when one is cached); resolves once its result is in the state. */
-  const refetch = async (query: Query, throwOnError: boolean): Promise<void> => {
+  const refetch = async (query: Query, throwOnError: boolean, cancelRefetch: boolean): Promise<void> => {
     const endpoint = endpoints[query.endpointName];
     if (!endpoint) return;
+    if (query.state.fetchStatus === 'fetching') {
+      const running = store.dispatch(api.util.getRunningQueryThunk(query.endpointName, query.originalArgs)) as { abort(): void; then: PromiseLike<unknown>['then'] } | undefined;
+      if (running && !cancelRefetch) {
+        await Promise.resolve(running).then(undefined, () => undefined);
+        return;
+      }
+      if (running) {
+        running.abort();
+        await Promise.resolve(running).then(undefined, () => undefined);
+      }
+    }
     if (KEYED_ENDPOINTS.has(query.endpointName)) {
       const arg = query.originalArgs as KeyedArg;
       if (arg.request === null && !runtime.queryFns.has(query.queryCacheKey)) {
@@ -267,8 +280,8 @@ function makeClient(api: QueryClientApi, store: QueryClientStore, initialDefault
     if (throwOnError && result?.error !== undefined && result?.isError) throw result.error;
   };
 
-  const refetchAll = async (queries: Query[], throwOnError: boolean) => {
-    await Promise.all(queries.map((query) => refetch(query, throwOnError)));
+  const refetchAll = async (queries: Query[], options: RefetchOptions) => {
+    await Promise.all(queries.map((query) => refetch(query, options.throwOnError ?? false, options.cancelRefetch ?? true)));
   };
 
   const db = awaitableClient(async (request: PostgrestRequest) => {
@@ -314,7 +327,7 @@ function makeClient(api: QueryClientApi, store: QueryClientStore, initialDefault
       const queryCacheKey = entryKeyOf(queryKey);
       return queryCacheKey === undefined ? undefined : queryAt(store.getState(), reducerPath, queryCacheKey, observerInfo)?.state;
     },
-    setQueryData: <T>(queryKey: QueryKey, updater: unknown) => setOne(queryKey, updater) as T | undefined,
+    setQueryData: <T>(queryKey: QueryKey, updater: unknown, setOptions?: { updatedAt?: number | undefined }) => setOne(queryKey, updater, setOptions?.updatedAt) as T | undefined,
     setQueriesData: <T>(filters: QueryKey | QueryFilters<Query>, updater: unknown) =>
       batch(() => findAll(filters).map((query): [QueryKey, T | undefined] => [query.queryKey, setOne(query.queryKey, updater) as T | undefined])),
     invalidateQueries: async (filters, invalidateOptions = {}) => {
@@ -325,9 +338,9 @@ function makeClient(api: QueryClientApi, store: QueryClientStore, initialDefault
       const refetchType = invalidateOptions.refetchType ?? given.refetchType ?? 'active';
       if (refetchType === 'none') return;
       const chosen = matched.filter((query) => refetchType === 'all' || (refetchType === 'active') === query.isActive());
-      await refetchAll(chosen, invalidateOptions.throwOnError ?? false);
+      await refetchAll(chosen, invalidateOptions);
     },
-    refetchQueries: (filters, refetchOptions = {}) => refetchAll(findAll(filters), refetchOptions.throwOnError ?? false),
+    refetchQueries: (filters, refetchOptions = {}) => refetchAll(findAll(filters), refetchOptions),
     cancelQueries: async (filters) => {
       const keys = new Set(findAll(filters).map((query) => query.queryCacheKey));
       const running = (store.dispatch(api.util.getRunningQueriesThunk()) as Array<{ queryCacheKey?: string; abort(): void; then: PromiseLike<unknown>['then'] }>) ?? [];
