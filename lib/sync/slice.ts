@@ -222,7 +222,7 @@ export interface OptimisticStep {
   entries: LivePatch[];
 }
 
-interface InstanceMeta {
+export interface InstanceMeta {
   /** The middleware instance that performs this command. */
   instance: string;
 }
