@@ -18,6 +18,8 @@ import { primaryKeyOf as configuredKey, rowsOf as resultRows } from '../../api/t
 import { compileRequest, type ColumnTypes, type CompiledQuery, type EvaluateOptions } from '../../postgrest/evaluate/index.js';
 import type { ConflictError, PostgrestError, PostgrestRequest } from '../../postgrest/request/types.js';
 import type { RealtimeChange } from '../changes.js';
+import { QUERY_DATA_SET } from '../../api/queryClient/contract.js';
+import { baseUnderEdit, sameValue } from '../optimistic/edit.js';
 import { applyLayer, keyColumns, keyIndexOf, knownRows, patchEntry, rowChange, rowKey, writeChanges, writeFilters, type LayerOptions } from '../optimistic/layer.js';
 import type { Row } from '../patch.js';
 import { newUuid } from '../ids.js';
@@ -83,10 +85,6 @@ const INFERENCE_SAMPLE = 50;
 /** Conflicts a retrying strategy (client-wins, merge, a resolver) meets on one write before it gives up. */
 const MAX_CONFLICTS = 4;
 
-/** Equal as JSON values (rows come as JSON). */
-function sameValue(a: unknown, b: unknown): boolean {
-  return a === b || JSON.stringify(a) === JSON.stringify(b);
-}
 
 
 const tableOf = (request: PostgrestRequest) => `${request.schema ?? 'public'}.${request.relation}`;
@@ -637,12 +635,20 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
     const entries = (action.payload as { entries?: LivePatch[] } | undefined)?.entries;
     if (!Array.isArray(entries) || !entries.some((patch) => bases.has(patch.queryCacheKey))) return action;
     // The live entries patched the server data (they read it beneath the layer): put the layer back on top.
+    // The query client's setQueryData edited what is shown instead: its edit goes beneath the layer.
+    const edited = action.type === QUERY_DATA_SET;
     const overrides = new Map<string, Map<string, unknown>>();
     for (const patch of entries) {
       const entry = followed.get(patch.queryCacheKey);
       if (!entry || !bases.has(patch.queryCacheKey)) continue;
-      const server = overrides.get(entry.table) ?? new Map<string, unknown>();
-      overrides.set(entry.table, server.set(patch.queryCacheKey, patch.entry.data));
+      let server = patch.entry.data;
+      if (edited) {
+        const under = baseUnderEdit(patch.entry.data, cacheEntry(patch.queryCacheKey)?.data, bases.get(patch.queryCacheKey), primaryKeyOf(entry.request.relation));
+        if (under) server = under;
+        else context.warn(`[rtk-postgrest sync] setQueryData on ${patch.queryCacheKey} while writes to ${entry.table} are pending: the data is no list of rows with their key, so it stands for the server's as a whole (a rollback can't take the pending writes back out of it)`);
+      }
+      const tableOverrides = overrides.get(entry.table) ?? new Map<string, unknown>();
+      overrides.set(entry.table, tableOverrides.set(patch.queryCacheKey, server));
     }
     const shown = new Map<string, unknown>();
     for (const [table, server] of overrides) {
