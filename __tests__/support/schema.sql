@@ -201,6 +201,15 @@ create table paged_rows (
   list  text not null,
   title text not null
 );
+-- Owned by __tests__/sync/live.infinite.test.ts and __tests__/react/livePages.test.tsx: live infinite
+-- lists paged by `rank` (unique within a list), each test its own `list`.
+create table live_pages (
+  id    bigint primary key,
+  list  text not null,
+  rank  integer not null,
+  title text not null default '',
+  unique (list, rank)
+);
 -- gen types (__tests__/server/genTypes.test.ts): one column of each kind the generator maps, a view
 -- and a function.
 create type gt_mood as enum ('happy', 'sad', 'it''s complicated');

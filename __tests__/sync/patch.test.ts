@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { compileRequest, from } from '../../lib/postgrest';
 import type { RealtimeChange } from '../../lib/sync/changes';
 import { patchRows, type KeyIndex, type Row } from '../../lib/sync/patch';
+import { rowChange } from './support/rowChange';
 
 const TYPES = { id: 'int4', grp: 'int4', score: 'int4', title: 'text' } as const;
 type TableRow = { id: number; grp: number; score: number | null; title: string };
@@ -34,18 +35,7 @@ function evaluate(name: keyof typeof requests, table: Map<number, TableRow>): Ro
   return query.window.limit === null ? rows : rows.slice(0, query.window.limit);
 }
 
-const change = (eventType: RealtimeChange['eventType'], row: Record<string, unknown>, old: Record<string, unknown>): RealtimeChange => ({
-  eventType,
-  schema: 'public',
-  table: 't',
-  commit_timestamp: null,
-  new: eventType === 'DELETE' ? {} : row,
-  old,
-  errors: null,
-  ids: [],
-  columns: [],
-  position: null,
-});
+const change = rowChange;
 
 /** Applies one random step to the table; the change event it makes, if any. */
 function write(table: Map<number, TableRow>, step: Step): RealtimeChange | undefined {

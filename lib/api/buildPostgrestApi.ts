@@ -18,6 +18,7 @@ import { postgrestBaseQuery, type PostgrestBaseQuery, type PostgrestBaseQueryOpt
 import { toPostgrestRequest } from '../postgrest/request/request';
 import type { PostgrestError, PostgrestMeta, PostgrestRequest, PostgrestRequestLike } from '../postgrest/request/types';
 import { gateOf, LIVE_FETCH_STARTING, livePatchesRehydration, OPTIMISTIC_WRITE_SETTLING, optimisticStarting, planOf, registerLiveEndpoints, takePlan, verdictOf, windowLimit, type WriteResult } from './liveContract';
+import { pagedListOf, type PagedList } from './pages';
 import { normalizeArg } from './postgrestModule';
 import { isPassingWriteFailure, turnOf, writeDone, writeWaiting, type WriteWaiting } from './writeContract';
 import { invalidatedTags, liveTags, providedTags, rowsOf, tagType, type PrimaryKeys, type Tag } from './tags';
@@ -61,6 +62,11 @@ export type PostgrestEndpointBuilder<ReducerPath extends string> = EndpointBuild
    * `live`): its `query` must return a PostgREST select.
    */
   liveQuery: EndpointBuilder<PostgrestBaseQuery, string, ReducerPath>['query'];
+  /**
+   * An infinite query endpoint whose entries a sync middleware keeps equal to the database: with
+   * `keysetPages` rows enter and leave the loaded pages by order; other pages are refetched.
+   */
+  liveInfiniteQuery: EndpointBuilder<PostgrestBaseQuery, string, ReducerPath>['infiniteQuery'];
 };
 
 /** The endpoints every PostgREST api has. */
@@ -137,7 +143,7 @@ function autoInvalidates(primaryKeys: PrimaryKeys | undefined) {
 
 /**
  * Wraps the endpoint builder so declared endpoints get automatic tags unless they set their own;
- * `liveQuery` definitions are remembered in `liveDefinitions`.
+ * `liveQuery` and `liveInfiniteQuery` definitions are remembered in `liveDefinitions`.
  */
 function withAutoTags<RP extends string>(
   build: EndpointBuilder<PostgrestBaseQuery, string, RP>,
@@ -146,18 +152,23 @@ function withAutoTags<RP extends string>(
 ): PostgrestEndpointBuilder<RP> {
   const query = ((definition: Record<string, unknown>) =>
     build.query({ providesTags: autoProvides(primaryKeys), ...definition } as never)) as typeof build.query;
+  const infiniteQuery = ((definition: Record<string, unknown>) =>
+    build.infiniteQuery({ providesTags: autoProvidesPages(primaryKeys, definition.query), ...definition } as never)) as typeof build.infiniteQuery;
+  /** The same builder, its definitions remembered as live. */
+  const live = <B extends (definition: never) => object>(builder: B): B =>
+    ((definition: never) => {
+      const made = builder(definition);
+      liveDefinitions.add(made);
+      return made;
+    }) as B;
   return {
     ...build,
     query,
-    liveQuery: ((definition: Record<string, unknown>) => {
-      const made = query(definition as never);
-      liveDefinitions.add(made);
-      return made;
-    }) as typeof build.query,
+    liveQuery: live(query),
     mutation: ((definition: Record<string, unknown>) =>
       build.mutation({ invalidatesTags: autoInvalidates(primaryKeys), ...definition } as never)) as typeof build.mutation,
-    infiniteQuery: ((definition: Record<string, unknown>) =>
-      build.infiniteQuery({ providesTags: autoProvidesPages(primaryKeys, definition.query), ...definition } as never)) as typeof build.infiniteQuery,
+    infiniteQuery,
+    liveInfiniteQuery: live(infiniteQuery),
   };
 }
 
@@ -173,6 +184,8 @@ function autoProvidesPages(primaryKeys: PrimaryKeys | undefined, query: unknown)
     if (error || typeof query !== 'function' || !Array.isArray(pages?.pages) || !Array.isArray(pages.pageParams)) {
       return meta?.request ? single(undefined, error ?? true, arg, meta) : [];
     }
+    // A live entry's pages follow the database (the last page's fetch says it started live).
+    if (meta?.live && meta.request) return liveTags(meta.request);
     const seen = new Set<string>();
     const tags: Tag[] = [];
     pages.pages.forEach((page, index) => {
@@ -236,6 +249,7 @@ export function buildPostgrestApi<
   const reducerPath = (options.reducerPath ?? 'postgrestApi') as ReducerPath;
   const live = new Set<string>(['live', 'keyedLive']);
   const liveDefinitions = new WeakSet<object>();
+  const paged = new Map<string, PagedList>();
   // Subscribe first, then fetch: before a live endpoint's fetch, a sync middleware answers
   // LIVE_FETCH_STARTING with a promise that settles once the table's changes are live; without one
   // the fetch starts at once.
@@ -424,11 +438,13 @@ export function buildPostgrestApi<
       for (const name of Object.keys(declared)) {
         if (name in generic) throw new TypeError(`createPostgrestApi: endpoint name "${name}" is reserved for the generic endpoint`);
         if (liveDefinitions.has(declared[name] as object)) live.add(name);
+        const pages = pagedListOf(declared[name]);
+        if (pages) paged.set(name, pages);
       }
       return { ...generic, ...declared };
     },
   }) as unknown as PostgrestApi<ReducerPath, Definitions, Modules>;
-  registerLiveEndpoints(api, live);
+  registerLiveEndpoints(api, live, paged);
   // The query client's records (invalidated flags, error counts) sit beside RTK's state (queryClient/state.ts).
   const withReducer = api as unknown as { reducer: Parameters<typeof withQueryClientState>[1] };
   withReducer.reducer = withQueryClientState(reducerPath, withReducer.reducer) as never;

@@ -14,7 +14,7 @@
  *   entry whose last subscriber left (`hasNoSubscriber`) is patched alone instead, with the public
  *   `util.patchQueryData` (`patchAlone`): it is still removed `keepUnusedDataFor` after its last use.
  * - The live-endpoint registry: which endpoints of an api are live (`liveEndpointsOf`,
- *   `markLiveEndpoints`).
+ *   `markLiveEndpoints`), and what the pages of its infinite endpoints are (`pagedEndpointOf`).
  * - Optimistic writes: a write whose request has `optimistic` is announced by the mutation's
  *   `initiate` (postgrestModule) before RTK's thunk dispatches anything (OPTIMISTIC_WRITE_STARTING);
  *   a sync middleware shows it at once and answers with the plan (its id, the request to send),
@@ -25,6 +25,7 @@
  */
 import type { UnknownAction } from '@reduxjs/toolkit';
 import type { PostgrestError, PostgrestMeta, PostgrestRequest } from '../postgrest/request/types';
+import type { PagedList } from './pages';
 
 /**
  * Dispatched by the base query before a live endpoint's fetch starts (payload LiveFetch); a sync
@@ -139,12 +140,20 @@ export function livePatchesRehydration(reducerPath: string) {
   };
 }
 
-/** Live endpoints per api: `live`, declared `build.liveQuery` endpoints and those marked by `markLiveEndpoints`. */
+/** Live endpoints per api: `live`, declared `build.liveQuery` / `build.liveInfiniteQuery` endpoints and those marked by `markLiveEndpoints`. */
 const liveEndpointsByApi = new WeakMap<object, Set<string>>();
+/** The pages of each api's infinite endpoints (pages.ts `pagedListOf`), by endpoint name. */
+const pagedEndpointsByApi = new WeakMap<object, ReadonlyMap<string, PagedList>>();
 
-/** Records `api`'s live endpoint names (createPostgrestApi calls this once per api). */
-export function registerLiveEndpoints(api: object, names: Set<string>): void {
+/** Records `api`'s live endpoint names and its infinite endpoints' pages (createPostgrestApi calls this once per api). */
+export function registerLiveEndpoints(api: object, names: Set<string>, paged: ReadonlyMap<string, PagedList> = new Map()): void {
   liveEndpointsByApi.set(api, names);
+  pagedEndpointsByApi.set(api, paged);
+}
+
+/** The pages of `api`'s infinite endpoint `name` (undefined: not an infinite endpoint). */
+export function pagedEndpointOf(api: object, name: string): PagedList | undefined {
+  return pagedEndpointsByApi.get(api)?.get(name);
 }
 
 /** The names of `api`'s live endpoints (a sync middleware keeps their entries equal to the database). */

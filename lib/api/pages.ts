@@ -6,6 +6,10 @@
  * A page param that is no page (a negative page number, a cursor of the wrong shape) or a request
  * that can't be paged (no order, its own limit) fails the page with an INVALID_REQUEST error that
  * says why, as every other bad request does.
+ *
+ * Each definition is also recorded (`pagedListOf`) with what a sync middleware needs to keep a live
+ * infinite entry of it equal to the database: the whole list's request and the endpoint's own page
+ * param functions (which say whether rows past the loaded ones will come with the next page).
  */
 import type { InfiniteQueryConfigOptions } from '@reduxjs/toolkit/query';
 import { PostgrestBuilderError } from '../postgrest/errors';
@@ -46,6 +50,69 @@ export interface KeysetPagesOptions<QueryArg> {
   ascending?: boolean;
   /** Where to start: `{}` (the start, default), `{ after: value }` or `{ before: value }`. */
   initialPageParam?: KeysetPageParam;
+}
+
+/**
+ * What a live infinite entry needs to know of its endpoint's pages. `keyset`: the pages are
+ * contiguous ranges of `list` (ordered by the cursor), so a row change is placed by order;
+ * `offset`: inserts and deletes shift later pages, only a refetch is exact; `other`: an infinite
+ * endpoint not made (or made and then changed) by these helpers.
+ */
+export type PagedList =
+  | {
+      kind: 'keyset' | 'offset';
+      /** The whole list for `queryArg` in page order (keyset: ordered by the cursor), or why there is none. */
+      list(queryArg: unknown): PostgrestRequest | string;
+      /** Whether the rows past the last loaded one will come with fetchNextPage (the endpoint's getNextPageParam gives a param). */
+      hasNext(data: InfiniteData, queryArg: unknown): boolean;
+      /** Whether the rows before the first loaded one will come with fetchPreviousPage. */
+      hasPrevious(data: InfiniteData, queryArg: unknown): boolean;
+      /**
+       * What the first page's param leaves out before it (keyset `{ after: v }`: the rows up to the
+       * cursor value v, given as a row holding only it) and the last page's after it (`{ before: v }`).
+       */
+      bounds(data: InfiniteData): { start?: Record<string, unknown>; end?: Record<string, unknown> };
+    }
+  | { kind: 'other' };
+
+/** An infinite entry's data as RTK Query stores it. */
+export interface InfiniteData {
+  pages: readonly unknown[][];
+  pageParams: readonly unknown[];
+}
+
+/** The lists of the definitions these helpers made, by their `query` function (spreading the definition keeps it). */
+const pagedLists = new WeakMap<object, { list: PagedList; made: PagedDefinition<any, any, any> }>();
+
+/**
+ * What a declared endpoint definition's pages are: undefined for a definition that is not an
+ * infinite query; `other` for one not made by `keysetPages` / `offsetPages`, or whose
+ * `infiniteQueryOptions` or `transformResponse` were replaced after spreading (its pages may mean
+ * something else).
+ */
+export function pagedListOf(definition: unknown): PagedList | undefined {
+  if (typeof definition !== 'object' || definition === null || !('infiniteQueryOptions' in definition)) return undefined;
+  const { query, infiniteQueryOptions, transformResponse } = definition as Partial<PagedDefinition<unknown, unknown, unknown>>;
+  const recorded = typeof query === 'function' ? pagedLists.get(query) : undefined;
+  if (!recorded || recorded.made.infiniteQueryOptions !== infiniteQueryOptions || recorded.made.transformResponse !== transformResponse) return { kind: 'other' };
+  return recorded.list;
+}
+
+/** Records `made` as a paged list of `kind`, whose whole list is `list`. */
+function recordPages<D extends PagedDefinition<any, any, any>>(made: D, kind: 'keyset' | 'offset', list: (queryArg: unknown) => PostgrestRequest | string, bounds: (data: InfiniteData) => { start?: Record<string, unknown>; end?: Record<string, unknown> }): D {
+  const options = made.infiniteQueryOptions as InfiniteQueryConfigOptions<unknown[], unknown, unknown>;
+  const has = (param: unknown) => param !== undefined && param !== null;
+  pagedLists.set(made.query, {
+    made,
+    list: {
+      kind,
+      list,
+      hasNext: ({ pages, pageParams }, queryArg) => pages.length > 0 && has(options.getNextPageParam(pages[pages.length - 1]!, pages as unknown[][], pageParams[pageParams.length - 1], pageParams as unknown[], queryArg)),
+      hasPrevious: ({ pages, pageParams }, queryArg) => pages.length > 0 && has(options.getPreviousPageParam?.(pages[0]!, pages as unknown[][], pageParams[0], pageParams as unknown[], queryArg)),
+      bounds,
+    },
+  });
+  return made;
 }
 
 /** A request-like value that fails the base query with `message` (an INVALID_REQUEST error), not a throw in RTK's thunk. */
@@ -92,12 +159,16 @@ export function offsetPages<Row = Record<string, unknown>, QueryArg = void>(opti
   const pageSize = checkPageSize(options.pageSize, where);
   const initialPage = options.initialPage ?? 0;
   if (!Number.isSafeInteger(initialPage) || initialPage < 0) throw new TypeError(`${where}: "initialPage" must be a page number (an integer from 0), got ${JSON.stringify(options.initialPage)}`);
-  return {
+  const list = (queryArg: QueryArg): PostgrestRequest | string => {
+    const request = listRequest(options.request, queryArg, where);
+    if (typeof request === 'string') return request;
+    return request.query.some(([key]) => key === 'order') ? request : `${where}: the list must be ordered (order()), or pages may overlap or skip rows`;
+  };
+  return recordPages({
     query: ({ queryArg, pageParam }) => {
       if (typeof pageParam !== 'number' || !Number.isSafeInteger(pageParam) || pageParam < 0) return invalid(`${where}: the page param must be a page number (an integer from 0), got ${JSON.stringify(pageParam)}`);
-      const request = listRequest(options.request, queryArg, where);
+      const request = list(queryArg);
       if (typeof request === 'string') return invalid(request);
-      if (!request.query.some(([key]) => key === 'order')) return invalid(`${where}: the list must be ordered (order()), or pages may overlap or skip rows`);
       const offset = pageParam * pageSize;
       if (!Number.isSafeInteger(offset)) return invalid(`${where}: page ${pageParam} is out of range`);
       return { ...request, query: [...request.query, ['offset', String(offset)], ['limit', String(pageSize)]] };
@@ -108,7 +179,7 @@ export function offsetPages<Row = Record<string, unknown>, QueryArg = void>(opti
       getNextPageParam: (lastPage, _pages, lastPageParam) => (Array.isArray(lastPage) && lastPage.length === pageSize ? lastPageParam + 1 : undefined),
       getPreviousPageParam: (_firstPage, _pages, firstPageParam) => (firstPageParam > 0 ? firstPageParam - 1 : undefined),
     },
-  };
+  }, 'offset', list as (queryArg: unknown) => PostgrestRequest | string, () => ({}));
 }
 
 function isKeysetPageParam(value: unknown): value is KeysetPageParam {
@@ -140,12 +211,22 @@ export function keysetPages<Row = Record<string, unknown>, QueryArg = void>(opti
     if (value == null) throw new TypeError(`${where}: a row has no "${cursor}" value: select the cursor column, and page only by a never-null one`);
     return value;
   };
-  return {
+  /** The list as given (no order of its own), or why it can't be paged. */
+  const unordered = (queryArg: QueryArg): PostgrestRequest | string => {
+    const request = listRequest(options.request, queryArg, where);
+    if (typeof request === 'string') return request;
+    return request.query.some(([key]) => key === 'order') ? `${where}: the list must have no order() of its own; pages are ordered by "${cursor}"` : request;
+  };
+  /** The whole list, ordered by the cursor: its pages are contiguous ranges of it. */
+  const list = (queryArg: QueryArg): PostgrestRequest | string => {
+    const request = unordered(queryArg);
+    return typeof request === 'string' ? request : { ...request, query: [...request.query, ['order', `${cursor}.${ascending ? 'asc' : 'desc'}`]] };
+  };
+  return recordPages({
     query: ({ queryArg, pageParam }) => {
       if (!isKeysetPageParam(pageParam)) return invalid(`${where}: the page param must be {}, { after: value } or { before: value }, got ${JSON.stringify(pageParam)}`);
-      const request = listRequest(options.request, queryArg, where);
+      const request = unordered(queryArg);
       if (typeof request === 'string') return invalid(request);
-      if (request.query.some(([key]) => key === 'order')) return invalid(`${where}: the list must have no order() of its own; pages are ordered by "${cursor}"`);
       // Backwards, the rows just before the cursor are the first ones in reverse order (transformResponse turns them back).
       const forwardOrder = ascending !== backward(pageParam);
       const query: Array<[string, string]> = [...request.query];
@@ -174,5 +255,9 @@ export function keysetPages<Row = Record<string, unknown>, QueryArg = void>(opti
         return { before: cursorOf(firstPage[0]) };
       },
     },
-  };
+  }, 'keyset', list as (queryArg: unknown) => PostgrestRequest | string, ({ pageParams }) => {
+    const { after } = (pageParams[0] ?? {}) as KeysetPageParam;
+    const { before } = (pageParams[pageParams.length - 1] ?? {}) as KeysetPageParam;
+    return { ...(after !== undefined && { start: { [cursor]: after } }), ...(before !== undefined && { end: { [cursor]: before } }) };
+  });
 }

@@ -1,6 +1,7 @@
 /**
  * Live entries: RTK Query cache entries of live endpoints (the generic `live`, declared
- * `build.liveQuery` endpoints and those marked with `markLiveEndpoints`) kept equal to the database.
+ * `build.liveQuery` / `build.liveInfiniteQuery` endpoints and those marked with `markLiveEndpoints`)
+ * kept equal to the database.
  *
  * - One shared channel per table (`live:<schema>.<table>`, every event, no server-side filter: a
  *   filtered binding can't report a row that leaves the filter), subscribed while the table has
@@ -21,6 +22,11 @@
  *   else is refetched, once per batch: entries the client can't evaluate, offset and counted
  *   windows, single-row results, rows without every selected, key or order column, and every entry
  *   of a table after a resync notice or a rejoin that did not resume.
+ * - Infinite entries (`{ pages, pageParams }`) are followed as their whole list (pages.ts
+ *   `pagedListOf`): every page's fetch passes the gate, and changes during one (fetchNextPage too)
+ *   are held and applied on top of all its pages. Keyset pages of an exact list are patched
+ *   (patchPages.ts: rows enter and leave the loaded range by order); offset pages, and infinite
+ *   endpoints not made by keysetPages / offsetPages, are refetched (all their pages) instead.
  * - A row leaving what this client may SELECT (an UPDATE under RLS) comes as a LEAVE of its key:
  *   live channels ask for them (`leaveEvents` → the join's `leave_events`) and get them as DELETEs
  *   (changes.ts), so they are patched or refetched like one. Changes whose key values don't fit their
@@ -39,6 +45,8 @@ import { primaryKeyOf as configuredKey } from '../api/tags.js';
 import { createKeyCheck } from './keys.js';
 import { holdsChanges, isFetching, isStale, liveTransition, LIVE_INITIAL_STATE, retriesOnChanges, type LiveEvent, type LiveState } from './liveMachine.js';
 import { patchRows, touches, type KeyIndex, type Row } from './patch.js';
+import { patchPages } from './patchPages.js';
+import type { InfiniteData, PagedList } from '../api/pages.js';
 import type { Timers } from './phoenix/types.js';
 
 /** The parts of an RTK Query api (from createPostgrestApi) this module uses. */
@@ -52,6 +60,8 @@ export interface LiveContext {
   api: LiveApi;
   /** The api's live endpoints (read when needed: more may be marked after the middleware was made). */
   liveEndpoints: () => ReadonlySet<string>;
+  /** What the pages of an infinite endpoint are (undefined: not an infinite endpoint). */
+  pagesOf?: (endpoint: string) => PagedList | undefined;
   /** Primary key columns per table; default `id`. */
   primaryKeys?: Readonly<Record<string, string | readonly string[]>>;
   /** What the app knows about the database (its default collation, TimeZone) beyond what the server says. */
@@ -91,7 +101,10 @@ interface LiveEntry {
   queryCacheKey: string;
   endpoint: string;
   arg: unknown;
+  /** What it fetches; for an infinite entry, its whole list (else its first page's request). */
   request: PostgrestRequest;
+  /** An infinite entry's pages (their data is `{ pages, pageParams }`). */
+  paged?: PagedList;
   channel: string;
   /** Where the entry is in its lifecycle (liveMachine.ts); it moves only through `send`. */
   state: LiveState;
@@ -150,9 +163,14 @@ export function createLiveQueries(context: LiveContext) {
     return name !== undefined && context.liveEndpoints().has(name) ? name : undefined;
   }
 
-  function follow(endpoint: string, queryCacheKey: string, arg: unknown, request: PostgrestRequest): LiveEntry {
+  function follow(endpoint: string, queryCacheKey: string, arg: unknown, fetched: PostgrestRequest): LiveEntry {
+    // An infinite entry is followed as its whole list (its pages' requests are ranges of it).
+    let paged = context.pagesOf?.(endpoint);
+    const list = paged && paged.kind !== 'other' ? paged.list(arg) : undefined;
+    if (typeof list === 'string') paged = { kind: 'other' };
+    const request = typeof list === 'object' ? list : fetched;
     const channel = channelOf(request);
-    const entry: LiveEntry = { queryCacheKey, endpoint, arg, request, channel, state: LIVE_INITIAL_STATE, held: [], spares: [], spareRows: 0 };
+    const entry: LiveEntry = { queryCacheKey, endpoint, arg, request, ...(paged && { paged }), channel, state: LIVE_INITIAL_STATE, held: [], spares: [], spareRows: 0 };
     entries.set(queryCacheKey, entry);
     let keys = byChannel.get(channel);
     if (!keys) {
@@ -240,7 +258,7 @@ export function createLiveQueries(context: LiveContext) {
    * rows, no offset or count) is fetched with spare rows, so rows leaving it don't need a refetch.
    */
   function liveGate(entry: LiveEntry): LiveGate {
-    const limit = windowLimit(entry.request);
+    const limit = entry.paged ? undefined : windowLimit(entry.request);
     if (limit === undefined) return { live: true };
     const query = compiled(entry);
     if (!query?.exact || query.window.offset > 0 || query.window.limit !== limit) return { live: true };
@@ -249,6 +267,7 @@ export function createLiveQueries(context: LiveContext) {
 
   /** Applies `changes` to a fetched entry (collected for the next commit), or refetches it when patching can't be exact. */
   function apply(entry: LiveEntry, changes: readonly RealtimeChange[]): void {
+    if (entry.paged) return applyPages(entry, entry.paged, changes);
     const query = compiled(entry);
     const request = entry.request;
     const counted = request.count !== undefined;
@@ -273,6 +292,31 @@ export function createLiveQueries(context: LiveContext) {
     if (result.kind === 'unchanged') return;
     const count = counted ? (current as { count: number | null }).count : null;
     pending.set(entry, counted ? Object.freeze({ ...(current as object), rows: result.rows, count: count === null ? null : count + result.delta }) : result.rows);
+  }
+
+  /** `apply` for an infinite entry: keyset pages of an exact list are patched, the others refetched when a change can touch them. */
+  function applyPages(entry: LiveEntry, paged: PagedList, changes: readonly RealtimeChange[]): void {
+    const query = paged.kind === 'other' ? undefined : compiled(entry);
+    const { request } = entry;
+    if (paged.kind !== 'keyset' || !query?.exact || request.count !== undefined || request.result !== 'many') {
+      if (!query || changes.some((change) => touches(query, change))) refetch(entry);
+      return;
+    }
+    const read = (entry.read ??= context.reader(entry.endpoint, entry.arg, entry.queryCacheKey));
+    const current = (pending.has(entry) ? pending.get(entry) : read()) as InfiniteData | undefined;
+    if (!Array.isArray(current?.pages) || !Array.isArray(current.pageParams)) return refetch(entry);
+    let result: ReturnType<typeof patchPages>;
+    try {
+      result = patchPages({ query, primaryKey: primaryKeyOf(request.relation), data: current, index: entry.index, changes, hasNext: (data) => paged.hasNext(data, entry.arg), hasPrevious: (data) => paged.hasPrevious(data, entry.arg), bounds: paged.bounds(current) });
+    } catch {
+      result = { kind: 'refetch' }; // the endpoint's page params could not be read from the rows
+    }
+    if (result.kind === 'refetch') {
+      entry.index = undefined; // it may hold part of the batch
+      return refetch(entry);
+    }
+    entry.index = result.index;
+    if (result.kind === 'patched') pending.set(entry, result.data);
   }
 
   /**

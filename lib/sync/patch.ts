@@ -60,14 +60,9 @@ export type PatchResult =
 
 /** Patches a result that `query` can evaluate exactly (`query.exact`, a list, no offset). */
 export function patchRows({ query, primaryKey, rows: source, index, changes, spares = [], spareRows = 0, complete: given }: PatchInput): PatchResult {
-  for (const change of changes) {
-    const keyed = change.eventType === 'DELETE' ? change.old : change.new;
-    if (!primaryKey.every((column) => column in keyed)) return { kind: 'refetch' };
-  }
-  const keyOf = (row: Row) => JSON.stringify(primaryKey.map((column) => row[column] ?? null));
-  const needed = [...primaryKey, ...query.orderColumns];
+  const { keyOf, keyed, keepsKeyAndOrder } = rowShape(query, primaryKey);
+  if (!keyed(changes)) return { kind: 'refetch' };
   const selected = query.project;
-  const keepsKeyAndOrder = (projected: Row, full: Row) => needed.every((column) => column in projected && projected[column] === full[column]);
   const limit = query.window.limit;
   // The index (of every known row) is edited in place: a refetch result makes the caller drop it (it may hold part of the batch).
   const byKey = index && index.rows === source ? index.byKey : new Map([...source, ...spares].map((row) => [keyOf(row), row]));
@@ -133,6 +128,19 @@ export function patchRows({ query, primaryKey, rows: source, index, changes, spa
     : { kind: 'unchanged', index: { rows: source, byKey }, ...known };
 }
 
+/** How rows of a result are keyed and placed: what plain lists (patchRows) and pages (patchPages.ts) share. */
+export function rowShape(query: CompiledQuery, primaryKey: readonly string[]) {
+  const needed = [...primaryKey, ...query.orderColumns];
+  return {
+    /** A row's primary key as a string. */
+    keyOf: (row: Row): string => JSON.stringify(primaryKey.map((column) => row[column] ?? null)),
+    /** Every change carries its row's key (a DELETE in its old row). */
+    keyed: (changes: readonly RealtimeChange[]): boolean => changes.every((change) => primaryKey.every((column) => column in (change.eventType === 'DELETE' ? change.old : change.new))),
+    /** The projected row keeps the key and order columns as they are (else it can't be placed among stored rows). */
+    keepsKeyAndOrder: (projected: Row, full: Row): boolean => needed.every((column) => column in projected && projected[column] === full[column]),
+  };
+}
+
 /** Whether `change` can alter the result of `query` (for entries that are refetched, not patched). */
 export function touches(query: CompiledQuery | undefined, change: RealtimeChange): boolean {
   if (!query) return true;
@@ -142,7 +150,7 @@ export function touches(query: CompiledQuery | undefined, change: RealtimeChange
 }
 
 /** The first position in `rows` (sorted by `order`) whose row does not sort before `row`. */
-function lowerBound(rows: readonly Row[], row: Row, order: (a: Row, b: Row) => number): number {
+export function lowerBound(rows: readonly Row[], row: Row, order: (a: Row, b: Row) => number): number {
   let low = 0;
   let high = rows.length;
   while (low < high) {

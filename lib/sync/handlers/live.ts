@@ -5,7 +5,7 @@
  * handler hands them each tick's changes and the channels' notices (`queries`).
  */
 import type { UnknownAction } from '@reduxjs/toolkit';
-import { hasNoSubscriber, LIVE_FETCH_STARTING, liveEndpointsOf, markLiveEndpoints, type LiveFetch, type QueryCacheEntry } from '../../api/liveContract.js';
+import { hasNoSubscriber, LIVE_FETCH_STARTING, liveEndpointsOf, markLiveEndpoints, pagedEndpointOf, type LiveFetch, type QueryCacheEntry } from '../../api/liveContract.js';
 import { createLiveQueries, type LiveApi } from '../live.js';
 import type { SyncMiddlewareOptions } from '../options.js';
 import type { HandlerContext, SyncHandler } from './types.js';
@@ -40,6 +40,7 @@ export function liveHandler(context: HandlerContext, options: LiveOptions): Live
   const queries = createLiveQueries({
     api,
     liveEndpoints: () => liveEndpointsOf(api),
+    pagesOf: (endpoint) => pagedEndpointOf(api, endpoint),
     ...(options.primaryKeys && { primaryKeys: options.primaryKeys }),
     ...(options.database && { database: options.database }),
     dispatch: (action) => context.dispatch(action as UnknownAction),
