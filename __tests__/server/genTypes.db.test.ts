@@ -90,15 +90,21 @@ describe('gen types --db: the catalog next to the OpenAPI document (schema.sql)'
         column.optionalOnInsert === columnsOf(openApi.tables, table.name)[i]!.optionalOnInsert ? [] : [`${table.name}.${column.name} ${column.optionalOnInsert ? 'optional' : 'required'}`],
       ),
     );
-    // Integer keys without a default, which the OpenAPI reading takes as generated; and a '{}' default PostgREST does not show.
-    expect(differences.sort()).toEqual([
-      'client_notes.id required', 'docs.id required', 'gt_entries.tags optional', 'item_notes.id required', 'memberships.org_id required',
-      'memberships.user_id required', 'opt_counters.id required', 'opt_lists.id required', 'paged_rows.id required', 'rt_bindings_items.id required',
-      'sync_notes.id required',
-    ]);
     const client = new pg.Client({ connectionString: testStack().databaseUrl });
     await client.connect();
     try {
+      // Integer primary key columns without a default (schema.sql has several), which the OpenAPI
+      // reading takes as generated; and a '{}' default PostgREST does not show.
+      const keys = await client.query<{ name: string }>(`
+        select c.relname || '.' || a.attname as name
+        from pg_attribute a
+        join pg_class c on c.oid = a.attrelid
+        join pg_namespace n on n.oid = c.relnamespace
+        join pg_index i on i.indrelid = c.oid and i.indisprimary and a.attnum = any (i.indkey)
+        where n.nspname = 'public' and c.relkind in ('r', 'p') and a.atttypid in ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
+          and not a.atthasdef and a.attidentity = ''`);
+      expect(keys.rows.map((row) => row.name)).toEqual(expect.arrayContaining(['docs.id', 'memberships.org_id', 'memberships.user_id']));
+      expect(differences.sort()).toEqual([...keys.rows.map((row) => `${row.name} required`), 'gt_entries.tags optional'].sort());
       await client.query('begin');
       const inserted = await client.query(`insert into gt_entries (title) values ('no tags') returning tags`);
       expect(inserted.rows).toEqual([{ tags: [] }]);
