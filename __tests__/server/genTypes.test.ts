@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { generateTypes } from '../../lib/server/cli/types/genTypes';
 import { testStack } from '../support/stack';
-import { blockLines, CLIENT, closedPort, compileAgainst, runGenTypesCli as run } from './genTypesSupport';
+import { blockLines, CLIENT, closedPort, REACT, compileAgainst, runGenTypesCli as run } from './genTypesSupport';
 
 let dir: string;
 let generated: string;
@@ -73,6 +73,7 @@ describe('gen types from PostgREST OpenAPI', () => {
 describe('the generated Database types postgrestClient<Database>()', () => {
   const good = `
 import { postgrestClient, type ResultOf } from ${CLIENT};
+import { createPostgrestApi, createQueryHooks } from ${REACT};
 import type { Database, Json } from './database.js';
 type Entry = Database['public']['Tables']['gt_entries']['Row'];
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -90,6 +91,18 @@ db.from('gt_titles').select('title');
 db.rpc('gt_count_mood', { m: 'sad' });
 db.rpc('raise_structured');
 db.schema('public').from('posts').select('id, title');
+// createPostgrestApi<Database>(): the api's own builders, and the query hooks' client, typed the same way.
+const api = createPostgrestApi<Database>({ url: 'http://localhost:3000' });
+const viaApi = api.from('gt_entries').select('id, title').eq('mood', 'sad');
+yes<Equal<ResultOf<typeof viaApi>, Entry[]>>();
+api.from('gt_entries').insert({ title: 'x', tags: [] });
+api.rpc('gt_count_mood', { m: 'sad' });
+const { useQuery } = createQueryHooks(api);
+export function Entries() {
+  const { data } = useQuery(['entries'], (client) => client.from('gt_entries').select('id, title'));
+  yes<Equal<typeof data, Entry[] | undefined>>();
+  return null;
+}
 `;
   const bad: Record<string, string> = {
     'select of a misspelt column': `db.from('gt_entries').select('id, titel');`,
@@ -103,15 +116,22 @@ db.schema('public').from('posts').select('id, title');
     'null into a not-null column': `db.from('gt_entries').update({ title: null });`,
     'a table not in the Database': `db.from('gt_entriez');`,
     'rpc with a wrong argument': `db.rpc('gt_count_mood', { mood: 'sad' });`,
+    'the api: filter on a misspelt column': `createPostgrestApi<Database>({ url: 'http://x' }).from('gt_entries').eq('titel', 'x');`,
+    'the api: insert with a misspelt column': `createPostgrestApi<Database>({ url: 'http://x' }).from('gt_entries').insert({ title: 'x', tags: [], titel: 'y' });`,
+    'the query hooks: a table not in the Database': `createQueryHooks(createPostgrestApi<Database>({ url: 'http://x' })).useQuery(['k'], (client) => client.from('gt_entriez'));`,
   };
 
   it.each(['--url', '--db'])('compiles code with the right columns and fails on each wrong one (%s)', async (source) => {
-    const header = `import { postgrestClient } from ${CLIENT};\nimport type { Database } from './database.js';\nconst db = postgrestClient<Database>();\n`;
+    const header = `import { postgrestClient } from ${CLIENT};\nimport { createPostgrestApi, createQueryHooks } from ${REACT};\nimport type { Database } from './database.js';\nconst db = postgrestClient<Database>();\n`;
     const sources = { good, ...Object.fromEntries(Object.entries(bad).map(([name, line]) => [name, header + line])) };
     const errors = await compileAgainst(await mkdtemp(path.join(dir, 'compile-')), source === '--url' ? generated : generatedFromDb, sources);
     expect(errors.good).toEqual([]);
     expect(Object.fromEntries(Object.keys(bad).map((name) => [name, errors[name]!.length > 0]))).toEqual(Object.fromEntries(Object.keys(bad).map((name) => [name, true])));
     expect(errors['select of a misspelt column']!.join('\n')).toMatch(/titel/);
+    // The typed api fails for the wrong column, not for a missing `from`.
+    expect(errors['the api: filter on a misspelt column']!.join('\n')).toMatch(/titel/);
+    expect(errors['the api: insert with a misspelt column']!.join('\n')).toMatch(/titel/);
+    expect(errors['the query hooks: a table not in the Database']!.join('\n')).toMatch(/gt_entriez/);
   }, 120_000);
 });
 

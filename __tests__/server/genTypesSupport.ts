@@ -9,6 +9,8 @@ import ts from 'typescript';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The client module code under test imports (by absolute path, from a temp dir). */
 export const CLIENT = JSON.stringify(path.join(ROOT, 'lib/postgrest/index.js'));
+/** The React entry (createPostgrestApi with hooks, createQueryHooks), for the typed api's compile checks. */
+export const REACT = JSON.stringify(path.join(ROOT, 'lib/react/index.js'));
 
 /** The lines of one block (`gt_entries: {` … `Row: {` …) of the generated text, trimmed. */
 export function blockLines(text: string, ...names: string[]): string[] {

@@ -14,6 +14,7 @@ import type {
 } from '@reduxjs/toolkit/query';
 import { defaultSerializeQueryArgs, type QueryReturnValue } from '@reduxjs/toolkit/query';
 import { keyFilters } from '../postgrest/builder/filters';
+import { postgrestClient } from '../postgrest/builder/database';
 import { postgrestBaseQuery, type PostgrestBaseQuery, type PostgrestBaseQueryOptions } from '../postgrest/http/baseQuery';
 import { toPostgrestRequest } from '../postgrest/request/request';
 import type { PostgrestError, PostgrestMeta, PostgrestRequest, PostgrestRequestLike } from '../postgrest/request/types';
@@ -445,6 +446,9 @@ export function buildPostgrestApi<
     },
   }) as unknown as PostgrestApi<ReducerPath, Definitions, Modules>;
   registerLiveEndpoints(api, live, paged);
+  // `api.from('posts')`: the builders on the api (typed by `createPostgrestApi<Database>()`).
+  const { from, rpc, schema } = postgrestClient() as unknown as Record<'from' | 'rpc' | 'schema', unknown>;
+  Object.assign(api, { from, rpc, schema });
   // The query client's records (invalidated flags, error counts) sit beside RTK's state (queryClient/state.ts).
   const withReducer = api as unknown as { reducer: Parameters<typeof withQueryClientState>[1] };
   withReducer.reducer = withQueryClientState(reducerPath, withReducer.reducer) as never;

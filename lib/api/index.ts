@@ -2,6 +2,7 @@ import { buildCreateApi, coreModule } from '@reduxjs/toolkit/query';
 import type { EndpointDefinitions } from '@reduxjs/toolkit/query';
 import { buildPostgrestApi, type CreatePostgrestApiOptions, type PostgrestApi } from './buildPostgrestApi';
 import { postgrestModule } from './postgrestModule';
+import type { GenericDatabase, PostgrestClient } from '../postgrest/builder/database';
 
 // Public: what an app or a custom buildCreateApi module uses. The api ↔ sync contract
 // (liveContract.ts) and the builders' internals are imported by path, never from here.
@@ -15,7 +16,12 @@ const createCoreApi = buildCreateApi(coreModule(), postgrestModule());
 /** An RTK Query api for PostgREST with the generic `read` / `write` endpoints and automatic tags (no hooks). */
 export function createPostgrestApi<Definitions extends EndpointDefinitions = {}, ReducerPath extends string = 'postgrestApi'>(
   options: CreatePostgrestApiOptions<ReducerPath, Definitions>,
-): PostgrestApi<ReducerPath, Definitions, typeof import('@reduxjs/toolkit/query').coreModuleName> {
+): PostgrestApi<ReducerPath, Definitions, typeof import('@reduxjs/toolkit/query').coreModuleName>;
+/** `createPostgrestApi<Database>()`: the api's `from` / `rpc` / `schema` typed by a generated `Database`. */
+export function createPostgrestApi<Database extends GenericDatabase, Definitions extends EndpointDefinitions = {}, ReducerPath extends string = 'postgrestApi'>(
+  options: CreatePostgrestApiOptions<ReducerPath, Definitions>,
+): PostgrestApi<ReducerPath, Definitions, typeof import('@reduxjs/toolkit/query').coreModuleName> & PostgrestClient<Database, 'public' & keyof Database>;
+export function createPostgrestApi(options: CreatePostgrestApiOptions<string, EndpointDefinitions>): unknown {
   return buildPostgrestApi(createCoreApi, options);
 }
 export { createQueryClient, hashKey, matchQuery, partialMatchKey } from './queryClient/index';

@@ -12,6 +12,7 @@ import { postgrestModule } from '../api/postgrestModule';
 import type { PostgrestBaseQuery } from '../postgrest/http/baseQuery';
 import type { ResultOf } from '../postgrest/builder/builder';
 import type { PostgrestRequestLike } from '../postgrest/request/types';
+import type { GenericDatabase, PostgrestClient } from '../postgrest/builder/database';
 
 /** The data a read resolves with: typed from a builder, `unknown` for a plain request. */
 export type ReadData<B> = [ResultOf<B>] extends [never] ? unknown : ResultOf<B>;
@@ -36,6 +37,15 @@ const createReactApi = buildCreateApi(coreModule(), reactHooksModule(), postgres
 /** The same api as the core `createPostgrestApi`, built with RTK's React module so it also has hooks. */
 export function createPostgrestApi<Definitions extends EndpointDefinitions = {}, ReducerPath extends string = 'postgrestApi'>(
   options: CreatePostgrestApiOptions<ReducerPath, Definitions>,
-): PostgrestReactApi<ReducerPath, Definitions> {
-  return buildPostgrestApi(createReactApi, options) as unknown as PostgrestReactApi<ReducerPath, Definitions>;
+): PostgrestReactApi<ReducerPath, Definitions>;
+/**
+ * `createPostgrestApi<Database>()` with a generated `Database` (`npx rtk-postgrest gen types`): the
+ * api's `from` / `rpc` / `schema` are typed by it (rows, columns in select and filters, insert and
+ * update payloads), and so is the `client` the query hooks give query functions.
+ */
+export function createPostgrestApi<Database extends GenericDatabase, Definitions extends EndpointDefinitions = {}, ReducerPath extends string = 'postgrestApi'>(
+  options: CreatePostgrestApiOptions<ReducerPath, Definitions>,
+): PostgrestReactApi<ReducerPath, Definitions> & PostgrestClient<Database, 'public' & keyof Database>;
+export function createPostgrestApi(options: CreatePostgrestApiOptions<string, EndpointDefinitions>): unknown {
+  return buildPostgrestApi(createReactApi, options);
 }

@@ -33,6 +33,7 @@ export {
   type MutationContext,
   type MutationStatus,
   type QueryFnData,
+  type QueryClientOf,
   type QueryHooks,
   type UseMutationOptions,
   type UseMutationResult,

@@ -27,10 +27,13 @@ export interface UseQueryOptions<TQueryFnData = unknown, TData = TQueryFnData> e
   initialDataUpdatedAt?: number;
 }
 
-export interface UseQueryObjectOptions<R, TData> extends UseQueryOptions<QueryFnData<R>, TData> {
+export interface UseQueryObjectOptions<R, TData, Client = QueryFnClient> extends UseQueryOptions<QueryFnData<R>, TData> {
   queryKey: QueryKey;
-  queryFn: (client: QueryFnClient) => R;
+  queryFn: (client: Client) => R;
 }
+
+/** The builders a query function gets: typed by the api's `Database` (`createPostgrestApi<Database>()`), else the untyped ones. */
+export type QueryClientOf<A> = A extends { from: infer From; rpc: infer Rpc } ? { from: From; rpc: Rpc } : QueryFnClient;
 
 export interface UseQueryResult<TData = unknown, TError = unknown> {
   data: TData | undefined;
@@ -99,15 +102,15 @@ export interface UseMutationResult<TData = unknown, TError = any, TVariables = v
 }
 
 /** The hooks of one api (no provider needed), as `createSyncHooks` does for the sync hooks. */
-export interface QueryHooks {
-  useQuery: UseQueryHook;
+export interface QueryHooks<Client = QueryFnClient> {
+  useQuery: UseQueryHook<Client>;
   useMutation: <TData = unknown, TError = any, TVariables = void, TOnMutate = unknown>(options: UseMutationOptions<TData, TError, TVariables, TOnMutate>) => UseMutationResult<TData, TError, TVariables, TOnMutate>;
   useQueryClient: () => QueryClient;
 }
 
-export interface UseQueryHook {
-  <R, TData = QueryFnData<R>>(queryKey: QueryKey, queryFn: (client: QueryFnClient) => R, options?: UseQueryOptions<QueryFnData<R>, TData>): UseQueryResult<TData>;
-  <R, TData = QueryFnData<R>>(options: UseQueryObjectOptions<R, TData>): UseQueryResult<TData>;
+export interface UseQueryHook<Client = QueryFnClient> {
+  <R, TData = QueryFnData<R>>(queryKey: QueryKey, queryFn: (client: Client) => R, options?: UseQueryOptions<QueryFnData<R>, TData>): UseQueryResult<TData>;
+  <R, TData = QueryFnData<R>>(options: UseQueryObjectOptions<R, TData, Client>): UseQueryResult<TData>;
 }
 
 const QueryClientContext = createContext<QueryClient | null>(null);
@@ -135,14 +138,17 @@ export function useMutation<TData = unknown, TError = any, TVariables = void, TO
   return useMutationOf(useQueryClient(), options);
 }
 
-/** `useQuery`, `useMutation` and `useQueryClient` bound to `api` (the store is react-redux's). */
-export function createQueryHooks(api: QueryClientApi, defaultOptions?: DefaultOptions): QueryHooks {
+/**
+ * `useQuery`, `useMutation` and `useQueryClient` bound to `api` (the store is react-redux's); with
+ * `createPostgrestApi<Database>()` query functions get builders typed by the `Database`.
+ */
+export function createQueryHooks<A extends QueryClientApi>(api: A, defaultOptions?: DefaultOptions): QueryHooks<QueryClientOf<A>> {
   const useClient = () => {
     const store = useStore();
     return useMemo(() => createQueryClient({ api, store, ...(defaultOptions && { defaultOptions }) }), [store]);
   };
   return {
-    useQuery: ((...args: unknown[]) => useQueryOf(useClient(), args)) as UseQueryHook,
+    useQuery: ((...args: unknown[]) => useQueryOf(useClient(), args)) as UseQueryHook<QueryClientOf<A>>,
     useMutation: (options) => useMutationOf(useClient(), options),
     useQueryClient: useClient,
   };

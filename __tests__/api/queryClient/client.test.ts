@@ -250,3 +250,10 @@ test('refetching an entry already fetching cancels that fetch and fetches again 
   expect(client.getQueryState(['posts'])).toMatchObject({ status: 'success', errorUpdateCount: 0 });
   sub.unsubscribe();
 });
+
+test('the api carries the builders (typed by createPostgrestApi<Database>()): api.from makes the same request as from', () => {
+  const { api } = setup();
+  const typed = api as unknown as { from: typeof from; rpc: (fn: string, args?: object) => { toRequest(): unknown } };
+  expect(typed.from('posts').select('id').eq('id', 1).toRequest()).toEqual(from('posts').select('id').eq('id', 1).toRequest());
+  expect(typed.rpc('add_numbers', { a: 1, b: 2 }).toRequest()).toMatchObject({ action: 'rpc', relation: 'add_numbers' });
+});
