@@ -257,3 +257,26 @@ test('the api carries the builders (typed by createPostgrestApi<Database>()): ap
   expect(typed.from('posts').select('id').eq('id', 1).toRequest()).toEqual(from('posts').select('id').eq('id', 1).toRequest());
   expect(typed.rpc('add_numbers', { a: 1, b: 2 }).toRequest()).toMatchObject({ action: 'rpc', relation: 'add_numbers' });
 });
+
+test('replaying the recorded actions into a fresh store rebuilds the same cache and records, and fetches nothing', async () => {
+  const { client, server, subscribe, actions, store } = setup();
+  const sub = subscribe();
+  await sub;
+  client.setQueryData(['app-status'], { mode: 'ok' });
+  server.failNext(400);
+  await client.refetchQueries(['posts']);
+  await client.invalidateQueries(['posts'], { refetchType: 'none' });
+  client.setQueryData<FakePost[]>(['posts'], (old = []) => [...old, { id: 9, title: 'set' }]);
+  sub.unsubscribe();
+  const replay = setup();
+  const before = replay.server.requests.length;
+  for (const action of actions) if (!action.type.includes('internalSubscriptions') && !action.type.includes('middlewareRegistered')) replay.store.dispatch(action);
+  await new Promise((r) => setTimeout(r, 50));
+  expect(replay.server.requests.length).toBe(before);
+  const apiState = (s: typeof store) => {
+    const { queries, queryClient } = s.getState().postgrestApi as unknown as { queries: object; queryClient: object };
+    return { queries, queryClient };
+  };
+  expect(apiState(replay.store)).toEqual(apiState(store));
+  expect(replay.client.getQueryState(['posts'])).toMatchObject({ isInvalidated: true, errorUpdateCount: 1, data: [{ id: 1, title: 'one' }, { id: 2, title: 'two' }, { id: 9, title: 'set' }] });
+});

@@ -10,6 +10,7 @@ export interface QueryRecord {
   isInvalidated: boolean;
   dataUpdateCount: number;
   errorUpdateCount: number;
+  /** When the failed fetch started (RTK's `startedTimeStamp`: a reducer can't read the clock and stay replayable). */
   errorUpdatedAt: number;
   /** Failed fetches since the last success (TanStack's `fetchFailureCount`). */
   fetchFailureCount: number;
@@ -22,7 +23,10 @@ export const QUERY_CLIENT_KEY = 'queryClient';
 
 const EMPTY: QueryRecord = { isInvalidated: false, dataUpdateCount: 0, errorUpdateCount: 0, errorUpdatedAt: 0, fetchFailureCount: 0 };
 
-type ThunkMeta = { arg?: { type?: string; queryCacheKey?: string }; condition?: boolean; rejectedAt?: number; fulfilledTimeStamp?: number };
+type ThunkMeta = { arg?: { type?: string; queryCacheKey?: string }; condition?: boolean };
+
+/** RTK's state of the api after the action (the records read the failed fetch's start time from it). */
+type RtkApiState = { queries?: Record<string, { startedTimeStamp?: number } | undefined> } | undefined;
 
 function update(state: QueryClientState, key: string, change: (record: QueryRecord) => Partial<QueryRecord>): QueryClientState {
   const record = state[key] ?? EMPTY;
@@ -35,7 +39,7 @@ export function queryClientReducer(reducerPath: string) {
   const rejected = `${reducerPath}/executeQuery/rejected`;
   const removed = `${reducerPath}/queries/removeQueryResult`;
   const reset = `${reducerPath}/resetApiState`;
-  return (state: QueryClientState = {}, action: UnknownAction): QueryClientState => {
+  return (state: QueryClientState = {}, action: UnknownAction, rtk?: RtkApiState): QueryClientState => {
     const meta = action.meta as ThunkMeta | undefined;
     switch (action.type) {
       case fulfilled: {
@@ -48,7 +52,7 @@ export function queryClientReducer(reducerPath: string) {
         const error = action.payload as { code?: unknown } | undefined;
         const aborted = (meta as { aborted?: boolean } | undefined)?.aborted === true || error?.code === 'ABORTED';
         if (key === undefined || meta?.condition || aborted) return state;
-        const at = typeof meta?.rejectedAt === 'number' ? meta.rejectedAt : Date.now();
+        const at = rtk?.queries?.[key]?.startedTimeStamp ?? 0;
         return update(state, key, (record) => ({ errorUpdateCount: record.errorUpdateCount + 1, fetchFailureCount: record.fetchFailureCount + 1, errorUpdatedAt: at }));
       }
       case QUERY_INVALIDATED: {
@@ -87,7 +91,7 @@ export function withQueryClientState<S extends object>(reducerPath: string, redu
       previous = kept;
     }
     const next = reducer(own, action);
-    const nextRecords = records(previous, action);
+    const nextRecords = records(previous, action, next as RtkApiState);
     if (state && next === own && nextRecords === previous) return state;
     return { ...next, [QUERY_CLIENT_KEY]: nextRecords };
   }) as Reducer<S & { [QUERY_CLIENT_KEY]?: QueryClientState }>;
