@@ -68,6 +68,19 @@ export function keyOfEntry(entry: StoredEntry): QueryKey {
   return entry.originalArgs === undefined ? [entry.endpointName] : [entry.endpointName, entry.originalArgs];
 }
 
+/** Key and hash per arguments object (the store's objects don't change: a new fetch or edit makes new ones). */
+const hashes = new WeakMap<object, { queryKey: QueryKey; queryHash: string }>();
+function keyAndHash(entry: StoredEntry): { queryKey: QueryKey; queryHash: string } {
+  const args = entry.originalArgs;
+  const cacheable = args !== null && typeof args === 'object';
+  const cached = cacheable ? hashes.get(args as object) : undefined;
+  if (cached && (KEYED_ENDPOINTS.has(entry.endpointName ?? '') || cached.queryKey[0] === entry.endpointName)) return cached;
+  const queryKey = keyOfEntry(entry);
+  const made = { queryKey, queryHash: hashKey(queryKey) };
+  if (cacheable) hashes.set(args as object, made);
+  return made;
+}
+
 /** A cancelled fetch (RTK records it as rejected): TanStack reverts it, so it's no error. */
 export function isCancelled(error: unknown): boolean {
   const e = error as { name?: unknown; code?: unknown } | undefined;
@@ -76,7 +89,7 @@ export function isCancelled(error: unknown): boolean {
 
 /** The `Query` of one entry. */
 export function queryOf(queryCacheKey: string, entry: StoredEntry, record: QueryRecord, subscribed: boolean, observers: ObserverInfo): Query {
-  const queryKey = keyOfEntry(entry);
+  const { queryKey, queryHash } = keyAndHash(entry);
   const dataUpdatedAt = entry.data !== undefined ? (entry.fulfilledTimeStamp ?? 0) : 0;
   const failed = entry.status === 'rejected' && !isCancelled(entry.error);
   const hasData = entry.data !== undefined;
@@ -91,7 +104,7 @@ export function queryOf(queryCacheKey: string, entry: StoredEntry, record: Query
   const error = failed || (status === 'error' && entry.error !== undefined && !isCancelled(entry.error)) ? (entry.error ?? null) : null;
   return {
     queryKey,
-    queryHash: hashKey(queryKey),
+    queryHash,
     queryCacheKey,
     endpointName: entry.endpointName ?? '',
     originalArgs: entry.originalArgs,
