@@ -8,7 +8,7 @@ import type { ReactNode } from 'react';
 import { Provider } from 'react-redux';
 import type { AwaitableClient, QueryFnClient } from '../../lib/api/queryClient/db';
 import { createPostgrestApi, createQueryClient, QueryClientProvider, SyncProvider } from '../../lib/react';
-import { createSyncMiddleware } from '../../lib/sync';
+import { createSyncMiddleware, type SyncMiddlewareOptions } from '../../lib/sync';
 
 /** The guide's `client` (`client.from('posts')...`): our builders, awaitable. Set by `createGuideApp`. */
 export let client: AwaitableClient & QueryFnClient;
@@ -41,6 +41,8 @@ export interface GuideAppOptions {
   middleware?: Middleware[];
   /** `environment: false` in tests that drive online/offline and focus themselves. */
   environment?: false;
+  /** Timing of the sync middleware (tests that cut the realtime server shorten them). */
+  sync?: Pick<SyncMiddlewareOptions, 'degradedAfterMs' | 'pollIntervalMs' | 'heartbeatIntervalMs' | 'timeoutMs' | 'reconnect'>;
 }
 
 /** An app as the guide's examples expect it: `<GuideProvider>` around them. */
@@ -59,6 +61,7 @@ export function createGuideApp(options: GuideAppOptions) {
     WebSocket: options.WebSocket as never,
     ...(options.environment === false && { environment: false }),
     onWarning: () => undefined,
+    ...options.sync,
   });
   const store = configureStore({
     reducer: { [api.reducerPath]: api.reducer, [sync.reducerPath]: sync.reducer },
