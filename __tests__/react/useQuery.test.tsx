@@ -238,3 +238,26 @@ test('createQueryHooks needs no provider, and useQueryClient without one names t
   expect(() => renderHook(() => useQueryClient(), { wrapper })).toThrow(/QueryClientProvider/);
   (console.error as unknown as { mockRestore(): void }).mockRestore();
 });
+
+test('a function that awaits a failing builder of queryClient.db fails with the PostgREST error itself (status, code, details kept), in useMutation and useQuery', async () => {
+  const { wrapper, server } = setup();
+  const { result } = renderHook(() => {
+    const client = useQueryClient();
+    return useMutation({ mutationFn: async (id: number) => await client.db.from('posts').update({ title: 'x' }).eq('id', id).select().single() });
+  }, { wrapper });
+  server.failNext(400);
+  let error: unknown;
+  await act(async () => {
+    error = await result.current.mutateAsync(1).catch((e: unknown) => e);
+  });
+  expect(error).toEqual({ status: 400, code: '22P02', message: 'failed with 400', details: null, hint: null });
+  await waitFor(() => expect(result.current.error).toEqual(error));
+
+  server.failNext(400);
+  const { result: query } = renderHook(() => {
+    const client = useQueryClient();
+    return useQuery(['titles', 'awaited'], async () => (await client.db.from('posts').select('title')) as unknown[], { retry: false });
+  }, { wrapper });
+  await waitFor(() => expect(query.current.isError).toBe(true));
+  expect(query.current.error).toEqual({ status: 400, code: '22P02', message: 'failed with 400', details: null, hint: null });
+});

@@ -68,7 +68,19 @@ export function requestOf(value: unknown): PostgrestRequest | undefined {
   }
 }
 
-export function functionError(error: unknown): FunctionError {
+/** A PostgREST error as the base query gives it (`{ status, code, message, details, hint }`, plain data). */
+function isPostgrestError(error: unknown): error is PostgrestError {
+  if (error === null || typeof error !== 'object' || Object.getPrototypeOf(error) !== Object.prototype) return false;
+  const e = error as Record<string, unknown>;
+  return typeof e.message === 'string' && (typeof e.status === 'number' || typeof e.status === 'string') && 'code' in e && 'details' in e && 'hint' in e;
+}
+
+/**
+ * A query or mutation function's failure as the entry's error. A PostgREST error (an awaited
+ * builder of `queryClient.db` rejected with it) is kept as it is, with its status and details.
+ */
+export function functionError(error: unknown): FunctionError | PostgrestError {
+  if (isPostgrestError(error)) return error;
   const serialized = miniSerializeError(error);
   return {
     status: 'FUNCTION_ERROR',
