@@ -11,36 +11,17 @@
  * both fields survive in the database.
  */
 import { jest } from '@jest/globals';
-import { act } from '@testing-library/react';
 import { ConflictLog, PostRows, PostView, useLibraryPostUpdate, usePostMutationWithConflictResolution, usePostMutationWithVersionCheck } from '../../examples/guide/conflictResolution';
 import { startFaultProxy } from '../support/faultProxy';
 import { sql, testStack } from '../support/stack';
-import { afterThisTest, guideApp, guideTests, insertPosts, postRow, texts, until } from './supportB';
+import { afterThisTest, guideApp, guideTests, mutationHarness, insertPosts, postRow, texts, until } from './supportB';
 
 guideTests();
-
-type Mutation = { mutateAsync(variables: any): Promise<unknown>; status: string };
-
-/** Renders a component that holds the mutation hook; returns a getter of its latest result. */
-function mutationOf(app: ReturnType<typeof guideApp>, useHook: () => Mutation, extra?: React.ReactNode) {
-  let latest: Mutation | undefined;
-  function Editor() {
-    latest = useHook();
-    return <p aria-label="Mutation">{latest.status}</p>;
-  }
-  const view = app.render(
-    <>
-      <Editor />
-      {extra}
-    </>,
-  );
-  return { view, mutation: () => latest!, run: (variables: unknown) => act(() => latest!.mutateAsync(variables).catch((error: unknown) => error)) };
-}
 
 it('as written: a concurrent change is overwritten with no conflict; a refused write with no earlier data stays in the cache', async () => {
   const app = guideApp();
   const [post] = await insertPosts(app.author, ['original']);
-  const { view, run } = mutationOf(app, usePostMutationWithConflictResolution);
+  const { view, run } = mutationHarness(app, usePostMutationWithConflictResolution);
   await sql(`update guide_posts set title = 'theirs', version = version + 1 where id = $1`, [post!.id]);
   await run({ id: post!.id, title: 'mine' });
   expect(view.getByLabelText('Mutation').textContent).toBe('success');
@@ -63,7 +44,7 @@ it('as written, with a CONFLICT answer: refetchQueries([\'post\', id]) fetches n
   afterThisTest(() => warn.mockRestore());
   const app = guideApp({ postgrestUrl: proxy.url });
   const [post] = await insertPosts(app.author, ['original']);
-  const { run } = mutationOf(app, usePostMutationWithConflictResolution);
+  const { run } = mutationHarness(app, usePostMutationWithConflictResolution);
   // A first edit succeeds: ['post', id] now holds its optimistic data (the branch needs previousPost).
   await run({ id: post!.id, title: 'first edit' });
   expect((await postRow(post!.id)).title).toBe('first edit');
@@ -83,7 +64,7 @@ it('as written, with a CONFLICT answer: refetchQueries([\'post\', id]) fetches n
 it('corrected: with a version check and ["post", id] mounted, the conflict reads the server\'s row and writes the merge', async () => {
   const app = guideApp();
   const [post] = await insertPosts(app.author, ['original']);
-  const { view, run } = mutationOf(app, usePostMutationWithVersionCheck, <PostView id={post!.id} />);
+  const { view, run } = mutationHarness(app, usePostMutationWithVersionCheck, <PostView id={post!.id} />);
   const shown = () => view.getByLabelText('Post').textContent;
   await until(() => expect(shown()).toBe('original / (no body) (v1)'));
   await sql(`update guide_posts set body = 'their body', version = version + 1 where id = $1`, [post!.id]);
@@ -96,7 +77,7 @@ it('corrected: with a version check and ["post", id] mounted, the conflict reads
 it('with rtk-postgrest: .optimistic({ conflict: { column: "version", strategy: "merge" } }) keeps both changes; useConflicts records it', async () => {
   const app = guideApp();
   const [post] = await insertPosts(app.author, ['original']);
-  const { view, run } = mutationOf(app, useLibraryPostUpdate, <><PostRows id={post!.id} /><ConflictLog /></>);
+  const { view, run } = mutationHarness(app, useLibraryPostUpdate, <><PostRows id={post!.id} /><ConflictLog /></>);
   const shown = () => view.getByLabelText('Post').textContent;
   await until(() => expect(shown()).toBe('original / (no body) (v1)'));
   await sql(`update guide_posts set body = 'their body', version = version + 1 where id = $1`, [post!.id]);

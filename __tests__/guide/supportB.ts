@@ -7,7 +7,7 @@
 import { findNonSerializableValue, type UnknownAction } from '@reduxjs/toolkit';
 import { act, render, type RenderResult } from '@testing-library/react';
 import { randomUUID } from 'node:crypto';
-import { createElement, type ReactElement } from 'react';
+import { createElement, Fragment, type ReactElement, type ReactNode } from 'react';
 import { WebSocket } from 'ws';
 import { createGuideApp, type GuideAppOptions, type Post } from '../../examples/guide/setup';
 import { QUERY_DATA_SET } from '../../lib/api/queryClient/contract';
@@ -144,4 +144,20 @@ export function fire(name: string): void {
 /** The text of every element with `role` (listitems by default) under `container`. */
 export function texts(container: HTMLElement, selector = 'li'): string[] {
   return [...container.querySelectorAll(selector)].map((element) => (element.textContent ?? '').trim());
+}
+
+type Mutation = { mutateAsync(variables: any): Promise<unknown>; status: string };
+
+/**
+ * Renders a component holding the mutation hook `useHook` (its status in "Mutation"), next to
+ * `extra`; `run` calls mutateAsync inside act and resolves with the data or the error.
+ */
+export function mutationHarness(app: GuideApp, useHook: () => Mutation, extra?: ReactNode) {
+  let latest: Mutation | undefined;
+  function Editor() {
+    latest = useHook();
+    return createElement('p', { 'aria-label': 'Mutation' }, latest.status);
+  }
+  const view = app.render(createElement(Fragment, null, createElement(Editor), extra));
+  return { view, run: (variables: unknown) => act(() => latest!.mutateAsync(variables).catch((error: unknown) => error)) };
 }

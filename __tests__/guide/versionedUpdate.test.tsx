@@ -8,35 +8,18 @@
  * refetch on focus closes again); a write between the read and the write fails with PGRST116 and no
  * dialog. With rtk-postgrest: one conditional optimistic write; its conflict is in useConflicts.
  */
-import { act, fireEvent } from '@testing-library/react';
+import { fireEvent } from '@testing-library/react';
 import { PostRows } from '../../examples/guide/conflictResolution';
 import { ConflictDialog, LibraryConflictDialog, useVersionedPostUpdate, useVersionedPostUpdateFixed } from '../../examples/guide/versionedUpdate';
 import { sql } from '../support/stack';
-import { fire, guideApp, guideTests, insertPosts, postRow, until } from './supportB';
+import { fire, guideApp, guideTests, mutationHarness, insertPosts, postRow, until } from './supportB';
 
 guideTests();
-
-type Mutation = { mutateAsync(variables: any): Promise<unknown> };
-
-function withMutation(app: ReturnType<typeof guideApp>, useHook: () => Mutation, extra: React.ReactNode) {
-  let latest: Mutation | undefined;
-  function Editor() {
-    latest = useHook();
-    return null;
-  }
-  const view = app.render(
-    <>
-      <Editor />
-      {extra}
-    </>,
-  );
-  return { view, run: (variables: unknown) => act(() => latest!.mutateAsync(variables).catch((error: unknown) => error)) };
-}
 
 it('as written: the version read with the awaitable client, then the conditional write; a stale version opens the dialog, and a focus closes it again', async () => {
   const app = guideApp();
   const [post] = await insertPosts(app.author, ['original']);
-  const { view, run } = withMutation(app, useVersionedPostUpdate, <ConflictDialog />);
+  const { view, run } = mutationHarness(app, useVersionedPostUpdate, <ConflictDialog />);
   const dialog = () => view.getByLabelText('Conflict dialog').textContent;
   await until(() => expect(dialog()).toBe('no conflict'));
   expect(await run({ id: post!.id, version: 1, title: 'mine' })).toMatchObject({ id: post!.id, title: 'mine', version: 2 });
@@ -69,7 +52,7 @@ it('as written: a write between the read and the write makes .single() fail with
   };
   const app = guideApp({ fetchFn });
   const [post] = await insertPosts(app.author, ['original']);
-  const { view, run } = withMutation(app, useVersionedPostUpdate, <ConflictDialog />);
+  const { view, run } = mutationHarness(app, useVersionedPostUpdate, <ConflictDialog />);
   const dialog = () => view.getByLabelText('Conflict dialog').textContent;
   await until(() => expect(dialog()).toBe('no conflict'));
   between = () => sql(`update guide_posts set title = 'theirs', version = version + 1 where id = $1`, [post!.id]);
@@ -84,7 +67,7 @@ it('as written: a write between the read and the write makes .single() fail with
 it('with rtk-postgrest: one conditional optimistic write; the conflict shows in useConflicts, and Keep mine writes it', async () => {
   const app = guideApp();
   const [post] = await insertPosts(app.author, ['original']);
-  const { view, run } = withMutation(app, useVersionedPostUpdateFixed, <><PostRows id={post!.id} /><LibraryConflictDialog /></>);
+  const { view, run } = mutationHarness(app, useVersionedPostUpdateFixed, <><PostRows id={post!.id} /><LibraryConflictDialog /></>);
   const dialog = () => view.getByLabelText('Conflict dialog').textContent;
   await until(() => expect(view.getByLabelText('Post').textContent).toBe('original / (no body) (v1)'));
   await sql(`update guide_posts set title = 'theirs', version = version + 1 where id = $1`, [post!.id]);
