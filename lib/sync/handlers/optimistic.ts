@@ -198,15 +198,15 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
       for (const key of server.keys()) bases.delete(key);
       return shown;
     }
-    const lists = [...server.keys()].filter((key) => Array.isArray(server.get(key)) && followed.get(key)!.request.count === undefined);
-    const types = typesOf(table, lists.length > 0 ? server.get(lists[0]!) : undefined, writes);
+    const lists = [...server.keys()].filter((key) => layerRows(key, server.get(key)) !== undefined);
+    const types = typesOf(table, lists.length > 0 ? layerRows(lists[0]!, server.get(lists[0]!)) : undefined, writes);
     const layering = layerOptions(table, writes, types);
-    const entries = lists.map((key) => ({ query: compiled(followed.get(key)!, types), rows: server.get(key) as Row[], ...(windows.get(key) ?? options.windowOf?.(key)) }));
+    const entries = lists.map((key) => ({ query: compiled(followed.get(key)!, types), rows: layerRows(key, server.get(key))!, ...(windows.get(key) ?? options.windowOf?.(key)) }));
     const results = applyLayer(entries, withoutEchoes(writes, entries, layering.primaryKey), layering);
     for (const [key, data] of server) bases.set(key, data);
     lists.forEach((key, i) => {
       const result = results[i]!;
-      if (result.kind === 'rows') shown.set(key, result.rows);
+      if (result.kind === 'rows') shown.set(key, fromLayerRows(key, result.rows, server.get(key)));
     });
     return shown;
   }
@@ -385,7 +385,7 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
 
   /** The keys of the rows `write` touches, as this client shows the table now. */
   function touchedKeys(write: PendingWrite): string[] {
-    const visible = knownRows([...shownData(write.table)].filter(Array.isArray).map((rows) => ({ rows: rows as Row[] })), write.primaryKey);
+    const visible = knownRows(shownRows(write.table).map((rows) => ({ rows })), write.primaryKey);
     const effect = writeChanges(write, visible, layerOptions(write.table, [...pendingOf(write.table), write]));
     if (effect.kind === 'undecidable') return [];
     const keys = new Set<string>();
@@ -394,6 +394,49 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
       if (change.eventType !== 'DELETE') keys.add(rowKey(change.new, write.primaryKey));
     }
     return [...keys];
+  }
+
+  /**
+   * The rows of an entry's data as the layer takes them: a list as it is; a single-row read's row as
+   * a list of one (none for null); undefined for what the layer can't patch (counted results, text).
+   */
+  function layerRows(key: string, data: unknown): Row[] | undefined {
+    return rowsFor(followed.get(key)?.request, data);
+  }
+
+  function rowsFor(request: PostgrestRequest | undefined, data: unknown): Row[] | undefined {
+    if (!request || request.count !== undefined) return undefined;
+    if (Array.isArray(data)) return data as Row[];
+    if (request.result !== 'single' && request.result !== 'maybeSingle') return undefined;
+    if (data === null) return [];
+    return typeof data === 'object' ? [data as Row] : undefined;
+  }
+
+  /**
+   * Back from the layer's rows to the entry's shape. A single-row read shows its one row; with none
+   * left (a pending delete) `maybeSingle` shows null and `single` keeps its row until the server
+   * answers (a `.single()` read never shows null); with several it stays as it was.
+   */
+  function fromLayerRows(key: string, rows: readonly Row[], data: unknown): unknown {
+    return fromRows(followed.get(key)?.request, rows, data);
+  }
+
+  function fromRows(request: PostgrestRequest | undefined, rows: readonly Row[], data: unknown): unknown {
+    if (Array.isArray(data)) return rows;
+    if (rows.length === 1) return rows[0];
+    return rows.length === 0 && request?.result === 'maybeSingle' ? null : data;
+  }
+
+  /** The rows the table's entries show now (with the layer), as lists (single-row reads included). */
+  function shownRows(table: string): Row[][] {
+    const lists: Row[][] = [];
+    for (const [key, entry] of followed) {
+      if (entry.table !== table) continue;
+      const data = cacheEntry(key)?.data;
+      const rows = data === undefined ? undefined : layerRows(key, data);
+      if (rows) lists.push(rows);
+    }
+    return lists;
   }
 
   /** The data the table's entries show now (with the layer). */
@@ -412,7 +455,7 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
       return refuse('UNKNOWN_RESOLVER', `conflict strategy ${JSON.stringify(strategy)} is neither server-wins, client-wins, merge nor a registered resolver (${known.length > 0 ? `resolvers: ${known.join(', ')}` : 'no resolvers are registered: pass createSyncMiddleware({ resolvers })'})`);
     }
     // What this client shows (its own pending writes included): a chain of its own writes checks against each other.
-    const known = knownRows(shownData(write.table).filter(Array.isArray).map((rows) => ({ rows: rows as Row[] })), primaryKeyOf(write.request.relation));
+    const known = knownRows(shownRows(write.table).map((rows) => ({ rows })), primaryKeyOf(write.request.relation));
     const filters = writeFilters(write.request, layerOptions(write.table));
     if (!filters.exact) return refuse('CONFLICT_TARGET', `a conflict check needs filters this client can evaluate exactly (${filters.reasons.join('; ')})`);
     const targets = [...known.values()].filter((row) => filters.matches(row));
@@ -597,6 +640,13 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
 
   /** An entry's server data with `changes` in it; the same data when it can't tell (only a fetch can: the echo or a refetch brings them). */
   function withChanges(entry: Followed, data: unknown, changes: readonly RealtimeChange[], key?: string): unknown {
+    // A single-row read: its row as a list of one, patched, and back.
+    if (!Array.isArray(data)) {
+      const rows = rowsFor(entry.request, data);
+      if (!rows) return data;
+      const patched = withChanges(entry, rows, changes);
+      return patched === rows ? data : fromRows(entry.request, patched as Row[], data);
+    }
     const query = compiled(entry, typesOf(entry.table, data));
     if (!Array.isArray(data) || !query.exact || entry.request.count !== undefined) return data;
     // A live window patches its known prefix (cached rows and its spares) and keeps its spares in step.
