@@ -34,7 +34,7 @@ const maybe = from<Note>('notes').select('*').eq('id', 1).maybeSingle();
 async function open(made: ReturnType<typeof setup>) {
   const subscriptions = [single, maybe].map((request) => made.store.dispatch(made.api.endpoints.read.initiate(request)));
   await Promise.all(subscriptions);
-  const shown = (request: typeof single | typeof maybe) => made.api.endpoints.read.select(request.toRequest())(made.store.getState()).data;
+  const shown = (request: typeof single | typeof maybe) => made.api.endpoints.read.select(request.toRequest())(made.store.getState() as never).data;
   return {
     shown,
     done: () => {
