@@ -42,7 +42,7 @@ import type {
   QueryKey,
   QueryState,
 } from '../lib/index.js';
-import type { PostgrestReactApi, QueryHooks, SyncHooks, UseConflictsResult, UseMutationOptions, UseMutationResult, UsePendingWritesResult, UsePresenceResult, UseQueryOptions, UseQueryResult } from '../lib/react/index.js';
+import type { PostgrestReactApi, QueryHooks, SyncHooks, UseConflictsResult, UseMutationOptions, UseMutationResult, UsePendingWritesResult, UsePresenceResult, QueryError, UseQueryOptions, UseQueryResult } from '../lib/react/index.js';
 import type { ChannelExtension, JwtClaims, RealtimeServer, RealtimeServerOptions, Stack, StackOptions } from '../lib/server/index.js';
 
 type PublicTypes = [
@@ -51,7 +51,7 @@ type PublicTypes = [
   PostgrestRequestLike, PresenceState, PushResult, RealtimeChange, SyncMiddleware, SyncMiddlewareOptions, SyncState, Tag, WebSocketLike,
   PostgrestReactApi<string, {}>, SyncHooks, UsePresenceResult, UseConflictsResult, UsePendingWritesResult, PendingWrite, ConflictRecord, ConflictResolver, ConflictDetails, ConflictError,
   ChannelExtension, JwtClaims, RealtimeServer, RealtimeServerOptions, Stack, StackOptions,
-  QueryHooks, UseMutationOptions, UseMutationResult, UseQueryOptions, UseQueryResult, Query, QueryClient, QueryFilters, QueryKey, QueryState,
+  QueryHooks, UseMutationOptions, UseMutationResult, UseQueryOptions, UseQueryResult, QueryError, Query, QueryClient, QueryFilters, QueryKey, QueryState,
 ];
 // Referenced so the list above is compiled, not elided as unused.
 export type { PublicTypes };

@@ -51,6 +51,9 @@ test('the object form, select and an error', async () => {
   // The store notifies React on its own batching tick (RTK's autoBatch).
   await waitFor(() => expect(result.current).toMatchObject({ status: 'error', isError: true, errorUpdateCount: 1, failureCount: 1 }));
   expect(result.current.error).toMatchObject({ status: 400, message: 'failed with 400' });
+  // Typed as what it holds (PostgREST's error or a function's, both with a message), so the guide's `error.message` compiles.
+  const message: string | undefined = result.current.error?.message;
+  expect(message).toBe('failed with 400');
   expect(result.current.data).toEqual(['one', 'two']);
 });
 

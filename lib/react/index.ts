@@ -34,6 +34,7 @@ export {
   type MutationStatus,
   type QueryFnData,
   type QueryClientOf,
+  type QueryError,
   type QueryHooks,
   type UseMutationOptions,
   type UseMutationResult,

@@ -10,11 +10,18 @@ import { createContext, createElement, useCallback, useContext, useEffect, useLa
 import { useSelector, useStore } from 'react-redux';
 import { createQueryClient, type DefaultOptions, type QueryClient, type QueryClientApi, type QueryFunction, type QueryOptionsBase } from '../api/queryClient/client';
 import type { QueryFnClient } from '../api/queryClient/db';
-import { requestOf, runtimeOf } from '../api/queryClient/endpoints';
+import { requestOf, runtimeOf, type FunctionError } from '../api/queryClient/endpoints';
 import { hashKey, type QueryKey } from '../api/queryClient/keys';
 import { queryOf, type FetchStatus, type QueryStatus, type StoredEntry } from '../api/queryClient/query';
 import { EMPTY_RECORD, queryRecordsOf, type QueryRecord } from '../api/queryClient/state';
 import type { ResultOf } from '../postgrest/builder/builder';
+import type { PostgrestError } from '../postgrest/request/types';
+
+/**
+ * What a query's `error` holds: PostgREST's error, or a query function's thrown error, serialized.
+ * Both have `message` (TanStack types it `Error`, so `error.message` must compile).
+ */
+export type QueryError = PostgrestError | FunctionError;
 
 /** The data a query function's result resolves with: a builder's rows, or the promise's value. */
 export type QueryFnData<R> = R extends { toRequest(): unknown } ? ([ResultOf<R>] extends [never] ? unknown : ResultOf<R>) : Awaited<R>;
@@ -35,7 +42,7 @@ export interface UseQueryObjectOptions<R, TData, Client = QueryFnClient> extends
 /** The builders a query function gets: typed by the api's `Database` (`createPostgrestApi<Database>()`), else the untyped ones. */
 export type QueryClientOf<A> = A extends { from: infer From; rpc: infer Rpc } ? { from: From; rpc: Rpc } : QueryFnClient;
 
-export interface UseQueryResult<TData = unknown, TError = unknown> {
+export interface UseQueryResult<TData = unknown, TError = QueryError> {
   data: TData | undefined;
   error: TError | null;
   status: QueryStatus;
@@ -109,8 +116,8 @@ export interface QueryHooks<Client = QueryFnClient> {
 }
 
 export interface UseQueryHook<Client = QueryFnClient> {
-  <R, TData = QueryFnData<R>>(queryKey: QueryKey, queryFn: (client: Client) => R, options?: UseQueryOptions<QueryFnData<R>, TData>): UseQueryResult<TData>;
-  <R, TData = QueryFnData<R>>(options: UseQueryObjectOptions<R, TData, Client>): UseQueryResult<TData>;
+  <R, TData = QueryFnData<R>>(queryKey: QueryKey, queryFn: (client: Client) => R, options?: UseQueryOptions<QueryFnData<R>, TData>): UseQueryResult<TData, QueryError>;
+  <R, TData = QueryFnData<R>>(options: UseQueryObjectOptions<R, TData, Client>): UseQueryResult<TData, QueryError>;
 }
 
 const QueryClientContext = createContext<QueryClient | null>(null);
@@ -281,7 +288,7 @@ function useQueryOf(client: QueryClient, args: unknown[]): UseQueryResult<any> {
   const fetching = view.fetchStatus === 'fetching';
   const result: UseQueryResult<any> = {
     data,
-    error: view.error,
+    error: view.error as QueryError | null,
     status: view.status,
     fetchStatus: view.fetchStatus,
     isPending: pending,
