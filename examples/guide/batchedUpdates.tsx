@@ -54,7 +54,7 @@ export function useRealtimeBatchedPosts(authorId: string) {
   const { batchUpdate } = useBatchedUpdates();
   useRealtime('posts-batch', { event: 'INSERT', schema: 'public', table: 'guide_posts', filter: `author_id=eq.${authorId}` }, (payload) => {
     batchUpdate(() => {
-      queryClient.setQueryData(['posts'], (old: Post[] = []) => [...old, payload.new as unknown as Post]);
+      queryClient.setQueryData(['posts'], (old: Post[] = []) => [...old, payload.new as Post]);
     });
   });
   return useQuery(['posts'], (c) => c.from<Post>('guide_posts').select('*').eq('author_id', authorId).order('id'), { staleTime: Infinity });

@@ -35,7 +35,7 @@ export function useRealtimePosts() {
       switch (eventType) {
         case 'INSERT':
           // Add new post to beginning of list
-          return [newRecord as unknown as Post, ...oldPosts]; // (`unknown` added: our payload rows are Record<string, unknown>)
+          return [newRecord as Post, ...oldPosts];
 
         case 'UPDATE':
           // Update existing post

@@ -28,10 +28,10 @@ export function useUserPostsRealtime(userId: string) {
 
       switch (eventType) {
         case 'INSERT':
-          return [...oldPosts, newRecord as unknown as Post]; // (`unknown` added: our payload rows are Record<string, unknown>)
+          return [...oldPosts, newRecord as Post];
         case 'UPDATE':
           return oldPosts.map(post =>
-            post.id === newRecord.id ? newRecord as unknown as Post : post
+            post.id === newRecord.id ? newRecord as Post : post
           );
         case 'DELETE':
           return oldPosts.filter(post => post.id !== oldRecord.id);

@@ -32,7 +32,12 @@ export interface RealtimeBinding {
 }
 
 /** One change as `useRealtime` hands it to its handler (realtime-js's `postgres_changes` payload). */
-export type RealtimePostgresChangesPayload = Pick<RealtimeChange, 'eventType' | 'schema' | 'table' | 'commit_timestamp' | 'new' | 'old' | 'errors'>;
+export type RealtimePostgresChangesPayload<Row extends object = { [column: string]: any }> = Pick<RealtimeChange, 'eventType' | 'schema' | 'table' | 'commit_timestamp' | 'errors'> & {
+  /** The row after an INSERT or UPDATE (typed by `useRealtime<Row>`); `{}` for a DELETE. */
+  new: Row;
+  /** A DELETE's key (the whole old row with REPLICA IDENTITY FULL); an UPDATE's old values when the table sends them. */
+  old: Partial<Row>;
+};
 
 export interface UsePresenceOptions {
   /** This client's presence key; the server picks a random one when omitted. */
@@ -116,7 +121,7 @@ export interface UseConflictsResult {
 
 export interface SyncHooks {
   /** Subscribes channel `name` with one `postgres_changes` binding while mounted; `handler` gets each change in order. */
-  useRealtime(name: string, binding: RealtimeBinding, handler: (payload: RealtimePostgresChangesPayload) => void): void;
+  useRealtime<Row extends object = { [column: string]: any }>(name: string, binding: RealtimeBinding, handler: (payload: RealtimePostgresChangesPayload<Row>) => void): void;
   /** Joins `room` with presence while mounted; tracks `state` when given. */
   usePresence(room: string, options?: UsePresenceOptions): UsePresenceResult;
   /** Subscribes `channel` while mounted; `handler` hears `event` broadcasts from other clients. */
@@ -141,7 +146,7 @@ const SETTINGS = ['presenceKey', 'broadcast', 'private'] as const;
 export function createSyncHooks(sync: AnySyncMiddleware): SyncHooks {
   assertSync(sync, 'createSyncHooks');
   return {
-    useRealtime: (name, binding, handler) => useRealtimeOf(sync, 'useRealtime', name, binding, handler),
+    useRealtime: (name, binding, handler) => useRealtimeOf(sync, 'useRealtime', name, binding, handler as (payload: RealtimePostgresChangesPayload) => void),
     usePresence: (room, options) => usePresenceOf(sync, 'usePresence', room, options),
     useBroadcast: (channel, event, handler, options) => useBroadcastOf(sync, 'useBroadcast', channel, event, handler, options),
     useSyncStatus: () => useSyncStatusOf(sync, 'useSyncStatus'),
@@ -168,8 +173,8 @@ function useSyncFromContext(hook: string): AnySyncMiddleware {
 }
 
 /** `useRealtime` of the `<SyncProvider>`'s instance. */
-export function useRealtime(name: string, binding: RealtimeBinding, handler: (payload: RealtimePostgresChangesPayload) => void): void {
-  useRealtimeOf(useSyncFromContext('useRealtime'), 'useRealtime', name, binding, handler);
+export function useRealtime<Row extends object = { [column: string]: any }>(name: string, binding: RealtimeBinding, handler: (payload: RealtimePostgresChangesPayload<Row>) => void): void {
+  useRealtimeOf(useSyncFromContext('useRealtime'), 'useRealtime', name, binding, handler as (payload: RealtimePostgresChangesPayload) => void);
 }
 
 /** `usePresence` of the `<SyncProvider>`'s instance. */
