@@ -6,6 +6,7 @@ export type StackErrorCode =
   | 'POSTGRES_FAILED'
   | 'POSTGREST_FAILED'
   | 'REALTIME_FAILED'
+  | 'REDIS_FAILED'
   | 'NO_BINARY'
   | 'MISSING_PACKAGE';
 
