@@ -31,7 +31,9 @@ test('the redis option is validated, and an unreachable Redis fails with its add
   expect(() => readRedisOptions('redis://x')).toThrow(/redis must be \{ url/);
   expect(() => readRedisOptions({ url: 'http://x' })).toThrow(/redis:\/\/ or rediss:\/\/ URL/);
   expect(() => readRedisOptions({ url: 'redis://x', nodeId: '' })).toThrow(/nodeId must be a non-empty string/);
-  expect(readRedisOptions({ url: 'redis://x' })).toMatchObject({ keyPrefix: 'rtk-realtime:', nodeId: expect.stringMatching(/^node-/) });
+  expect(() => readRedisOptions({ url: 'redis://x', heartbeatMs: 0 })).toThrow(/heartbeatMs must be a positive integer/);
+  expect(() => readRedisOptions({ url: 'redis://x', heartbeatMs: 500, nodeTimeoutMs: 500 })).toThrow(/nodeTimeoutMs must be an integer larger than redis.heartbeatMs/);
+  expect(readRedisOptions({ url: 'redis://x' })).toMatchObject({ keyPrefix: 'rtk-realtime:', nodeId: expect.stringMatching(/^node-/), heartbeatMs: 1000, nodeTimeoutMs: 10_000 });
   expect(redactUrl('redis://user:secret@host:1/0')).toBe('redis://user:***@host:1/0');
   const port = await closedPort();
   await expect(connectRedis(readRedisOptions({ url: `redis://:pw@127.0.0.1:${port}` })!, 'x')).rejects.toThrow(new RegExp(`cannot reach Redis at redis://:\\*\\*\\*@127.0.0.1:${port}`));

@@ -17,6 +17,8 @@ import { createPresenceChannels } from './presence/channel.js';
 import { createRooms } from './channels/rooms.js';
 import { createSendBudget, DEFAULT_MAX_TOTAL_BUFFERED_BYTES } from './transport/sendBudget.js';
 import { startTransport } from './transport/transport.js';
+import { readRedisOptions, type RealtimeRedisOptions } from './cluster/redis.js';
+import { startClusterNode, type ClusterNode } from './cluster/node.js';
 
 export interface RealtimeServerOptions {
   /** HS256 secret of the `apikey` and `access_token` JWTs. */
@@ -133,6 +135,11 @@ export interface RealtimeServerOptions {
   maxMessagesPerSecond?: number;
   /** Problems of postgres_changes no single channel can be told about. Default: console.warn. */
   onError?: (error: unknown) => void;
+  /**
+   * Makes this server one node of a cluster that meets in this Redis: client broadcasts and presence
+   * reach the clients of every node (cluster/node.ts). Needs the ioredis package.
+   */
+  redis?: RealtimeRedisOptions;
 }
 
 export interface RealtimeServer {
@@ -230,10 +237,24 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
     retention = startMessageRetention({ databaseUrl: options.databaseUrl, retentionMs: messageRetentionMs, onError });
   }
 
+  // A cluster (issue 15): broadcast and presence cross nodes through Redis; without `redis`, nothing changes.
+  const tracker = createPresenceTracker({ maxBytesPerConnection: maxPresenceBytesPerConnection, maxPayloadBytes: maxPresencePayloadBytes });
+  let cluster: ClusterNode | undefined;
+  try {
+    const redis = readRedisOptions(options.redis);
+    if (redis) cluster = await startClusterNode({ redis, rooms, tracker, onError });
+  } catch (error) {
+    await changes?.close().catch(() => undefined);
+    await retention?.stop().catch(() => undefined);
+    await privateChannels.close().catch(() => undefined);
+    throw error;
+  }
+
   const context: ChannelContext = {
     jwtSecret,
     rooms,
-    presence: createPresenceChannels(rooms, createPresenceTracker({ maxBytesPerConnection: maxPresenceBytesPerConnection, maxPayloadBytes: maxPresencePayloadBytes })),
+    presence: createPresenceChannels(rooms, tracker, cluster?.presence),
+    ...(cluster && { relayBroadcast: cluster.relayBroadcast }),
     // Private channels are authorized first: postgres_changes then checks the same token's role.
     extensions: [privateChannels.extension, ...(options.extensions ?? []), ...(changes ? [changes.extension] : [])],
     maxBindingsPerConnection,
@@ -248,6 +269,7 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
       serveConnection(socket, { id: randomUUID(), codec: createCodec(vsn, { maxFrameBytes }), socketToken: token, context, maxBufferedBytes, sendBudget });
     });
   } catch (error) {
+    await cluster?.close().catch(() => undefined);
     await changes?.close().catch(() => undefined);
     await retention?.stop().catch(() => undefined);
     await privateChannels.close().catch(() => undefined);
@@ -258,6 +280,7 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
   const close = () =>
     (closing ??= (async () => {
       await transport.close();
+      await cluster?.close();
       await retention?.stop();
       await changes?.close();
       await privateChannels.close();

@@ -9,8 +9,20 @@ import { mayReadBroadcast, mayWriteBroadcast, roomKey, type JoinedChannel, type 
 import { channelName, TOPIC_PREFIX } from '../../../protocol/phoenix.js';
 
 
-/** Fans out one broadcast push of `sender`; returns the reply to send it, if any. */
-export function handleBroadcast(rooms: Rooms, sender: JoinedChannel, message: InboundMessage): PhoenixMessage | null {
+/** A broadcast for every channel of a room that may receive it (from the database, or from another node of a cluster). */
+export interface RoomBroadcast {
+  /** `realtime:<name>`. */
+  topic: string;
+  private: boolean;
+  event: string;
+  payload: unknown;
+}
+
+/**
+ * Fans out one broadcast push of `sender`; returns the reply to send it, if any. `relay` carries it
+ * to the room's channels elsewhere (the other nodes of a cluster), after this node's got it.
+ */
+export function handleBroadcast(rooms: Rooms, sender: JoinedChannel, message: InboundMessage, relay?: (broadcast: RoomBroadcast) => void): PhoenixMessage | null {
   const broadcast = asUserBroadcast(message);
   if (broadcast === null) {
     return replyTo(message, 'error', { reason: 'MalformedBroadcast: payload must be {type: "broadcast", event: string, payload}' });
@@ -25,6 +37,7 @@ export function handleBroadcast(rooms: Rooms, sender: JoinedChannel, message: In
   const frames = encodeFanout(sender.topic, EVENT.broadcast, envelope);
   const self = sender.config.broadcast.self;
   rooms.fanout(sender.room, frames, (channel) => (self || channel !== sender) && mayReadBroadcast(channel));
+  relay?.({ topic: sender.topic, private: sender.config.private, event: broadcast.event, payload: broadcast.payload });
   return sender.config.broadcast.ack ? replyTo(message, 'ok', {}) : null;
 }
 
@@ -33,7 +46,11 @@ export function handleBroadcast(rooms: Rooms, sender: JoinedChannel, message: In
  * to every channel of its topic's room that may receive it.
  */
 export function sendDatabaseBroadcast(rooms: Rooms, message: { topic: string; event: string; payload: unknown; private: boolean }): void {
-  const topic = TOPIC_PREFIX + message.topic;
-  const envelope: BroadcastEnvelope = { type: 'broadcast', event: message.event, payload: message.payload };
-  rooms.fanout(roomKey(topic, message.private), encodeFanout(topic, EVENT.broadcast, envelope), mayReadBroadcast);
+  deliverBroadcast(rooms, { ...message, topic: TOPIC_PREFIX + message.topic });
+}
+
+/** Sends `broadcast` to every channel of its room on this node that may receive it (no sender to skip). */
+export function deliverBroadcast(rooms: Rooms, broadcast: RoomBroadcast): void {
+  const envelope: BroadcastEnvelope = { type: 'broadcast', event: broadcast.event, payload: broadcast.payload };
+  rooms.fanout(roomKey(broadcast.topic, broadcast.private), encodeFanout(broadcast.topic, EVENT.broadcast, envelope), mayReadBroadcast);
 }

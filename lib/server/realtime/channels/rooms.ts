@@ -57,6 +57,11 @@ export function roomKey(topic: string, isPrivate: boolean): string {
   return `${isPrivate ? 'private' : 'public'}|${topic}`;
 }
 
+/** The topic of a room key (what `roomKey` was given). */
+export function roomTopic(room: string): string {
+  return room.slice(room.indexOf('|') + 1);
+}
+
 export interface Rooms {
   add(channel: JoinedChannel): void;
   remove(channel: JoinedChannel): void;

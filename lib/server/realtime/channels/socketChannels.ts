@@ -9,7 +9,7 @@
  * (in order, bounded) until then; heartbeats are answered meanwhile (transport/connection.ts).
  */
 import { unusableClaims } from '../authorization/claims.js';
-import { handleBroadcast } from './broadcast.js';
+import { handleBroadcast, type RoomBroadcast } from './broadcast.js';
 import { parseJoinConfig } from './joinConfig.js';
 import { createConnectionLimiter, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './limits.js';
 import { channelLifecycle, channelPush, EVENT, replyTo, type InboundMessage } from '../codec/messages.js';
@@ -57,6 +57,8 @@ export interface ChannelContext {
   jwtSecret: string;
   rooms: Rooms;
   presence: PresenceChannels;
+  /** Carries a client's broadcast to the room's channels on other nodes (a cluster: cluster/node.ts). */
+  relayBroadcast?: (broadcast: RoomBroadcast) => void;
   extensions: readonly ChannelExtension[];
   /** postgres_changes bindings one socket's channels may hold together. */
   maxBindingsPerConnection: number;
@@ -311,7 +313,7 @@ export function createSocketChannels(peer: ChannelPeer, socketToken: string, con
       case EVENT.accessToken:
         return refreshToken(channel, message);
       case EVENT.broadcast: {
-        const reply = handleBroadcast(context.rooms, channel, message);
+        const reply = handleBroadcast(context.rooms, channel, message, context.relayBroadcast);
         if (reply !== null) peer.send(reply);
         return;
       }

@@ -12,19 +12,27 @@ export interface RealtimeRedisOptions {
   keyPrefix?: string;
   /** This node's name in the cluster (presence ownership, the leader lock). Default: a random id. */
   nodeId?: string;
+  /** How often this node tells the others it is alive, in ms. Default 1000. */
+  heartbeatMs?: number;
+  /** A node not heard from for this many ms is taken for dead: its presences leave. Default 10 000. */
+  nodeTimeoutMs?: number;
 }
 
 export const DEFAULT_KEY_PREFIX = 'rtk-realtime:';
+export const DEFAULT_HEARTBEAT_MS = 1000;
+export const DEFAULT_NODE_TIMEOUT_MS = 10_000;
 
 /** The validated options; throws a TypeError naming the problem. */
 export function readRedisOptions(options: unknown): Required<RealtimeRedisOptions> | undefined {
   if (options === undefined) return undefined;
   if (options === null || typeof options !== 'object') throw new TypeError('createRealtimeServer: redis must be { url, keyPrefix?, nodeId? }');
-  const { url, keyPrefix = DEFAULT_KEY_PREFIX, nodeId } = options as RealtimeRedisOptions;
+  const { url, keyPrefix = DEFAULT_KEY_PREFIX, nodeId, heartbeatMs = DEFAULT_HEARTBEAT_MS, nodeTimeoutMs = DEFAULT_NODE_TIMEOUT_MS } = options as RealtimeRedisOptions;
   if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) throw new TypeError(`createRealtimeServer: redis.url must be a redis:// or rediss:// URL, got ${JSON.stringify(url)}`);
   if (typeof keyPrefix !== 'string') throw new TypeError('createRealtimeServer: redis.keyPrefix must be a string');
   if (nodeId !== undefined && (typeof nodeId !== 'string' || nodeId.length === 0)) throw new TypeError('createRealtimeServer: redis.nodeId must be a non-empty string');
-  return { url, keyPrefix, nodeId: nodeId ?? `node-${Math.random().toString(36).slice(2, 10)}` };
+  if (!Number.isSafeInteger(heartbeatMs) || heartbeatMs < 1) throw new TypeError('createRealtimeServer: redis.heartbeatMs must be a positive integer');
+  if (!Number.isSafeInteger(nodeTimeoutMs) || nodeTimeoutMs <= heartbeatMs) throw new TypeError('createRealtimeServer: redis.nodeTimeoutMs must be an integer larger than redis.heartbeatMs');
+  return { url, keyPrefix, nodeId: nodeId ?? `node-${Math.random().toString(36).slice(2, 10)}`, heartbeatMs, nodeTimeoutMs };
 }
 
 type RedisConstructor = new (url: string, options?: RedisOptions) => Redis;

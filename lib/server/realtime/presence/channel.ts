@@ -5,7 +5,7 @@
  */
 import { encodeFanout } from '../codec/index.js';
 import { channelPush, EVENT, replyTo, type InboundMessage, type PhoenixMessage } from '../codec/messages.js';
-import { PresenceError, type PresenceDiff, type PresenceTracker } from './tracker.js';
+import { PresenceError, type PresenceDiff, type PresenceState, type PresenceTracker } from './tracker.js';
 import { mayReadPresence, mayWritePresence, type JoinedChannel, type Rooms } from '../channels/rooms.js';
 import { trackRefusedMessage } from '../authorization/channelPolicies.js';
 import { channelName } from '../../../protocol/phoenix.js';
@@ -19,19 +19,38 @@ export interface PresenceChannels {
   leave(channel: JoinedChannel): void;
 }
 
-/** Presence for every channel of one server, over one tracker. */
-export function createPresenceChannels(rooms: Rooms, tracker: PresenceTracker): PresenceChannels {
+/**
+ * Presence this server's tracker does not hold: the other nodes' of a cluster (cluster/clusterPresence.ts).
+ * Local clients get remote diffs through `sendPresenceDiff`.
+ */
+export interface PresenceMirror {
+  /** This node's presence in `room` changed by `diff` (its local channels have it already). */
+  published(room: string, diff: PresenceDiff): void;
+  /** Adds the metas held elsewhere in `room` to a `presence_state` about to be sent. */
+  addRemote(room: string, state: PresenceState): void;
+}
+
+/** Sends a `presence_diff` to the channels of `room` on this server that have presence and may see it. */
+export function sendPresenceDiff(rooms: Rooms, room: string, topic: string, diff: PresenceDiff): void {
+  const frames = encodeFanout(topic, EVENT.presenceDiff, diff);
+  rooms.fanout(room, frames, (member) => member.config.presence.enabled && mayReadPresence(member));
+}
+
+/** Presence for every channel of one server, over one tracker (and, in a cluster, the other nodes' `mirror`). */
+export function createPresenceChannels(rooms: Rooms, tracker: PresenceTracker, mirror?: PresenceMirror): PresenceChannels {
   // Tracker topics are room keys, so public and private presences of one name stay apart.
   function publish(channel: JoinedChannel, diff: PresenceDiff | null): void {
     if (diff === null) return;
-    const frames = encodeFanout(channel.topic, EVENT.presenceDiff, diff);
-    rooms.fanout(channel.room, frames, (member) => member.config.presence.enabled && mayReadPresence(member));
+    sendPresenceDiff(rooms, channel.room, channel.topic, diff);
+    mirror?.published(channel.room, diff);
   }
 
   return {
     afterJoin(channel) {
       if (!channel.config.presence.enabled || !mayReadPresence(channel)) return;
-      channel.peer.send(channelPush(channel.joinRef, channel.topic, EVENT.presenceState, tracker.state(channel.room)));
+      const state = tracker.state(channel.room);
+      mirror?.addRemote(channel.room, state);
+      channel.peer.send(channelPush(channel.joinRef, channel.topic, EVENT.presenceState, state));
     },
 
     handle(channel, message) {

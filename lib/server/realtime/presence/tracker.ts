@@ -67,6 +67,8 @@ export interface PresenceTracker {
   untrackConnection(connectionId: string): TopicPresenceDiff[];
   /** The `presence_state` snapshot of a topic (a fresh object; metas are frozen and shared). */
   state(topic: string): PresenceState;
+  /** The topics anyone is tracked in. */
+  topics(): string[];
   /** The bytes `connectionId`'s presences take against `maxBytesPerConnection` (0 once it tracks nothing). */
   bytesOf(connectionId: string): number;
 }
@@ -214,6 +216,10 @@ export function createPresenceTracker(options: PresenceTrackerOptions = {}): Pre
       return state;
     },
 
+    topics() {
+      return [...topics.keys()];
+    },
+
     bytesOf(connectionId) {
       checkName('connectionId', connectionId);
       return byConnection.get(connectionId)?.bytes ?? 0;
@@ -314,11 +320,13 @@ function record(): PresenceState {
   return Object.create(null) as PresenceState;
 }
 
-function emptyDiff(): PresenceDiff {
+/** A diff with no joins and no leaves (prototype-less records). */
+export function emptyDiff(): PresenceDiff {
   return { joins: record(), leaves: record() };
 }
 
-function addMeta(into: PresenceState, key: string, meta: PresenceMeta): void {
+/** Appends `meta` to `key`'s metas in `into`. */
+export function addMeta(into: PresenceState, key: string, meta: PresenceMeta): void {
   (into[key] ??= { metas: [] }).metas.push(meta);
 }
 
