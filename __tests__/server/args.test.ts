@@ -20,6 +20,32 @@ describe('rtk-postgrest argument parsing', () => {
     expect(parseArgs(['dev'])).toEqual({ command: 'dev', verbose: false });
   });
 
+  it('parses a realtime cluster for dev: --realtime-nodes with --redis (a URL, or none for a local redis-server)', () => {
+    expect(parseArgs(['dev', '--realtime-nodes', '3', '--redis'])).toEqual({ command: 'dev', realtimeNodes: 3, redis: true, verbose: false });
+    expect(parseArgs(['dev', '--redis', '--verbose'])).toEqual({ command: 'dev', redis: true, verbose: true });
+    expect(parseArgs(['dev', '--realtime-nodes=2', '--redis', 'redis://127.0.0.1:6379'])).toEqual({ command: 'dev', realtimeNodes: 2, redis: 'redis://127.0.0.1:6379', verbose: false });
+    expect(usageError(['dev', '--realtime-nodes', '3'])).toMatch(/needs --redis/);
+    expect(usageError(['dev', '--realtime-nodes', '0', '--redis'])).toMatch(/--realtime-nodes must be a number from 1 to 16/);
+    expect(usageError(['dev', '--redis', 'localhost:6379'])).toMatch(/--redis must be a redis:\/\/ URL/);
+  });
+
+  it('parses the realtime command: one node, its secret required, the cluster optional', () => {
+    expect(parseArgs(['realtime', '--jwt-secret', 's', '--database-url', 'postgres://u:p@h/db', '--redis', 'redis://r:6379', '--node-id', 'a', '--port', '4100', '--host', '0.0.0.0', '--publication', 'feed'])).toEqual({
+      command: 'realtime', jwtSecret: 's', databaseUrl: 'postgres://u:p@h/db', redis: 'redis://r:6379', nodeId: 'a', port: 4100, host: '0.0.0.0', publication: 'feed',
+    });
+    expect(parseArgs(['realtime', '--jwt-secret=s'])).toEqual({ command: 'realtime', jwtSecret: 's', port: 4000, host: '127.0.0.1' });
+    const saved = process.env.RTK_REALTIME_JWT_SECRET;
+    delete process.env.RTK_REALTIME_JWT_SECRET;
+    try {
+      expect(usageError(['realtime'])).toMatch(/needs --jwt-secret/);
+    } finally {
+      if (saved !== undefined) process.env.RTK_REALTIME_JWT_SECRET = saved;
+    }
+    expect(usageError(['realtime', '--jwt-secret', 's', '--redis', 'http://x'])).toMatch(/--redis must be a redis:\/\/ URL/);
+    expect(usageError(['realtime', '--jwt-secret', 's', '--database-url', 'mysql://x'])).toMatch(/--database-url must be a postgres:\/\/ URL/);
+    expect(usageError(['realtime', '--jwt-secret', 's', '--sql', 'x.sql'])).toMatch(/unknown option --sql/);
+  });
+
   it('answers --help anywhere', () => {
     expect(parseArgs(['--help'])).toEqual({ command: 'help' });
     expect(parseArgs(['dev', '-h'])).toEqual({ command: 'help' });

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canListen, eventually, groupMembers, portOf } from './processes';
+import { findFreePort as freePort } from '../../lib/server/stack/ports';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = 'lib/server/cli/main.ts';
@@ -113,5 +114,27 @@ describe('rtk-postgrest dev', () => {
     runs.push(run);
     expect(await run.exit).toEqual({ code: 2, signal: null });
     expect(run.stderr().trim()).toBe('rtk-postgrest: unknown option --sqll (see rtk-postgrest --help)');
+  });
+});
+
+describe('rtk-postgrest realtime', () => {
+  it('runs one node (broadcast and presence without --database-url), prints its URL, and closes on SIGTERM', async () => {
+    const run = runCli(['realtime', '--jwt-secret', 'a-secret-of-at-least-thirty-two-chars!', '--port', String(await freePort())]);
+    runs.push(run);
+    expect(await eventually(() => /listening on ws:\/\/127\.0\.0\.1:\d+\/realtime\/v1/.test(run.stdout()) || run.child.exitCode !== null, 30_000)).toBe(true);
+    expect(run.stdout()).toContain('broadcast and presence only');
+    const port = Number(/:(\d+)\/realtime\/v1/.exec(run.stdout())![1]);
+    expect(await canListen(port)).toBe(false); // the node holds its port
+    process.kill(run.child.pid!, 'SIGTERM');
+    expect(await run.exit).toEqual({ code: 0, signal: null });
+    expect(run.stdout()).toContain('Closed.');
+  });
+
+  it('fails with exit code 1 and the reason when its Redis is unreachable', async () => {
+    const run = runCli(['realtime', '--jwt-secret', 'a-secret-of-at-least-thirty-two-chars!', '--port', String(await freePort()), '--redis', `redis://127.0.0.1:${await freePort()}`]);
+    runs.push(run);
+    const exit = await run.exit;
+    expect(exit.code).toBe(1);
+    expect(run.stderr()).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+/);
   });
 });

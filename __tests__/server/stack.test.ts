@@ -189,6 +189,49 @@ describe('the realtime server of a stack', () => {
   });
 });
 
+describe('a stack with a realtime cluster', () => {
+  it('starts a local redis-server and N realtime nodes, each serving postgres_changes, and stop() ends them all', async () => {
+    const stack = await startStack({ sql: 'create table c (id int primary key);', realtimeNodes: 2, redis: true });
+    const { WebSocket } = await import('ws');
+    const sockets: Array<InstanceType<typeof WebSocket>> = [];
+    try {
+      expect(stack.realtimeUrls).toHaveLength(2);
+      expect(stack.realtimeUrl).toBe(stack.realtimeUrls[0]);
+      expect(new Set(stack.realtimeUrls.map(portOf)).size).toBe(2);
+      expect(stack.redisUrl).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
+      expect(isRunning(stack.pids.redis!)).toBe(true);
+      // A client on each node subscribes and gets the same insert.
+      const received = stack.realtimeUrls.map(() => [] as Array<{ event: string; payload: { data?: { record?: { id?: number } }; message?: string } }>);
+      for (const [i, url] of stack.realtimeUrls.entries()) {
+        const socket = new WebSocket(`${url}/websocket?apikey=${stack.serviceKey}&vsn=1.0.0`);
+        sockets.push(socket);
+        socket.on('message', (data) => received[i]!.push(JSON.parse(String(data))));
+        await new Promise((resolve, reject) => socket.on('open', resolve).on('error', reject));
+        socket.send(JSON.stringify({ topic: 'realtime:c', event: 'phx_join', ref: '1', join_ref: '1', payload: { config: { postgres_changes: [{ event: 'INSERT', schema: 'public', table: 'c' }] } } }));
+      }
+      const subscribed = (i: number) => received[i]!.some((frame) => frame.event === 'system' && frame.payload.message === 'Subscribed to PostgreSQL');
+      expect(await eventually(() => subscribed(0) && subscribed(1))).toBe(true);
+      const client = new pg.Client({ connectionString: stack.databaseUrl });
+      await client.connect();
+      await client.query('insert into c values (7)');
+      await client.end();
+      const inserts = (i: number) => received[i]!.filter((frame) => frame.event === 'postgres_changes').map((frame) => frame.payload.data?.record?.id);
+      expect(await eventually(() => inserts(0).length === 1 && inserts(1).length === 1)).toBe(true);
+      expect([inserts(0), inserts(1)]).toEqual([[7], [7]]);
+    } finally {
+      for (const socket of sockets) socket.terminate();
+      await stack.stop();
+    }
+    expect(await eventually(() => !isRunning(stack.pids.redis!))).toBe(true);
+    for (const url of stack.realtimeUrls) expect(await canListen(portOf(url))).toBe(true);
+  });
+
+  it('refuses several realtime nodes without Redis, before starting anything', async () => {
+    await expect(startStack({ realtimeNodes: 3 })).rejects.toMatchObject({ code: 'BAD_OPTION', message: expect.stringMatching(/realtimeNodes: 3 nodes share one replication stream through Redis/) });
+    await expect(startStack({ redis: { url: 'http://x' } as never })).rejects.toMatchObject({ code: 'BAD_OPTION', message: expect.stringMatching(/redis/) });
+  });
+});
+
 describe('migrations and persistent data dirs', () => {
   let dir: string;
   beforeAll(async () => {

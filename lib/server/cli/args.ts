@@ -6,6 +6,7 @@ Commands:
   dev                 Start PostgreSQL + PostgREST + the realtime server for development; Ctrl-C stops them.
   gen types           Write a \`Database\` type (for postgrestClient<Database>()) from PostgREST's OpenAPI
                       (--url) or from PostgreSQL's catalog (--db).
+  realtime            Run one realtime server node (production): with --redis, one node of a cluster.
 
 Options of dev:
   --sql FILE          SQL applied once when the database is created (schema, seed data)
@@ -16,7 +17,17 @@ Options of dev:
   --realtime-port N   Realtime server port (default: a free port)
   --publication NAME  Stream this publication (created by your SQL) instead of every table
   --schemas A,B       Schemas PostgREST exposes (default: public)
+  --realtime-nodes N  Start N realtime nodes sharing one replication stream (needs --redis)
+  --redis [URL]       The realtime cluster's Redis: a URL, or none to start a local redis-server
   --verbose           Print the PostgreSQL and PostgREST logs (to stderr)
+
+Options of realtime:
+  --database-url URL  PostgreSQL (a role that may replicate: a superuser); postgres_changes are off without it
+  --jwt-secret S      HS256 secret of the apikey and access tokens (or $RTK_REALTIME_JWT_SECRET)
+  --redis URL         Join the cluster whose nodes meet at this Redis (default: this node alone)
+  --node-id ID        This node's name in the cluster (default: random)
+  --port N            Port (default: 4000); --host H (default: 127.0.0.1; 0.0.0.0 for all)
+  --publication NAME  The publication to stream (default: rtk_postgrest_realtime)
 
 Options of gen types:
   --url URL           PostgREST's URL (its OpenAPI document, GET /, is read)
@@ -43,7 +54,21 @@ export interface DevArgs {
   realtimePort?: number;
   publication?: string;
   schemas?: string[];
+  realtimeNodes?: number;
+  /** `true`: start a local redis-server; a string: its URL. */
+  redis?: true | string;
   verbose: boolean;
+}
+
+/** `realtime`: one node, for production. */
+export interface RealtimeArgs {
+  databaseUrl?: string;
+  jwtSecret?: string;
+  redis?: string;
+  nodeId?: string;
+  port: number;
+  host: string;
+  publication?: string;
 }
 
 /** `gen types` options: the schema is read from PostgREST (`url`) or from PostgreSQL's catalog (`db`). */
@@ -53,11 +78,12 @@ export type GenTypesArgs = ({ url: string; db?: undefined } | { db: string; url?
   out?: string;
 };
 
-export type Command = { command: 'help' } | ({ command: 'dev' } & DevArgs) | ({ command: 'gen types' } & GenTypesArgs);
+export type Command = { command: 'help' } | ({ command: 'dev' } & DevArgs) | ({ command: 'gen types' } & GenTypesArgs) | ({ command: 'realtime' } & RealtimeArgs);
 
-const VALUE_FLAGS = ['--sql', '--migrations', '--data', '--db-port', '--api-port', '--realtime-port', '--publication', '--schemas'] as const;
+const VALUE_FLAGS = ['--sql', '--migrations', '--data', '--db-port', '--api-port', '--realtime-port', '--publication', '--schemas', '--realtime-nodes', '--redis'] as const;
 const GEN_TYPES_FLAGS = ['--url', '--db', '--schema', '--key', '--out'] as const;
-type ValueFlag = (typeof VALUE_FLAGS)[number] | (typeof GEN_TYPES_FLAGS)[number];
+const REALTIME_FLAGS = ['--database-url', '--jwt-secret', '--redis', '--node-id', '--port', '--host', '--publication'] as const;
+type ValueFlag = (typeof VALUE_FLAGS)[number] | (typeof GEN_TYPES_FLAGS)[number] | (typeof REALTIME_FLAGS)[number];
 
 /** Parses `argv` (without node and the script). */
 export function parseArgs(argv: readonly string[]): Command {
@@ -65,9 +91,20 @@ export function parseArgs(argv: readonly string[]): Command {
   const [command, ...rest] = argv;
   if (command === undefined) throw new UsageError('missing command (try: rtk-postgrest dev --sql schema.sql, or rtk-postgrest gen types --url <postgrest>)');
   if (command === 'gen') return parseGenTypes(rest);
+  if (command === 'realtime') return parseRealtime(rest);
   if (command !== 'dev') throw new UsageError(`unknown command "${command}"`);
 
-  const { values, verbose } = readFlags(rest, VALUE_FLAGS, true);
+  // `--redis` alone (no URL) means: start a local redis-server.
+  const bareRedis = rest.findIndex((arg, i) => arg === '--redis' && (rest[i + 1] === undefined || rest[i + 1]!.startsWith('--')));
+  const flags = bareRedis >= 0 ? [...rest.slice(0, bareRedis), ...rest.slice(bareRedis + 1)] : rest;
+  const { values, verbose } = readFlags(flags, VALUE_FLAGS, true);
+  const nodesText = values.get('--realtime-nodes');
+  const realtimeNodes = nodesText === undefined ? undefined : Number(nodesText);
+  if (realtimeNodes !== undefined && (!/^\d+$/.test(nodesText!) || realtimeNodes < 1 || realtimeNodes > 16)) throw new UsageError(`--realtime-nodes must be a number from 1 to 16, got "${nodesText}"`);
+  const redisUrl = values.get('--redis');
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw new UsageError(`--redis must be a redis:// URL (or nothing, for a local redis-server), got "${redisUrl}"`);
+  const redis: true | string | undefined = bareRedis >= 0 ? true : redisUrl;
+  if (realtimeNodes !== undefined && realtimeNodes > 1 && redis === undefined) throw new UsageError('--realtime-nodes above 1 needs --redis (the nodes share one replication stream through it)');
 
   const dbPort = port(values, '--db-port');
   const apiPort = port(values, '--api-port');
@@ -85,6 +122,29 @@ export function parseArgs(argv: readonly string[]): Command {
     ...(realtimePort !== undefined && { realtimePort }),
     ...(values.has('--publication') && { publication: values.get('--publication')! }),
     ...(schemas !== undefined && { schemas }),
+    ...(realtimeNodes !== undefined && { realtimeNodes }),
+    ...(redis !== undefined && { redis }),
+  };
+}
+
+/** `realtime --database-url URL --jwt-secret S [--redis URL] [--node-id ID] [--port N] [--host H] [--publication P]`. */
+function parseRealtime(argv: readonly string[]): Command {
+  const { values } = readFlags(argv, REALTIME_FLAGS, false);
+  const jwtSecret = values.get('--jwt-secret') ?? process.env.RTK_REALTIME_JWT_SECRET;
+  if (jwtSecret === undefined) throw new UsageError('realtime needs --jwt-secret (or $RTK_REALTIME_JWT_SECRET): the HS256 secret tokens are signed with');
+  const databaseUrl = values.get('--database-url');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new UsageError(`--database-url must be a postgres:// URL, got "${databaseUrl}"`);
+  const redis = values.get('--redis');
+  if (redis !== undefined && !/^rediss?:\/\//.test(redis)) throw new UsageError(`--redis must be a redis:// URL, got "${redis}"`);
+  return {
+    command: 'realtime',
+    jwtSecret,
+    port: port(values, '--port') ?? 4000,
+    host: values.get('--host') ?? '127.0.0.1',
+    ...(databaseUrl !== undefined && { databaseUrl }),
+    ...(redis !== undefined && { redis }),
+    ...(values.has('--node-id') && { nodeId: values.get('--node-id')! }),
+    ...(values.has('--publication') && { publication: values.get('--publication')! }),
   };
 }
 

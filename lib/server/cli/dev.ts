@@ -43,6 +43,8 @@ export async function runDev(args: DevArgs, io: Io): Promise<number> {
       ...(args.realtimePort !== undefined && { realtimePort: args.realtimePort }),
       ...(args.publication !== undefined && { publication: args.publication }),
       ...(args.schemas !== undefined && { schemas: args.schemas }),
+      ...(args.realtimeNodes !== undefined && { realtimeNodes: args.realtimeNodes }),
+      ...(args.redis !== undefined && { redis: args.redis === true ? true : { url: args.redis } }),
       ...(args.verbose && { onLog: (line: string) => io.err(line) }),
     });
   } catch (error) {
@@ -69,7 +71,8 @@ export async function runDev(args: DevArgs, io: Io): Promise<number> {
 function printStack(stack: Stack, args: DevArgs, elapsedMs: number, io: Io): void {
   const rows: Array<[string, string]> = [
     ['PostgREST', stack.postgrestUrl],
-    ['Realtime', stack.realtimeUrl],
+    ...stack.realtimeUrls.map((url, i): [string, string] => [stack.realtimeUrls.length > 1 ? `Realtime ${i + 1}` : 'Realtime', url]),
+    ...(stack.redisUrl !== undefined ? [['Redis', stack.redisUrl] as [string, string]] : []),
     ['Database', stack.databaseUrl],
     ['Schemas', (args.schemas ?? ['public']).join(', ')],
     ['anon key', stack.anonKey],
@@ -112,7 +115,7 @@ const DUPLICATE_SIGNAL_MS = 1000;
  * killed on 'exit'). Under a runner such as tsx one Ctrl-C arrives twice (from the terminal and
  * relayed), so repeats within a second are the same request.
  */
-function waitForSignal(): SignalWait {
+export function waitForSignal(): SignalWait {
   let got: NodeJS.Signals | undefined;
   let firstAt = 0;
   let resolve!: (signal: NodeJS.Signals) => void;
@@ -139,7 +142,7 @@ function waitForSignal(): SignalWait {
   };
 }
 
-function reason(error: unknown): string {
+export function reason(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return 'no such file';

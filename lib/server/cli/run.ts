@@ -1,6 +1,7 @@
 import { parseArgs, USAGE, UsageError } from './args.js';
 import { runDev, type Io } from './dev.js';
 import { runGenTypes } from './types/genTypes.js';
+import { runRealtime } from './realtime.js';
 
 /** Runs the CLI and resolves with its exit code: 0 success, 1 failure, 2 bad usage. */
 export async function runCli(argv: readonly string[], io: Io): Promise<number> {
@@ -17,5 +18,6 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     return 0;
   }
   if (command.command === 'gen types') return runGenTypes(command, io);
+  if (command.command === 'realtime') return runRealtime(command, io);
   return runDev(command, io);
 }

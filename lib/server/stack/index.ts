@@ -15,6 +15,7 @@ import { resolvePostgrestBinary, startPostgrest, type RunningPostgrest } from '.
 import { createRealtimeSchema } from './realtimeSchema.js';
 import { exposeSchemas, prepareDatabase } from './roles.js';
 import { createRealtimeServer, type RealtimeServer } from '../realtime/server.js';
+import { startRedis, type RunningRedis } from './redis.js';
 import { DEFAULT_PUBLICATION } from '../realtime/changes/extension.js';
 
 export type { SignTokenOptions, TokenSigner } from './keys.js';
@@ -24,8 +25,12 @@ export interface Stack {
   /** Superuser connection string. */
   databaseUrl: string;
   postgrestUrl: string;
-  /** `ws://…/realtime/v1`: what `new RealtimeClient(realtimeUrl, { params: { apikey } })` connects to. */
+  /** `ws://…/realtime/v1`: what `new RealtimeClient(realtimeUrl, { params: { apikey } })` connects to (the first node's). */
   realtimeUrl: string;
+  /** Every realtime node's URL (one unless `realtimeNodes`); clients may connect to any. */
+  realtimeUrls: string[];
+  /** The realtime cluster's Redis (`redis` option), else undefined. */
+  redisUrl?: string;
   /** HS256 secret PostgREST verifies tokens with. */
   jwtSecret: string;
   /** Token for role `anon` (valid ten years). */
@@ -35,7 +40,7 @@ export interface Stack {
   /** The cluster directory (a temp dir unless `dataDir` was given). */
   dataDir: string;
   /** Process ids, so callers can check nothing outlives `stop()`. */
-  pids: { postgres: number; postgrest: number };
+  pids: { postgres: number; postgrest: number; redis?: number };
   /** Signs a user token PostgREST accepts: role 'authenticated' unless given, expires in 1 h by default. */
   signToken: TokenSigner;
   /** Stops the realtime server, PostgREST, then PostgreSQL, then removes a throwaway data dir. Idempotent. */
@@ -67,12 +72,14 @@ export async function startStack(options?: StackOptions): Promise<Stack> {
   const authenticatorPassword = randomBytes(24).toString('hex');
   let postgres: RunningPostgres | undefined;
   let postgrest: RunningPostgrest | undefined;
-  let realtime: RealtimeServer | undefined;
+  const realtimes: RealtimeServer[] = [];
+  let redis: RunningRedis | undefined;
   let stopping: Promise<void> | undefined;
 
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      await realtime?.close().catch(() => undefined);
+      await Promise.all(realtimes.map((node) => node.close().catch(() => undefined)));
+      await redis?.stop();
       await postgrest?.stop();
       await postgres?.stop();
       if (data.removeOnStop) await rm(data.dir, { recursive: true, force: true, maxRetries: 3 });
@@ -83,6 +90,7 @@ export async function startStack(options?: StackOptions): Promise<Stack> {
   const unguard = guardStack({
     stop,
     killNow() {
+      redis?.killNow();
       postgrest?.killNow();
       postgres?.killNow();
       if (data.removeOnStop) rmSync(data.dir, { recursive: true, force: true });
@@ -107,7 +115,15 @@ export async function startStack(options?: StackOptions): Promise<Stack> {
       ...(settings.postgrestReadyTimeoutMs !== undefined && { readyTimeoutMs: settings.postgrestReadyTimeoutMs }),
       onLog: log,
     });
-    realtime = await startRealtime(postgres.databaseUrl, jwtSecret, settings, log);
+    if (settings.redis === true) redis = await startRedis({ onLog: log });
+    const redisUrl = redis?.url ?? (typeof settings.redis === 'object' ? settings.redis.url : undefined);
+    // One node after another: the first takes the leader lock (and `realtimePort`).
+    for (let node = 0; node < settings.realtimeNodes; node++) {
+      realtimes.push(await startRealtime(postgres.databaseUrl, jwtSecret, settings, log, {
+        ...(node === 0 && settings.realtimePort !== undefined && { port: settings.realtimePort }),
+        ...(redisUrl !== undefined && { redis: { url: redisUrl, nodeId: `node-${node + 1}` } }),
+      }));
+    }
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;
@@ -116,23 +132,26 @@ export async function startStack(options?: StackOptions): Promise<Stack> {
   return {
     databaseUrl: postgres.databaseUrl,
     postgrestUrl: postgrest.url,
-    realtimeUrl: realtime.url,
+    realtimeUrl: realtimes[0]!.url,
+    realtimeUrls: realtimes.map((node) => node.url),
+    ...((redis?.url ?? (typeof settings.redis === 'object' ? settings.redis.url : undefined)) !== undefined && { redisUrl: redis?.url ?? (settings.redis as { url: string }).url }),
     jwtSecret,
     ...apiKeys(jwtSecret),
     dataDir: data.dir,
-    pids: { postgres: postgres.pid, postgrest: postgrest.pid },
+    pids: { postgres: postgres.pid, postgrest: postgrest.pid, ...(redis && { redis: redis.pid }) },
     signToken: tokenSigner(jwtSecret),
     stop,
   };
 }
 
-async function startRealtime(databaseUrl: string, jwtSecret: string, settings: ValidStackOptions, log: (line: string) => void): Promise<RealtimeServer> {
+async function startRealtime(databaseUrl: string, jwtSecret: string, settings: ValidStackOptions, log: (line: string) => void, node: { port?: number; redis?: { url: string; nodeId: string } }): Promise<RealtimeServer> {
   try {
     return await createRealtimeServer({
       databaseUrl,
       jwtSecret,
       ...(settings.publication !== undefined && { publication: settings.publication }),
-      ...(settings.realtimePort !== undefined && { port: settings.realtimePort }),
+      ...(node.port !== undefined && { port: node.port }),
+      ...(node.redis && { redis: node.redis }),
       onError: (error) => log(`[realtime] ${(error as Error)?.message ?? String(error)}`),
     });
   } catch (error) {

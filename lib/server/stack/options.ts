@@ -29,6 +29,16 @@ export interface StackOptions {
   publication?: string;
   /** The realtime server's port. Default: a free port. */
   realtimePort?: number;
+  /**
+   * Realtime nodes to start, one cluster sharing one replication stream through Redis (needs
+   * `redis`). Default 1. `realtimePort` is the first node's; the others take free ports.
+   */
+  realtimeNodes?: number;
+  /**
+   * The realtime cluster's Redis: `true` starts a local redis-server (Debian's `redis-server`,
+   * stopped with the stack), or `{ url }` of one already running. Default: none (one node on its own).
+   */
+  redis?: boolean | { url: string };
   /** Receives every log line of initdb, PostgreSQL, PostgREST and the migrations. */
   onLog?: (line: string) => void;
   /** @internal PostgREST binary to run instead of the npm one (tests use a missing path). */
@@ -50,13 +60,15 @@ export interface ValidStackOptions {
   jwtSecret?: string;
   publication?: string;
   realtimePort?: number;
+  realtimeNodes: number;
+  redis?: true | { url: string };
   onLog?: (line: string) => void;
   postgrestBinary?: string;
   postgrestReadyTimeoutMs?: number;
 }
 
 const PUBLIC: ReadonlyArray<keyof StackOptions> = [
-  'sql', 'sqlName', 'migrations', 'dataDir', 'persistent', 'postgresPort', 'postgrestPort', 'realtimePort', 'schemas', 'jwtSecret', 'publication', 'onLog',
+  'sql', 'sqlName', 'migrations', 'dataDir', 'persistent', 'postgresPort', 'postgrestPort', 'realtimePort', 'realtimeNodes', 'redis', 'schemas', 'jwtSecret', 'publication', 'onLog',
 ];
 const KNOWN: readonly string[] = [...PUBLIC, 'postgrestBinary', 'postgrestReadyTimeoutMs'];
 
@@ -80,6 +92,12 @@ export function validateOptions(input: unknown): ValidStackOptions {
   const jwtSecret = optional(options, 'jwtSecret', 'a string of at least 32 characters', (value) => typeof value === 'string' && value.length >= 32);
   const publication = optional(options, 'publication', 'a non-empty string', (value) => typeof value === 'string' && value !== '');
   const realtimePort = optional(options, 'realtimePort', 'a port number (1-65535)', isPort);
+  const realtimeNodes = optional(options, 'realtimeNodes', 'a whole number from 1 to 16', (value) => Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 16);
+  const redis = optional(options, 'redis', 'true, false or { url: "redis://…" }', (value) =>
+    typeof value === 'boolean' || (value !== null && typeof value === 'object' && typeof (value as { url?: unknown }).url === 'string' && /^rediss?:\/\//.test((value as { url: string }).url)));
+  if ((realtimeNodes as number | undefined) !== undefined && (realtimeNodes as number) > 1 && (redis === undefined || redis === false)) {
+    bad(`realtimeNodes: ${realtimeNodes as number} nodes share one replication stream through Redis: add redis: true (a local redis-server) or redis: { url }`);
+  }
   const onLog = optional(options, 'onLog', 'a function', (value) => typeof value === 'function');
   const postgrestBinary = optional(options, 'postgrestBinary', 'a file path', (value) => typeof value === 'string' && value !== '');
   const postgrestReadyTimeoutMs = optional(options, 'postgrestReadyTimeoutMs', 'a positive number', (value) => typeof value === 'number' && value > 0);
@@ -122,6 +140,8 @@ export function validateOptions(input: unknown): ValidStackOptions {
     ...(jwtSecret !== undefined && { jwtSecret: jwtSecret as string }),
     ...(publication !== undefined && { publication: publication as string }),
     ...(realtimePort !== undefined && { realtimePort: realtimePort as number }),
+    realtimeNodes: (realtimeNodes as number | undefined) ?? 1,
+    ...(redis !== undefined && redis !== false && { redis: redis as true | { url: string } }),
     ...(onLog !== undefined && { onLog: onLog as (line: string) => void }),
     ...(postgrestBinary !== undefined && { postgrestBinary: postgrestBinary as string }),
     ...(postgrestReadyTimeoutMs !== undefined && { postgrestReadyTimeoutMs: postgrestReadyTimeoutMs as number }),
