@@ -43,14 +43,14 @@ import type {
   QueryState,
 } from '../lib/index.js';
 import type { PostgrestReactApi, QueryHooks, SyncHooks, UseConflictsResult, UseMutationOptions, UseMutationResult, UsePendingWritesResult, UsePresenceResult, QueryError, UseQueryOptions, UseQueryResult } from '../lib/react/index.js';
-import type { ChannelExtension, JwtClaims, RealtimeServer, RealtimeServerOptions, Stack, StackOptions } from '../lib/server/index.js';
+import type { ChannelExtension, JwtClaims, RealtimeRedisOptions, RealtimeServer, RealtimeServerOptions, Stack, StackOptions } from '../lib/server/index.js';
 
 type PublicTypes = [
   ChannelConfig, ChannelListener, ChannelMirror, ChannelStatus, ColumnType, ColumnTypes, CompiledQuery, ConflictStrategy, ConnectionMirror, ConnectionStatus,
   CountedRows<unknown>, CreatePostgrestApiOptions<string, {}>, FilterOperator, OptimisticOptions, PostgrestApi<string, {}, never>, PostgrestError, PostgrestModule, PostgrestRequest,
   PostgrestRequestLike, PresenceState, PushResult, RealtimeChange, SyncMiddleware, SyncMiddlewareOptions, SyncState, Tag, WebSocketLike,
   PostgrestReactApi<string, {}>, SyncHooks, UsePresenceResult, UseConflictsResult, UsePendingWritesResult, PendingWrite, ConflictRecord, ConflictResolver, ConflictDetails, ConflictError,
-  ChannelExtension, JwtClaims, RealtimeServer, RealtimeServerOptions, Stack, StackOptions,
+  ChannelExtension, JwtClaims, RealtimeRedisOptions, RealtimeServer, RealtimeServerOptions, Stack, StackOptions,
   QueryHooks, UseMutationOptions, UseMutationResult, UseQueryOptions, UseQueryResult, QueryError, Query, QueryClient, QueryFilters, QueryKey, QueryState,
 ];
 // Referenced so the list above is compiled, not elided as unused.

@@ -8,4 +8,5 @@ export { signJwt, verifyJwt, JwtError } from './stack/jwt.js';
 export type { JwtClaims, JwtErrorCode } from './stack/jwt.js';
 export { createRealtimeServer } from './realtime/server.js';
 export type { RealtimeServer, RealtimeServerOptions } from './realtime/server.js';
+export type { RealtimeRedisOptions } from './realtime/cluster/redis.js';
 export type { ChannelExtension } from './realtime/channels/socketChannels.js';
