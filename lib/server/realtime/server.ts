@@ -15,9 +15,10 @@ import { createPresenceTracker, DEFAULT_MAX_PRESENCE_BYTES_PER_CONNECTION, DEFAU
 import { createPrivateChannels } from './channels/privateChannels.js';
 import { createPresenceChannels } from './presence/channel.js';
 import { createRooms } from './channels/rooms.js';
+import { clusterReplication } from './cluster/clusterStream.js';
+import { readRedisOptions, type RealtimeRedisOptions } from './cluster/redis.js';
 import { createSendBudget, DEFAULT_MAX_TOTAL_BUFFERED_BYTES } from './transport/sendBudget.js';
 import { startTransport } from './transport/transport.js';
-import { readRedisOptions, type RealtimeRedisOptions } from './cluster/redis.js';
 import { startClusterNode, type ClusterNode } from './cluster/node.js';
 
 export interface RealtimeServerOptions {
@@ -136,8 +137,10 @@ export interface RealtimeServerOptions {
   /** Problems of postgres_changes no single channel can be told about. Default: console.warn. */
   onError?: (error: unknown) => void;
   /**
-   * Makes this server one node of a cluster that meets in this Redis: client broadcasts and presence
-   * reach the clients of every node (cluster/node.ts). Needs the ioredis package.
+   * Run as one node of a cluster meeting in this Redis. Client broadcasts and presence reach the
+   * clients of every node (cluster/node.ts). postgres_changes: one node at a time (a leader lock)
+   * reads replication into a Redis Stream that every node reads and resumes from (`resumeLogSize`
+   * then counts its entries, one per batch). Needs the ioredis package. Default: no cluster.
    */
   redis?: RealtimeRedisOptions;
 }
@@ -186,6 +189,10 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
   if (typeof publication !== 'string' || publication.length === 0) throw new TypeError('createRealtimeServer: publication must be a non-empty string');
 
   const resumeLogSize = positive(options.resumeLogSize, DEFAULT_RESUME_LOG_SIZE, 'resumeLogSize');
+  // Cluster, postgres_changes (issue 15): the changes come from the cluster's shared change log in
+  // Redis, which one node at a time fills from replication (cluster/clusterStream.ts).
+  const redis = readRedisOptions(options.redis);
+  const changeStream = redis && clusterReplication({ redis, maxEntries: resumeLogSize });
   const maxRecordBytes = positive(options.maxRecordBytes, DEFAULT_MAX_RECORD_BYTES, 'maxRecordBytes');
   const subscribeRetryMs = positive(options.subscribeRetryMs, 5000, 'subscribeRetryMs');
   const filterTimeoutMs = positive(options.filterTimeoutMs, DEFAULT_FILTER_TIMEOUT_MS, 'filterTimeoutMs');
@@ -223,6 +230,7 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
       ...(options.extraSearchPath !== undefined && { extraSearchPath: options.extraSearchPath }),
       ...(options.ddlEventTrigger !== undefined && { ddlEventTrigger: options.ddlEventTrigger }),
       ...(options.onError && { onError: options.onError }),
+      ...(changeStream && { stream: changeStream }),
       onDatabaseBroadcast: (message) => sendDatabaseBroadcast(rooms, message),
       // A policy on realtime.messages changed (or any DDL): private channels decide afresh.
       onCatalogChanged: () => privateChannels.invalidate(),
@@ -241,7 +249,6 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
   const tracker = createPresenceTracker({ maxBytesPerConnection: maxPresenceBytesPerConnection, maxPayloadBytes: maxPresencePayloadBytes });
   let cluster: ClusterNode | undefined;
   try {
-    const redis = readRedisOptions(options.redis);
     if (redis) cluster = await startClusterNode({ redis, rooms, tracker, onError });
   } catch (error) {
     await changes?.close().catch(() => undefined);

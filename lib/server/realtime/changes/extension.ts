@@ -9,9 +9,9 @@ import { createVisibilityChecker, roleExists, roleIsUsable } from '../authorizat
 import { afterDdl, createCatalogVersions, DDL_MESSAGE_PREFIX, installDdlEventTrigger } from '../authorization/catalogEvents.js';
 import type { ChannelExtension } from '../channels/socketChannels.js';
 import { channelPush, EVENT } from '../codec/messages.js';
-import { createReplicationStream, type ReplicationStream } from '../replication/index.js';
+import { createReplicationStream, type ReplicationStream, type ReplicationStreamOptions } from '../replication/index.js';
 import type { JoinedChannel } from '../channels/rooms.js';
-import { createResumeLog, type StreamPosition } from '../replication/resumeLog.js';
+import { createResumeLog, isStreamPosition, type StreamPosition } from '../replication/resumeLog.js';
 import type { ChangeEvent } from '../replication/index.js';
 import { createChangeDispatcher } from './dispatch.js';
 import { createSubscriptionRegistry, validateBindings, ABANDONED, type Subscription } from './subscriptions.js';
@@ -53,6 +53,11 @@ export interface PostgresChangesOptions {
   onCatalogChanged?: () => void;
   /** Problems no single channel can be told about (replication, authorization, dispatch). */
   onError?: (error: unknown) => void;
+  /**
+   * Where changes come from. Default: this process's own replication stream. A stream with `since`
+   * (the cluster's, cluster/clusterStream.ts) holds the resume log too, shared with other nodes.
+   */
+  stream?: (options: ReplicationStreamOptions) => ReplicationStream;
 }
 
 /** One row of realtime.messages as a broadcast. */
@@ -175,7 +180,7 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
   let live = false;
   let closed = false;
 
-  const stream: ReplicationStream = createReplicationStream({
+  const stream: ReplicationStream = (options.stream ?? createReplicationStream)({
     databaseUrl: options.databaseUrl,
     publication: options.publication,
     messagePrefixes: [DDL_MESSAGE_PREFIX],
@@ -204,7 +209,7 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
           continue;
         }
         try {
-          for (const event of events) log.append(event.position, event);
+          if (!sharedLog) for (const event of events) log.append(event.position, event);
         } catch (error) {
           // Can't happen while the stream keeps its promise of increasing positions; if it does, no
           // client may resume across this batch, but its changes still go out live.
@@ -235,6 +240,9 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
     },
   });
 
+  /** The stream keeps the resume log (shared by the cluster's nodes): this process keeps none. */
+  const sharedLog = stream.since !== undefined;
+
   function confirm(channel: JoinedChannel, extra: Record<string, unknown>): void {
     waiting.delete(channel);
     if (!registry.has(channel)) return;
@@ -259,11 +267,13 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
     if (resumeAfter !== undefined) {
       // The replay goes out after the join's `ok`, live changes after the replay.
       release(channel, null);
-      const held = log.since(resumeAfter);
       const upTo = dispatcher.position;
+      // Nothing is dispatched while this job awaits the shared log: `upTo` stays what was sent.
+      const held = stream.since ? await stream.since(resumeAfter, upTo) : log.since(resumeAfter);
       if (held.ok) {
         // The log may already hold batches queued behind this job: those go out live.
-        const events = upTo === undefined ? [] : held.entries.filter((event) => event.position <= upTo);
+        // The shared log holds every batch as read (database broadcasts among them): replay changes only.
+        const events = upTo === undefined ? [] : held.entries.filter((event) => event.position <= upTo && !(sharedLog && isMessagesRow(event)));
         const single = createSubscriptionRegistry();
         single.set(channel, subscriptions);
         replaying.set(channel, subscriptions);
@@ -330,6 +340,11 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
       return;
     }
     const subscriptions = result.subscriptions.map((subscription) => ({ ...subscription, role: String(role) }));
+    // A position from another node may be ahead of this one: replayed only once this node got that far.
+    if (stream.reached && isStreamPosition(resumeAfter)) {
+      await stream.reached(resumeAfter).catch(onError);
+      if (!joining.has(channel) || closed) return; // left meanwhile
+    }
     dispatcher.run(() =>
       register(channel, subscriptions, resumeAfter).catch((error: unknown) => {
         // A bug of ours; the channel must hear about it rather than wait for a "Subscribed" that never comes.

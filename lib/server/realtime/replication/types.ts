@@ -1,5 +1,5 @@
 /** The replication stream's public types: what it delivers and how it is configured. */
-import type { StreamPosition } from './resumeLog.js';
+import type { ResumeResult, StreamPosition } from './resumeLog.js';
 import type { ReplicationError } from './errors.js';
 
 /** One column of the changed table, as Supabase lists it in `columns`. */
@@ -109,4 +109,11 @@ export interface ReplicationStream {
   start(): Promise<{ startPosition: StreamPosition }>;
   /** Ends streaming, reconnection timers and connections; resolves once PostgreSQL released the slot. */
   stop(): Promise<void>;
+  /**
+   * A stream read from a log other processes share (the cluster's, cluster/clusterStream.ts) holds
+   * the resume log itself: the changes after `position`, up to `upTo` (what the caller dispatched).
+   */
+  since?(position: unknown, upTo: StreamPosition | undefined): Promise<ResumeResult<ChangeEvent>>;
+  /** With `since`: resolves once this process delivered every change up to `position` that the shared log holds (or gave up waiting). */
+  reached?(position: StreamPosition): Promise<void>;
 }
