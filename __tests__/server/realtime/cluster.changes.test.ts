@@ -61,6 +61,8 @@ interface Cluster {
   on(i: number): ReturnType<typeof rawChannels>;
   /** The nodeId holding the leader lock (undefined while none does). */
   leader(): Promise<string | undefined>;
+  /** Node i's id. */
+  id(i: number): string;
 }
 
 function nodeOptions(prefix: string, nodeId: string, extra: Partial<RealtimeServerOptions> = {}): RealtimeServerOptions {
@@ -70,9 +72,10 @@ function nodeOptions(prefix: string, nodeId: string, extra: Partial<RealtimeServ
 /** Starts `count` nodes of a new cluster (its own key prefix), one after another: the first leads. */
 async function startCluster(count: number, extra: Partial<RealtimeServerOptions> = {}): Promise<Cluster> {
   const prefix = `cs${++clusterCounter}:`;
+  const id = (i: number) => `c${clusterCounter}n${i}`;
   const nodes: RealtimeServer[] = [];
   for (let i = 0; i < count; i++) {
-    const server = await createRealtimeServer({ ...nodeOptions(prefix, `n${i}`, extra), onError: () => undefined });
+    const server = await createRealtimeServer({ ...nodeOptions(prefix, id(i), extra), onError: () => undefined });
     servers.push(server);
     nodes.push(server);
   }
@@ -82,6 +85,7 @@ async function startCluster(count: number, extra: Partial<RealtimeServerOptions>
     prefix,
     nodes,
     on: (i) => sets[i]!,
+    id,
     leader: async () => (await admin.get(`${prefix}changes:leader`))?.split(':')[0],
   };
 }
@@ -103,6 +107,26 @@ async function insertItems(count: number, qty = 1): Promise<number[]> {
   return ids;
 }
 
+/** A node in a child process (to kill -9); resolves with its URL once it listens. */
+async function startChildNode(prefix: string, nodeId: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', NODE_SCRIPT], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, CLUSTER_NODE: JSON.stringify(nodeOptions(prefix, nodeId)) },
+  });
+  children.push(child);
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await waitFor(() => (output.includes('\n') ? true : undefined), 30_000);
+  return { child, url: (JSON.parse(output.split('\n')[0]!) as { url: string }).url };
+}
+
+async function kill9(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
 /** Waits until every channel got the change `type:id` (so everything committed before it too). */
 async function allGot(channels: JoinedChannel[], change: string, timeoutMs = 10_000): Promise<void> {
   await waitFor(() => (channels.every((channel) => seen(channel).includes(change)) ? true : undefined), timeoutMs);
@@ -115,7 +139,7 @@ describe('three nodes sharing one replication stream', () => {
   });
 
   it('exactly one node holds the leader lock, and it is the first one started', async () => {
-    expect(await cluster.leader()).toBe('n0');
+    expect(await cluster.leader()).toBe(cluster.id(0));
     // One replication slot for the cluster: the followers read Redis, not PostgreSQL.
     const slots = await sql<{ n: number }>(`select count(*)::int as n from pg_replication_slots where slot_name like 'rtk_realtime%' and active`);
     expect(slots[0]!.n).toBeGreaterThanOrEqual(1);
@@ -280,7 +304,7 @@ describe('leader hand-over', () => {
 
   it('closing the leader: another node takes over, its clients get a resync notice and then changes again', async () => {
     const cluster = await startCluster(3);
-    expect(await cluster.leader()).toBe('n0');
+    expect(await cluster.leader()).toBe(cluster.id(0));
     const channels = [await items(cluster.on(1)), await items(cluster.on(2))];
     await Promise.all(channels.map((channel) => channel.subscribed()));
     const [id] = await insertItems(1);
@@ -288,27 +312,26 @@ describe('leader hand-over', () => {
 
     await cluster.nodes[0]!.close();
     await expectResyncThenChanges(channels);
-    expect(['n1', 'n2']).toContain(await cluster.leader());
+    expect([cluster.id(1), cluster.id(2)]).toContain(await cluster.leader());
     // A client joining now (no resume) is live at once.
     const late = await items(cluster.on(2));
     await late.subscribed();
     const [after] = await insertItems(1);
     await allGot([late], `INSERT:${after}`);
+    const connections = async () => {
+      const names = String(await admin.client('LIST')).match(/name=\S+/g) ?? [];
+      return names.filter((name) => [0, 1, 2].some((i) => name.startsWith(`name=${cluster.id(i)}:`))).sort();
+    };
+    expect(await connections()).toEqual([1, 2].flatMap((i) => [`name=${cluster.id(i)}:changes`, `name=${cluster.id(i)}:changes-reader`]).sort());
     await Promise.all(cluster.nodes.slice(1).map((node) => node.close()));
     expect(await cluster.leader()).toBeUndefined();
+    // Closed nodes leave no Redis connection behind.
+    expect(await connections()).toEqual([]);
   });
 
   it('kill -9 of the leader process: another node takes over within the lease, its clients resync and hear changes again', async () => {
     const prefix = `cs${++clusterCounter}:`;
-    const child = spawn(process.execPath, ['--import', 'tsx', NODE_SCRIPT], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, CLUSTER_NODE: JSON.stringify(nodeOptions(prefix, 'child')) },
-    });
-    children.push(child);
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await waitFor(() => (output.includes('\n') ? true : undefined), 30_000);
+    const { child } = await startChildNode(prefix, 'child');
     expect(await admin.get(`${prefix}changes:leader`)).toMatch(/^child:/);
     const nodes: RealtimeServer[] = [];
     for (const nodeId of ['k1', 'k2']) {
@@ -323,10 +346,58 @@ describe('leader hand-over', () => {
     const [id] = await insertItems(1);
     await allGot(channels, `INSERT:${id}`);
 
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child.once('exit', resolve));
+    await kill9(child);
     await expectResyncThenChanges(channels);
     expect(['k1', 'k2']).toContain((await admin.get(`${prefix}changes:leader`))?.split(':')[0]);
     await Promise.all(nodes.map((node) => node.close()));
+  });
+});
+
+describe('a follower killed', () => {
+  it('kill -9 of a follower process: its client resumes on another node without gaps or duplicates while writes go on, and the leader is unaffected', async () => {
+    const cluster = await startCluster(2);
+    const { child, url } = await startChildNode(cluster.prefix, 'follower');
+    const onChild = rawChannels(() => url, () => stack.anonKey);
+    socketSets.push(onChild);
+    const first = await items(onChild);
+    await first.subscribed();
+    const watcher = await items(cluster.on(1));
+    await watcher.subscribed();
+
+    let writing = true;
+    const written: number[] = [];
+    const writer = (async () => {
+      while (writing) written.push(...(await insertItems(1)));
+    })();
+    try {
+      await waitFor(() => (first.changes().length >= 5 ? true : undefined));
+      await kill9(child);
+      const heard = first.changes();
+      const resumeAfter = heard[heard.length - 1]!.position;
+      const second = await items(cluster.on(0), { resume_after: resumeAfter });
+      expect(await second.subscribed()).toMatchObject({ resumed: true });
+      const resumedAt = written.length;
+      await waitFor(() => (written.length >= resumedAt + 10 ? true : undefined));
+      writing = false;
+      await writer;
+      const [sentinel] = await insertItems(1);
+      await allGot([second, watcher], `INSERT:${sentinel}`);
+      const firstId = changeIds(heard)[0] as number;
+      const rows = await sql<{ id: number }>('select id from cs_items where id >= $1 order by id', [firstId]);
+      expect([...changeIds(heard), ...changeIds(second.changes())]).toEqual(rows.map((row) => row.id));
+      expect(resyncs(second)).toEqual([]);
+      expect(resyncs(watcher)).toEqual([]); // a follower's death is no hand-over
+      expect(await cluster.leader()).toBe(cluster.id(0));
+    } finally {
+      writing = false;
+      await writer;
+    }
+  });
+});
+
+describe('the redis option', () => {
+  it('is validated before anything starts, and an unreachable Redis fails the start naming it', async () => {
+    await expect(createRealtimeServer({ ...nodeOptions('bad:', 'x'), redis: { url: 'http://x' } })).rejects.toThrow(/redis\.url must be a redis:\/\/ or rediss:\/\/ URL/);
+    await expect(createRealtimeServer({ ...nodeOptions('bad:', 'x'), redis: { url: 'redis://127.0.0.1:1' }, onError: () => undefined })).rejects.toThrow(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
   });
 });
