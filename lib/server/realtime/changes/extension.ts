@@ -269,7 +269,12 @@ export function createPostgresChanges(options: PostgresChangesOptions): Postgres
       release(channel, null);
       const upTo = dispatcher.position;
       // Nothing is dispatched while this job awaits the shared log: `upTo` stays what was sent.
-      const held = stream.since ? await stream.since(resumeAfter, upTo) : log.since(resumeAfter);
+      const held = stream.since
+        ? await stream.since(resumeAfter, upTo).catch((error: unknown) => {
+            onError(error); // the shared log unreadable (Redis down): the client refetches instead
+            return { ok: false as const, reason: 'too_old' as const };
+          })
+        : log.since(resumeAfter);
       if (held.ok) {
         // The log may already hold batches queued behind this job: those go out live.
         // The shared log holds every batch as read (database broadcasts among them): replay changes only.
