@@ -322,7 +322,8 @@ describe('leader hand-over', () => {
       const names = String(await admin.client('LIST')).match(/name=\S+/g) ?? [];
       return names.filter((name) => [0, 1, 2].some((i) => name.startsWith(`name=${cluster.id(i)}:`))).sort();
     };
-    expect(await connections()).toEqual([1, 2].flatMap((i) => [`name=${cluster.id(i)}:changes`, `name=${cluster.id(i)}:changes-reader`]).sort());
+    // Each open node holds its change-log connections and its bus (broadcast and presence) connections; the closed one none.
+    expect(await connections()).toEqual([1, 2].flatMap((i) => ['bus-pub', 'bus-sub', 'changes', 'changes-reader'].map((name) => `name=${cluster.id(i)}:${name}`)).sort());
     await Promise.all(cluster.nodes.slice(1).map((node) => node.close()));
     expect(await cluster.leader()).toBeUndefined();
     // Closed nodes leave no Redis connection behind.
