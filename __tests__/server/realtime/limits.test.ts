@@ -322,10 +322,12 @@ describe('server-wide send budget: paused sockets', () => {
 
     // An unrelated pair of official clients on another channel.
     const calm = uniqueName('calm');
-    const listener = h.client('2.0.0').channel(calm);
+    // Heartbeats far apart: the flood below keeps this machine busy, and realtime-js drops a socket
+    // whose heartbeat isn't answered before the next one (the harness's 200 ms would flake here).
+    const listener = h.client('2.0.0', { heartbeatIntervalMs: 5000 }).channel(calm);
     const got: number[] = [];
     listener.on('broadcast', { event: 'tick' }, ({ payload }) => got.push((payload as { n: number }).n));
-    const talker = h.client('2.0.0').channel(calm);
+    const talker = h.client('2.0.0', { heartbeatIntervalMs: 5000 }).channel(calm);
     expect((await subscribe(listener)).status).toBe('SUBSCRIBED');
     expect((await subscribe(talker)).status).toBe('SUBSCRIBED');
     expect(await talker.send({ type: 'broadcast', event: 'tick', payload: { n: 1 } })).toBe('ok');
