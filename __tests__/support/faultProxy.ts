@@ -2,7 +2,9 @@
  * A TCP proxy on loopback that the test controls, put between a client and a real server: it can
  * pass traffic, refuse connections (close them at once), blackhole them (accept and never answer),
  * cut the response after the request was forwarded, or answer the next connections itself with a
- * canned HTTP response (a 503 from "a load balancer"). Every connection is counted.
+ * canned HTTP response (a 503 from "a load balancer"). Every connection is counted. The target may
+ * be a function, asked once per connection: a load balancer choosing the upstream of each (none:
+ * the connection is closed at once, like a balancer with no healthy backend).
  */
 import net from 'node:net';
 
@@ -26,7 +28,12 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-export async function startFaultProxy(target: { host: string; port: number }): Promise<FaultProxy> {
+export interface ProxyTarget {
+  host: string;
+  port: number;
+}
+
+export async function startFaultProxy(target: ProxyTarget | (() => ProxyTarget | undefined)): Promise<FaultProxy> {
   const sockets = new Set<net.Socket>();
   const canned: Array<{ status: number; body: string; headers: Record<string, string> }> = [];
   let switching: { left: number; mode: FaultMode } | undefined;
@@ -43,7 +50,12 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     let upstream: net.Socket | undefined;
     const connectUpstream = () => {
       if (upstream) return upstream;
-      upstream = net.connect(target.port, target.host);
+      const to = typeof target === 'function' ? target() : target;
+      if (!to) {
+        client.destroy();
+        return undefined;
+      }
+      upstream = net.connect(to.port, to.host);
       const opened = upstream;
       sockets.add(opened);
       opened.on('close', () => {
@@ -76,7 +88,7 @@ export async function startFaultProxy(target: { host: string; port: number }): P
         return;
       }
       if (proxy.mode === 'blackhole') return;
-      connectUpstream().write(chunk);
+      connectUpstream()?.write(chunk);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
