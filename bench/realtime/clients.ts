@@ -55,11 +55,12 @@ function onFrame(client: Client, data: Buffer) {
   }
 }
 
-async function connect(url: string, apikey: string, tokens: string[], table: string) {
-  const target = `${url.replace(/^http/, 'ws')}/websocket?apikey=${encodeURIComponent(apikey)}&vsn=2.0.0`;
+/** Client i connects to urls[i % urls.length] (one URL per realtime node). */
+async function connect(urls: string[], apikey: string, tokens: string[], table: string) {
+  const targets = urls.map((url) => `${url.replace(/^http/, 'ws')}/websocket?apikey=${encodeURIComponent(apikey)}&vsn=2.0.0`);
   const opened: Promise<void>[] = [];
   for (let i = 0; i < tokens.length; i++) {
-    const ws = new WebSocket(target, { perMessageDeflate: false });
+    const ws = new WebSocket(targets[i % targets.length]!, { perMessageDeflate: false });
     const client: Client = { ws, frames: 0, joined: false, subscribed: false, ref: 1 };
     clients.push(client);
     ws.on('message', (data: Buffer) => onFrame(client, data));
@@ -121,7 +122,7 @@ process.on('message', async (msg: any) => {
   try {
     switch (msg.cmd) {
       case 'connect': {
-        const { joined, subscribed } = await connect(msg.url, msg.apikey, msg.tokens, msg.table);
+        const { joined, subscribed } = await connect(msg.urls ?? [msg.url], msg.apikey, msg.tokens, msg.table);
         process.send!({ type: 'connected', joined, subscribed });
         break;
       }
