@@ -101,12 +101,13 @@ describe.each(['1.0.0', '2.0.0'] as const)('realtime server with vsn %s', (vsn) 
 
   it('closes a channel whose token expires while joined', async () => {
     const c = h.client(vsn);
-    await c.setAuth(token(1));
+    // 3 s: long enough for the join to land first on a loaded machine (1 s flaked in full runs).
+    await c.setAuth(token(3));
     const channel = c.channel(uniqueName('expiring'));
     const system: Array<Record<string, unknown>> = [];
     channel.on('system', {}, (payload: Record<string, unknown>) => system.push(payload));
     expect((await subscribe(channel)).status).toBe('SUBSCRIBED');
-    await waitFor(() => (channel.state === 'closed' ? true : undefined), 4000);
+    await waitFor(() => (channel.state === 'closed' ? true : undefined), 8000);
     expect(system).toContainEqual(expect.objectContaining({ extension: 'system', status: 'error', message: expect.stringMatching(/^Token has expired \d+ seconds ago$/) }));
   });
 
