@@ -29,6 +29,12 @@ describe('rtk-postgrest argument parsing', () => {
     expect(usageError(['dev', '--redis', 'localhost:6379'])).toMatch(/--redis must be a redis:\/\/ URL/);
   });
 
+  it('parses --jwt-secret (at least 32 characters) and --env-file for dev', () => {
+    const secret = 'x'.repeat(32);
+    expect(parseArgs(['dev', '--jwt-secret', secret, '--env-file', '.env.local'])).toEqual({ command: 'dev', jwtSecret: secret, envFile: '.env.local', verbose: false });
+    expect(usageError(['dev', '--jwt-secret', 'short'])).toMatch(/--jwt-secret must be at least 32 characters .* got 5/);
+  });
+
   it('parses the realtime command: one node, its secret required, the cluster optional', () => {
     expect(parseArgs(['realtime', '--jwt-secret', 's', '--database-url', 'postgres://u:p@h/db', '--redis', 'redis://r:6379', '--node-id', 'a', '--port', '4100', '--host', '0.0.0.0', '--publication', 'feed'])).toEqual({
       command: 'realtime', jwtSecret: 's', databaseUrl: 'postgres://u:p@h/db', redis: 'redis://r:6379', nodeId: 'a', port: 4100, host: '0.0.0.0', publication: 'feed',

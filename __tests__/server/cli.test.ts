@@ -5,7 +5,7 @@
  * 30 ms timeouts and SIGKILLs a child that seems not to react, which a loaded machine can trigger.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +77,30 @@ describe('rtk-postgrest dev', () => {
     expect(await eventually(() => groupMembers(group).length === 0)).toBe(true);
     expect(await canListen(portOf(postgrestUrl!))).toBe(true);
     expect(await canListen(portOf(databaseUrl!))).toBe(true);
+  });
+
+  it('with --jwt-secret signs its keys with that secret, and --env-file writes the URLs and anon key for a Vite app', async () => {
+    const secret = 'a-fixed-secret-of-at-least-32-characters';
+    const envFile = path.join(dir, '.env.local');
+    await writeFile(envFile, 'VITE_TITLE=Mine\n');
+    const run = runCli(['dev', '--jwt-secret', secret, '--env-file', envFile]);
+    runs.push(run);
+    expect(await eventually(() => run.stdout().includes('Press Ctrl-C to stop.') || run.child.exitCode !== null, 30_000)).toBe(true);
+    const out = run.stdout();
+    expect(out).toContain(`JWT secret   ${secret}`);
+    expect(out).toContain(`Wrote ${envFile}: VITE_POSTGREST_URL, VITE_REALTIME_URL, VITE_ANON_KEY`);
+    const env = Object.fromEntries((await readFile(envFile, 'utf8')).trim().split('\n').map((line) => line.split('=', 2) as [string, string]));
+    expect(env).toEqual({
+      VITE_TITLE: 'Mine',
+      VITE_POSTGREST_URL: /PostgREST\s+(\S+)/.exec(out)![1],
+      VITE_REALTIME_URL: /Realtime\s+(\S+)/.exec(out)![1],
+      VITE_ANON_KEY: /anon key\s+(\S+)/.exec(out)![1],
+    });
+    // The anon key is signed with the given secret.
+    const { verifyJwt } = await import('../../lib/server/stack/jwt');
+    expect(verifyJwt(secret, env.VITE_ANON_KEY!)).toMatchObject({ role: 'anon' });
+    process.kill(run.child.pid!, 'SIGTERM');
+    expect(await run.exit).toEqual({ code: 0, signal: null });
   });
 
   it('stops cleanly on SIGTERM sent to the CLI process alone', async () => {

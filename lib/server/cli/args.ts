@@ -17,6 +17,10 @@ Options of dev:
   --realtime-port N   Realtime server port (default: a free port)
   --publication NAME  Stream this publication (created by your SQL) instead of every table
   --schemas A,B       Schemas PostgREST exposes (default: public)
+  --jwt-secret S      The HS256 secret (at least 32 characters) tokens are signed with; fixed, so
+                      keys and tokens stay valid across restarts (default: random per start)
+  --env-file FILE     Write the stack's URLs and anon key to FILE as VITE_* variables (a Vite app's
+                      .env.local), replacing those lines and keeping the others
   --realtime-nodes N  Start N realtime nodes sharing one replication stream (needs --redis)
   --redis [URL]       The realtime cluster's Redis: a URL, or none to start a local redis-server
   --verbose           Print the PostgreSQL and PostgREST logs (to stderr)
@@ -57,6 +61,8 @@ export interface DevArgs {
   realtimeNodes?: number;
   /** `true`: start a local redis-server; a string: its URL. */
   redis?: true | string;
+  jwtSecret?: string;
+  envFile?: string;
   verbose: boolean;
 }
 
@@ -80,7 +86,7 @@ export type GenTypesArgs = ({ url: string; db?: undefined } | { db: string; url?
 
 export type Command = { command: 'help' } | ({ command: 'dev' } & DevArgs) | ({ command: 'gen types' } & GenTypesArgs) | ({ command: 'realtime' } & RealtimeArgs);
 
-const VALUE_FLAGS = ['--sql', '--migrations', '--data', '--db-port', '--api-port', '--realtime-port', '--publication', '--schemas', '--realtime-nodes', '--redis'] as const;
+const VALUE_FLAGS = ['--sql', '--migrations', '--data', '--db-port', '--api-port', '--realtime-port', '--publication', '--schemas', '--realtime-nodes', '--redis', '--jwt-secret', '--env-file'] as const;
 const GEN_TYPES_FLAGS = ['--url', '--db', '--schema', '--key', '--out'] as const;
 const REALTIME_FLAGS = ['--database-url', '--jwt-secret', '--redis', '--node-id', '--port', '--host', '--publication'] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number] | (typeof GEN_TYPES_FLAGS)[number] | (typeof REALTIME_FLAGS)[number];
@@ -105,6 +111,8 @@ export function parseArgs(argv: readonly string[]): Command {
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw new UsageError(`--redis must be a redis:// URL (or nothing, for a local redis-server), got "${redisUrl}"`);
   const redis: true | string | undefined = bareRedis >= 0 ? true : redisUrl;
   if (realtimeNodes !== undefined && realtimeNodes > 1 && redis === undefined) throw new UsageError('--realtime-nodes above 1 needs --redis (the nodes share one replication stream through it)');
+  const jwtSecret = values.get('--jwt-secret');
+  if (jwtSecret !== undefined && jwtSecret.length < 32) throw new UsageError(`--jwt-secret must be at least 32 characters (PostgREST refuses shorter HS256 secrets), got ${jwtSecret.length}`);
 
   const dbPort = port(values, '--db-port');
   const apiPort = port(values, '--api-port');
@@ -124,6 +132,8 @@ export function parseArgs(argv: readonly string[]): Command {
     ...(schemas !== undefined && { schemas }),
     ...(realtimeNodes !== undefined && { realtimeNodes }),
     ...(redis !== undefined && { redis }),
+    ...(jwtSecret !== undefined && { jwtSecret }),
+    ...(values.has('--env-file') && { envFile: values.get('--env-file')! }),
   };
 }
 

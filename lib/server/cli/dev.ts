@@ -4,6 +4,7 @@ import { startStack, type Stack } from '../stack/index.js';
 import { isStackError } from '../stack/errors.js';
 import type { DevArgs } from './args.js';
 import { listRelations, runExample } from './example.js';
+import { ENV_KEYS, writeEnvFile } from './envFile.js';
 
 /** Where the CLI writes: stdout for results, stderr for errors and logs. */
 export interface Io {
@@ -45,6 +46,7 @@ export async function runDev(args: DevArgs, io: Io): Promise<number> {
       ...(args.schemas !== undefined && { schemas: args.schemas }),
       ...(args.realtimeNodes !== undefined && { realtimeNodes: args.realtimeNodes }),
       ...(args.redis !== undefined && { redis: args.redis === true ? true : { url: args.redis } }),
+      ...(args.jwtSecret !== undefined && { jwtSecret: args.jwtSecret }),
       ...(args.verbose && { onLog: (line: string) => io.err(line) }),
     });
   } catch (error) {
@@ -58,6 +60,14 @@ export async function runDev(args: DevArgs, io: Io): Promise<number> {
   }
 
   printStack(stack, args, Date.now() - startedAt, io);
+  if (args.envFile !== undefined) {
+    try {
+      await writeEnvFile(args.envFile, stack);
+      io.out(`\nWrote ${args.envFile}: ${ENV_KEYS.join(', ')}`);
+    } catch (error) {
+      io.err(`rtk-postgrest: cannot write --env-file ${args.envFile}: ${reason(error)}`);
+    }
+  }
   if (!signal.received()) await printExample(stack, args.schemas?.[0] ?? 'public', io);
   if (!signal.received()) io.out('\nPress Ctrl-C to stop.');
 
