@@ -9,7 +9,7 @@ import { guardStack } from './exitGuard.js';
 import { apiKeys, tokenSigner, type TokenSigner } from './keys.js';
 import { applySources, inlineSource, readMigrations, type SqlSource } from './migrations.js';
 import { validateOptions, type StackOptions, type ValidStackOptions } from './options.js';
-import { assertPortFree, HOST } from './ports.js';
+import { assertPortFree, findFreePort, HOST } from './ports.js';
 import { startPostgres, type RunningPostgres } from './postgres.js';
 import { resolvePostgrestBinary, startPostgrest, type RunningPostgrest } from './postgrest.js';
 import { createRealtimeSchema } from './realtimeSchema.js';
@@ -119,10 +119,20 @@ export async function startStack(options?: StackOptions): Promise<Stack> {
     const redisUrl = redis?.url ?? (typeof settings.redis === 'object' ? settings.redis.url : undefined);
     // One node after another: the first takes the leader lock (and `realtimePort`).
     for (let node = 0; node < settings.realtimeNodes; node++) {
-      realtimes.push(await startRealtime(postgres.databaseUrl, jwtSecret, settings, log, {
-        ...(node === 0 && settings.realtimePort !== undefined && { port: settings.realtimePort }),
-        ...(redisUrl !== undefined && { redis: { url: redisUrl, nodeId: `node-${node + 1}` } }),
-      }));
+      const redisNode = redisUrl !== undefined ? { redis: { url: redisUrl, nodeId: `node-${node + 1}` } } : {};
+      if (node === 0 && settings.realtimePort !== undefined) {
+        realtimes.push(await startRealtime(postgres.databaseUrl, jwtSecret, settings, log, { port: settings.realtimePort, ...redisNode }));
+        continue;
+      }
+      // A port we pick (never one browsers refuse); another process may take it first: pick again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          realtimes.push(await startRealtime(postgres.databaseUrl, jwtSecret, settings, log, { port: await findFreePort(), ...redisNode }));
+          break;
+        } catch (error) {
+          if (attempt >= 5 || !/EADDRINUSE/.test(String((error as Error).message))) throw error;
+        }
+      }
     }
   } catch (error) {
     await stop().catch(() => undefined);
