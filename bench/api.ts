@@ -7,19 +7,14 @@
 import { configureStore, type Middleware, type UnknownAction } from '@reduxjs/toolkit';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { createPostgrestApi } from '../lib/api';
 import { from, toUrl } from '../lib/postgrest';
 import { startStack } from '../lib/server';
+import { timeIt } from './support/results';
 
 const READS = Number(process.env.BENCH_READS ?? 2000);
 const LISTS = 40;
 
-async function timeIt(n: number, fn: (i: number) => unknown): Promise<number> {
-  const start = performance.now();
-  for (let i = 0; i < n; i++) await fn(i);
-  return (n / (performance.now() - start)) * 1000;
-}
 
 async function main() {
   const stack = await startStack({

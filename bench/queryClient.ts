@@ -6,22 +6,14 @@
  *   npm run bench:query-client
  */
 import { configureStore } from '@reduxjs/toolkit';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { createPostgrestApi } from '../lib/api';
 import { createQueryClient } from '../lib/api/queryClient';
 import { normalizeArg } from '../lib/api/postgrestModule';
 import { from } from '../lib/postgrest';
+import { machine, run, timeIt, writeResult } from './support/results';
 
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1000);
 const ROWS = 1000;
-
-async function timeIt(n: number, fn: (i: number) => unknown): Promise<number> {
-  const start = performance.now();
-  for (let i = 0; i < n; i++) await fn(i);
-  return (n / (performance.now() - start)) * 1000;
-}
 
 function memoryFetch(rows: unknown[]): typeof fetch {
   const body = JSON.stringify(rows);
@@ -71,16 +63,13 @@ async function main() {
   for (const subscription of subscriptions) subscription.unsubscribe();
 
   const result = {
-    machine: { cpus: os.cpus().length, node: process.version },
+    machine: machine(),
     perRender: { useReadQueryNormalizePerSecond: Math.round(readPerRender), useQueryPreparePerSecond: Math.round(keyedPerRender), ratio: +(readPerRender / keyedPerRender).toFixed(2) },
     fetchThroughApi: { readPerSecond: Math.round(readRps), keyedPerSecond: Math.round(keyedRps), ratio: +(readRps / keyedRps).toFixed(2) },
     filters: { entries: ENTRIES, findAllByPrefixMs: +(1000 / findAllPerSecond).toFixed(3), invalidateOneMs: +(1000 / invalidatePerSecond).toFixed(3) },
     replace1000Rows: { setQueryDataPerSecond: Math.round(setPerSecond), updateQueryDataPerSecond: Math.round(updatePerSecond), ratio: +(updatePerSecond / setPerSecond).toFixed(2) },
   };
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/query-client.json', `${JSON.stringify(result, null, 2)}\n`);
-  console.log(JSON.stringify(result, null, 2));
-  process.exit(0);
+  writeResult('query-client', result);
 }
 
-void main();
+run(main);

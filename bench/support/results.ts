@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 export function writeResult(name: string, result: object): never {
@@ -24,4 +25,11 @@ export function run(main: () => Promise<void>): void {
 /** The machine a result was measured on (cores, CPU model, Node). */
 export function machine() {
   return { cpus: os.cpus().length, model: os.cpus()[0]?.model.split(' ').slice(0, 2).join(' '), node: process.version };
+}
+
+/** Calls `fn(i)` for i < n, one after another (awaited); the calls per second. */
+export async function timeIt(n: number, fn: (i: number) => unknown): Promise<number> {
+  const start = performance.now();
+  for (let i = 0; i < n; i++) await fn(i);
+  return (n / (performance.now() - start)) * 1000;
 }
