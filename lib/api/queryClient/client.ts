@@ -11,7 +11,7 @@ import type { LivePatch } from '../liveContract';
 import { queryDataSet, queryDefaultsSet, queryInvalidated } from './contract';
 import { awaitableClient, type AwaitableClient, type QueryFnClient } from './db';
 import { requestOf, runtimeOf, type KeyedArg } from './endpoints';
-import { hashKey, matchQuery, toFilters, type QueryFilters, type QueryKey } from './keys';
+import { hashKey, matchQuery, partialMatchKey, toFilters, type QueryFilters, type QueryKey } from './keys';
 import { KEYED_ENDPOINTS, queriesOf, queryAt, type ObserverInfo, type Query, type StoredEntry } from './query';
 
 /** The store the client works on. */
@@ -225,7 +225,9 @@ function makeClient(api: QueryClientApi, store: QueryClientStore, initialDefault
   const setOne = (queryKey: QueryKey, updater: unknown, updatedAt?: number): unknown => {
     if (!Array.isArray(queryKey)) throw new TypeError(`setQueryData: the query key must be an array, got ${JSON.stringify(queryKey)}`);
     const queryCacheKey = entryKeyOf(queryKey);
-    const inBatch = queryCacheKey !== undefined ? pending.find((patch) => patch.queryCacheKey === queryCacheKey) : pending.find((patch) => patch.queryCacheKey === `keyed(${hashKey(queryKey)})`);
+    // A key set earlier in this batch (an unknown key's new entry is keyed under its hash).
+    const batchKey = queryCacheKey ?? `keyed(${hashKey(queryKey)})`;
+    const inBatch = pending.find((patch) => patch.queryCacheKey === batchKey);
     const entry = inBatch?.entry as StoredEntry | undefined ?? (queryCacheKey !== undefined ? stored(queryCacheKey) : undefined);
     const previous = entry?.data;
     const data = typeof updater === 'function' ? (updater as (old: unknown) => unknown)(previous) : updater;
@@ -379,7 +381,7 @@ function makeClient(api: QueryClientApi, store: QueryClientStore, initialDefault
         if (mutation?.status !== 'pending') return false;
         if (!filters.mutationKey) return true;
         const key = (mutation.originalArgs as { mutationKey?: QueryKey } | undefined)?.mutationKey;
-        return key !== undefined && hashKey(key.slice(0, filters.mutationKey.length)) === hashKey(filters.mutationKey);
+        return key !== undefined && partialMatchKey(key, filters.mutationKey);
       }).length;
     },
     getQueryCache: () => ({

@@ -3,7 +3,7 @@
  * the query client's records. Nothing here is stored: each call reads the state as it is.
  */
 import { hashKey, type MatchableQuery, type QueryKey } from './keys';
-import { EMPTY_RECORD, queryRecordsOf, type QueryRecord } from './state';
+import { EMPTY_RECORD, isCancelled, queryRecordsOf, type QueryRecord } from './state';
 
 export type QueryStatus = 'pending' | 'error' | 'success';
 export type FetchStatus = 'fetching' | 'paused' | 'idle';
@@ -79,12 +79,6 @@ function keyAndHash(entry: StoredEntry): { queryKey: QueryKey; queryHash: string
   const made = { queryKey, queryHash: hashKey(queryKey) };
   if (cacheable) hashes.set(args as object, made);
   return made;
-}
-
-/** A cancelled fetch (RTK records it as rejected): TanStack reverts it, so it's no error. */
-export function isCancelled(error: unknown): boolean {
-  const e = error as { name?: unknown; code?: unknown } | undefined;
-  return e?.name === 'AbortError' || e?.code === 'ABORTED';
 }
 
 /** The `Query` of one entry. */

@@ -21,7 +21,8 @@ export type QueryClientState = Record<string, QueryRecord>;
 /** The key under `state[reducerPath]` (RTK's combined reducer never sees it). */
 export const QUERY_CLIENT_KEY = 'queryClient';
 
-const EMPTY: QueryRecord = { isInvalidated: false, dataUpdateCount: 0, errorUpdateCount: 0, errorUpdatedAt: 0, fetchFailureCount: 0 };
+/** The record of an entry nothing has happened to yet. */
+export const EMPTY_RECORD: QueryRecord = { isInvalidated: false, dataUpdateCount: 0, errorUpdateCount: 0, errorUpdatedAt: 0, fetchFailureCount: 0 };
 
 type ThunkMeta = { arg?: { type?: string; queryCacheKey?: string }; condition?: boolean };
 
@@ -29,8 +30,14 @@ type ThunkMeta = { arg?: { type?: string; queryCacheKey?: string }; condition?: 
 type RtkApiState = { queries?: Record<string, { startedTimeStamp?: number } | undefined> } | undefined;
 
 function update(state: QueryClientState, key: string, change: (record: QueryRecord) => Partial<QueryRecord>): QueryClientState {
-  const record = state[key] ?? EMPTY;
+  const record = state[key] ?? EMPTY_RECORD;
   return { ...state, [key]: { ...record, ...change(record) } };
+}
+
+/** A cancelled fetch (RTK records it as rejected): TanStack reverts it, so it's no error. */
+export function isCancelled(error: unknown): boolean {
+  const e = error as { name?: unknown; code?: unknown } | undefined;
+  return e?.name === 'AbortError' || e?.code === 'ABORTED';
 }
 
 /** The reducer of the query client's records for the api at `reducerPath`. */
@@ -49,8 +56,7 @@ export function queryClientReducer(reducerPath: string) {
       case rejected: {
         const key = meta?.arg?.queryCacheKey;
         // A fetch RTK skipped (condition) or one that was cancelled is no error (TanStack reverts a cancel).
-        const error = action.payload as { code?: unknown } | undefined;
-        const aborted = (meta as { aborted?: boolean } | undefined)?.aborted === true || error?.code === 'ABORTED';
+        const aborted = (meta as { aborted?: boolean } | undefined)?.aborted === true || isCancelled(action.payload ?? action.error);
         if (key === undefined || meta?.condition || aborted) return state;
         const at = rtk?.queries?.[key]?.startedTimeStamp ?? 0;
         return update(state, key, (record) => ({ errorUpdateCount: record.errorUpdateCount + 1, fetchFailureCount: record.fetchFailureCount + 1, errorUpdatedAt: at }));
@@ -102,4 +108,3 @@ export function queryRecordsOf(state: unknown, reducerPath: string): QueryClient
   return ((state as Record<string, { [QUERY_CLIENT_KEY]?: QueryClientState } | undefined>)[reducerPath]?.[QUERY_CLIENT_KEY]) ?? {};
 }
 
-export const EMPTY_RECORD = EMPTY;

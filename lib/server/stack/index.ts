@@ -74,6 +74,7 @@ export async function startStack(options?: StackOptions): Promise<Stack> {
   let postgrest: RunningPostgrest | undefined;
   const realtimes: RealtimeServer[] = [];
   let redis: RunningRedis | undefined;
+  let redisUrl: string | undefined;
   let stopping: Promise<void> | undefined;
 
   const stop = (): Promise<void> => {
@@ -116,7 +117,7 @@ export async function startStack(options?: StackOptions): Promise<Stack> {
       onLog: log,
     });
     if (settings.redis === true) redis = await startRedis({ onLog: log });
-    const redisUrl = redis?.url ?? (typeof settings.redis === 'object' ? settings.redis.url : undefined);
+    redisUrl = redis?.url ?? (typeof settings.redis === 'object' ? settings.redis.url : undefined);
     // One node after another: the first takes the leader lock (and `realtimePort`).
     for (let node = 0; node < settings.realtimeNodes; node++) {
       const redisNode = redisUrl !== undefined ? { redis: { url: redisUrl, nodeId: `node-${node + 1}` } } : {};
@@ -144,7 +145,7 @@ export async function startStack(options?: StackOptions): Promise<Stack> {
     postgrestUrl: postgrest.url,
     realtimeUrl: realtimes[0]!.url,
     realtimeUrls: realtimes.map((node) => node.url),
-    ...((redis?.url ?? (typeof settings.redis === 'object' ? settings.redis.url : undefined)) !== undefined && { redisUrl: redis?.url ?? (settings.redis as { url: string }).url }),
+    ...(redisUrl !== undefined && { redisUrl }),
     jwtSecret,
     ...apiKeys(jwtSecret),
     dataDir: data.dir,

@@ -198,15 +198,20 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
       for (const key of server.keys()) bases.delete(key);
       return shown;
     }
-    const lists = [...server.keys()].filter((key) => layerRows(key, server.get(key)) !== undefined);
-    const types = typesOf(table, lists.length > 0 ? layerRows(lists[0]!, server.get(lists[0]!)) : undefined, writes);
+    // The entries the layer can patch, with their rows (a single-row read's as a list of one).
+    const lists: Array<{ key: string; rows: Row[] }> = [];
+    for (const [key, data] of server) {
+      const rows = rowsFor(followed.get(key)?.request, data);
+      if (rows) lists.push({ key, rows });
+    }
+    const types = typesOf(table, lists[0]?.rows, writes);
     const layering = layerOptions(table, writes, types);
-    const entries = lists.map((key) => ({ query: compiled(followed.get(key)!, types), rows: layerRows(key, server.get(key))!, ...(windows.get(key) ?? options.windowOf?.(key)) }));
+    const entries = lists.map(({ key, rows }) => ({ query: compiled(followed.get(key)!, types), rows, ...(windows.get(key) ?? options.windowOf?.(key)) }));
     const results = applyLayer(entries, withoutEchoes(writes, entries, layering.primaryKey), layering);
     for (const [key, data] of server) bases.set(key, data);
-    lists.forEach((key, i) => {
+    lists.forEach(({ key }, i) => {
       const result = results[i]!;
-      if (result.kind === 'rows') shown.set(key, fromLayerRows(key, result.rows, server.get(key)));
+      if (result.kind === 'rows') shown.set(key, fromRows(followed.get(key)?.request, result.rows, server.get(key)));
     });
     return shown;
   }
@@ -400,10 +405,6 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
    * The rows of an entry's data as the layer takes them: a list as it is; a single-row read's row as
    * a list of one (none for null); undefined for what the layer can't patch (counted results, text).
    */
-  function layerRows(key: string, data: unknown): Row[] | undefined {
-    return rowsFor(followed.get(key)?.request, data);
-  }
-
   function rowsFor(request: PostgrestRequest | undefined, data: unknown): Row[] | undefined {
     if (!request || request.count !== undefined) return undefined;
     if (Array.isArray(data)) return data as Row[];
@@ -417,10 +418,6 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
    * left (a pending delete) `maybeSingle` shows null and `single` keeps its row until the server
    * answers (a `.single()` read never shows null); with several it stays as it was.
    */
-  function fromLayerRows(key: string, rows: readonly Row[], data: unknown): unknown {
-    return fromRows(followed.get(key)?.request, rows, data);
-  }
-
   function fromRows(request: PostgrestRequest | undefined, rows: readonly Row[], data: unknown): unknown {
     if (Array.isArray(data)) return rows;
     if (rows.length === 1) return rows[0];
@@ -433,7 +430,7 @@ export function optimisticHandler(context: HandlerContext, options: OptimisticOp
     for (const [key, entry] of followed) {
       if (entry.table !== table) continue;
       const data = cacheEntry(key)?.data;
-      const rows = data === undefined ? undefined : layerRows(key, data);
+      const rows = data === undefined ? undefined : rowsFor(followed.get(key)?.request, data);
       if (rows) lists.push(rows);
     }
     return lists;

@@ -16,6 +16,7 @@
  */
 import pg from 'pg';
 import { arrayOf, enumUnion, GenTypesError, propertyKey, tsTypeOf, type ColumnModel, type FunctionModel, type RelationModel, type SchemaModel } from './model.js';
+import { redactUrl } from '../../realtime/cluster/redis.js';
 
 /** The schema's functions PostgREST can call (not procedures, aggregates or trigger functions). */
 const FUNCTIONS_SQL = `
@@ -97,7 +98,7 @@ export async function readCatalog(databaseUrl: string, schemas: readonly string[
     try {
       await client.connect();
     } catch (error) {
-      throw new GenTypesError(`cannot connect to PostgreSQL at ${redacted(databaseUrl)}: ${reason(error)}`);
+      throw new GenTypesError(`cannot connect to PostgreSQL at ${redactUrl(databaseUrl)}: ${reason(error)}`);
     }
     const models: SchemaModel[] = [];
     for (const schema of schemas) models.push(await readSchema(client, schema));
@@ -183,20 +184,10 @@ function checkedUrl(databaseUrl: string): string {
   } catch {
     throw new GenTypesError(`--db ${JSON.stringify(databaseUrl)} is not a URL (postgres://user:password@host:port/database)`);
   }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') throw new GenTypesError(`--db must be a postgres:// URL, got ${redacted(databaseUrl)}`);
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') throw new GenTypesError(`--db must be a postgres:// URL, got ${redactUrl(databaseUrl)}`);
   return databaseUrl;
 }
 
-/** The URL without its password, for messages. */
-function redacted(databaseUrl: string): string {
-  try {
-    const url = new URL(databaseUrl);
-    if (url.password) url.password = '***';
-    return url.href;
-  } catch {
-    return databaseUrl;
-  }
-}
 
 /** Why a connection failed; a refused dual-stack connect is an AggregateError with an empty message. */
 function reason(error: unknown): string {

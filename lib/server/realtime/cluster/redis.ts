@@ -67,7 +67,7 @@ export async function connectRedis(options: Required<RealtimeRedisOptions>, name
   return client;
 }
 
-/** The URL without its password (for messages). */
+/** The URL without its password (for messages; any scheme, and a string that is no URL too). */
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }
