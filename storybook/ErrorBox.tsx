@@ -4,12 +4,15 @@ export function messageOf(error: unknown): string {
   return String(error);
 }
 
-/** Shows a failed request's message and the whole error object, exactly as the hook returned it. */
-export function ErrorBox({ title, error }: { title: string; error: unknown }) {
+/** Shows a failed request's message, and the whole error object exactly as the hook returned it on demand. */
+export function ErrorBox({ title, error, explanation }: { title: string; error: unknown; explanation?: string }) {
   return (
-    <div role="alert" style={{ border: '1px solid #d33', background: '#fff4f4', padding: 8, margin: '8px 0' }}>
-      <strong>{title}:</strong> {messageOf(error)}
-      <pre style={{ fontSize: 12, whiteSpace: 'pre-wrap', margin: '4px 0 0' }}>{JSON.stringify(error, null, 2)}</pre>
+    <div role="alert" className="error">
+      <strong>{title}:</strong> {explanation ?? messageOf(error)}
+      <details>
+        <summary>The error object</summary>
+        <pre>{JSON.stringify(error, null, 2)}</pre>
+      </details>
     </div>
   );
 }

@@ -1,11 +1,12 @@
-import { useMemo, useState, type FormEvent } from 'react';
-import { Provider, useSelector } from 'react-redux';
+import { useState, type FormEvent } from 'react';
+import { useSelector } from 'react-redux';
 import { from } from '../lib/postgrest';
 import type { DemoConfig } from './demoConfig';
-import { ErrorBox } from './ErrorBox';
-import type { LiveState, LiveStore } from './liveStore';
-import { useTabStore } from './useTabStore';
-import { liveFeedQuery, publishPost, type LivePost } from './posts';
+import { DemoTab, useTab } from './DemoTab';
+import { ErrorBox, messageOf } from './ErrorBox';
+import { LiveFeed } from './LiveFeed';
+import type { LiveState } from './liveStore';
+import { publishPost } from './posts';
 
 /**
  * An optimistic publish: the post is in the live feed the moment the button is pressed (marked
@@ -13,18 +14,18 @@ import { liveFeedQuery, publishPost, type LivePost } from './posts';
  * table's check) disappears again on its own, and its error is shown.
  */
 export function OptimisticFeed({ config, fetchFn }: { config: DemoConfig; fetchFn?: typeof fetch }) {
-  const tab = useTabStore(config, 0, fetchFn);
   return (
-    <Provider store={tab.store}>
-      <section aria-label="Optimistic feed" style={{ fontFamily: 'sans-serif', maxWidth: 560 }}>
-        <Publish tab={tab} />
-        <Feed tab={tab} />
-      </section>
-    </Provider>
+    <div className="tabs" style={{ maxWidth: 620 }}>
+      <DemoTab label="Optimistic feed" config={config} userIndex={0} fetchFn={fetchFn}>
+        <Publish />
+        <LiveFeed />
+      </DemoTab>
+    </div>
   );
 }
 
-function Publish({ tab }: { tab: LiveStore }) {
+function Publish() {
+  const tab = useTab();
   const [title, setTitle] = useState('');
   const { writes, dismiss } = tab.hooks.usePendingWrites('posts');
   const failed = writes.filter((write) => write.status === 'rolledBack');
@@ -39,38 +40,24 @@ function Publish({ tab }: { tab: LiveStore }) {
   };
   return (
     <form aria-label="Publish" onSubmit={submit}>
-      <label>
-        Title <input value={title} onChange={(event) => setTitle(event.target.value)} />
-      </label>{' '}
-      <button type="submit">Publish</button>{' '}
-      <button type="button" onClick={() => publish('')}>
-        Publish an empty title (fails)
-      </button>
+      <div className="row">
+        <input aria-label="Title" placeholder="Write a post title…" value={title} onChange={(event) => setTitle(event.target.value)} style={{ flex: 1 }} />
+        <button type="submit" className="primary">
+          Publish
+        </button>
+        <button type="button" onClick={() => publish('')}>
+          Publish an empty title (fails)
+        </button>
+      </div>
       {failed.map((write) => (
         <div key={write.id}>
-          <ErrorBox title="Rolled back" error={write.error} />
+          <ErrorBox title="Rolled back" error={write.error} explanation={`the server refused the post (${messageOf(write.error)}), so it was taken out of the feed again`} />
           <button type="button" onClick={() => dismiss(write.id)}>
             Dismiss
           </button>
         </div>
       ))}
     </form>
-  );
-}
-
-function Feed({ tab }: { tab: LiveStore }) {
-  const authorIds = useMemo(() => tab.config.users.map((user) => user.id), [tab]);
-  const { data } = tab.api.useLiveQuery(liveFeedQuery(authorIds));
-  const { isPending, clientKey } = tab.hooks.usePendingWrites('posts');
-  const posts = (data ?? []) as LivePost[];
-  return (
-    <ul aria-label="Posts">
-      {posts.map((post) => (
-        <li key={clientKey(post)}>
-          <strong>{post.title || '(empty)'}</strong> {isPending(post) && <small>saving…</small>}
-        </li>
-      ))}
-    </ul>
   );
 }
 
@@ -89,29 +76,23 @@ export interface Doc {
  */
 export function ConflictTabs({ config, docId, fetchFn }: { config: DemoConfig; docId: number; fetchFn?: typeof fetch }) {
   return (
-    <div style={{ display: 'flex', gap: 16, fontFamily: 'sans-serif' }}>
-      <EditorTab label="Tab A" field="title" config={config} userIndex={0} docId={docId} fetchFn={fetchFn} />
-      <EditorTab label="Tab B" field="body" config={config} userIndex={1} docId={docId} fetchFn={fetchFn} />
+    <div className="tabs">
+      <DemoTab label="Tab A" config={config} userIndex={0} fetchFn={fetchFn}>
+        <Editor field="title" docId={docId} />
+        <Conflicts />
+      </DemoTab>
+      <DemoTab label="Tab B" config={config} userIndex={1} fetchFn={fetchFn}>
+        <Editor field="body" docId={docId} />
+        <Conflicts />
+      </DemoTab>
     </div>
-  );
-}
-
-function EditorTab({ label, field, config, userIndex, docId, fetchFn }: { label: string; field: 'title' | 'body'; config: DemoConfig; userIndex: number; docId: number; fetchFn?: typeof fetch }) {
-  const tab = useTabStore(config, userIndex, fetchFn);
-  return (
-    <Provider store={tab.store}>
-      <section aria-label={label} style={{ flex: 1, border: '1px solid #ccc', borderRadius: 6, padding: 8 }}>
-        <h3 style={{ margin: '0 0 6px' }}>{label}</h3>
-        <Editor tab={tab} field={field} docId={docId} />
-        <Conflicts tab={tab} />
-      </section>
-    </Provider>
   );
 }
 
 const docQuery = (id: number) => from<Doc>('docs').select('*').eq('id', id);
 
-function Editor({ tab, field, docId }: { tab: LiveStore; field: 'title' | 'body'; docId: number }) {
+function Editor({ field, docId }: { field: 'title' | 'body'; docId: number }) {
+  const tab = useTab();
   const { data, refetch, isError, error } = tab.api.useReadQuery(docQuery(docId));
   const doc = (data as Doc[] | undefined)?.[0];
   const [text, setText] = useState('');
@@ -126,33 +107,36 @@ function Editor({ tab, field, docId }: { tab: LiveStore; field: 'title' | 'body'
   return (
     <div>
       {isError && <ErrorBox title="Could not load the document" error={error} />}
-      <p aria-label="Document">
+      <p aria-label="Document" className="banner info">
         {doc ? `“${doc.title}” — ${doc.body || '(no body)'} (version ${doc.version})` : 'Loading…'}
       </p>
-      <label>
-        New {field} <input aria-label={`New ${field}`} value={text} onChange={(event) => setText(event.target.value)} />
-      </label>{' '}
-      <button type="button" onClick={() => save('merge')}>
-        Save (merge)
-      </button>{' '}
-      <button type="button" onClick={() => save('server-wins')}>
-        Save (ask me)
-      </button>{' '}
-      <button type="button" onClick={() => void refetch()}>
-        Reload
-      </button>
+      <div className="row">
+        <input aria-label={`New ${field}`} placeholder={`New ${field}`} value={text} onChange={(event) => setText(event.target.value)} style={{ flex: 1 }} />
+      </div>
+      <div className="row">
+        <button type="button" className="primary" onClick={() => save('merge')}>
+          Save (merge)
+        </button>
+        <button type="button" onClick={() => save('server-wins')}>
+          Save (ask me)
+        </button>
+        <button type="button" onClick={() => void refetch()}>
+          Reload
+        </button>
+      </div>
     </div>
   );
 }
 
-function Conflicts({ tab }: { tab: LiveStore }) {
+function Conflicts() {
+  const tab = useTab();
   const { open, resolve } = tab.hooks.useConflicts();
   const count = useSelector((state: LiveState) => state.sync.conflicts.length);
   return (
     <div aria-label="Conflicts">
-      <small>Conflicts so far: {count}</small>
+      <span className="meta">Conflicts so far: {count}</span>
       {open.map((conflict) => (
-        <div key={conflict.id} role="alert" style={{ border: '1px solid #d90', padding: 6, marginTop: 6 }}>
+        <div key={conflict.id} role="alert" className="banner warn" style={{ marginTop: 8 }}>
           Someone else changed this document: yours “{String(conflict.local?.title)}” / “{String(conflict.local?.body)}”, theirs “{String(conflict.server?.title)}” / “
           {String(conflict.server?.body)}”.{' '}
           <button type="button" onClick={() => void resolve(conflict.id, 'client')}>

@@ -28,6 +28,18 @@ export const ENV = {
   realtimeUrl: 'STORYBOOK_REALTIME_URL',
 } as const;
 
+/**
+ * A built Storybook (`storybook build`) has no env: whoever serves it may set the config on the page
+ * as `window[RUNTIME_CONFIG]` (the browser tests inject it into iframe.html for their test stack).
+ */
+export const RUNTIME_CONFIG = '__RTK_POSTGREST_DEMO__';
+
+/** The config a server put on the page, or undefined. */
+export function demoConfigFromPage(page: Record<string, unknown> | undefined): DemoConfig | undefined {
+  const config = page?.[RUNTIME_CONFIG];
+  return configProblem(config) === undefined ? (config as DemoConfig) : undefined;
+}
+
 /** Reads the config from Vite's env; undefined when Storybook was started without the dev stack. */
 export function demoConfigFromEnv(env: Record<string, unknown> | undefined): DemoConfig | undefined {
   const url = env?.[ENV.url];

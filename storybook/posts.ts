@@ -53,18 +53,29 @@ export function deletePost(id: number) {
 /** A row of the live feed: the posts columns only (no embedded author, see liveFeedQuery). */
 export type LivePost = Omit<FeedPost, 'author'>;
 
+/** Which posts a live feed lists, and in what order. */
+export interface LiveFeedView {
+  show: 'all' | 'published' | 'mine';
+  order: 'newest' | 'oldest' | 'title';
+}
+
+export const DEFAULT_VIEW: LiveFeedView = { show: 'all', order: 'newest' };
+
 /**
- * The live feed's read: the demo's authors' posts, newest first. No embedded `author:authors(name)`:
- * the sync middleware patches an entry from a row change only when it can evaluate the whole request
- * on the client, and an embed would make every change refetch it. Names come from the config instead.
+ * The live feed's read: the demo's authors' posts (RLS adds the caller's own drafts), filtered and
+ * ordered as `view` says. No embedded `author:authors(name)`: the sync middleware patches an entry
+ * from a row change only when it can evaluate the whole request on the client, and an embed would
+ * make every change refetch it. Names come from the config instead. Ordering by title is text
+ * order, which the client evaluates only when it knows the column's collation (our realtime server
+ * sends it).
  */
-export function liveFeedQuery(authorIds: readonly string[]) {
-  return from<LivePost>('posts')
-    .select<LivePost>('id,title,published,author_id,created_at')
-    .in('author_id', authorIds)
-    .order('created_at', { ascending: false })
-    .order('id', { ascending: false })
-    .limit(50);
+export function liveFeedQuery(authorIds: readonly string[], view: LiveFeedView = DEFAULT_VIEW, userId?: string) {
+  let query = from<LivePost>('posts').select<LivePost>('id,title,published,author_id,created_at').in('author_id', authorIds);
+  if (view.show === 'published') query = query.eq('published', true);
+  if (view.show === 'mine' && userId !== undefined) query = query.eq('author_id', userId);
+  if (view.order === 'title') query = query.order('title').order('id');
+  else query = query.order('created_at', { ascending: view.order === 'oldest' }).order('id', { ascending: view.order === 'oldest' });
+  return query.limit(50);
 }
 
 /**

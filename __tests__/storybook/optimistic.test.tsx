@@ -21,7 +21,11 @@ async function seed() {
   return { config, tag, a };
 }
 
-const items = () => [...screen.getByRole('list', { name: 'Posts' }).querySelectorAll('li')].map((li) => (li.textContent ?? '').trim());
+/** Each row's title, followed by "saving…" while its write is pending. */
+const items = () =>
+  [...screen.getByRole('list', { name: 'Posts' }).querySelectorAll('li')].map((li) =>
+    [li.querySelector('strong')?.textContent, li.querySelector('.tag.pending')?.textContent].filter(Boolean).join(' '),
+  );
 
 describe('Sync/Optimistic writes', () => {
   it('a post is in the feed when Publish is pressed and stays; an empty title rolls back with the check error', async () => {
