@@ -1,4 +1,4 @@
-import { useSyncExternalStore } from 'react';
+import { useLayoutEffect, useRef, useSyncExternalStore } from 'react';
 import { useNetwork } from './DemoTab';
 import type { DemoNetwork } from './network';
 import type { RecordedAction, TimeTravel } from './timeTravel';
@@ -20,6 +20,16 @@ export function DevToolsPanel({ timeTravel, network, label = 'DevTools' }: { tim
   const current = entries[position];
   const go = (index: number) => timeTravel.jumpTo(index >= last ? null : entries[index]!.seq);
   const shown = entries.slice(-SHOWN);
+  const log = useRef<HTMLOListElement>(null);
+  // Keep the shown action in view inside the log (never scrolling the page).
+  useLayoutEffect(() => {
+    const list = log.current;
+    const line = list?.querySelector<HTMLElement>('[aria-current]');
+    if (!list || !line) return;
+    if (line.offsetTop < list.scrollTop || line.offsetTop + line.offsetHeight > list.scrollTop + list.clientHeight) {
+      list.scrollTop = line.offsetTop - list.clientHeight / 2;
+    }
+  }, [position, entries.length]);
 
   return (
     <aside className="devtools" aria-label={label}>
@@ -58,7 +68,7 @@ export function DevToolsPanel({ timeTravel, network, label = 'DevTools' }: { tim
           <code style={{ background: '#2a3042', color: '#fff' }}>{current.type}</code>
         </div>
       )}
-      <ol className="log" aria-label="Actions">
+      <ol className="log" aria-label="Actions" ref={log}>
         {shown.map((entry, i) => (
           <LogLine key={entry.seq} entry={entry} index={entries.length - shown.length + i} position={position} onPick={go} />
         ))}
