@@ -1,12 +1,10 @@
 /** Helpers of the `gen types` tests: reading blocks of the generated text, compiling code against it, the CLI as a process. */
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
+import { compileIn, ROOT } from '../support/compile';
 
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export { ROOT };
 /** The client module code under test imports (by absolute path, from a temp dir). */
 export const CLIENT = JSON.stringify(path.join(ROOT, 'lib/postgrest/index.js'));
 /** The React entry (createPostgrestApi with hooks, createQueryHooks), for the typed api's compile checks. */
@@ -27,17 +25,13 @@ export function blockLines(text: string, ...names: string[]): string[] {
 
 /**
  * Writes `database` as `dir`/database.ts and each of `sources` as a file next to it, compiles them
- * with the project's tsconfig, and returns each source's error messages (by the same keys).
+ * as an app would (support/compile.ts), and returns each source's error messages (by the same keys).
  */
 export async function compileAgainst(dir: string, database: string, sources: Record<string, string>): Promise<Record<string, string[]>> {
-  await writeFile(path.join(dir, 'database.ts'), database);
   const names = Object.keys(sources);
-  const files = names.map((_, i) => path.join(dir, `source${i}.ts`));
-  for (const [i, name] of names.entries()) await writeFile(files[i]!, sources[name]!);
-  const config = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} })!;
-  const program = ts.createProgram(files, { ...config.options, noUnusedLocals: false, types: [] });
-  const errors = (file: string) => ts.getPreEmitDiagnostics(program, program.getSourceFile(file)).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-  return Object.fromEntries(names.map((name, i) => [name, errors(files[i]!)]));
+  const files = Object.fromEntries(names.map((name, i) => [`source${i}.ts`, sources[name]!]));
+  const diagnostics = await compileIn(dir, { 'database.ts': database, ...files });
+  return Object.fromEntries(names.map((name, i) => [name, diagnostics[`source${i}.ts`]!.map((d) => d.message)]));
 }
 
 /** Runs `rtk-postgrest gen types …args` as a process. */
