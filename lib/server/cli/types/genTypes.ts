@@ -2,7 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { GenTypesArgs } from '../args.js';
 import type { Io } from '../dev.js';
-import { readCatalog } from './catalog.js';
+import { CATALOG_NEEDS, unmetNeeds } from '../../stack/packages.js';
 import { GenTypesError, type SchemaModel } from './model.js';
 import { fetchOpenApi, schemaFromOpenApi } from './openapi.js';
 import { renderDatabase } from './render.js';
@@ -15,7 +15,12 @@ export async function generateTypes(args: GenTypesArgs): Promise<string> {
 /** The model of each of `args.schemas`, from exactly one of `args.url` and `args.db`. */
 export async function readSchemas(args: GenTypesArgs): Promise<SchemaModel[]> {
   if ((args.url === undefined) === (args.db === undefined)) throw new GenTypesError('give exactly one of --url (PostgREST) and --db (PostgreSQL)');
-  if (args.db !== undefined) return readCatalog(args.db, args.schemas);
+  if (args.db !== undefined) {
+    // The catalog reader imports pg, an optional peer that --url does not need.
+    const unmet = unmetNeeds('--db', CATALOG_NEEDS);
+    if (unmet !== undefined) throw new GenTypesError(unmet);
+    return (await import('./catalog.js')).readCatalog(args.db, args.schemas);
+  }
   const schemas: SchemaModel[] = [];
   for (const schema of args.schemas) schemas.push(schemaFromOpenApi(await fetchOpenApi(args.url!, schema, args.key), schema));
   return schemas;
