@@ -2,7 +2,7 @@ import { useMemo, useState, type FormEvent } from 'react';
 import { useSelector } from 'react-redux';
 import { useTab } from './DemoTab';
 import { ErrorBox } from './ErrorBox';
-import type { LiveState } from './liveStore';
+import { DEMO_TIMING, type LiveState } from './liveStore';
 import { DEFAULT_VIEW, liveFeedQuery, publishPost, type LivePost, type LiveFeedView } from './posts';
 
 /**
@@ -16,12 +16,15 @@ export function LiveFeed({ view = DEFAULT_VIEW, label = 'Live feed' }: { view?: 
   const { data, isLoading, isError, error } = api.useLiveQuery(liveFeedQuery(authorIds, view, user.id));
   const { isPending, clientKey } = hooks.usePendingWrites('posts');
   const fetches = useSelector((state: LiveState) => state.liveFetches);
+  // While degraded the sync middleware polls: the count climbs, and nothing is patched in.
+  const degraded = hooks.useSyncStatus().syncStatus === 'degraded';
   const posts = (data ?? []) as LivePost[];
 
   return (
     <section aria-label={label}>
       <div className="meta" aria-label="Fetches">
-        Fetched {fetches} {fetches === 1 ? 'time' : 'times'}; every other change was patched in from the realtime stream.
+        Fetched {fetches} {fetches === 1 ? 'time' : 'times'};{' '}
+        {degraded ? `the realtime stream is down, so it is refetched every ${DEMO_TIMING.pollIntervalMs / 1000} s.` : 'every other change was patched in from the realtime stream.'}
       </div>
       {isLoading && <p className="empty">Loading posts…</p>}
       {isError && <ErrorBox title="Could not load posts" error={error} />}
