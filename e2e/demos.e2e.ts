@@ -171,3 +171,36 @@ storyTest('time travel: scrubbing the store back and forth sends no request', 'd
     expect(await card.getByLabel('Requests').textContent()).toBe(requestsShown);
   });
 }, 90_000);
+
+storyTest('offline: tab A queues its posts in the outbox; online, they drain in order and reach tab B in that order', 'offline--outbox', async ({ page, step }) => {
+  const a = tab(page, 'Tab A');
+  const b = tab(page, 'Tab B');
+  const outbox = a.getByRole('list', { name: 'Outbox' }).locator('li strong');
+  const tag = randomUUID().slice(0, 8);
+  const queued = [1, 2, 3].map((n) => `Offline ${n} ${tag}`);
+  await step('both tabs synced', () => bothSynced(page));
+  await step('switch tab A offline', async () => {
+    await a.getByRole('checkbox', { name: 'Offline' }).check();
+    await until(() => status(a), (s) => s === 'offline', 5000, 'tab A offline');
+  });
+  await step('publish three posts in tab A: shown at once, queued in order, sent nowhere', async () => {
+    for (const title of queued) {
+      await a.getByRole('textbox', { name: 'Title' }).fill(title);
+      await a.getByRole('button', { name: 'Publish' }).click();
+    }
+    await until(() => outbox.allTextContents(), (t) => t.length === 3, 5000, 'three writes in the outbox');
+    expect((await outbox.allTextContents()).map((text) => queued.find((title) => text.includes(title)))).toEqual(queued);
+    expect((await titles(a)).slice(0, 3)).toEqual([...queued].reverse());
+    expect(await sql('select title from posts where title like $1', [`%${tag}`])).toEqual([]);
+    expect((await titles(b)).filter((title) => title.includes(tag))).toEqual([]);
+  });
+  await step('back online: the outbox drains, the database has the posts in order, tab B lists them in order', async () => {
+    await a.getByRole('checkbox', { name: 'Offline' }).uncheck();
+    await until(() => outbox.count(), (n) => n === 0, 10_000, 'the outbox drained');
+    const rows = await sql<{ title: string }>('select title from posts where title like $1 order by id', [`%${tag}`]);
+    expect(rows.map((row) => row.title)).toEqual(queued);
+    await until(() => titles(b), (t) => t.filter((title) => title.includes(tag)).length === 3, 5000, 'tab B got the posts');
+    expect((await titles(b)).filter((title) => title.includes(tag))).toEqual([...queued].reverse());
+    await until(() => status(a), (s) => s === 'synced', 10_000, 'tab A synced again');
+  });
+});

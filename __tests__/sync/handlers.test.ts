@@ -135,6 +135,26 @@ describe('connection handler', () => {
     expect(warnings).toEqual(['[rtk-postgrest sync] bad_frame: not JSON']);
   });
 
+  it('back online (environmentChanged from the browser or the app), a reconnect waiting out its backoff is tried at once', async () => {
+    const { context, calls, socket } = fakeContext(initialSyncState);
+    const handler = connectionHandler(context, { getToken: () => null, environment: false });
+    handler.onAction!(actions.connect(), context.mirror());
+    await Promise.resolve();
+    calls.length = 0;
+    (socket as { state: string }).state = 'reconnecting';
+    handler.onAction!(actions.environmentChanged({ online: false }), context.mirror());
+    expect(calls).toEqual([]);
+    handler.onAction!(actions.environmentChanged({ online: true }), context.mirror());
+    expect(calls).toEqual([['connect']]);
+    // Not when the socket is open, nor once the app no longer wants it.
+    (socket as { state: string }).state = 'open';
+    handler.onAction!(actions.environmentChanged({ online: true }), context.mirror());
+    handler.onAction!(actions.disconnect(), context.mirror());
+    (socket as { state: string }).state = 'reconnecting';
+    handler.onAction!(actions.environmentChanged({ online: true }), context.mirror());
+    expect(calls).toEqual([['connect'], ['disconnect']]);
+  });
+
   it('answers refreshAuth with a promise that settles once the token is sent, and turns a failing getToken into a warning', async () => {
     const { context, calls, warnings } = fakeContext(initialSyncState);
     const handler = connectionHandler(context, { getToken: () => Promise.reject(new Error('expired')), environment: false });

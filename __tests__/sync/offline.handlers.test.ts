@@ -270,7 +270,8 @@ describe('degraded mode', () => {
     const fire = (ms: number) => {
       for (const [handle, timer] of [...timers]) if (timer.ms === ms) (timers.delete(handle), timer.callback());
     };
-    return { status, fire, state: () => state, polls: () => polls, pending: () => [...timers.values()].map((timer) => timer.ms).sort((a, b) => a - b), handler, dispatched };
+    const setOnline = (online: boolean) => context.dispatch(actions.environmentChanged({ online }));
+    return { status, fire, setOnline, state: () => state, polls: () => polls, pending: () => [...timers.values()].map((timer) => timer.ms).sort((a, b) => a - b), handler, dispatched };
   }
 
   it('a socket down for degradedAfterMs is degraded and polls at once and then every interval; stable again, it stops', () => {
@@ -320,6 +321,21 @@ describe('degraded mode', () => {
     expect(d.state().connection.degradedSince).not.toBeNull();
     d.fire(500); // then it stayed open
     expect(d.state().connection.degradedSince).toBeNull();
+  });
+
+  it('while offline the poll rounds are skipped (they could only fail) and the beat goes on; online, they poll again', () => {
+    const d = degraded();
+    d.status('reconnecting');
+    d.fire(1000);
+    expect(d.polls()).toBe(1);
+    d.setOnline(false);
+    d.fire(300);
+    d.fire(300);
+    expect(d.polls()).toBe(1);
+    expect(d.pending()).toEqual([300]);
+    d.setOnline(true);
+    d.fire(300);
+    expect(d.polls()).toBe(2);
   });
 
   it('disconnect (the app no longer wants the socket) is never degraded', () => {

@@ -46,6 +46,10 @@ export function connectionHandler(context: HandlerContext, options: ConnectionOp
       } else if (actions.disconnect.match(action)) {
         wanted = false;
         context.socket()?.disconnect();
+      } else if (actions.environmentChanged.match(action) && action.payload.online) {
+        // Back online (the browser's event, or an app that tracks the network itself): a reconnect
+        // waiting out its backoff is tried now.
+        reconnectNow();
       }
       return undefined;
     },

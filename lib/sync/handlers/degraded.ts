@@ -4,7 +4,7 @@
  * counts as down), the status becomes `degraded` and live entries are refetched every
  * `pollIntervalMs` (at once first), keeping their data; once the socket has stayed open for
  * `stableAfterMs` the channels have rejoined and resumed (or refetched) as always, the status leaves
- * `degraded` and polling stops.
+ * `degraded` and polling stops. Rounds that fall while the app is offline are skipped.
  */
 import { inBackground } from '../phoenix/socketOptions.js';
 import type { HandlerContext, SyncHandler } from './types.js';
@@ -47,7 +47,8 @@ export function degradedHandler(context: HandlerContext, options: DegradedOption
 
   function poll(): void {
     polling = null;
-    context.safely(options.poll);
+    // Offline (the app or the browser says so), a poll could only fail: skip the round, keep the beat.
+    if (context.mirror().connection.online) context.safely(options.poll);
     polling = inBackground(context.timers.setTimeout(poll, every));
   }
 

@@ -163,6 +163,9 @@ export function createPhoenixSocket(options: PhoenixSocketOptions): PhoenixSocke
     }
     const channel = channels.get(message.topic);
     if (!channel) {
+      // The server confirms a leave with phx_close after its reply, once the channel is forgotten
+      // (phoenix.js drops it silently too).
+      if (message.event === EVENT.close) return;
       emit({ type: 'error', code: 'UNKNOWN_TOPIC', message: `${message.event} for ${message.topic}, which is not joined: ignored` });
       return;
     }
