@@ -44,7 +44,7 @@ async function realtime(action: 'kill' | 'start'): Promise<void> {
   if (!response.ok) throw new Error(`realtime ${action}: ${response.status} ${await response.text()}`);
 }
 
-storyTest('a post typed in tab A is in tab B within a second, patched in without a refetch', 'sync-live-sync-two-tabs--two-tabs', async ({ page, step }) => {
+storyTest('a post typed in tab A is in tab B within a second, patched in without a refetch', 'sync-live-sync-two-tabs--two-tabs', async ({ page, step, capture }) => {
   await step('both tabs synced with their feeds loaded', async () => {
     await bothSynced(page);
     for (const label of ['Tab A', 'Tab B']) await until(() => titles(tab(page, label)), (t) => t.length > 0, 10_000, `${label}'s feed`);
@@ -62,6 +62,7 @@ storyTest('a post typed in tab A is in tab B within a second, patched in without
     await until(() => titles(tab(page, 'Tab A')), (t) => t[0] === title, 5000, 'tab A lists the post');
     expect(await titles(tab(page, 'Tab A'))).toEqual(await feedInDatabase('Ada'));
     for (const label of ['Tab A', 'Tab B']) expect(await tab(page, label).getByLabel('Fetches').textContent()).toMatch(/^Fetched 1 time;/);
+    await capture('patched');
   });
 });
 
@@ -128,7 +129,7 @@ storyTest(
   90_000,
 );
 
-storyTest('time travel: scrubbing the store back and forth sends no request', 'devtools-time-travel--action-log-and-slider', async ({ page, step }) => {
+storyTest('time travel: scrubbing the store back and forth sends no request', 'devtools-time-travel--action-log-and-slider', async ({ page, step, capture }) => {
   const card = tab(page, 'Tab A');
   const devtools = page.getByRole('complementary');
   const published = [`Travel one ${randomUUID().slice(0, 8)}`, `Travel two ${randomUUID().slice(0, 8)}`];
@@ -156,7 +157,10 @@ storyTest('time travel: scrubbing the store back and forth sends no request', 'd
     while (await devtools.getByRole('button', { name: 'Forward ▶' }).isEnabled()) {
       await devtools.getByRole('button', { name: 'Forward ▶' }).click();
       const shown = await card.getByRole('list', { name: 'Posts' }).count() ? await titles(card) : [];
-      if (shown.includes(published[0]!) && !shown.includes(published[1]!)) seenOne = true;
+      if (shown.includes(published[0]!) && !shown.includes(published[1]!) && !seenOne) {
+        seenOne = true;
+        await capture('scrubbed');
+      }
     }
     expect(seenOne).toBe(true); // a state with the first post but not yet the second was shown
     // Stepping past the last action is the live state again.
@@ -172,7 +176,7 @@ storyTest('time travel: scrubbing the store back and forth sends no request', 'd
   });
 }, 90_000);
 
-storyTest('offline: tab A queues its posts in the outbox; online, they drain in order and reach tab B in that order', 'offline--outbox', async ({ page, step }) => {
+storyTest('offline: tab A queues its posts in the outbox; online, they drain in order and reach tab B in that order', 'offline--outbox', async ({ page, step, capture }) => {
   const a = tab(page, 'Tab A');
   const b = tab(page, 'Tab B');
   const outbox = a.getByRole('list', { name: 'Outbox' }).locator('li strong');
@@ -193,6 +197,7 @@ storyTest('offline: tab A queues its posts in the outbox; online, they drain in 
     expect((await titles(a)).slice(0, 3)).toEqual([...queued].reverse());
     expect(await sql('select title from posts where title like $1', [`%${tag}`])).toEqual([]);
     expect((await titles(b)).filter((title) => title.includes(tag))).toEqual([]);
+    await capture('queued');
   });
   await step('back online: the outbox drains, the database has the posts in order, tab B lists them in order', async () => {
     await a.getByRole('checkbox', { name: 'Offline' }).uncheck();

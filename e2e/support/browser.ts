@@ -44,6 +44,8 @@ export interface StoryContext {
   step<T>(label: string, run: () => Promise<T>): Promise<T>;
   /** Every console line and page error so far. */
   console: string[];
+  /** Saves the demo as it looks now as artifacts/<test>--<name>.png (the README's screenshots come from these). */
+  capture(name: string): Promise<void>;
 }
 
 /** The story's URL in the built Storybook (the canvas only, no Storybook UI). */
@@ -62,6 +64,7 @@ export function storyTest(name: string, id: string, body: (context: StoryContext
       page.on('console', (message) => lines.push(`[${message.type()}] ${message.text()}`));
       page.on('pageerror', (error) => lines.push(`[pageerror] ${error.stack ?? error.message}`));
       let current = `opening ${id}`;
+      const slug = name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase();
       const context: StoryContext = {
         page,
         console: lines,
@@ -69,8 +72,11 @@ export function storyTest(name: string, id: string, body: (context: StoryContext
           current = label;
           return run();
         },
+        capture: async (shot) => {
+          await mkdir(ARTIFACTS, { recursive: true });
+          await page.locator('.demo').screenshot({ path: path.join(ARTIFACTS, `${slug}--${shot}.png`) });
+        },
       };
-      const slug = name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase();
       try {
         await page.goto(storyUrl(id));
         await body(context);
