@@ -1,4 +1,5 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
+import { DemoCard } from './BlogDemo';
 import { withDemoStack } from './DemoStack';
 import { PostsFeed } from './PostsFeed';
 
@@ -6,7 +7,14 @@ import { PostsFeed } from './PostsFeed';
 const meta = {
   title: 'Reads/Posts feed',
   component: PostsFeed,
-  decorators: [withDemoStack],
+  decorators: [
+    (Story) => (
+      <DemoCard lead="Reads: one useReadQuery with an inline builder chain. Change the filter and the hook compiles another request; row level security decides which rows come back.">
+        <Story />
+      </DemoCard>
+    ),
+    withDemoStack,
+  ],
 } satisfies Meta<typeof PostsFeed>;
 export default meta;
 type Story = StoryObj<typeof meta>;

@@ -20,21 +20,23 @@ export function PostsFeed({ initialFilter = 'all' }: PostsFeedProps) {
   const { data, error, isLoading, isFetching, isError } = api.useReadQuery(feedQuery(toFilter(value), authorIds));
 
   return (
-    <section aria-label="Posts feed" style={{ fontFamily: 'sans-serif' }}>
-      <label>
-        Show{' '}
-        <select value={value} onChange={(e) => setValue(e.target.value)}>
-          <option value="all">Every post I may see</option>
-          <option value="published">Published only</option>
-          {config.users.map((user) => <option key={user.id} value={user.id}>By {user.name}</option>)}
-        </select>
-      </label>{' '}
-      {isFetching && !isLoading && <small role="status">Refreshing…</small>}
-      {isLoading && <p role="status">Loading posts…</p>}
+    <section aria-label="Posts feed">
+      <div className="row">
+        <label>
+          Show{' '}
+          <select value={value} onChange={(e) => setValue(e.target.value)}>
+            <option value="all">Every post I may see</option>
+            <option value="published">Published only</option>
+            {config.users.map((user) => <option key={user.id} value={user.id}>By {user.name}</option>)}
+          </select>
+        </label>
+        {isFetching && !isLoading && <span className="meta" role="status">Refreshing…</span>}
+      </div>
+      {isLoading && <p className="empty" role="status">Loading posts…</p>}
       {isError && <ErrorBox title="Could not load posts" error={error} />}
-      {data && data.length === 0 && <p>No posts to show.</p>}
+      {data && data.length === 0 && <p className="empty">No posts to show.</p>}
       {data && data.length > 0 && (
-        <ul aria-label="Posts">
+        <ul className="list" aria-label="Posts">
           {data.map((post) => <PostItem key={post.id} post={post} />)}
         </ul>
       )}

@@ -7,19 +7,23 @@ export function WhoAmI() {
   const user = useCurrentUser();
   const name = useId();
   return (
-    <fieldset style={{ fontFamily: 'sans-serif' }}>
+    <fieldset className="whoami">
       <legend>Who am I?</legend>
-      <label><input type="radio" name={name} checked={!user} onChange={() => switchUser(null)} /> Anonymous</label>
-      {config.users.map((candidate) => (
-        <label key={candidate.id} style={{ marginLeft: 12 }}>
-          <input type="radio" name={name} checked={user?.id === candidate.id} onChange={() => switchUser(candidate.id)} /> {candidate.name}
+      <div className="row">
+        <label className="switch">
+          <input type="radio" name={name} checked={!user} onChange={() => switchUser(null)} /> Anonymous
         </label>
-      ))}
-      <p role="note" style={{ margin: '6px 0 0', fontSize: 13 }}>
+        {config.users.map((candidate) => (
+          <label key={candidate.id} className="switch">
+            <input type="radio" name={name} checked={user?.id === candidate.id} onChange={() => switchUser(candidate.id)} /> {candidate.name}
+          </label>
+        ))}
+      </div>
+      <p role="note" className="meta">
         {user
           ? `Requests carry ${user.name}'s token (role authenticated, sub ${user.id}).`
           : 'Requests carry the anon key (role anon).'}{' '}
-        Row level security decides the rows: published posts for everyone, drafts only for their author.
+        Row level security decides the rows: published posts for everyone, drafts only for their author. Only a post's author may rename or delete it.
       </p>
     </fieldset>
   );

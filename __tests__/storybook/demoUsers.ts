@@ -17,3 +17,13 @@ export async function demoUsers() {
   };
   return { tag, a, b, config };
 }
+
+/** demoUsers() with one published post each, titled `A published <tag>` and `B published <tag>` (B's is newer). */
+export async function demoUsersWithPosts() {
+  const users = await demoUsers();
+  const { tag, a, b } = users;
+  const titles = { a: `A published ${tag}`, b: `B published ${tag}` };
+  await sql('insert into posts (author_id, title, published) values ($1, $2, true)', [a.id, titles.a]);
+  await sql('insert into posts (author_id, title, published) values ($1, $2, true)', [b.id, titles.b]);
+  return { ...users, titles };
+}

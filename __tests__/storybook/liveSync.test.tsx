@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { demoConfigFromEnv, type DemoConfig } from '../../storybook/demoConfig';
 import * as liveStories from '../../storybook/LiveSync.stories';
 import { closeSql, sql } from '../support/stack';
-import { demoUsers } from './demoUsers';
+import { demoUsersWithPosts } from './demoUsers';
 
 afterAll(closeSql);
 
@@ -20,10 +20,7 @@ const long = { timeout: 15_000 };
 
 /** Two fresh authors with one published post each, and a config with the realtime URL. */
 async function seed() {
-  const { tag, a, b, config } = await demoUsers();
-  const titles = { a: `A published ${tag}`, b: `B published ${tag}` };
-  await sql('insert into posts (author_id, title, published) values ($1, $2, true)', [a.id, titles.a]);
-  await sql('insert into posts (author_id, title, published) values ($1, $2, true)', [b.id, titles.b]);
+  const { tag, a, b, config, titles } = await demoUsersWithPosts();
   return { config, a, b, titles, room: `live-sync-${tag}` };
 }
 

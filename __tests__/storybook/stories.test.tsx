@@ -67,6 +67,21 @@ async function expectFeed(titles: string[]): Promise<void> {
   await waitFor(() => expect(feedTitles()).toEqual(titles));
 }
 
+/** The feed row of a post. */
+function rowOf(title: string): HTMLElement {
+  return screen.getByText(title).closest('li')!;
+}
+
+/** The posts the feed offers Rename and Delete for, top to bottom (both buttons, or neither). */
+function editableTitles(): string[] {
+  return feedTitles().filter((title) => {
+    const rename = within(rowOf(title)).queryByRole('button', { name: `Rename ${title}` });
+    const remove = within(rowOf(title)).queryByRole('button', { name: `Delete ${title}` });
+    expect(Boolean(rename)).toBe(Boolean(remove));
+    return rename !== null;
+  });
+}
+
 describe('Reads/Posts feed stories', () => {
   it('Anonymous lists what PostgREST returns to anon: published posts only, newest first, after a loading state', async () => {
     const { config, titles } = await seed();
@@ -88,7 +103,8 @@ describe('Reads/Posts feed stories', () => {
     const { SignedIn } = storiesFor(feedStories, config);
     render(<SignedIn />);
     await expectFeed([titles.bPublished, titles.aDraft, titles.aPublished]);
-    expect(screen.getByText(titles.aDraft).parentElement!.textContent).toContain('(draft)');
+    expect(within(rowOf(titles.aDraft)).getByText('draft').className).toBe('tag draft');
+    expect(within(rowOf(titles.aPublished)).queryByText('draft')).toBeNull();
   });
 
   it('PublishedOnly filters with eq(published, true), and the filter control switches the query', async () => {
@@ -156,25 +172,32 @@ describe('Writes stories', () => {
     expect(feedTitles()).toEqual([titles.bPublished, titles.aDraft, titles.aPublished]);
   });
 
-  it('Anonymous: an insert is refused by row level security, and the error says so', async () => {
+  it('Anonymous: no post offers Rename or Delete; the form says an insert will be refused, and the refusal is explained', async () => {
     const { config, titles } = await seed();
     const { Anonymous } = storiesFor(writeStories, config);
     render(<Anonymous />);
     await expectFeed([titles.bPublished, titles.aPublished]);
+    expect(editableTitles()).toEqual([]);
+    // The note before trying, as the button's description.
+    const add = screen.getByRole('button', { name: 'Add post', description: /row level security lets only signed-in authors add posts/ });
+
     const title = `anon attempt ${randomUUID().slice(0, 8)}`;
     fireEvent.change(screen.getByRole('textbox', { name: 'Title' }), { target: { value: title } });
-    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Add post' })));
+    await act(async () => fireEvent.click(add));
     const alert = await screen.findByRole('alert');
-    expect(alert.textContent).toContain('new row violates row-level security policy for table "posts"');
-    expect(alert.textContent).toContain('"code": "42501"');
+    expect(alert.textContent).toContain('Could not add the post: Row level security refused the insert: only signed-in authors may add posts');
+    // PostgREST's error object is still there, under the explanation.
+    expect(alert.querySelector('details')!.textContent).toContain('new row violates row-level security policy for table');
+    expect(alert.querySelector('details')!.textContent).toContain('"code": "42501"');
     expect(await sql('select 1 from posts where title = $1', [title])).toEqual([]);
   });
 
-  it('rename and delete of your own posts refresh the feed; renaming someone else’s post shows the error', async () => {
+  it('rename and delete of your own posts refresh the feed; other authors’ posts offer neither', async () => {
     const { config, titles } = await seed();
     const { SignedIn } = storiesFor(writeStories, config);
     render(<SignedIn />);
     await expectFeed([titles.bPublished, titles.aDraft, titles.aPublished]);
+    expect(editableTitles()).toEqual([titles.aDraft, titles.aPublished]);
 
     const renamed = `${titles.aDraft} (renamed)`;
     fireEvent.click(screen.getByRole('button', { name: `Rename ${titles.aDraft}` }));
@@ -184,16 +207,39 @@ describe('Writes stories', () => {
 
     await act(async () => fireEvent.click(screen.getByRole('button', { name: `Delete ${titles.aPublished}` })));
     await expectFeed([titles.bPublished, renamed]);
+    expect(editableTitles()).toEqual([renamed]);
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
 
-    // RLS hides the other author's row from the update: single() turns "0 rows" into an error.
-    fireEvent.click(screen.getByRole('button', { name: `Rename ${titles.bPublished}` }));
-    fireEvent.change(screen.getByRole('textbox', { name: `New title for ${titles.bPublished}` }), { target: { value: 'hijacked' } });
+  it('a rename or delete refused by row level security (the post changed owner after the feed loaded) is explained, with the error object kept', async () => {
+    const { config, b, titles } = await seed();
+    const { SignedIn } = storiesFor(writeStories, config);
+    render(<SignedIn />);
+    await expectFeed([titles.bPublished, titles.aDraft, titles.aPublished]);
+    // Behind the feed's back, both of the first user's posts go to the second user.
+    await sql('update posts set author_id = $1 where title = any($2)', [b.id, [titles.aPublished, titles.aDraft]]);
+
+    // The feed still shows them as ours, so it offers Rename; the update finds 0 rows it may touch.
+    fireEvent.click(screen.getByRole('button', { name: `Rename ${titles.aPublished}` }));
+    fireEvent.change(screen.getByRole('textbox', { name: `New title for ${titles.aPublished}` }), { target: { value: 'hijacked' } });
     await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Save' })));
-    const alert = await screen.findByRole('alert');
-    expect(alert.textContent).toContain(`Could not change “${titles.bPublished}”`);
-    expect(alert.textContent).toContain('"code": "PGRST116"');
-    expect(alert.textContent).toContain('The result contains 0 rows');
-    expect(await sql('select title from posts where title = $1', [titles.bPublished])).toHaveLength(1);
+    const renameAlert = await within(rowOf(titles.aPublished)).findByRole('alert');
+    expect(renameAlert.textContent).toContain(
+      `Could not rename “${titles.aPublished}”: You can only rename your own posts: row level security hid this post from the update (PGRST116: 0 rows).`,
+    );
+    const details = renameAlert.querySelector('details')!;
+    expect(details.querySelector('summary')!.textContent).toBe('The error object');
+    expect(details.textContent).toContain('"code": "PGRST116"');
+    expect(details.textContent).toContain('The result contains 0 rows');
+
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: `Delete ${titles.aDraft}` })));
+    const deleteAlert = await within(rowOf(titles.aDraft)).findByRole('alert');
+    expect(deleteAlert.textContent).toContain(`Could not delete “${titles.aDraft}”: You can only delete your own posts: row level security hid this post from the delete (PGRST116: 0 rows).`);
+
+    expect(await sql('select title, author_id from posts where title = any($1) order by id', [[titles.aPublished, titles.aDraft]])).toEqual([
+      { title: titles.aPublished, author_id: b.id },
+      { title: titles.aDraft, author_id: b.id },
+    ]);
   });
 });
 
@@ -205,15 +251,20 @@ describe('Auth/Who am I stories', () => {
     await expectFeed([titles.bPublished, titles.aPublished]);
     expect(screen.getByRole('note').textContent).toContain('anon key');
 
+    expect(editableTitles()).toEqual([]);
+
     await act(async () => fireEvent.click(screen.getByRole('radio', { name: a.name })));
     await expectFeed([titles.bPublished, titles.aDraft, titles.aPublished]);
     expect(screen.getByRole('note').textContent).toContain(`${a.name}'s token`);
+    expect(editableTitles()).toEqual([titles.aDraft, titles.aPublished]);
 
     await act(async () => fireEvent.click(screen.getByRole('radio', { name: b.name })));
     await expectFeed([titles.bDraft, titles.bPublished, titles.aPublished]);
+    expect(editableTitles()).toEqual([titles.bDraft, titles.bPublished]);
 
     await act(async () => fireEvent.click(screen.getByRole('radio', { name: 'Anonymous' })));
     await expectFeed([titles.bPublished, titles.aPublished]);
+    expect(editableTitles()).toEqual([]);
   });
 
   it('SecondUser starts signed in as the second user and posts as them', async () => {
@@ -226,6 +277,7 @@ describe('Auth/Who am I stories', () => {
     fireEvent.change(screen.getByRole('textbox', { name: 'Title' }), { target: { value: title } });
     await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Add post' })));
     await expectFeed([title, titles.bDraft, titles.bPublished, titles.aPublished]);
-    expect(screen.getByText(title).parentElement!.textContent).toContain(`by ${b.name}`);
+    expect(rowOf(title).textContent).toContain(`by ${b.name}`);
+    expect(editableTitles()).toContain(title);
   });
 });
