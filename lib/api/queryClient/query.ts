@@ -58,6 +58,11 @@ export interface ObserverInfo {
   /** Stale times of the enabled observers (hooks) of an entry. */
   staleTimes(queryCacheKey: string): number[];
   now(): number;
+  /**
+   * RTK's own count of an entry's subscriptions, up to date (the store's `subscriptions` is a mirror
+   * RTK syncs at most every 500 ms, for DevTools); undefined where it can't be asked.
+   */
+  subscriptionCount?(queryCacheKey: string): number | undefined;
 }
 
 export const KEYED_ENDPOINTS = new Set(['keyed', 'keyedLive']);
@@ -135,8 +140,7 @@ export function queriesOf(state: unknown, reducerPath: string, observers: Observ
   const out: Query[] = [];
   for (const [queryCacheKey, entry] of Object.entries(apiState?.queries ?? {})) {
     if (!entry || entry.status === 'uninitialized' || !entry.endpointName) continue;
-    const subscriptions = apiState?.subscriptions?.[queryCacheKey];
-    out.push(queryOf(queryCacheKey, entry, records[queryCacheKey] ?? EMPTY_RECORD, subscriptions !== undefined && Object.keys(subscriptions).length > 0, observers));
+    out.push(queryOf(queryCacheKey, entry, records[queryCacheKey] ?? EMPTY_RECORD, isSubscribed(apiState, queryCacheKey, observers), observers));
   }
   return out;
 }
@@ -146,6 +150,13 @@ export function queryAt(state: unknown, reducerPath: string, queryCacheKey: stri
   const apiState = (state as Record<string, ApiState | undefined>)[reducerPath];
   const entry = apiState?.queries?.[queryCacheKey];
   if (!entry || !entry.endpointName) return undefined;
+  return queryOf(queryCacheKey, entry, queryRecordsOf(state, reducerPath)[queryCacheKey] ?? EMPTY_RECORD, isSubscribed(apiState, queryCacheKey, observers), observers);
+}
+
+/** Whether RTK has a subscription to the entry: its own count when it can be asked, else the store's mirror. */
+function isSubscribed(apiState: ApiState | undefined, queryCacheKey: string, observers: ObserverInfo): boolean {
+  const count = observers.subscriptionCount?.(queryCacheKey);
+  if (count !== undefined) return count > 0;
   const subscriptions = apiState?.subscriptions?.[queryCacheKey];
-  return queryOf(queryCacheKey, entry, queryRecordsOf(state, reducerPath)[queryCacheKey] ?? EMPTY_RECORD, subscriptions !== undefined && Object.keys(subscriptions).length > 0, observers);
+  return subscriptions !== undefined && Object.keys(subscriptions).length > 0;
 }
