@@ -44,6 +44,87 @@ async function realtime(action: 'kill' | 'start'): Promise<void> {
   if (!response.ok) throw new Error(`realtime ${action}: ${response.status} ${await response.text()}`);
 }
 
+storyTest('offline: tab A queues its posts in the outbox; online, they drain in order and reach tab B in that order', 'offline--outbox', async ({ page, step, capture }) => {
+  const a = tab(page, 'Tab A');
+  const b = tab(page, 'Tab B');
+  const outbox = a.getByRole('list', { name: 'Outbox' }).locator('li strong');
+  const tag = randomUUID().slice(0, 8);
+  const queued = [1, 2, 3].map((n) => `Offline ${n} ${tag}`);
+  await step('both tabs synced', () => bothSynced(page));
+  await step('switch tab A offline', async () => {
+    await a.getByRole('checkbox', { name: 'Offline' }).check();
+    await until(() => status(a), (s) => s === 'offline', 5000, 'tab A offline');
+  });
+  await step('publish three posts in tab A: shown at once, queued in order, sent nowhere', async () => {
+    for (const title of queued) {
+      await a.getByRole('textbox', { name: 'Title' }).fill(title);
+      await a.getByRole('button', { name: 'Publish' }).click();
+    }
+    await until(() => outbox.allTextContents(), (t) => t.length === 3, 5000, 'three writes in the outbox');
+    expect((await outbox.allTextContents()).map((text) => queued.find((title) => text.includes(title)))).toEqual(queued);
+    expect((await titles(a)).slice(0, 3)).toEqual([...queued].reverse());
+    expect(await sql('select title from posts where title like $1', [`%${tag}`])).toEqual([]);
+    expect((await titles(b)).filter((title) => title.includes(tag))).toEqual([]);
+    await capture('queued');
+  });
+  await step('back online: the outbox drains, the database has the posts in order, tab B lists them in order', async () => {
+    await a.getByRole('checkbox', { name: 'Offline' }).uncheck();
+    await until(() => outbox.count(), (n) => n === 0, 10_000, 'the outbox drained');
+    const rows = await sql<{ title: string }>('select title from posts where title like $1 order by id', [`%${tag}`]);
+    expect(rows.map((row) => row.title)).toEqual(queued);
+    await until(() => titles(b), (t) => t.filter((title) => title.includes(tag)).length === 3, 5000, 'tab B got the posts');
+    expect((await titles(b)).filter((title) => title.includes(tag))).toEqual([...queued].reverse());
+    await until(() => status(a), (s) => s === 'synced', 10_000, 'tab A synced again');
+  });
+});
+
+storyTest('time travel: scrubbing the store back and forth sends no request', 'devtools-time-travel--action-log-and-slider', async ({ page, step, capture }) => {
+  const card = tab(page, 'Tab A');
+  const devtools = page.getByRole('complementary');
+  const published = [`Travel one ${randomUUID().slice(0, 8)}`, `Travel two ${randomUUID().slice(0, 8)}`];
+  await step('synced, then publish two posts', async () => {
+    await until(() => status(card), (s) => s === 'synced', 15_000, 'synced');
+    for (const title of published) {
+      await card.getByRole('textbox', { name: 'Title' }).fill(title);
+      await card.getByRole('button', { name: 'Publish' }).click();
+      await until(() => card.locator('.tag.pending').count(), (n) => n === 0, 10_000, 'the write committed');
+    }
+    await until(() => titles(card), (t) => t[0] === published[1] && t[1] === published[0], 10_000, 'both posts listed');
+  });
+  const requestsShown = await card.getByLabel('Requests').textContent();
+  const sent: string[] = [];
+  page.on('request', (request) => {
+    if (!request.url().startsWith(e2e().storybookUrl)) sent.push(`${request.method()} ${request.url()}`);
+  });
+  await step('scrub to the first action: the feed is empty again', async () => {
+    await devtools.getByRole('list', { name: 'Actions' }).locator('li').first().click();
+    expect(await devtools.getByLabel('Position').textContent()).toMatch(/^action 1 of \d+$/);
+    expect(await card.getByRole('list', { name: 'Posts' }).count()).toBe(0);
+  });
+  await step('step forward through every action, then back to live', async () => {
+    let seenOne = false;
+    while (await devtools.getByRole('button', { name: 'Forward ▶' }).isEnabled()) {
+      await devtools.getByRole('button', { name: 'Forward ▶' }).click();
+      const shown = await card.getByRole('list', { name: 'Posts' }).count() ? await titles(card) : [];
+      if (shown.includes(published[0]!) && !shown.includes(published[1]!) && !seenOne) {
+        seenOne = true;
+        await capture('scrubbed');
+      }
+    }
+    expect(seenOne).toBe(true); // a state with the first post but not yet the second was shown
+    // Stepping past the last action is the live state again.
+    expect(await devtools.getByLabel('Position').textContent()).toMatch(/^live · \d+ actions$/);
+    expect(await titles(card)).toEqual(await feedInDatabase('Ada'));
+    await devtools.getByRole('button', { name: '◀ Back' }).click();
+    await devtools.getByRole('button', { name: 'Live' }).click();
+    expect(await devtools.getByLabel('Position').textContent()).toMatch(/^live/);
+  });
+  await step('no request was sent while scrubbing, and the counter did not move', async () => {
+    expect(sent).toEqual([]);
+    expect(await card.getByLabel('Requests').textContent()).toBe(requestsShown);
+  });
+}, 90_000);
+
 storyTest('a post typed in tab A is in tab B within a second, patched in without a refetch', 'sync-live-sync-two-tabs--two-tabs', async ({ page, step, capture }) => {
   await step('both tabs synced with their feeds loaded', async () => {
     await bothSynced(page);
@@ -128,84 +209,3 @@ storyTest(
   },
   90_000,
 );
-
-storyTest('time travel: scrubbing the store back and forth sends no request', 'devtools-time-travel--action-log-and-slider', async ({ page, step, capture }) => {
-  const card = tab(page, 'Tab A');
-  const devtools = page.getByRole('complementary');
-  const published = [`Travel one ${randomUUID().slice(0, 8)}`, `Travel two ${randomUUID().slice(0, 8)}`];
-  await step('synced, then publish two posts', async () => {
-    await until(() => status(card), (s) => s === 'synced', 15_000, 'synced');
-    for (const title of published) {
-      await card.getByRole('textbox', { name: 'Title' }).fill(title);
-      await card.getByRole('button', { name: 'Publish' }).click();
-      await until(() => card.locator('.tag.pending').count(), (n) => n === 0, 10_000, 'the write committed');
-    }
-    await until(() => titles(card), (t) => t[0] === published[1] && t[1] === published[0], 10_000, 'both posts listed');
-  });
-  const requestsShown = await card.getByLabel('Requests').textContent();
-  const sent: string[] = [];
-  page.on('request', (request) => {
-    if (!request.url().startsWith(e2e().storybookUrl)) sent.push(`${request.method()} ${request.url()}`);
-  });
-  await step('scrub to the first action: the feed is empty again', async () => {
-    await devtools.getByRole('list', { name: 'Actions' }).locator('li').first().click();
-    expect(await devtools.getByLabel('Position').textContent()).toMatch(/^action 1 of \d+$/);
-    expect(await card.getByRole('list', { name: 'Posts' }).count()).toBe(0);
-  });
-  await step('step forward through every action, then back to live', async () => {
-    let seenOne = false;
-    while (await devtools.getByRole('button', { name: 'Forward ▶' }).isEnabled()) {
-      await devtools.getByRole('button', { name: 'Forward ▶' }).click();
-      const shown = await card.getByRole('list', { name: 'Posts' }).count() ? await titles(card) : [];
-      if (shown.includes(published[0]!) && !shown.includes(published[1]!) && !seenOne) {
-        seenOne = true;
-        await capture('scrubbed');
-      }
-    }
-    expect(seenOne).toBe(true); // a state with the first post but not yet the second was shown
-    // Stepping past the last action is the live state again.
-    expect(await devtools.getByLabel('Position').textContent()).toMatch(/^live · \d+ actions$/);
-    expect(await titles(card)).toEqual(await feedInDatabase('Ada'));
-    await devtools.getByRole('button', { name: '◀ Back' }).click();
-    await devtools.getByRole('button', { name: 'Live' }).click();
-    expect(await devtools.getByLabel('Position').textContent()).toMatch(/^live/);
-  });
-  await step('no request was sent while scrubbing, and the counter did not move', async () => {
-    expect(sent).toEqual([]);
-    expect(await card.getByLabel('Requests').textContent()).toBe(requestsShown);
-  });
-}, 90_000);
-
-storyTest('offline: tab A queues its posts in the outbox; online, they drain in order and reach tab B in that order', 'offline--outbox', async ({ page, step, capture }) => {
-  const a = tab(page, 'Tab A');
-  const b = tab(page, 'Tab B');
-  const outbox = a.getByRole('list', { name: 'Outbox' }).locator('li strong');
-  const tag = randomUUID().slice(0, 8);
-  const queued = [1, 2, 3].map((n) => `Offline ${n} ${tag}`);
-  await step('both tabs synced', () => bothSynced(page));
-  await step('switch tab A offline', async () => {
-    await a.getByRole('checkbox', { name: 'Offline' }).check();
-    await until(() => status(a), (s) => s === 'offline', 5000, 'tab A offline');
-  });
-  await step('publish three posts in tab A: shown at once, queued in order, sent nowhere', async () => {
-    for (const title of queued) {
-      await a.getByRole('textbox', { name: 'Title' }).fill(title);
-      await a.getByRole('button', { name: 'Publish' }).click();
-    }
-    await until(() => outbox.allTextContents(), (t) => t.length === 3, 5000, 'three writes in the outbox');
-    expect((await outbox.allTextContents()).map((text) => queued.find((title) => text.includes(title)))).toEqual(queued);
-    expect((await titles(a)).slice(0, 3)).toEqual([...queued].reverse());
-    expect(await sql('select title from posts where title like $1', [`%${tag}`])).toEqual([]);
-    expect((await titles(b)).filter((title) => title.includes(tag))).toEqual([]);
-    await capture('queued');
-  });
-  await step('back online: the outbox drains, the database has the posts in order, tab B lists them in order', async () => {
-    await a.getByRole('checkbox', { name: 'Offline' }).uncheck();
-    await until(() => outbox.count(), (n) => n === 0, 10_000, 'the outbox drained');
-    const rows = await sql<{ title: string }>('select title from posts where title like $1 order by id', [`%${tag}`]);
-    expect(rows.map((row) => row.title)).toEqual(queued);
-    await until(() => titles(b), (t) => t.filter((title) => title.includes(tag)).length === 3, 5000, 'tab B got the posts');
-    expect((await titles(b)).filter((title) => title.includes(tag))).toEqual([...queued].reverse());
-    await until(() => status(a), (s) => s === 'synced', 10_000, 'tab A synced again');
-  });
-});

@@ -42,7 +42,7 @@ export function MissingStack({ problem }: { problem: string }) {
   return (
     <div role="alert" style={{ fontFamily: 'sans-serif', maxWidth: 560 }}>
       <h3>This demo needs a running PostgREST</h3>
-      <p>Start Storybook with <code>npm run storybook</code>: it starts PostgreSQL and PostgREST with demo/schema.sql and passes their URL and keys to the stories.</p>
+      <p>Start the demos with <code>npm start</code>: it starts PostgreSQL, PostgREST and the realtime server with demo/schema.sql and passes their URLs and keys to the stories.</p>
       <p>(Problem: {problem}.)</p>
     </div>
   );

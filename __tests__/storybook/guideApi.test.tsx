@@ -131,6 +131,6 @@ describe('Guide API/useQuery next to RTK hooks', () => {
   it('without a configured stack the story explains how to start one', () => {
     const { Reads } = composeStories(guideStories);
     render(<Reads />);
-    expect(screen.getByRole('alert').textContent).toContain('npm run storybook');
+    expect(screen.getByRole('alert').textContent).toContain('npm start');
   });
 });

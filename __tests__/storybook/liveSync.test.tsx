@@ -109,7 +109,7 @@ describe('Sync/Live sync (two tabs)', () => {
     const { TwoTabs } = composeStories(liveStories, { parameters: { demoStack: withoutRealtime } });
     const view = render(<TwoTabs />);
     const alert = screen.getByRole('alert');
-    expect(alert.textContent).toContain('npm run storybook');
+    expect(alert.textContent).toContain('npm start');
     expect(alert.textContent).toContain('realtimeUrl must be a ws(s) URL');
     view.unmount();
 

@@ -139,7 +139,7 @@ describe('Reads/Posts feed stories', () => {
   it('without a configured stack a story explains how to start one', () => {
     const { Anonymous } = composeStories(feedStories);
     render(<Anonymous />);
-    expect(screen.getByRole('alert').textContent).toContain('npm run storybook');
+    expect(screen.getByRole('alert').textContent).toContain('npm start');
   });
 });
 
