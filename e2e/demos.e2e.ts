@@ -209,3 +209,23 @@ storyTest(
   },
   90_000,
 );
+
+storyTest('the guide API and the RTK hooks side by side on one store: a post published on the left is listed on the right', 'guide-api-usequery-next-to-rtk-hooks--live-queries', async ({ page, step }) => {
+  const guide = page.getByRole('region', { name: 'Guide hooks' });
+  const rtk = page.getByRole('region', { name: 'RTK hooks' });
+  await step('both lists loaded, next to each other', async () => {
+    await until(() => titles(rtk), (t) => t.length > 0, 15_000, 'the RTK list');
+    await until(() => titles(guide), (t) => t.length > 0, 15_000, 'the guide list');
+    const [left, right] = [await guide.boundingBox(), await rtk.boundingBox()];
+    expect(right!.x).toBeGreaterThan(left!.x + left!.width - 1); // side by side, not stacked
+    expect(Math.abs(right!.y - left!.y)).toBeLessThan(2);
+  });
+  const title = `From the guide side ${randomUUID().slice(0, 8)}`;
+  await step('publish with useMutation on the left: both lists show it, each entry still fetched once', async () => {
+    await guide.getByRole('textbox', { name: 'Title' }).fill(title);
+    await guide.getByRole('button', { name: 'Publish' }).click();
+    await until(() => titles(rtk), (t) => t[0] === title, 5000, 'the RTK list shows the post');
+    await until(() => titles(guide), (t) => t[0] === title, 5000, 'the guide list shows the post');
+    expect(await titles(rtk)).toEqual(await feedInDatabase('Ada'));
+  });
+});

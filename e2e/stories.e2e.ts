@@ -1,12 +1,12 @@
 /**
  * Every story of the built Storybook opens in Chromium against the test stack without a page error
- * or a missing-stack notice, and is saved as a screenshot under artifacts/stories/ once its clients
- * are synced (the screenshots the README's come from).
+ * or a missing-stack notice; once its clients are synced, storyTest saves its screenshot under
+ * artifacts/.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { root } from '../scripts/demoStack.js';
-import { ARTIFACTS, storyTest, until, useBrowser } from './support/browser.js';
+import { storyTest, until, useBrowser } from './support/browser.js';
 
 useBrowser();
 
@@ -29,6 +29,5 @@ for (const [id, entry] of stories) {
     await step('no page error', async () => {
       expect(lines.filter((line) => line.startsWith('[pageerror]'))).toEqual([]);
     });
-    await page.screenshot({ path: path.join(ARTIFACTS, 'stories', `${id}.png`), fullPage: true });
   });
 }

@@ -75,7 +75,8 @@ export function TabFrame({ label, tab, controls = [], children }: TabFrameProps)
   );
 }
 
-const COLORS = ['#3b5bdb', '#d6336c', '#2b8a3e', '#e8590c', '#7048e8', '#1098ad'];
+// Distinct hues (the demo users Ada and Brian get orange-red and blue).
+const COLORS = ['#3b5bdb', '#2b8a3e', '#7048e8', '#1098ad', '#e8590c', '#d6336c'];
 
 /** A stable colour per name. */
 export function colorOf(name: string): string {
