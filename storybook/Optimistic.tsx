@@ -15,12 +15,17 @@ import { publishPost } from './posts';
  */
 export function OptimisticFeed({ config, fetchFn }: { config: DemoConfig; fetchFn?: typeof fetch }) {
   return (
-    <div className="tabs" style={{ maxWidth: 620 }}>
-      <DemoTab label="Optimistic feed" config={config} userIndex={0} fetchFn={fetchFn}>
-        <Publish />
-        <LiveFeed />
-      </DemoTab>
-    </div>
+    <>
+      <p className="demo-lead">
+        A write made <code>.optimistic()</code> is in the feed the moment you press Publish, marked “saving…” until the server's row replaces it. An empty title breaks the table's check: the server refuses it and only that write is taken back, with the reason.
+      </p>
+      <div className="tabs" style={{ maxWidth: 620 }}>
+        <DemoTab label="Optimistic feed" config={config} userIndex={0} fetchFn={fetchFn}>
+          <Publish />
+          <LiveFeed />
+        </DemoTab>
+      </div>
+    </>
   );
 }
 
@@ -76,16 +81,21 @@ export interface Doc {
  */
 export function ConflictTabs({ config, docId, fetchFn }: { config: DemoConfig; docId: number; fetchFn?: typeof fetch }) {
   return (
-    <div className="tabs">
-      <DemoTab label="Tab A" config={config} userIndex={0} fetchFn={fetchFn}>
-        <Editor field="title" docId={docId} />
-        <Conflicts />
-      </DemoTab>
-      <DemoTab label="Tab B" config={config} userIndex={1} fetchFn={fetchFn}>
-        <Editor field="body" docId={docId} />
-        <Conflicts />
-      </DemoTab>
-    </div>
+    <>
+      <p className="demo-lead">
+        Both tabs loaded version 1 of one document. Save the title in tab A, then the body in tab B: with <code>merge</code> both edits are kept; with “ask me” tab B gets a conflict to settle with Keep mine or Take theirs. The <code>version</code> column is the check.
+      </p>
+      <div className="tabs">
+        <DemoTab label="Tab A" config={config} userIndex={0} fetchFn={fetchFn}>
+          <Editor field="title" docId={docId} />
+          <Conflicts />
+        </DemoTab>
+        <DemoTab label="Tab B" config={config} userIndex={1} fetchFn={fetchFn}>
+          <Editor field="body" docId={docId} />
+          <Conflicts />
+        </DemoTab>
+      </div>
+    </>
   );
 }
 

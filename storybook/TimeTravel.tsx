@@ -15,12 +15,17 @@ export function TimeTravelDemo({ config, fetchFn }: { config: DemoConfig; fetchF
   const [timeTravel] = useState(() => createTimeTravel());
   const tab = useTabStore(config, 0, fetchFn, timeTravel);
   return (
-    <div className="tabs">
-      <TabFrame label="Tab A" tab={tab}>
-        <PublishForm optimistic />
-        <FilteredLiveFeed />
-      </TabFrame>
-      <DevToolsPanel timeTravel={timeTravel} network={tab.network} label={`DevTools: ${tab.user.name}'s store`} />
-    </div>
+    <>
+      <p className="demo-lead">
+        Every step is an action in the store: publish a post or two, then drag the slider or click an action. The tab shows the store as it was, pending marks and all; the request counters stay still, because a past state is only shown, never fetched again.
+      </p>
+      <div className="tabs">
+        <TabFrame label="Tab A" tab={tab}>
+          <PublishForm optimistic />
+          <FilteredLiveFeed />
+        </TabFrame>
+        <DevToolsPanel timeTravel={timeTravel} network={tab.network} label={`DevTools: ${tab.user.name}'s store`} />
+      </div>
+    </>
   );
 }
