@@ -1,7 +1,6 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
-import { liveConfigProblem, type DemoConfig } from './demoConfig';
 import { CursorsDemo, type CursorsDemoProps } from './Cursors';
-import { MissingStack } from './DemoStack';
+import { liveStory } from './DemoStack';
 
 /**
  * Broadcast cursors: two tabs share one broadcast channel. Try: move the mouse over tab A's board and
@@ -11,12 +10,7 @@ import { MissingStack } from './DemoStack';
 const meta = {
   title: 'Realtime/Broadcast cursors',
   args: { channel: 'cursors-demo', hideAfterMs: 3000 },
-  render: (args, { parameters }) => {
-    const config = parameters.demoStack as DemoConfig | undefined;
-    const problem = liveConfigProblem(config, 2);
-    if (problem) return <MissingStack problem={problem} />;
-    return <CursorsDemo config={config!} fetchFn={parameters.fetchFn as typeof fetch | undefined} {...args} />;
-  },
+  render: liveStory(2, CursorsDemo),
 } satisfies Meta<CursorsDemoProps>;
 export default meta;
 type Story = StoryObj<typeof meta>;

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type MouseEvent } from 'react';
 import { useSelector } from 'react-redux';
 import type { DemoConfig } from './demoConfig';
-import { colorOf, DemoTab, useTab } from './DemoTab';
+import { colorOf, TwoTabs, useTab } from './DemoTab';
 
 export interface CursorsDemoProps {
   /** The broadcast channel both boards share. */
@@ -42,13 +42,9 @@ export function CursorsDemo({ config, channel = 'cursors-demo', hideAfterMs = 30
         times a second, and the other tab draws the cursor in its sender's colour. It disappears when the pointer leaves the board (a last
         message says so) or after {hideAfterMs / 1000} s without moves. Click to drop a ping (a second event on the same channel).
       </p>
-      <div className="tabs">
-        {(['Tab A', 'Tab B'] as const).map((label, index) => (
-          <DemoTab key={label} label={label} config={config} userIndex={index} fetchFn={fetchFn}>
-            <CursorBoard channel={channel} hideAfterMs={hideAfterMs} />
-          </DemoTab>
-        ))}
-      </div>
+      <TwoTabs config={config} fetchFn={fetchFn}>
+        <CursorBoard channel={channel} hideAfterMs={hideAfterMs} />
+      </TwoTabs>
     </>
   );
 }

@@ -1,7 +1,7 @@
-import { createContext, useContext, useState, type ReactNode } from 'react';
+import { createContext, useContext, useState, type ComponentType, type ReactElement, type ReactNode } from 'react';
 import { Provider, useSelector } from 'react-redux';
 import type { Decorator } from '@storybook/react-vite';
-import { configProblem, type DemoConfig, type DemoUser } from './demoConfig';
+import { configProblem, liveConfigProblem, type DemoConfig, type DemoUser } from './demoConfig';
 import { createDemoStore, type DemoState, type DemoStore } from './demoStore';
 
 const DemoContext = createContext<DemoStore | null>(null);
@@ -64,3 +64,25 @@ export const withDemoStack: Decorator = (Story, context) => {
     </DemoStackProvider>
   );
 };
+
+/** What a demo of live clients gets from its story. */
+export interface LiveDemoProps {
+  config: DemoConfig;
+  /** Every PostgREST request of its clients goes through it (tests pass a recording fetch). */
+  fetchFn?: typeof fetch;
+}
+
+/**
+ * A story's `render` for a demo of live clients: `Demo` gets the config and `fetchFn` from the
+ * story's parameters, then the story's args; when the config lacks the realtime server or `users`
+ * demo users, the story says what is missing and how to start the stack instead.
+ */
+export function liveStory<P extends LiveDemoProps>(users: number, Demo: ComponentType<P>) {
+  return (args: Omit<P, keyof LiveDemoProps> & Partial<LiveDemoProps>, { parameters }: { parameters: Record<string, unknown> }): ReactElement => {
+    const config = parameters.demoStack as DemoConfig | undefined;
+    const problem = liveConfigProblem(config, users);
+    if (problem) return <MissingStack problem={problem} />;
+    const props = { config: config!, fetchFn: parameters.fetchFn as typeof fetch | undefined, ...args } as unknown as P;
+    return <Demo {...props} />;
+  };
+}

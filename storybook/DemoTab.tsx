@@ -44,6 +44,22 @@ export function DemoTab({ config, userIndex, fetchFn, timeTravel, ...frame }: De
   return <TabFrame tab={tab} {...frame} />;
 }
 
+/**
+ * Tab A (the first demo user) and tab B (the second) side by side, each its own client with the same
+ * `children`: two browser tabs of one app.
+ */
+export function TwoTabs({ config, fetchFn, controls, children }: Omit<DemoTabProps, 'label' | 'userIndex' | 'timeTravel'>) {
+  return (
+    <div className="tabs">
+      {(['Tab A', 'Tab B'] as const).map((label, index) => (
+        <DemoTab key={label} label={label} config={config} userIndex={index} fetchFn={fetchFn} controls={controls}>
+          {children}
+        </DemoTab>
+      ))}
+    </div>
+  );
+}
+
 export interface TabFrameProps {
   label: string;
   tab: LiveStore;

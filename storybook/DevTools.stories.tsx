@@ -1,6 +1,5 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
-import { liveConfigProblem, type DemoConfig } from './demoConfig';
-import { MissingStack } from './DemoStack';
+import { liveStory } from './DemoStack';
 import { TimeTravelDemo } from './TimeTravel';
 
 /**
@@ -16,9 +15,5 @@ type Story = StoryObj;
 
 /** Publish a few posts, then drag the slider: the feed goes back and forth; the request counter stays still. */
 export const ActionLogAndSlider: Story = {
-  render: (_args, { parameters }) => {
-    const config = parameters.demoStack as DemoConfig | undefined;
-    const problem = liveConfigProblem(config, 1);
-    return problem ? <MissingStack problem={problem} /> : <TimeTravelDemo config={config!} fetchFn={parameters.fetchFn as typeof fetch | undefined} />;
-  },
+  render: liveStory(1, TimeTravelDemo),
 };

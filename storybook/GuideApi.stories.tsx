@@ -1,6 +1,5 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
-import { liveConfigProblem, type DemoConfig } from './demoConfig';
-import { MissingStack } from './DemoStack';
+import { liveStory } from './DemoStack';
 import { GuideApi } from './GuideApi';
 
 /**
@@ -16,11 +15,7 @@ interface StoryArgs {
 const meta: Meta<StoryArgs> = {
   title: 'Guide API/useQuery next to RTK hooks',
   args: { live: false },
-  render: ({ live }, { parameters }) => {
-    const config = parameters.demoStack as DemoConfig | undefined;
-    const problem = liveConfigProblem(config, 1);
-    return problem ? <MissingStack problem={problem} /> : <GuideApi config={config!} live={live} fetchFn={parameters.fetchFn as typeof fetch | undefined} />;
-  },
+  render: liveStory(1, GuideApi),
 };
 export default meta;
 type Story = StoryObj<StoryArgs>;

@@ -1,6 +1,5 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
-import { liveConfigProblem, type DemoConfig } from './demoConfig';
-import { MissingStack } from './DemoStack';
+import { liveStory } from './DemoStack';
 import { LiveSync, type LiveSyncProps } from './LiveSync';
 
 /**
@@ -11,12 +10,7 @@ import { LiveSync, type LiveSyncProps } from './LiveSync';
 const meta = {
   title: 'Sync/Live sync (two tabs)',
   // The config comes from parameters (as withDemoStack reads it), but each tab builds its own store.
-  render: (args, { parameters }) => {
-    const config = parameters.demoStack as DemoConfig | undefined;
-    const problem = liveConfigProblem(config, 2);
-    if (problem) return <MissingStack problem={problem} />;
-    return <LiveSync config={config!} {...args} />;
-  },
+  render: liveStory(2, LiveSync),
 } satisfies Meta<LiveSyncProps>;
 export default meta;
 type Story = StoryObj<typeof meta>;

@@ -1,5 +1,5 @@
 import type { DemoConfig } from './demoConfig';
-import { Avatar, DemoTab, useTab } from './DemoTab';
+import { Avatar, TwoTabs, useTab } from './DemoTab';
 import { FilteredLiveFeed, PublishForm } from './LiveFeed';
 
 export interface LiveSyncProps {
@@ -20,15 +20,11 @@ export function LiveSync({ config, room = 'live-sync-demo', fetchFn }: LiveSyncP
       <p className="demo-lead">
         Two tabs, each with its own store, sync middleware and WebSocket, signed in as Ada and Brian. Publish in one: the other's <code>useLiveQuery</code> entry is patched from the row change, not refetched (its fetch count stays at 1). Filter and order each feed; the avatars are the room's presence.
       </p>
-      <div className="tabs">
-        {(['Tab A', 'Tab B'] as const).map((label, index) => (
-          <DemoTab key={label} label={label} config={config} userIndex={index} fetchFn={fetchFn}>
-            <WhoIsOnline room={room} />
-            <PublishForm />
-            <FilteredLiveFeed />
-          </DemoTab>
-        ))}
-      </div>
+      <TwoTabs config={config} fetchFn={fetchFn}>
+        <WhoIsOnline room={room} />
+        <PublishForm />
+        <FilteredLiveFeed />
+      </TwoTabs>
     </>
   );
 }

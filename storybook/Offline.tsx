@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { OutboxItem } from '../lib/sync';
 import type { DemoConfig } from './demoConfig';
-import { DemoTab, useNetwork, useTab } from './DemoTab';
+import { TwoTabs, useNetwork, useTab } from './DemoTab';
 import { LiveFeed, PublishForm } from './LiveFeed';
 import { DEMO_TIMING } from './liveStore';
 
@@ -27,16 +27,12 @@ export function OfflineOutbox({ config, fetchFn }: OfflineDemoProps) {
         answered, and B&apos;s feed receives them through the realtime stream in the order they were written. A write PostgREST refuses (try an empty title)
         stays in the outbox as <code>failed</code> until you retry or discard it.
       </p>
-      <div className="tabs">
-        {(['Tab A', 'Tab B'] as const).map((label, index) => (
-          <DemoTab key={label} label={label} config={config} userIndex={index} fetchFn={fetchFn} controls={['offline']}>
-            <SyncDetails />
-            <PublishForm optimistic />
-            <OutboxPanel />
-            <LiveFeed />
-          </DemoTab>
-        ))}
-      </div>
+      <TwoTabs config={config} fetchFn={fetchFn} controls={['offline']}>
+        <SyncDetails />
+        <PublishForm optimistic />
+        <OutboxPanel />
+        <LiveFeed />
+      </TwoTabs>
     </>
   );
 }
@@ -57,15 +53,11 @@ export function RealtimeDownTabs({ config, fetchFn }: OfflineDemoProps) {
         <code>useSyncStatus().lastSyncTime</code> (“last synced”) moves with each poll. Switch it back: the socket reconnects, the channels resume, and once the
         socket has stayed open a moment A is <code>synced</code> again and polling stops.
       </p>
-      <div className="tabs">
-        {(['Tab A', 'Tab B'] as const).map((label, index) => (
-          <DemoTab key={label} label={label} config={config} userIndex={index} fetchFn={fetchFn} controls={['realtime']}>
-            <SyncDetails />
-            <PublishForm />
-            <LiveFeed />
-          </DemoTab>
-        ))}
-      </div>
+      <TwoTabs config={config} fetchFn={fetchFn} controls={['realtime']}>
+        <SyncDetails />
+        <PublishForm />
+        <LiveFeed />
+      </TwoTabs>
     </>
   );
 }

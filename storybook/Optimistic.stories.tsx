@@ -1,6 +1,5 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
-import { liveConfigProblem, type DemoConfig } from './demoConfig';
-import { MissingStack } from './DemoStack';
+import { liveStory } from './DemoStack';
 import { ConflictTabs, OptimisticFeed } from './Optimistic';
 
 /**
@@ -22,18 +21,10 @@ type Story = StoryObj<StoryArgs>;
 
 /** Publish: the post is in the feed at once ("saving…" until the server's row replaces it). The empty title fails: it rolls back and shows the error. */
 export const InsertWithFailure: Story = {
-  render: (_args, { parameters }) => {
-    const config = parameters.demoStack as DemoConfig | undefined;
-    const problem = liveConfigProblem(config, 1);
-    return problem ? <MissingStack problem={problem} /> : <OptimisticFeed config={config!} fetchFn={parameters.fetchFn as typeof fetch | undefined} />;
-  },
+  render: liveStory(1, OptimisticFeed),
 };
 
 /** Tab A edits the title, tab B the body, both from version 1: "Save (merge)" keeps both; "Save (ask me)" asks: Keep mine or Take theirs. */
 export const TwoTabsConflict: Story = {
-  render: ({ docId }, { parameters }) => {
-    const config = parameters.demoStack as DemoConfig | undefined;
-    const problem = liveConfigProblem(config, 2);
-    return problem ? <MissingStack problem={problem} /> : <ConflictTabs config={config!} docId={docId} fetchFn={parameters.fetchFn as typeof fetch | undefined} />;
-  },
+  render: liveStory(2, ConflictTabs),
 };

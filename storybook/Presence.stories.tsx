@@ -1,6 +1,5 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
-import { liveConfigProblem, type DemoConfig } from './demoConfig';
-import { MissingStack } from './DemoStack';
+import { liveStory } from './DemoStack';
 import { PresenceDemo, type PresenceDemoProps } from './Presence';
 
 /**
@@ -11,12 +10,7 @@ import { PresenceDemo, type PresenceDemoProps } from './Presence';
 const meta = {
   title: 'Realtime/Presence and typing',
   args: { room: 'presence-demo', typingTimeoutMs: 2000 },
-  render: (args, { parameters }) => {
-    const config = parameters.demoStack as DemoConfig | undefined;
-    const problem = liveConfigProblem(config, 2);
-    if (problem) return <MissingStack problem={problem} />;
-    return <PresenceDemo config={config!} fetchFn={parameters.fetchFn as typeof fetch | undefined} {...args} />;
-  },
+  render: liveStory(2, PresenceDemo),
 } satisfies Meta<PresenceDemoProps>;
 export default meta;
 type Story = StoryObj<typeof meta>;

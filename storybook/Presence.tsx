@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { DemoConfig } from './demoConfig';
-import { Avatar, DemoTab, useTab } from './DemoTab';
+import { Avatar, TwoTabs, useTab } from './DemoTab';
 
 export interface PresenceDemoProps {
   /** The room both tabs join: its presence and its chat (one channel). */
@@ -31,13 +31,9 @@ export function PresenceDemo({ config, room = 'presence-demo', typingTimeoutMs =
         whether they are typing; the other tab reads it from the room's presence. Messages go out with <code>useBroadcast</code> (with{' '}
         <code>self: true</code>, so the sender sees its own). Leave the room in one tab and watch its avatar go in the other.
       </p>
-      <div className="tabs">
-        {(['Tab A', 'Tab B'] as const).map((label, index) => (
-          <DemoTab key={label} label={label} config={config} userIndex={index} fetchFn={fetchFn}>
-            <RoomPanel room={room} typingTimeoutMs={typingTimeoutMs} />
-          </DemoTab>
-        ))}
-      </div>
+      <TwoTabs config={config} fetchFn={fetchFn}>
+        <RoomPanel room={room} typingTimeoutMs={typingTimeoutMs} />
+      </TwoTabs>
     </>
   );
 }
