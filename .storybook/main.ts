@@ -1,6 +1,6 @@
 import type { StorybookConfig } from '@storybook/react-vite';
 
-/** Storybook for the demos in storybook/; `npm run storybook` starts the dev stack they talk to. */
+/** Storybook for the demos in storybook/; `npm start` starts the dev stack they talk to and this Storybook. */
 const config: StorybookConfig = {
   framework: '@storybook/react-vite',
   stories: ['../storybook/**/*.stories.tsx'],
