@@ -140,15 +140,33 @@ async function readSchema(client: pg.Client, schema: string): Promise<SchemaMode
     schema,
     tables: model(inSchema.filter(({ row }) => row.insertable)),
     views: model(inSchema.filter(({ row }) => !row.insertable)),
-    functions: functionRows.map((fn) => functionOf(fn, tsType, rowTypeOf)),
+    functions: functionRows.filter((fn) => callable(fn, types)).map((fn) => functionOf(fn, tsType, rowTypeOf)),
     enums: new Map(typeRows.filter((row) => row.in_schema && row.kind === 'e').map((row) => [row.name, row.labels])),
   };
 }
 
+/** A function's parameters: type oid, mode (i, o, b, v, t) and name ('' when unnamed). */
+const paramsOf = (fn: FunctionRow) => fn.arg_types.map((type, i) => ({ type, mode: fn.arg_modes[i] ?? 'i', name: fn.arg_names[i] ?? '' }));
+const isInput = (param: { mode: string }) => param.mode === 'i' || param.mode === 'b' || param.mode === 'v';
+
+/** Types PostgREST passes a request body to as a function's one unnamed argument. */
+const RAW_BODY_TYPES = new Set(['json', 'jsonb', 'text', 'xml', 'bytea']);
+
+/**
+ * Whether PostgREST offers the function at /rpc: not when every input is unnamed (an extension's
+ * `akeys(hstore)`, say), except the one unnamed json / jsonb / text / xml / bytea input it passes the
+ * body to (checked against PostgREST 12's OpenAPI document).
+ */
+function callable(fn: FunctionRow, types: ReadonlyMap<string, TypeRow>): boolean {
+  const inputs = paramsOf(fn).filter(isInput);
+  if (inputs.length === 0 || inputs.some((param) => param.name !== '')) return true;
+  return inputs.length === 1 && RAW_BODY_TYPES.has(types.get(inputs[0]!.type)?.sql_name ?? '');
+}
+
 /** A function's named inputs (optional when defaulted) and its result as PostgREST sends it. */
 function functionOf(fn: FunctionRow, tsType: (oid: string) => string, rowTypeOf: (relid: string) => string): FunctionModel {
-  const params = fn.arg_types.map((type, i) => ({ type, mode: fn.arg_modes[i] ?? 'i', name: fn.arg_names[i] ?? '' }));
-  const inputs = params.filter((param) => param.mode === 'i' || param.mode === 'b' || param.mode === 'v');
+  const params = paramsOf(fn);
+  const inputs = params.filter(isInput);
   const args = inputs.map((param, i) => ({ name: param.name, type: tsType(param.type), optional: i >= inputs.length - fn.defaults }));
   // OUT / INOUT / TABLE parameters make the result rows of those columns (even a single one: PostgREST 12 answers {"x": 1}).
   const outputs = params.filter((param) => param.mode === 'o' || param.mode === 'b' || param.mode === 't');
