@@ -78,7 +78,7 @@ storyTest('offline: tab A queues its posts in the outbox; online, they drain in 
   });
 });
 
-storyTest('time travel: scrubbing the store back and forth sends no request', 'devtools-time-travel--action-log-and-slider', async ({ page, step, capture }) => {
+storyTest('time travel: scrubbing the store back and forth sends no request; a change arriving meanwhile lands in the latest state', 'devtools-time-travel--action-log-and-slider', async ({ page, step, capture }) => {
   const card = tab(page, 'Tab A');
   const devtools = page.getByRole('complementary');
   const published = [`Travel one ${randomUUID().slice(0, 8)}`, `Travel two ${randomUUID().slice(0, 8)}`];
@@ -101,6 +101,15 @@ storyTest('time travel: scrubbing the store back and forth sends no request', 'd
     expect(await devtools.getByLabel('Position').textContent()).toMatch(/^action 1 of \d+$/);
     expect(await card.getByRole('list', { name: 'Posts' }).count()).toBe(0);
   });
+  const arrived = `Arrived while scrubbed ${randomUUID().slice(0, 8)}`;
+  await step('a post written elsewhere meanwhile is recorded, while the page keeps showing the past', async () => {
+    const total = async () => Number(/of (\d+)$/.exec((await devtools.getByLabel('Position').textContent()) ?? '')?.[1]);
+    const before = await total();
+    await sql('insert into posts (author_id, title, published) values ($1, $2, true)', [user('Brian').id, arrived]);
+    await until(total, (n) => n > before, 10_000, 'the row change recorded');
+    expect(await devtools.getByLabel('Position').textContent()).toMatch(/^action 1 of \d+$/);
+    expect(await card.getByRole('list', { name: 'Posts' }).count()).toBe(0);
+  });
   await step('step forward through every action, then back to live', async () => {
     let seenOne = false;
     while (await devtools.getByRole('button', { name: 'Forward ▶' }).isEnabled()) {
@@ -112,8 +121,10 @@ storyTest('time travel: scrubbing the store back and forth sends no request', 'd
       }
     }
     expect(seenOne).toBe(true); // a state with the first post but not yet the second was shown
-    // Stepping past the last action is the live state again.
+    // Stepping past the last action is the live state again: the post that arrived meanwhile was
+    // patched into the latest state (the middleware never saw the past one), and nothing was fetched.
     expect(await devtools.getByLabel('Position').textContent()).toMatch(/^live · \d+ actions$/);
+    expect((await titles(card))[0]).toBe(arrived);
     expect(await titles(card)).toEqual(await feedInDatabase('Ada'));
     await devtools.getByRole('button', { name: '◀ Back' }).click();
     await devtools.getByRole('button', { name: 'Live' }).click();

@@ -63,14 +63,16 @@ export function TwoTabs({ config, fetchFn, controls, children }: Omit<DemoTabPro
 export interface TabFrameProps {
   label: string;
   tab: LiveStore;
+  /** The store the UI reads, when not `tab.store` (the time-travel view of it). */
+  store?: LiveStore['store'];
   controls?: ReadonlyArray<'offline' | 'realtime'>;
   children: ReactNode;
 }
 
 /** The card of a tab made elsewhere (useTabStore), with its store provided to `children`. */
-export function TabFrame({ label, tab, controls = [], children }: TabFrameProps) {
+export function TabFrame({ label, tab, store = tab.store, controls = [], children }: TabFrameProps) {
   return (
-    <Provider store={tab.store}>
+    <Provider store={store}>
       <TabContext.Provider value={tab}>
         <section className="tab" aria-label={label}>
           <header className="tab-header">

@@ -20,7 +20,7 @@ export function TimeTravelDemo({ config, fetchFn }: { config: DemoConfig; fetchF
         Every step is an action in the store: publish a post or two, then drag the slider or click an action. The tab shows the store as it was, pending marks and all; the request counters stay still, because a past state is only shown, never fetched again.
       </p>
       <div className="tabs">
-        <TabFrame label="Tab A" tab={tab}>
+        <TabFrame label="Tab A" tab={tab} store={timeTravel.view(tab.store)}>
           <PublishForm optimistic />
           <FilteredLiveFeed />
         </TabFrame>

@@ -54,7 +54,7 @@ export function createLiveStore({ config, user, fetchFn, timeTravel }: LiveStore
   const store = configureStore({
     reducer: { [api.reducerPath]: api.reducer, [sync.reducerPath]: sync.reducer, liveFetches: liveFetches.reducer },
     middleware: (getDefault) => getDefault().concat(api.middleware, sync.middleware),
-    // Innermost, below the middleware: a time-travel jump reaches the reducer only.
+    // Records each action with the state it made (the UI reads timeTravel.view(store)).
     enhancers: (getDefault) => (timeTravel ? getDefault().concat(timeTravel.enhancer) : getDefault()),
     devTools: { name: `rtk-postgrest demo: ${user.name}` },
   });
