@@ -81,20 +81,29 @@ function ago(time: number | null, now: number): string {
   return `${Math.floor(seconds / 60)} min ago`;
 }
 
-/** What `useSyncStatus()` returns, in words: when the cache was last known equal to the database, and how. */
+/**
+ * What `useSyncStatus()` returns, in words. `lastSyncTime` is when the cache was last known equal to
+ * the database: a change or a poll applied. While live, the stream keeps it equal between changes,
+ * so the line says "live" and when the last change came; otherwise how long ago it was last synced.
+ */
 function SyncDetails() {
   const { syncStatus, isOnline, lastSyncTime, pendingWrites } = useTab().hooks.useSyncStatus();
   const now = useNow();
-  const how =
-    syncStatus === 'degraded'
-      ? `by polling every ${DEMO_TIMING.pollIntervalMs / 1000} s`
-      : syncStatus === 'offline'
-        ? 'nothing is synced while offline'
-        : 'live: the realtime stream keeps it up to date';
+  const when = ago(lastSyncTime, Math.max(now, lastSyncTime ?? 0));
+  const live = syncStatus === 'synced' || syncStatus === 'syncing';
   return (
     <div className="meta sync-details" aria-label="Sync details">
-      Last synced <b aria-label="Last synced">{ago(lastSyncTime, Math.max(now, lastSyncTime ?? 0))}</b> ({how}) · socket {isOnline ? 'open' : 'not open'} ·{' '}
-      {pendingWrites} {pendingWrites === 1 ? 'write' : 'writes'} waiting
+      {live ? (
+        <>
+          <b>Live</b>: the realtime stream keeps it up to date (last change <b aria-label="Last change">{when}</b>)
+        </>
+      ) : (
+        <>
+          Last synced <b aria-label="Last synced">{when}</b> (
+          {syncStatus === 'degraded' ? `by polling every ${DEMO_TIMING.pollIntervalMs / 1000} s` : 'nothing is synced while offline'})
+        </>
+      )}{' '}
+      · socket {isOnline ? 'open' : 'not open'} · {pendingWrites} {pendingWrites === 1 ? 'write' : 'writes'} waiting
     </div>
   );
 }

@@ -187,6 +187,7 @@ describe('Offline/Realtime down', () => {
       fireEvent.click(tab('Tab A').getByRole('checkbox', { name: 'Realtime server unreachable' }));
       await waitFor(() => expect(statusOf('Tab A')).toBe('synced'), long);
       expect(tab('Tab A').queryByRole('note')).toBeNull();
+      expect(tab('Tab A').getByLabelText('Sync details').textContent).toMatch(/^Live: the realtime stream keeps it up to date \(last change (just now|\d+ s ago)\)/);
       // No more polls: the count stays over more than a poll interval, and a new post is patched in.
       const settled = fetchesOf('Tab A');
       const live = `live again ${tag}`;
