@@ -389,20 +389,6 @@ describe('reconnect schedule and channel bookkeeping', () => {
     expect(server.frames.filter((f) => f[3] === 'phx_join').map((f) => f[4])).toEqual([{ v: 2 }]);
   });
 
-  it('on an open socket, a join and what reconfigures it in the same task go out as one join with the latest payload (React effects of one commit)', async () => {
-    const server = await fake(replyOk);
-    const a = connected(server);
-    await waitFor(() => (a.of('status').some((e) => e.status === 'open') ? true : undefined));
-    let settings = { presence: true };
-    a.socket.join('realtime:commit', () => settings);
-    // A second hook's setting, in the same commit: a rejoin before the join went out is nothing more.
-    settings = { presence: true, broadcast: true } as typeof settings;
-    a.socket.rejoin('realtime:commit');
-    await waitFor(channelStatus(a, 'realtime:commit', 'joined'));
-    await waitFor(() => (a.of('heartbeat').filter((e) => e.status === 'ok').length >= 1 ? true : undefined));
-    expect(server.frames.filter((f) => f[3] === 'phx_join').map((f) => f[4])).toEqual([{ presence: true, broadcast: true }]);
-  });
-
   it('a join while disconnected is sent once the socket opens; a leave while disconnected closes at once', async () => {
     const server = await fake(replyOk);
     const a = testSocket({ url: server.url });

@@ -227,19 +227,6 @@ export function createPhoenixSocket(options: PhoenixSocketOptions): PhoenixSocke
     if (!send({ joinRef: ref, ref, topic: channel.topic, event: EVENT.join, payload: body })) pushes.reply(ref, { status: 'error', response: { reason: 'join frame could not be sent' } });
   }
 
-  /**
-   * Sends a join once the current task's synchronous work is done (a microtask), so what else joins
-   * or reconfigures the channel meanwhile (React effects of one commit: a presence hook and a
-   * broadcast hook on one channel) goes out in this one join instead of a join and a rejoin. The
-   * payload is read when it is sent; a join the socket's opening sent first is not sent again.
-   */
-  function sendJoinSoon(channel: Channel): void {
-    const joinRef = channel.joinRef;
-    queueMicrotask(() => {
-      if (channels.get(channel.topic) === channel && channel.state === 'joining' && channel.joinRef === joinRef) sendJoin(channel);
-    });
-  }
-
   function joinSettled(channel: Channel, ref: string, result: PushResult): void {
     if (channels.get(channel.topic) !== channel || channel.joinRef !== ref) return; // superseded
     if (result.status === 'ok') {
@@ -334,14 +321,14 @@ export function createPhoenixSocket(options: PhoenixSocketOptions): PhoenixSocke
         existing.payload = payload;
         if (existing.state === 'leaving' || existing.state === 'errored') {
           clearRejoin(existing);
-          if (channelEvent(existing, 'join') === 'joining') sendJoinSoon(existing);
+          if (channelEvent(existing, 'join') === 'joining') sendJoin(existing);
         }
         return;
       }
       const channel: Channel = { topic, payload, state: 'closed', joinRef: null, rejoinAttempt: 0, rejoinTimer: null };
       channels.set(topic, channel);
       channelEvent(channel, 'join');
-      sendJoinSoon(channel);
+      sendJoin(channel);
     },
 
     leave(topic) {
