@@ -10,8 +10,6 @@ import type { WebSocketLike } from '../lib/sync';
 export interface NetworkSnapshot {
   /** PostgREST requests sent so far (refused ones while offline included). */
   requests: number;
-  /** The last request, as `GET /posts`. */
-  lastRequest: string | null;
   offline: boolean;
   realtimeDown: boolean;
 }
@@ -31,7 +29,7 @@ type SocketClass = new (url: string) => WebSocketLike;
 
 /** A network over `baseFetch` (default the global fetch) and `BaseSocket` (default the global WebSocket). */
 export function createNetwork(baseFetch?: typeof fetch, BaseSocket?: SocketClass): DemoNetwork {
-  let snapshot: NetworkSnapshot = { requests: 0, lastRequest: null, offline: false, realtimeDown: false };
+  let snapshot: NetworkSnapshot = { requests: 0, offline: false, realtimeDown: false };
   const listeners = new Set<() => void>();
   const open = new Set<WebSocketLike>();
   const update = (change: Partial<NetworkSnapshot>) => {
@@ -44,9 +42,7 @@ export function createNetwork(baseFetch?: typeof fetch, BaseSocket?: SocketClass
   };
 
   const countingFetch: typeof fetch = (input, init) => {
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
-    update({ requests: snapshot.requests + 1, lastRequest: `${method} ${url.pathname}` });
+    update({ requests: snapshot.requests + 1 });
     // What a browser's fetch does with no network: a TypeError, which the outbox queues on.
     if (snapshot.offline) return Promise.reject(new TypeError('Failed to fetch (this demo client is offline)'));
     return (baseFetch ?? globalThis.fetch)(input, init);

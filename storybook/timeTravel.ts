@@ -32,8 +32,6 @@ export interface TimeTravel {
   subscribe(listener: () => void): () => void;
   /** Shows the state right after entry `seq`; null goes back to the latest state. */
   jumpTo(seq: number | null): void;
-  /** The state after entry `seq` (undefined once trimmed). */
-  stateAfter(seq: number): unknown;
 }
 
 /** A recorder for one store; keeps the last `limit` actions (default 500). */
@@ -97,6 +95,5 @@ export function createTimeTravel(limit = 500): TimeTravel {
       publish({ entries: snapshot.entries, viewing: target });
       viewListeners.forEach((listener) => listener());
     },
-    stateAfter: (target) => states.get(target),
   };
 }

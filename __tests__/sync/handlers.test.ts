@@ -142,16 +142,16 @@ describe('connection handler', () => {
     await Promise.resolve();
     calls.length = 0;
     (socket as { state: string }).state = 'reconnecting';
-    handler.onAction!(actions.environmentChanged({ online: false }), context.mirror());
+    handler.onAnyAction!(actions.environmentChanged({ online: false }), undefined);
     expect(calls).toEqual([]);
-    handler.onAction!(actions.environmentChanged({ online: true }), context.mirror());
+    handler.onAnyAction!(actions.environmentChanged({ online: true }), undefined);
     expect(calls).toEqual([['connect']]);
     // Not when the socket is open, nor once the app no longer wants it.
     (socket as { state: string }).state = 'open';
-    handler.onAction!(actions.environmentChanged({ online: true }), context.mirror());
+    handler.onAnyAction!(actions.environmentChanged({ online: true }), undefined);
     handler.onAction!(actions.disconnect(), context.mirror());
     (socket as { state: string }).state = 'reconnecting';
-    handler.onAction!(actions.environmentChanged({ online: true }), context.mirror());
+    handler.onAnyAction!(actions.environmentChanged({ online: true }), undefined);
     expect(calls).toEqual([['connect'], ['disconnect']]);
   });
 

@@ -19,8 +19,8 @@ export function followBrowser(storeDispatch: Dispatch, hooks: EnvironmentHooks, 
     const target = globalThis as unknown as Window;
     const onOnline = () => {
       dispatch(rtk.onOnline());
+      // The connection handler tries a waiting reconnect at once on this action (the app's own too).
       dispatch(hooks.online(true));
-      hooks.reconnectNow();
     };
     const onOffline = () => {
       dispatch(rtk.onOffline());

@@ -181,17 +181,24 @@ function makeClient(api: QueryClientApi, store: QueryClientStore, initialDefault
   const observerInfo: ObserverInfo = {
     staleTimes: (queryCacheKey) => [...(observers.get(queryCacheKey) ?? [])].map((observer) => observer.staleTime),
     now,
-    subscriptionCount: (queryCacheKey) => rtkSubscriptions()?.getSubscriptionCount?.(queryCacheKey),
+    subscriptionCount: (queryCacheKey) => rtkSubscriptions()?.getSubscriptionCount(queryCacheKey),
   };
   /**
    * RTK's live subscription selectors, which its middleware returns for this internal action (RTK
-   * 2.5 to 2.14; RTK's own hooks ask it the same way). Anything else: undefined, and the mirror is read.
+   * 2.5 to 2.14; RTK's own hooks ask it the same way, once per store: they read its current
+   * subscriptions on every call). Asked once, when first needed (the middleware must be on the
+   * store by then); anything else: undefined, and the mirror is read.
    */
-  const rtkSubscriptions = (): { getSubscriptionCount?(queryCacheKey: string): number } | undefined => {
+  let selectors: { getSubscriptionCount(queryCacheKey: string): number } | undefined;
+  const rtkSubscriptions = () => {
+    if (selectors) return selectors;
     const getSubscriptions = (api.internalActions as { internal_getRTKQSubscriptions?: () => UnknownAction } | undefined)?.internal_getRTKQSubscriptions;
     if (!getSubscriptions) return undefined;
     const answer = store.dispatch(getSubscriptions()) as unknown;
-    return answer !== null && typeof answer === 'object' && typeof (answer as { getSubscriptionCount?: unknown }).getSubscriptionCount === 'function' ? (answer as { getSubscriptionCount(key: string): number }) : undefined;
+    if (answer !== null && typeof answer === 'object' && typeof (answer as { getSubscriptionCount?: unknown }).getSubscriptionCount === 'function') {
+      selectors = answer as { getSubscriptionCount(key: string): number };
+    }
+    return selectors;
   };
   if (!(reducerPath in (store.getState() as object))) {
     throw new TypeError(`createQueryClient: the store has no "${reducerPath}" state: add the api's reducer and middleware to the store`);

@@ -46,11 +46,13 @@ export function connectionHandler(context: HandlerContext, options: ConnectionOp
       } else if (actions.disconnect.match(action)) {
         wanted = false;
         context.socket()?.disconnect();
-      } else if (actions.environmentChanged.match(action) && action.payload.online) {
-        // Back online (the browser's event, or an app that tracks the network itself): a reconnect
-        // waiting out its backoff is tried now.
-        reconnectNow();
       }
+      return undefined;
+    },
+    onAnyAction(action) {
+      // Back online (the browser's event, or an app that tracks the network itself; an event, not a
+      // command): a reconnect waiting out its backoff is tried now.
+      if (actions.environmentChanged.match(action) && action.payload.online) reconnectNow();
       return undefined;
     },
     onSocketEvent(event) {
